@@ -1,0 +1,1 @@
+"""The control plane: demands, assessments, accounts' metadata and the audit log; never content."""

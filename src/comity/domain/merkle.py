@@ -1,0 +1,55 @@
+"""RFC 9162 Merkle tree hashing, done incrementally with a compact range.
+
+Section 2.1.1: a leaf hash is ``SHA-256(0x00 || entry)``, an interior node
+``SHA-256(0x01 || left || right)``, and the empty tree hashes to ``SHA-256()``. Appending keeps the
+"frontier" (the roots of the perfect subtrees that make up the tree, largest first), so an append
+costs O(log n) hashes and the root folds the frontier from the right, without touching the leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+@dataclass(frozen=True)
+class CompactRange:
+    """The frontier of a tree of ``size`` leaves: a hash per set bit of ``size``, largest first."""
+
+    size: int
+    frontier: tuple[bytes, ...]
+
+    @staticmethod
+    def empty() -> CompactRange:
+        return CompactRange(0, ())
+
+    def append(self, leaf: bytes) -> CompactRange:
+        """The range after appending the leaf hash ``leaf``: merge equal-sized subtrees upward."""
+        frontier = list(self.frontier)
+        node = leaf
+        size = self.size
+        # Each trailing 1 bit of the old size is a perfect subtree of the same height as ``node``.
+        while size & 1:
+            node = node_hash(frontier.pop(), node)
+            size >>= 1
+        frontier.append(node)
+        return CompactRange(self.size + 1, tuple(frontier))
+
+    def root(self) -> bytes:
+        """The RFC 9162 tree head hash: fold the frontier from the smallest subtree leftwards."""
+        if not self.frontier:
+            return EMPTY_ROOT
+        node = self.frontier[-1]
+        for left in reversed(self.frontier[:-1]):
+            node = node_hash(left, node)
+        return node

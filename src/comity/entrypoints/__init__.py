@@ -1,0 +1,1 @@
+"""Entry points: the command line, the REST API and the web console."""

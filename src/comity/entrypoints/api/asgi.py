@@ -1,0 +1,11 @@
+"""ASGI entry for ``uvicorn``: builds the app from ``$COMITY_HOME`` in each worker process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from comity.bootstrap import open_deployment
+from comity.entrypoints.api.app import create_app
+
+app = create_app(open_deployment(Path(os.environ.get("COMITY_HOME", "."))))

@@ -1,0 +1,1 @@
+"""The ``comity`` command line (contract section 7)."""

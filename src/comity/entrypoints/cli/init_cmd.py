@@ -1,0 +1,25 @@
+"""``comity init [--demo] [--dir DIR]``: create a deployment directory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from comity.bootstrap import initialise
+from comity.entrypoints.cli.context import deployment_dir
+
+
+def init(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Add demo regions, accounts and mail.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite comity.toml if present.")
+    ] = False,
+) -> None:
+    """Create comity.toml, the control-plane database, one store and one key per region."""
+    for line in initialise(deployment_dir(ctx), demo=demo, force=force):
+        Console().print(line, markup=False)

@@ -1,0 +1,65 @@
+"""``comity``: the root command. Each command group lives in its own module and is added here.
+
+Errors are caught once, here: a ``ComityError`` prints its sentences to standard error and exits
+with its code; nothing else is caught, so a bug shows its traceback instead of hiding.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+
+from comity.entrypoints.cli import accounts_cmd, init_cmd, serve_cmd
+from comity.errors import ComityError
+
+app = typer.Typer(
+    name="comity",
+    help="Handle cross-border government demands for customer data, on the record.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Deployment directory (default: $COMITY_HOME or .)"),
+    ] = None,
+) -> None:
+    ctx.obj = {"dir": directory}
+
+
+app.command("init")(init_cmd.init)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(accounts_cmd.app, name="accounts")
+
+
+def main() -> None:
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        app(standalone_mode=False)
+    except ComityError as exc:
+        for problem in exc.problems:
+            stderr.print(f"error: {problem}", markup=False)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if isinstance(exc, click.exceptions.Abort):
+            stderr.print("aborted")
+            sys.exit(130)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

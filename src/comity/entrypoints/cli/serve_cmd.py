@@ -1,0 +1,32 @@
+"""``comity serve``: the API (and, later, the web console) on http://127.0.0.1:8000."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from comity.bootstrap import open_deployment
+from comity.entrypoints.cli.context import HOME_ENV, deployment_dir
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API with OpenAPI documentation at /docs."""
+    home = deployment_dir(ctx).resolve()
+    open_deployment(home)  # fail here, with a clear sentence, if the deployment is invalid
+    os.environ[HOME_ENV] = str(home)
+    typer.echo(f"Comity serving {home} on http://{host}:{port} (API docs at /docs)")
+    uvicorn.run(
+        "comity.entrypoints.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )

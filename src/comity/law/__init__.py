@@ -1,0 +1,1 @@
+"""The law engine: Cedar policies and YAML facts, evaluated as of a date. Pure of the clock."""
