@@ -1,0 +1,366 @@
+"""The demand document (contract section 4): what an authority asks for, parsed and validated.
+
+Validation gathers every problem, each as one sentence naming the field, what was expected and
+what came, so an agency fixes its document in one pass. Whether an instrument is *known* is for
+the law engine to say (it fails closed on unknown ones); here we check the document's shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from comity.domain.accounts import Selector, selector_problem
+from comity.domain.categories import Category
+from comity.domain.countries import looks_like_country_code
+
+INSTRUMENT_ID = re.compile(r"^[a-z]{2}\.[a-z0-9_]+$")
+AUTHORITY_KINDS = (
+    "court",
+    "judge",
+    "investigating_judge",
+    "prosecutor",
+    "police",
+    "agency",
+    "central_authority",
+)
+VERIFIED_BY = ("callback", "signature", None)
+CHANNELS = ("mla", "executive_agreement", "eio", "direct", "police_cooperation")
+TARGET_ROLES = ("suspect", "victim", "witness", "other")
+_FORUM = re.compile(r"^[a-z]{2}\.[a-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuingAuthority:
+    country: str
+    kind: str
+    name: str
+    forum: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestingAgency:
+    name: str
+    country: str
+    contact: Contact | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Offence:
+    description: str
+    max_custodial_years: float | None = None
+    committed_in: str | None = None
+
+
+@dataclass(frozen=True)
+class Emergency:
+    threat: str
+    verified_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Via:
+    channel: str
+    treaty: str | None = None
+    requesting_country: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    selector: Selector
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Demand:
+    reference: str
+    received_at: datetime
+    issuing_authority: IssuingAuthority
+    instrument: str
+    categories: tuple[Category, ...]
+    targets: tuple[Target, ...]
+    requesting_agency: RequestingAgency | None = None
+    period: Period | None = None
+    offence: Offence | None = None
+    emergency: Emergency | None = None
+    non_disclosure_until: date | None = None
+    via: Via | None = None
+
+    @property
+    def issuer_country(self) -> str:
+        return self.issuing_authority.country
+
+
+_TOP_FIELDS = {
+    "reference",
+    "received_at",
+    "issuing_authority",
+    "requesting_agency",
+    "instrument",
+    "categories",
+    "targets",
+    "period",
+    "offence",
+    "emergency",
+    "non_disclosure",
+    "via",
+}
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, field: str, expected: str, got: object) -> None:
+        self.items.append(f"{field}: expected {expected}, got {_show(got)}")
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand | None, list[str]]:
+    """Parse a demand document (already decoded from JSON) or list every problem with it."""
+    p = _Problems()
+    if not isinstance(doc, dict):
+        return None, [f"the demand must be a JSON object, got {type(doc).__name__}"]
+    for key in sorted(set(doc) - _TOP_FIELDS):
+        p.items.append(f"{key}: unknown field (expected: {', '.join(sorted(_TOP_FIELDS))})")
+
+    def country(field: str, value: object) -> str:
+        if not looks_like_country_code(value) or value not in known_countries:
+            hint = " (the United Kingdom is GB)" if value == "UK" else ""
+            p.add(field, "an ISO 3166-1 alpha-2 country code" + hint, value)
+        return str(value)
+
+    def text(field: str, value: object, *, required: bool = True) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            p.add(field, "a non-empty string", value)
+            return None
+        return value.strip()
+
+    def day(field: str, value: object) -> date | None:
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        p.add(field, "a date as YYYY-MM-DD", value)
+        return None
+
+    reference = text("reference", doc.get("reference"))
+    if reference is not None and len(reference) > 200:
+        p.add("reference", "at most 200 characters", f"{len(reference)} characters")
+
+    received_at: datetime | None = None
+    raw_received = doc.get("received_at")
+    if isinstance(raw_received, str):
+        try:
+            received_at = datetime.fromisoformat(raw_received.replace("Z", "+00:00"))
+        except ValueError:
+            received_at = None
+    if received_at is None or received_at.tzinfo is None:
+        p.add(
+            "received_at",
+            "a date and time with a time zone, e.g. 2013-12-04T16:00:00Z",
+            raw_received,
+        )
+        received_at = None
+
+    authority: IssuingAuthority | None = None
+    raw_auth = doc.get("issuing_authority")
+    if not isinstance(raw_auth, dict):
+        p.add("issuing_authority", "an object with country, kind and name", raw_auth)
+    else:
+        a_country = country("issuing_authority.country", raw_auth.get("country"))
+        kind = raw_auth.get("kind")
+        if kind not in AUTHORITY_KINDS:
+            p.add("issuing_authority.kind", "one of " + ", ".join(AUTHORITY_KINDS), kind)
+        name = text("issuing_authority.name", raw_auth.get("name"))
+        forum = raw_auth.get("forum")
+        if forum is not None and (not isinstance(forum, str) or not _FORUM.match(forum)):
+            p.add("issuing_authority.forum", "an id such as us.nysd", forum)
+        authority = IssuingAuthority(a_country, str(kind), name or "", forum)
+
+    agency: RequestingAgency | None = None
+    raw_agency = doc.get("requesting_agency")
+    if raw_agency is not None:
+        if not isinstance(raw_agency, dict):
+            p.add("requesting_agency", "an object with name and country", raw_agency)
+        else:
+            contact = None
+            raw_contact = raw_agency.get("contact")
+            if raw_contact is not None:
+                if not isinstance(raw_contact, dict):
+                    p.add(
+                        "requesting_agency.contact",
+                        "an object with name, email, phone",
+                        raw_contact,
+                    )
+                else:
+                    contact = Contact(
+                        raw_contact.get("name"), raw_contact.get("email"), raw_contact.get("phone")
+                    )
+            agency = RequestingAgency(
+                text("requesting_agency.name", raw_agency.get("name")) or "",
+                country("requesting_agency.country", raw_agency.get("country")),
+                contact,
+            )
+
+    instrument = doc.get("instrument")
+    if not isinstance(instrument, str) or not INSTRUMENT_ID.match(instrument):
+        p.add("instrument", "an instrument id such as us.warrant or eu.epoc", instrument)
+
+    categories: list[Category] = []
+    raw_cats = doc.get("categories")
+    if not isinstance(raw_cats, list) or not raw_cats:
+        p.add("categories", "a non-empty list of data categories", raw_cats)
+    else:
+        for i, raw in enumerate(raw_cats):
+            try:
+                cat = Category.parse(raw)
+            except ValueError as exc:
+                p.items.append(f"categories[{i}]: {exc}")
+                continue
+            if cat in categories:
+                p.items.append(f"categories[{i}]: {cat} is listed twice")
+            categories.append(cat)
+
+    targets: list[Target] = []
+    raw_targets = doc.get("targets")
+    if not isinstance(raw_targets, list) or not raw_targets:
+        p.add("targets", "a non-empty list of {type, value} selectors", raw_targets)
+    else:
+        for i, raw in enumerate(raw_targets):
+            if not isinstance(raw, dict):
+                p.add(f"targets[{i}]", "an object with type and value", raw)
+                continue
+            why = selector_problem(raw.get("type"), raw.get("value"))
+            if why:
+                p.items.append(f"targets[{i}]: {why}")
+                continue
+            role = raw.get("role")
+            if role is not None and role not in TARGET_ROLES:
+                p.add(f"targets[{i}].role", "one of " + ", ".join(TARGET_ROLES), role)
+            targets.append(Target(Selector.normalise(raw["type"], raw["value"]), role))
+
+    period: Period | None = None
+    raw_period = doc.get("period")
+    if raw_period is not None:
+        if not isinstance(raw_period, dict):
+            p.add("period", "an object with start and end dates", raw_period)
+        else:
+            start, end = (
+                day("period.start", raw_period.get("start")),
+                day("period.end", raw_period.get("end")),
+            )
+            if start and end:
+                if start > end:
+                    p.items.append(f"period: the start {start} is after the end {end}")
+                else:
+                    period = Period(start, end)
+
+    offence: Offence | None = None
+    raw_off = doc.get("offence")
+    if raw_off is not None:
+        if not isinstance(raw_off, dict):
+            p.add(
+                "offence", "an object with description, max_custodial_years, committed_in", raw_off
+            )
+        else:
+            years = raw_off.get("max_custodial_years")
+            if years is not None and (
+                isinstance(years, bool) or not isinstance(years, int | float) or years < 0
+            ):
+                p.add("offence.max_custodial_years", "a number of years, zero or more", years)
+                years = None
+            committed = raw_off.get("committed_in")
+            if committed is not None:
+                committed = country("offence.committed_in", committed)
+            offence = Offence(
+                text("offence.description", raw_off.get("description")) or "",
+                None if years is None else float(years),
+                committed,
+            )
+
+    emergency: Emergency | None = None
+    raw_em = doc.get("emergency")
+    if raw_em is not None:
+        if not isinstance(raw_em, dict):
+            p.add("emergency", "null or an object with threat and verified_by", raw_em)
+        else:
+            verified = raw_em.get("verified_by")
+            if verified not in VERIFIED_BY:
+                p.add("emergency.verified_by", "callback, signature or null", verified)
+                verified = None
+            emergency = Emergency(text("emergency.threat", raw_em.get("threat")) or "", verified)
+
+    nd_until: date | None = None
+    raw_nd = doc.get("non_disclosure")
+    if raw_nd is not None:
+        if not isinstance(raw_nd, dict) or "until" not in raw_nd:
+            p.add("non_disclosure", "null or an object with until", raw_nd)
+        else:
+            nd_until = day("non_disclosure.until", raw_nd.get("until"))
+
+    via: Via | None = None
+    raw_via = doc.get("via")
+    if raw_via is not None:
+        if not isinstance(raw_via, dict):
+            p.add("via", "null or an object with channel, treaty, requesting_country", raw_via)
+        else:
+            channel = raw_via.get("channel")
+            if channel not in CHANNELS:
+                p.add("via.channel", "one of " + ", ".join(CHANNELS), channel)
+            requesting = raw_via.get("requesting_country")
+            if requesting is not None:
+                requesting = country("via.requesting_country", requesting)
+            treaty = raw_via.get("treaty")
+            if treaty is not None and not isinstance(treaty, str):
+                p.add("via.treaty", "a treaty id such as us-ie.mlat", treaty)
+                treaty = None
+            via = Via(str(channel), treaty, requesting)
+
+    if p.items:
+        return None, p.items
+    assert reference is not None
+    assert received_at is not None
+    assert authority is not None
+    assert isinstance(instrument, str)
+    return (
+        Demand(
+            reference,
+            received_at,
+            authority,
+            instrument,
+            tuple(categories),
+            tuple(targets),
+            agency,
+            period,
+            offence,
+            emergency,
+            nd_until,
+            via,
+        ),
+        [],
+    )
