@@ -50,7 +50,7 @@ format: install  ## Apply ruff's formatting and safe fixes.
 	$(BIN)/ruff format src tests bench
 
 bench: install  ## Run the benchmarks under bench/ (figures go to docs/benchmarks.md).
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:  ## Remove the environment, demo and test databases.
 	rm -rf $(VENV) .tools $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
