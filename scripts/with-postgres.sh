@@ -8,7 +8,7 @@ port=$1; shift
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 dir=$(mktemp -d /tmp/comity-pg.XXXXXX)
 chmod 755 "$dir"
-as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_owner() { (cd "$dir" && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi); }
 [ "$(id -u)" = 0 ] && chown postgres "$dir"
 
 stop() {
