@@ -81,3 +81,22 @@ def collect(problems: list[str], error_type: type[ComityError] = InvalidInput) -
         return
     head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
     raise error_type(head, problems=problems)
+
+
+class IllegalTransition(Conflict):
+    """A case action that its current state does not allow (the case workflow's state machine).
+
+    Carries the state, the action and the actions the state does allow, so a person (or the API
+    client) can see what to do instead.
+    """
+
+    code = "illegal_transition"
+
+    def __init__(self, state: str, action: str, allowed: list[str]) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none (the case is finished)"
+        super().__init__(
+            f"a case in state {state} cannot {action}; allowed actions: {allowed_text}"
+        )
+        self.state = state
+        self.action = action
+        self.allowed = allowed

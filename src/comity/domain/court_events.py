@@ -1,0 +1,147 @@
+"""Court events in a demand's life: motions, rulings, contempt, appeals, rehearing, mootness.
+
+These are the facts a legal team records; ``comity.domain.case.court`` applies them to a case
+the way they work in practice. ``grants`` and ``denies`` are always said of the provider's
+challenge: a ruling that grants quashes the demand within its scope; one that denies leaves the
+demand standing (the provider must produce, or keep fighting).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from comity.domain.case.model import FindingRef
+from comity.domain.categories import Category
+from comity.domain.values import Frozen, Instant
+
+
+class FindingScope(Frozen):
+    """Which findings an event is about; an empty scope means all of them.
+
+    ``stored_abroad`` limits it to data held outside the issuing country (the Microsoft Ireland
+    question: content stored only in Dublin).
+    """
+
+    categories: tuple[Category, ...] = ()
+    regions: tuple[str, ...] = ()
+    stored_abroad: bool = False
+
+    def matches(self, finding: FindingRef, issuer_country: str) -> bool:
+        if self.categories and finding.category not in self.categories:
+            return False
+        if self.regions and finding.region not in self.regions:
+            return False
+        return not (
+            self.stored_abroad
+            and (finding.data_country is None or finding.data_country == issuer_country)
+        )
+
+
+Party = Literal["provider", "government", "customer", "third_party"]
+
+
+class _Event(Frozen):
+    at: Instant
+    court: str | None = None
+    note: str | None = None
+    #: Precision of ``at`` in the source: a month-only date is recorded on the 1st.
+    date_precision: Literal["day", "month", "inferred"] = "day"
+
+
+class Motion(_Event):
+    kind: Literal["motion_to_quash", "motion_to_modify", "motion_2703h"]
+    motion_id: str
+    by: Party = "provider"
+    scope: FindingScope = FindingScope()
+    #: 2703(h)(2)(A): the government agreed, or the court extended on a timely application.
+    time_extended: bool = False
+
+
+class Ruling(_Event):
+    kind: Literal["ruling"] = "ruling"
+    on: str | None = None
+    outcome: Literal["grants", "denies"]
+    scope: FindingScope = FindingScope()
+    vacates_contempt: bool = False
+
+
+class Stay(_Event):
+    kind: Literal["stay"] = "stay"
+    granted: bool
+
+
+class Contempt(_Event):
+    kind: Literal["contempt"] = "contempt"
+    sanctions: bool
+    stipulated: bool = False
+
+
+class Appeal(_Event):
+    kind: Literal["appeal"] = "appeal"
+    appeal_id: str
+    by: Party
+    certiorari: bool = False
+
+
+class RehearingPetition(_Event):
+    kind: Literal["petition_rehearing"] = "petition_rehearing"
+    petition_id: str
+    by: Party
+    outcome: Literal["filed", "granted", "denied"]
+    en_banc: bool = False
+
+
+class Proceeding(_Event):
+    """A step that changes nothing for the provider (argument, amicus brief, certiorari granted)."""
+
+    kind: Literal["proceeding"] = "proceeding"
+    what: str
+
+
+class LawChange(_Event):
+    """The law moved (e.g. the CLOUD Act); the open case should be re-assessed."""
+
+    kind: Literal["law_change"] = "law_change"
+    what: str
+    citation: str
+    effective: date
+
+
+class Moot(_Event):
+    """A party moves, or agrees, that the dispute is moot."""
+
+    kind: Literal["moot"] = "moot"
+    by: Party
+
+
+class JudgmentVacated(_Event):
+    kind: Literal["judgment_vacated"] = "judgment_vacated"
+    moot: bool
+    dismiss: bool = False
+
+
+class ReplacementDemand(_Event):
+    kind: Literal["replacement_demand"] = "replacement_demand"
+    reference: str
+    received_at: Instant
+
+
+CourtEvent = Annotated[
+    Motion
+    | Ruling
+    | Stay
+    | Contempt
+    | Appeal
+    | RehearingPetition
+    | Proceeding
+    | LawChange
+    | Moot
+    | JudgmentVacated
+    | ReplacementDemand,
+    Field(discriminator="kind"),
+]
+
+COURT_EVENT: TypeAdapter[CourtEvent] = TypeAdapter(CourtEvent)

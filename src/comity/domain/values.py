@@ -1,0 +1,27 @@
+"""Shared base for the workflow's persisted values: frozen Pydantic models and UTC instants.
+
+Frozen models dump to plain JSON (``model_dump(mode="json")``) and load back
+(``model_validate``), which is all the integrator needs to store them. A naive time is refused:
+a deadline computed from one would be wrong by the offset of whoever typed it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+#: A timezone-aware instant, normalised to UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+class Frozen(BaseModel):
+    """Immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")

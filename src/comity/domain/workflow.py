@@ -1,0 +1,67 @@
+"""The case workflow's public face: what the integrator calls.
+
+Every action returns ``(new_case, events)``; write each event with
+``uow.audit.record(event.to_audit())`` and store ``case.model_dump(mode="json")`` (read it back
+with ``Case.model_validate``) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from comity.domain.case.case import Case, Step, open_case
+from comity.domain.case.court import record_court_event
+from comity.domain.case.holds import HOLD_LAW, HoldBasis, PreservationHold
+from comity.domain.case.model import (
+    SYSTEM,
+    Actor,
+    CaseEvent,
+    CaseState,
+    DecisionKind,
+    FindingDecision,
+    FindingRef,
+    Pathway,
+    Period,
+    Role,
+)
+from comity.domain.case.notice import NoticePlan
+from comity.domain.case.transitions import TABLE, Action, allowed_actions
+from comity.domain.court_events import COURT_EVENT, CourtEvent, FindingScope
+from comity.domain.deadlines import Deadline, DueReport, due
+
+
+def due_list(cases: Iterable[Case], *, now: datetime, window: timedelta) -> DueReport:
+    """What is overdue and what falls due within ``window`` across ``cases``, at ``now``."""
+    return due((d for case in cases for d in case.deadlines()), now=now, window=window)
+
+
+__all__ = [
+    "COURT_EVENT",
+    "HOLD_LAW",
+    "SYSTEM",
+    "TABLE",
+    "Action",
+    "Actor",
+    "Case",
+    "CaseEvent",
+    "CaseState",
+    "CourtEvent",
+    "Deadline",
+    "DecisionKind",
+    "DueReport",
+    "FindingDecision",
+    "FindingRef",
+    "FindingScope",
+    "HoldBasis",
+    "NoticePlan",
+    "Pathway",
+    "Period",
+    "PreservationHold",
+    "Role",
+    "Step",
+    "allowed_actions",
+    "due_list",
+    "open_case",
+    "record_court_event",
+]
