@@ -62,7 +62,8 @@ class Motion(_Event):
 
 class Ruling(_Event):
     kind: Literal["ruling"] = "ruling"
-    on: str | None = None
+    #: The motion or appeal it decides (default: the latest pending one).
+    decides: str | None = None
     outcome: Literal["grants", "denies"]
     scope: FindingScope = FindingScope()
     vacates_contempt: bool = False

@@ -157,16 +157,16 @@ def _motion(case: Case, event: Motion, actor: Actor, now: datetime) -> Step:
     return case.object(actor, now, f"{event.kind} {event.motion_id} filed", check_role=False)
 
 
-def _target(case: Case, on: str | None) -> str | None:
-    if on is not None:
-        return on
+def _target(case: Case, decides: str | None) -> str | None:
+    if decides is not None:
+        return decides
     pending = [m.motion_id for m in case.court.pending_motions()]
     pending += [a.appeal_id for a in case.court.pending_appeals()]
     return pending[-1] if pending else None
 
 
 def _ruling(case: Case, event: Ruling) -> Case:
-    target = _target(case, event.on)
+    target = _target(case, event.decides)
     scope = event.scope
     motions = list(case.court.motions)
     appeals = list(case.court.appeals)
