@@ -146,3 +146,11 @@ def test_admin_cannot_approve() -> None:
     case = reviewed(reach(CaseState.IN_REVIEW))
     with pytest.raises(Forbidden):
         case.approve(ADMIN, tick(20))
+
+
+def test_a_naive_now_is_refused_before_anything_changes() -> None:
+    from datetime import datetime  # noqa: PLC0415
+
+    case = reach(CaseState.ASSESSED)
+    with pytest.raises(InvalidInput, match="now: a time zone is required"):
+        case.start_review(REVIEWER, datetime(2026, 9, 1, 12))

@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
+from comity.errors import InvalidInput
+
 
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
@@ -25,3 +27,10 @@ class Frozen(BaseModel):
     """Immutable, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def require_aware(now: datetime, field: str = "now") -> datetime:
+    """``now`` itself, or a clear error if it has no time zone (time is an input, never read)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidInput(f"{field}: a time zone is required (got {now.isoformat()})")
+    return now

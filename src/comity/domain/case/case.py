@@ -34,7 +34,7 @@ from comity.domain.case.transitions import TABLE, Action, allowed_actions
 from comity.domain.categories import Category
 from comity.domain.court_events import CourtEvent, FindingScope
 from comity.domain.deadlines import Deadline
-from comity.domain.values import Frozen, Instant
+from comity.domain.values import Frozen, Instant, require_aware
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 
 Step = tuple["Case", list[CaseEvent]]
@@ -279,6 +279,7 @@ class Case(Frozen):
         payload: dict[str, Any] | None = None,
         **updates: Any,
     ) -> Step:
+        require_aware(now)
         text = self._check(action, actor, reason, check_role=check_role)
         rule = TABLE[action]
         to_state = target or rule.targets[0]
@@ -358,6 +359,7 @@ class Case(Frozen):
         justification: str | None = None,
     ) -> Step:
         """Decide one finding: produce, withhold, or produce a narrower period."""
+        require_aware(now)
         self._check(Action.DECIDE, actor, None)
         finding = self.finding(key)
         if finding.pathway is Pathway.NO_DATA:
@@ -597,6 +599,7 @@ class Case(Frozen):
         *,
         append: bool = False,
     ) -> Step:
+        require_aware(now)
         holds = (
             (*self.holds, hold)
             if append
@@ -652,6 +655,7 @@ class Case(Frozen):
         return self._notice_changed(plan, actor, now, "case:notice:given")
 
     def _notice_changed(self, plan: NoticePlan, actor: Actor, now: datetime, action: str) -> Step:
+        require_aware(now)
         event = CaseEvent(
             time=now,
             actor=actor.id,
@@ -696,8 +700,8 @@ def open_case(
 ) -> Step:
     """A new case in state ``received`` and its opening event."""
     deadlines.zone(zone)
-    if received_at.tzinfo is None:
-        raise InvalidInput("received_at: a time zone is required")
+    require_aware(received_at, "received_at")
+    require_aware(now)
     case = Case(
         case_id=case_id,
         reference=reference,

@@ -47,12 +47,14 @@ from comity.domain.court_events import (
     Ruling,
     Stay,
 )
+from comity.domain.values import require_aware
 from comity.errors import Conflict, InvalidInput
 
 
 def record_court_event(case: Case, event: CourtEvent, actor: Actor, now: datetime) -> Step:
     """Apply one court event to ``case``; returns the new case and the events to audit."""
     _legal_team(actor, "record a court event")
+    require_aware(now)
     if case.state in FINISHED:
         raise Conflict(f"case {case.case_id} is {case.state.value}; it takes no more court events")
     court = case.court.model_copy(update={"events": (*case.court.events, event)})

@@ -14,7 +14,7 @@ from enum import StrEnum
 from comity.domain import deadlines
 from comity.domain.categories import Category
 from comity.domain.deadlines import Deadline
-from comity.domain.values import Frozen, Instant
+from comity.domain.values import Frozen, Instant, require_aware
 from comity.errors import Conflict, InvalidInput
 
 
@@ -81,6 +81,7 @@ class PreservationHold(Frozen):
         if not categories:
             raise InvalidInput("categories: a hold must name at least one data category")
         deadlines.zone(zone)
+        require_aware(now)
         law = HOLD_LAW[basis]
         expires = None if law.days is None else deadlines.days_after(now, law.days, zone)
         return PreservationHold(
