@@ -14,7 +14,9 @@ from tests.unit.case_helpers import (
     reach,
 )
 
+from comity.adapters.countries import known_countries
 from comity.domain.categories import Category
+from comity.domain.demand import parse_demand
 from comity.domain.workflow import (
     SYSTEM,
     CaseState,
@@ -22,6 +24,7 @@ from comity.domain.workflow import (
     HoldBasis,
     Pathway,
     due_list,
+    open_case_for_demand,
 )
 from comity.errors import Conflict, Forbidden, InvalidInput
 
@@ -227,3 +230,46 @@ def test_production_deadlines_stop_once_the_demand_is_answered() -> None:
     case, _ = case.start_review(REVIEWER, utc(2026, 10, 21))
     case, _ = case.reject(REVIEWER, utc(2026, 10, 22), "not validated by a judge (Art. 4(2))")
     assert [d.kind for d in case.deadlines()] == []
+
+
+def test_a_preservation_request_is_due_at_once_until_a_hold_is_placed() -> None:
+    received = utc(2026, 1, 15, 15)
+    case = new_case(instrument="us.preservation", received_at=received, now=received)
+    due = [d for d in case.deadlines() if d.kind == "preservation_required"]
+    assert [d.due_at for d in due] == [received]
+    assert due[0].citation == "18 U.S.C. 2703(f)(1)"
+    case, _ = case.place_hold(
+        REVIEWER,
+        received,
+        account="acct-1",
+        categories=(Category.CONTENT,),
+        region="us-east",
+        basis=HoldBasis.US_2703F,
+    )
+    assert "preservation_required" not in {d.kind for d in case.deadlines()}
+
+
+def test_a_case_opens_from_a_parsed_demand_document() -> None:
+    doc = {
+        "reference": "EPOC-2026-17",
+        "received_at": "2026-10-20T15:00:00+02:00",
+        "issuing_authority": {"country": "BE", "kind": "investigating_judge", "name": "Juge"},
+        "instrument": "eu.epoc",
+        "categories": ["content"],
+        "targets": [{"type": "email", "value": "x@example.com"}],
+        "period": {"start": "2026-01-01", "end": "2026-06-30"},
+        "emergency": {"threat": "kidnapping", "verified_by": "callback"},
+        "non_disclosure": {"until": "2027-01-31"},
+    }
+    demand, problems = parse_demand(doc, known_countries=known_countries())
+    assert demand is not None, problems
+    case, events = open_case_for_demand(
+        demand, case_id="c-epoc", zone=IE, now=utc(2026, 10, 20, 13, 5)
+    )
+    assert case.received_at == utc(2026, 10, 20, 13)
+    assert case.emergency
+    assert case.period is not None
+    assert case.notice.non_disclosure_until == date(2027, 1, 31)
+    assert events[0].action == "case:opened"
+    production = next(d for d in case.deadlines() if d.kind == "epoc_production")
+    assert production.due_at == utc(2026, 10, 20, 21)

@@ -157,3 +157,20 @@ def test_naive_times_and_unknown_zones_are_refused() -> None:
         dl.days_after(utc(2026, 1, 1), 10, "Mars/Olympus")
     with pytest.raises(InvalidInput, match="time zone"):
         dl.due([], now=datetime(2026, 1, 1), window=timedelta(days=1))
+
+
+def test_preservation_expiry_functions_match_the_holds() -> None:
+    placed = utc(2026, 1, 15, 15)
+    us = dl.us_preservation_expiry(placed, extended=False, zone_name=US, subject="h")
+    us2 = dl.us_preservation_expiry(placed, extended=True, zone_name=US, subject="h")
+    hold = _hold(HoldBasis.US_2703F, placed)
+    assert us.due_at == hold.expires_at
+    assert us2.due_at == hold.extend(placed).expires_at
+    assert us.citation == "18 U.S.C. 2703(f)(2)"
+    placed_ie = utc(2026, 9, 1, 10)
+    eu = dl.epoc_pr_expiry(placed_ie, extended=False, zone_name=IE, subject="h")
+    eu2 = dl.epoc_pr_expiry(placed_ie, extended=True, zone_name=IE, subject="h")
+    hold_ie = _hold(HoldBasis.EU_EPOC_PR, placed_ie, IE)
+    assert eu.due_at == hold_ie.expires_at == utc(2026, 11, 1, 0)
+    assert eu2.due_at == hold_ie.extend(placed_ie).expires_at == utc(2026, 12, 1, 0)
+    assert eu.citation == "Reg. (EU) 2023/1543 Art. 11(1)"

@@ -134,12 +134,48 @@ def art17_objection(received_at: datetime, *, zone_name: str, subject: str) -> D
     )
 
 
+def epoc_pr_expiry(
+    placed_at: datetime, *, extended: bool, zone_name: str, subject: str
+) -> Deadline:
+    """An EPOC-PR's preservation ends after 60 days, or 90 once extended (EU-06).
+
+    Unless the issuer confirms a follow-up production request, after which the data is kept as
+    long as needed (that case has no deadline; see ``PreservationHold.confirm_follow_up``).
+    """
+    days = EPOC_PR_DAYS + (EPOC_PR_EXTENSION_DAYS if extended else 0)
+    return Deadline(
+        kind="preservation_expiry",
+        subject=subject,
+        due_at=days_after(placed_at, days, zone_name),
+        citation="Reg. (EU) 2023/1543 Art. 11(1)",
+        rule="EU-06",
+        description=f"EPOC-PR preservation ends after {days} days unless a follow-up "
+        "production request is confirmed" + ("" if extended else "; one 30-day extension allowed"),
+    )
+
+
 # --- United States, 18 U.S.C. 2703, 2705 ----------------------------------------------------
 
 US_PRESERVATION_DAYS = 90
 US_PRESERVATION_EXTENSION_DAYS = 90
 MOTION_2703H_DAYS = 14
 DELAYED_NOTICE_DAYS = 90
+
+
+def us_preservation_expiry(
+    placed_at: datetime, *, extended: bool, zone_name: str, subject: str
+) -> Deadline:
+    """A 2703(f) preservation lasts 90 days, and 90 more on a renewed request (US-06)."""
+    days = US_PRESERVATION_DAYS + (US_PRESERVATION_EXTENSION_DAYS if extended else 0)
+    return Deadline(
+        kind="preservation_expiry",
+        subject=subject,
+        due_at=days_after(placed_at, days, zone_name),
+        citation="18 U.S.C. 2703(f)(2)",
+        rule="US-06",
+        description=f"preservation under 2703(f) ends after {days} days"
+        + ("" if extended else "; one 90-day extension on a renewed request"),
+    )
 
 
 def motion_2703h(served_at: datetime, *, zone_name: str, subject: str) -> Deadline:

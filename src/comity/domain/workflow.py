@@ -29,6 +29,39 @@ from comity.domain.case.notice import NoticePlan
 from comity.domain.case.transitions import TABLE, Action, allowed_actions
 from comity.domain.court_events import COURT_EVENT, CourtEvent, FindingScope
 from comity.domain.deadlines import Deadline, DueReport, due
+from comity.domain.demand import Demand
+
+
+def open_case_for_demand(
+    demand: Demand,
+    *,
+    case_id: str,
+    zone: str,
+    now: datetime,
+    customer: str | None = None,
+    actor: str = "system",
+) -> Step:
+    """A case for a parsed demand (contract section 4).
+
+    ``zone`` is where days are counted: the issuing court's for US process (America/New_York
+    for S.D.N.Y.), the addressee's establishment for e-Evidence orders (Europe/Dublin).
+    ``customer`` names the enterprise customer to tell, for redirect_entity accounts.
+    """
+    period = Period(start=demand.period.start, end=demand.period.end) if demand.period else None
+    return open_case(
+        case_id=case_id,
+        reference=demand.reference,
+        instrument=demand.instrument,
+        issuer_country=demand.issuer_country,
+        received_at=demand.received_at,
+        zone=zone,
+        now=now,
+        emergency=demand.emergency is not None,
+        period=period,
+        non_disclosure_until=demand.non_disclosure_until,
+        customer=customer,
+        actor=actor,
+    )
 
 
 def due_list(cases: Iterable[Case], *, now: datetime, window: timedelta) -> DueReport:
@@ -63,5 +96,6 @@ __all__ = [
     "allowed_actions",
     "due_list",
     "open_case",
+    "open_case_for_demand",
     "record_court_event",
 ]

@@ -54,6 +54,11 @@ ANSWERING = frozenset(
 )
 BEFORE_OBJECTION = ANSWERING - {CaseState.IN_PRODUCTION}
 FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
+#: Instruments that oblige the provider to preserve at once: citation and legal-rules row.
+PRESERVATION_INSTRUMENTS = {
+    "us.preservation": ("18 U.S.C. 2703(f)(1)", "US-06"),
+    "eu.epoc_pr": ("Reg. (EU) 2023/1543 Art. 11(1) (without undue delay)", "EU-06"),
+}
 
 
 class MotionRecord(Frozen):
@@ -239,6 +244,19 @@ class Case(Frozen):
                             f"{f.region or 'no region'}",
                         )
                     )
+        law = PRESERVATION_INSTRUMENTS.get(self.instrument)
+        if law is not None and not self.holds and self.state in ANSWERING:
+            citation, rule = law
+            out.append(
+                Deadline(
+                    kind="preservation_required",
+                    subject=subject,
+                    due_at=self.received_at,
+                    citation=citation,
+                    rule=rule,
+                    description="preserve the named data now (place a hold)",
+                )
+            )
         for hold in self.holds:
             d = hold.deadline()
             if d is not None:
