@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from tests.unit.case_helpers import (
     ADMIN,
+    APPROVER,
     FINDINGS,
     REQUESTER,
     REVIEWER,
@@ -20,6 +21,7 @@ from comity.domain.demand import parse_demand
 from comity.domain.workflow import (
     SYSTEM,
     CaseState,
+    DecisionKind,
     FindingRef,
     HoldBasis,
     Pathway,
@@ -273,3 +275,27 @@ def test_a_case_opens_from_a_parsed_demand_document() -> None:
     assert events[0].action == "case:opened"
     production = next(d for d in case.deadlines() if d.kind == "epoc_production")
     assert production.due_at == utc(2026, 10, 20, 21)
+
+
+def _approved_epoc(*, emergency: bool):  # type: ignore[no-untyped-def]
+    received = utc(2026, 10, 20, 13)
+    case = _epoc("n", received, emergency=emergency)
+    key = case.findings[0].key
+    case, _ = case.start_review(REVIEWER, received)
+    case, _ = case.decide(key, DecisionKind.PRODUCE, REVIEWER, received)
+    case, _ = case.recommend(REVIEWER, received)
+    return case.approve(APPROVER, received)[0]
+
+
+def test_a_notified_epoc_waits_for_the_enforcing_authoritys_window() -> None:
+    case = _approved_epoc(emergency=False)
+    ends = utc(2026, 10, 31, 0)  # end of the 10th day after receipt, Dublin
+    with pytest.raises(Conflict, match="suspensive effect"):
+        case.start_production(ADMIN, ends - ONE)
+    assert case.start_production(ADMIN, ends)[0].state is CaseState.IN_PRODUCTION
+
+
+def test_an_emergency_epoc_does_not_wait() -> None:
+    case = _approved_epoc(emergency=True)
+    started, _ = case.start_production(ADMIN, utc(2026, 10, 20, 14))
+    assert started.state is CaseState.IN_PRODUCTION

@@ -522,7 +522,33 @@ class Case(Frozen):
                 f"motion {bar.motion_id} under 18 U.S.C. 2703(h) is pending: preserve, do not "
                 "produce (2703(h)(4))"
             )
+        window = self.notification_window()
+        if window is not None and now < window.due_at:
+            raise Conflict(
+                "the enforcing authority may still refuse until "
+                f"{window.due_at.isoformat()}; a notified EPOC is transmitted at the end of "
+                "that period (Reg. (EU) 2023/1543 Arts 8, 10(2): suspensive effect)"
+            )
         return self._move(Action.START_PRODUCTION, actor, now)
+
+    def notification_window(self) -> Deadline | None:
+        """The enforcing authority's window while a finding to produce awaits it.
+
+        None in emergencies: the notification then has no suspensive effect (Art. 8).
+        """
+        if self.emergency:
+            return None
+        waiting = any(
+            f.pathway is Pathway.NOTIFY_THEN_DISCLOSE
+            and f.key in self.decisions
+            and self.decisions[f.key].kind is not DecisionKind.WITHHOLD
+            for f in self.findings
+        )
+        if not waiting:
+            return None
+        return deadlines.enforcing_authority_window(
+            self.received_at, emergency=False, zone_name=self.zone, subject=self.subject
+        )
 
     def deliver(self, actor: Actor, now: datetime) -> Step:
         produced = tuple(
