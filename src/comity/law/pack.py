@@ -1,0 +1,237 @@
+"""Loading a rule pack: Cedar policies, their schema and YAML facts, validated once.
+
+A pack is a directory: ``pack.yaml`` (version, precedence), ``schema.cedarschema``, and per
+jurisdiction ``*.cedar`` policies and ``*.yaml`` facts. Loading parses and validates everything
+and keeps the parsed handles (policy set, schema, base entities) for every later decision. A pack
+that does not validate is refused outright: the engine never runs on a pack it could not check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+import yaml
+
+from comity.domain.assessment import Pathway
+from comity.errors import ConfigurationError, collect
+from comity.law.facts import Facts, parse_facts
+
+DEFAULT_PACK = Path(__file__).parent / "packs"
+SCHEMA_FILE = "schema.cedarschema"
+EFFECTS = ("pathway", "conflict", "challenge")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy's meaning, read from its annotations."""
+
+    cedar_id: str  # the parser's id (policy0, policy1, ...)
+    id: str
+    effect: str
+    pathway: Pathway | None
+    reason: str | None
+    explanation: str | None
+    summary: str | None
+    citation: str
+    deadline: str | None
+    alternatives: tuple[str, ...]
+    source: str
+    order: int
+
+
+@dataclass(frozen=True)
+class RulePack:
+    path: Path
+    version: str
+    digest: str
+    precedence: tuple[Pathway, ...]
+    policies: cedarpy.PolicySet
+    schema: cedarpy.Schema
+    entities: cedarpy.Entities
+    rules: dict[str, Rule]
+    facts: Facts
+
+
+def _files(pack_dir: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in pack_dir.rglob("*")
+        if p.is_file() and p.suffix in (".cedar", ".yaml", ".cedarschema")
+    )
+
+
+def pack_digest(pack_dir: Path) -> str:
+    """sha256 over every pack file's relative path and bytes, in path order."""
+    h = hashlib.sha256()
+    for path in _files(pack_dir):
+        h.update(path.relative_to(pack_dir).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+def _read_yaml(path: Path, problems: list[str]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problems.append(f"{path}: not valid YAML{where}")
+        return None
+
+
+def load_pack(pack_dir: Path | None = None) -> RulePack:
+    """Parse and validate the pack in ``pack_dir`` (default: the pack shipped with Comity)."""
+    root = (pack_dir or DEFAULT_PACK).resolve()
+    if not (root / "pack.yaml").is_file():
+        raise ConfigurationError(f"{root}: not a rule pack (no pack.yaml)")
+    problems: list[str] = []
+    meta = _read_yaml(root / "pack.yaml", problems) or {}
+    merged: dict[str, Any] = {}
+    cedar_parts: list[tuple[Path, str]] = []
+    for path in _files(root):
+        if path.suffix == ".cedar":
+            cedar_parts.append((path, path.read_text(encoding="utf-8")))
+        elif path.suffix == ".yaml" and path.name != "pack.yaml":
+            doc = _read_yaml(path, problems)
+            if not isinstance(doc, dict):
+                problems.append(f"{path}: expected a mapping of fact tables")
+                continue
+            for key, value in doc.items():
+                if key in merged:
+                    problems.append(f"{path}: fact table {key!r} is defined twice")
+                merged[key] = value
+    collect(problems, ConfigurationError)
+
+    schema_text = (root / SCHEMA_FILE).read_text(encoding="utf-8")
+    try:
+        schema = cedarpy.Schema.from_str(schema_text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{root / SCHEMA_FILE}: invalid Cedar schema: {exc}") from None
+
+    # Each file is validated on its own so that an error names the file at fault.
+    for path, text in cedar_parts:
+        try:
+            cedarpy.PolicySet.from_str(text)
+        except ValueError as exc:
+            problems.append(f"{path}: Cedar syntax error: {exc}")
+            continue
+        result = cedarpy.validate_policies(text, schema)
+        for err in result.errors:
+            problems.append(f"{path}: policy fails schema validation: {err.error}")
+    collect(problems, ConfigurationError)
+
+    text = "\n".join(t for _, t in cedar_parts)
+    policies = cedarpy.PolicySet.from_str(text)
+    facts = parse_facts(merged, problems)
+    rules = _read_rules(cedar_parts, facts, problems)
+    precedence: list[Pathway] = []
+    for name in meta.get("precedence") or []:
+        try:
+            precedence.append(Pathway(name))
+        except ValueError:
+            problems.append(f"{root / 'pack.yaml'}: precedence names unknown pathway {name!r}")
+    missing = set(Pathway) - {Pathway.NO_DATA} - set(precedence)
+    if missing:
+        problems.append(
+            f"{root / 'pack.yaml'}: precedence must list every pathway; missing "
+            + ", ".join(sorted(missing))
+        )
+    collect(problems, ConfigurationError)
+
+    try:
+        entities = cedarpy.Entities.from_json_str(json.dumps(_base_entities(facts)), schema)
+    except ValueError as exc:
+        raise ConfigurationError(f"{root}: facts do not fit the schema: {exc}") from None
+    return RulePack(
+        root,
+        str(meta.get("version", "0")),
+        pack_digest(root),
+        tuple(precedence),
+        policies,
+        schema,
+        entities,
+        rules,
+        facts,
+    )
+
+
+def _read_rules(
+    parts: list[tuple[Path, str]], facts: Facts, problems: list[str]
+) -> dict[str, Rule]:
+    """Read each policy's annotations, checking that every rule says what it means and cites."""
+    rules: dict[str, Rule] = {}
+    seen: set[str] = set()
+    offset = 0
+    for path, text in parts:
+        est = json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"]
+        for local_id in sorted(est, key=lambda k: int(k.removeprefix("policy"))):
+            n = int(local_id.removeprefix("policy")) + offset
+            ann: dict[str, str] = est[local_id].get("annotations") or {}
+            rid = ann.get("id")
+            where = f"{path.name}: policy {rid or n}"
+            if not rid:
+                problems.append(f"{where}: every policy needs an @id annotation")
+                continue
+            if rid in seen:
+                problems.append(f"{where}: @id {rid!r} is used twice")
+            seen.add(rid)
+            effect = ann.get("effect")
+            if effect not in EFFECTS:
+                problems.append(f"{where}: @effect must be one of {', '.join(EFFECTS)}")
+            if not ann.get("citation"):
+                problems.append(f"{where}: every rule needs a @citation")
+            if not ann.get("in_force"):
+                problems.append(f"{where}: every rule needs an @in_force date")
+            pathway: Pathway | None = None
+            if effect == "pathway":
+                try:
+                    pathway = Pathway(ann.get("pathway", ""))
+                except ValueError:
+                    problems.append(f"{where}: unknown @pathway {ann.get('pathway')!r}")
+                for key in ("reason", "explanation"):
+                    if not ann.get(key):
+                        problems.append(f"{where}: a pathway rule needs @{key}")
+            elif effect in ("conflict", "challenge") and not ann.get("summary"):
+                problems.append(f"{where}: a {effect} rule needs a @summary")
+            deadline = ann.get("deadline")
+            if deadline and deadline not in facts.deadlines:
+                problems.append(f"{where}: @deadline {deadline!r} is not in the deadlines facts")
+            alts = tuple(a.strip() for a in ann.get("alternatives", "").split(";") if a.strip())
+            rules[f"policy{n}"] = Rule(
+                f"policy{n}",
+                rid,
+                str(effect),
+                pathway,
+                ann.get("reason"),
+                ann.get("explanation"),
+                ann.get("summary"),
+                ann.get("citation", ""),
+                deadline,
+                alts,
+                path.name,
+                n,
+            )
+        offset += len(est)
+    return rules
+
+
+def _uid(type_: str, id_: str) -> dict[str, str]:
+    return {"type": type_, "id": id_}
+
+
+def _base_entities(facts: Facts) -> list[dict[str, Any]]:
+    """Static entities from the facts: countries, the EU bloc, circuits and districts."""
+    out: list[dict[str, Any]] = [{"uid": _uid("Bloc", "EU"), "attrs": {}, "parents": []}]
+    out += [{"uid": _uid("Country", c), "attrs": {}, "parents": []} for c in facts.countries]
+    for circuit in sorted(set(facts.districts.values())):
+        out.append({"uid": _uid("Circuit", circuit), "attrs": {}, "parents": []})
+    for pacer, circuit in facts.districts.items():
+        out.append(
+            {"uid": _uid("District", pacer), "attrs": {}, "parents": [_uid("Circuit", circuit)]}
+        )
+    return out
