@@ -9,7 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from comity.bootstrap import Comity
+from comity.adapters.law_files import read_demand_file
+from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.entrypoints.cli.main import app
@@ -72,9 +73,6 @@ def test_assess_uses_control_plane_accounts_and_the_day_received(
 
 
 def test_assess_library_call_matches(deployment: Comity, clock, tmp_path: Path) -> None:
-    from comity.adapters.law_files import read_demand_file
-    from comity.bootstrap import open_deployment
-
     demand_file = _setup(deployment, clock, tmp_path)
     comity = open_deployment(deployment.home)
     a = assess_demand(
