@@ -21,6 +21,7 @@ The engine never reads the clock: ``as_of`` is an argument.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -74,7 +75,7 @@ class _Case:
     """Everything a decision depends on, hashable: the memo key and the Cedar request."""
 
     authority: tuple[str, str, str]  # country, kind, district ('' if none)
-    account: tuple[str, str, str]  # kind, us_person, residence
+    account: tuple[str, str]  # kind, us_person (residence is in the context as booleans)
     data: tuple[str, str]  # category, country
     context: tuple[tuple[str, object], ...]
 
@@ -116,28 +117,7 @@ class LawEngine:
         as_of: date,
     ) -> Assessment:
         """Assess every (target, category, region) of ``demand`` under the law of ``as_of``."""
-        plan: list[_Slot] = []
-        for target in demand.targets:
-            account = find_account(target.selector)
-            for category in demand.categories:
-                if account is None:
-                    plan.append(_Slot(target.selector, None, category, None, None))
-                    continue
-                region_id = account.region_for(category)
-                try:
-                    country: str | None = deployment.region(region_id).country
-                except KeyError:
-                    country = None
-                plan.append(_Slot(target.selector, account, category, region_id, country))
-
-        cases: list[_Case | str | None] = []
-        for slot in plan:
-            if slot.account is None:
-                cases.append(None)
-            elif slot.country is None:
-                cases.append(f"region {slot.region!r} of account {slot.account.id} is not deployed")
-            else:
-                cases.append(self._case(demand, deployment, slot, as_of))
+        plan, cases = self._plan(demand, deployment, find_account, as_of)
         self._decide_all([c for c in cases if isinstance(c, _Case)])
 
         findings = []
@@ -161,6 +141,52 @@ class LawEngine:
                 assert case is not None
                 findings.append(self._finding(demand, deployment, slot, as_of, case))
         return Assessment(demand.reference, as_of, self.ref, tuple(findings))
+
+    def decision_inputs(
+        self,
+        demand: Demand,
+        deployment: Deployment,
+        find_account: Callable[[Selector], Account | None],
+        as_of: date,
+    ) -> list[_Case]:
+        """The Cedar decision inputs ``assess`` would evaluate (the benchmark replays them raw)."""
+        return [
+            c
+            for c in self._plan(demand, deployment, find_account, as_of)[1]
+            if isinstance(c, _Case)
+        ]
+
+    def _plan(
+        self,
+        demand: Demand,
+        deployment: Deployment,
+        find_account: Callable[[Selector], Account | None],
+        as_of: date,
+    ) -> tuple[list[_Slot], list[_Case | str | None]]:
+        """One slot per finding to make, with its decision inputs or why it cannot be decided."""
+        plan: list[_Slot] = []
+        for target in demand.targets:
+            account = find_account(target.selector)
+            for category in demand.categories:
+                if account is None:
+                    plan.append(_Slot(target.selector, None, category, None, None))
+                    continue
+                region_id = account.region_for(category)
+                try:
+                    country: str | None = deployment.region(region_id).country
+                except KeyError:
+                    country = None
+                plan.append(_Slot(target.selector, account, category, region_id, country))
+
+        cases: list[_Case | str | None] = []
+        for slot in plan:
+            if slot.account is None:
+                cases.append(None)
+            elif slot.country is None:
+                cases.append(f"region {slot.region!r} of account {slot.account.id} is not deployed")
+            else:
+                cases.append(self._case(demand, deployment, slot, as_of))
+        return plan, cases
 
     # -- building decision inputs ---------------------------------------------------------------
 
@@ -201,7 +227,7 @@ class LawEngine:
         else:
             matches = instrument_country == issuer.country
         context: dict[str, object] = {
-            "as_of": as_of.year * 10000 + as_of.month * 100 + as_of.day,
+            "as_of": self._date_key(as_of.year * 10000 + as_of.month * 100 + as_of.day),
             "instrument": demand.instrument,
             "instrument_matches_issuer": matches,
             "emergency": demand.emergency is not None,
@@ -229,10 +255,18 @@ class LawEngine:
         us_person = "unknown" if account.us_person is None else str(account.us_person).lower()
         return _Case(
             (issuer.country, issuer.kind, district),
-            (account.kind.value, us_person, account.residence),
+            (account.kind.value, us_person),
             (category.value, data_country),
             tuple(sorted(context.items())),
         )
+
+    def _date_key(self, day: int) -> int:
+        """The representative of ``day`` among dates all policies treat alike (see pack)."""
+        cuts = self.pack.date_thresholds
+        if not cuts:
+            return day
+        i = bisect.bisect_right(cuts, day)
+        return cuts[i - 1] if i else cuts[0] - 1
 
     # -- evaluating ------------------------------------------------------------------------------
 
@@ -245,8 +279,9 @@ class LawEngine:
             self._memo.clear()
         entities, requests = self.cedar_requests(todo)
         try:
-            handle = self.pack.entities.with_added_json_str(json.dumps(entities))
-            results = cedarpy.is_authorized_batch(requests, self.pack.policies, handle)
+            results = cedarpy.is_authorized_batch(
+                requests, self.pack.policies, json.dumps(entities)
+            )
         except Exception as exc:
             for case in todo:
                 self._memo[case] = Decision((), (), (), (f"Cedar evaluation failed: {exc}",))
@@ -263,6 +298,25 @@ class LawEngine:
         for case in cases:
             country, kind, district = case.authority
             a_id = "|".join(case.authority)
+            # The static entities a request can reach, so that a batch is self-contained and
+            # small: parsing a few entities is much cheaper than cloning the whole fact base.
+            for c in (country, case.data[1]):
+                entities.setdefault(
+                    f"K{c}", {"uid": _uid("Country", c), "attrs": {}, "parents": []}
+                )
+            if district:
+                circuit = self.pack.facts.districts[district]
+                entities.setdefault(
+                    f"T{district}",
+                    {
+                        "uid": _uid("District", district),
+                        "attrs": {},
+                        "parents": [_uid("Circuit", circuit)],
+                    },
+                )
+                entities.setdefault(
+                    f"U{circuit}", {"uid": _uid("Circuit", circuit), "attrs": {}, "parents": []}
+                )
             entities.setdefault(
                 f"A{a_id}",
                 {
@@ -276,9 +330,7 @@ class LawEngine:
                 f"C{acc_id}",
                 {
                     "uid": _uid("Account", acc_id),
-                    "attrs": dict(
-                        zip(("kind", "us_person", "residence"), case.account, strict=True)
-                    ),
+                    "attrs": dict(zip(("kind", "us_person"), case.account, strict=True)),
                     "parents": [],
                 },
             )

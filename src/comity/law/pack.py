@@ -55,6 +55,9 @@ class RulePack:
     entities: cedarpy.Entities
     rules: dict[str, Rule]
     facts: Facts
+    #: Every date the policies compare ``context.as_of`` with (and the day after), or None when
+    #: some policy uses the date otherwise. See ``date_thresholds``.
+    date_thresholds: tuple[int, ...] | None = None
 
 
 def _files(pack_dir: Path) -> list[Path]:
@@ -147,6 +150,9 @@ def load_pack(pack_dir: Path | None = None) -> RulePack:
         entities = cedarpy.Entities.from_json_str(json.dumps(_base_entities(facts)), schema)
     except ValueError as exc:
         raise ConfigurationError(f"{root}: facts do not fit the schema: {exc}") from None
+    thresholds = date_thresholds(
+        [json.loads(cedarpy.policies_to_json_str(t))["staticPolicies"] for _, t in cedar_parts]
+    )
     return RulePack(
         root,
         str(meta.get("version", "0")),
@@ -157,7 +163,52 @@ def load_pack(pack_dir: Path | None = None) -> RulePack:
         entities,
         rules,
         facts,
+        thresholds,
     )
+
+
+_AS_OF = {".": {"left": {"Var": "context"}, "attr": "as_of"}}
+_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def date_thresholds(policy_sets: list[dict[str, Any]]) -> tuple[int, ...] | None:
+    """The dates at which some policy's view of ``context.as_of`` can change.
+
+    If every use of ``context.as_of`` is a comparison with a literal L, then replacing a date by
+    the greatest of {L, L+1 for every L} not after it (or by one less than the least) leaves every
+    comparison's result unchanged (including ``==``), so decisions for two dates with the same
+    representative are identical and may be shared. Any other use (arithmetic, a comparison with
+    another attribute) returns None and the engine keys decisions by the exact date.
+    """
+    literals: set[int] = set()
+    total = safe = 0
+
+    def walk(node: object) -> None:
+        nonlocal total, safe
+        if node == _AS_OF:
+            total += 1
+            return
+        if isinstance(node, dict):
+            for op in _COMPARISONS:
+                body = node.get(op)
+                if isinstance(body, dict) and set(body) == {"left", "right"}:
+                    sides = (body["left"], body["right"])
+                    for mine, other in (sides, sides[::-1]):
+                        value = other.get("Value") if isinstance(other, dict) else None
+                        if mine == _AS_OF and type(value) is int:
+                            literals.add(value)
+                            safe += 1
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for policies in policy_sets:
+        walk(policies)
+    if total != safe:
+        return None
+    return tuple(sorted(literals | {v + 1 for v in literals}))
 
 
 def _read_rules(
