@@ -114,3 +114,21 @@ def test_invalid_scenarios_name_file_and_line(tmp_path: Path) -> None:
     res = runner.invoke(app, ["scenario", "run", str(bad)])
     assert isinstance(res.exception, InvalidInput)
     assert res.exception.exit_code == 2
+
+
+def test_cli_replay_and_rules_check() -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["replay", "microsoft-ireland", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["all_match"] is True
+    assert report["steps"][0]["date"] == "2013-12-04"
+    text = runner.invoke(app, ["replay", "microsoft-ireland"])
+    assert text.exit_code == 0
+    assert "route: us-ie.mlat -> IE: Minister for Justice" in text.output
+    missing = runner.invoke(app, ["replay", "google-2017"])
+    assert missing.exception is not None
+    assert "known: microsoft-ireland" in str(missing.exception)
+    check = runner.invoke(app, ["rules", "check"])
+    assert check.exit_code == 0
+    assert "94 US districts" in check.output

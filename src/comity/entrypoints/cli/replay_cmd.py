@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from comity.adapters.law_files import read_replay
 from comity.errors import NotFound
@@ -32,32 +31,36 @@ def replay(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
-        console = Console(highlight=False, soft_wrap=True)
-        console.print(report["case"], markup=False)
-        table = Table("date", "event", "content (Dublin)", "records (US)", "courts", "match")
-        for s in report["steps"]:
-            content = s.get("content", {})
-            cf = (content.get("findings") or [{}])[0]
-            extra = []
-            if cf.get("route"):
-                extra.append(f"route {cf['route']['treaty']}")
-            if cf.get("conflicts"):
-                extra.append("conflict: " + "; ".join(c.split(":")[0] for c in cf["conflicts"]))
-            if cf.get("challenges"):
-                extra.append("challenge: " + "; ".join(c.split(" (")[0] for c in cf["challenges"]))
-            table.add_row(
-                s["date"],
-                s["event"],
-                f"{content.get('pathway', '-')} ({cf.get('reason', '-')})"
-                + ("\n" + "\n".join(extra) if extra else ""),
-                s.get("records", {}).get("pathway", "-"),
-                ", ".join(f"{k}: {v}" for k, v in s["courts"].items()),
-                "yes" if s["matches_courts"] else "NO",
-            )
-        console.print(table)
-        console.print(
-            "every date matches the courts" if report["all_match"] else "MISMATCH with the courts",
-            markup=False,
-        )
+        _print(report)
     if not report["all_match"]:
         raise typer.Exit(1)
+
+
+def _print(report: dict[str, Any]) -> None:
+    """One block per date: the event, then each group's pathway with what lies behind it."""
+    console = Console(highlight=False, soft_wrap=True)
+    rp = report["rule_pack"]
+    console.print(f"{report['case']} (rule pack {rp['version']})", markup=False)
+    for s in report["steps"]:
+        mark = "matches the courts" if s["matches_courts"] else "DIFFERS FROM THE COURTS"
+        console.print(f"\n{s['date']}  {s['event']}", markup=False)
+        console.print(f"  court event: {s['citation']} -- {mark}", markup=False)
+        for group, label in (("content", "content (Dublin)"), ("records", "records (US)")):
+            if group not in s:
+                continue
+            f = s[group]["findings"][0]
+            console.print(
+                f"  {label}: {s[group]['pathway']} ({f['reason']}; {', '.join(f['rules'])})",
+                markup=False,
+            )
+            if f.get("route"):
+                r = f["route"]
+                console.print(f"    route: {r['treaty']} -> {r['central_authority']}", markup=False)
+            for c in f.get("conflicts") or []:
+                console.print(f"    conflict: {c}", markup=False)
+            for c in f.get("challenges") or []:
+                console.print(f"    challenge: {c}", markup=False)
+    console.print(
+        "\nevery date matches the courts" if report["all_match"] else "\nMISMATCH with the courts",
+        markup=False,
+    )

@@ -56,6 +56,25 @@ def _cases(ctx: typer.Context, files: list[Path], as_of: date | None) -> list[Ca
     return cases
 
 
+@app.command("check")
+def check(
+    pack: Annotated[Path | None, typer.Argument(help="Pack directory (default: shipped).")] = None,
+) -> None:
+    """Load and validate a rule pack against its schema; print its version, digest and rules."""
+    engine = LawEngine.load(pack)
+    p = engine.pack
+    by_effect: dict[str, int] = {}
+    for rule in p.rules.values():
+        by_effect[rule.effect] = by_effect.get(rule.effect, 0) + 1
+    typer.echo(f"pack {p.path}: version {p.version}, {p.digest}")
+    typer.echo(
+        f"valid: {len(p.rules)} rules ("
+        + ", ".join(f"{n} {e}" for e, n in sorted(by_effect.items()))
+        + f"), {len(p.facts.countries)} countries, {len(p.facts.districts)} US districts, "
+        f"{len(p.facts.treaties)} treaties"
+    )
+
+
 @app.command("diff")
 def diff(
     ctx: typer.Context,
