@@ -226,3 +226,15 @@ def test_facts_know_all_94_districts_and_the_uk_left_the_eu(engine: LawEngine) -
     assert facts.mla_treaty("US", "IE", date(2009, 8, 10)) is None
     assert facts.executive_agreement("GB", "US", date(2022, 10, 3)) is not None
     assert facts.executive_agreement("GB", "US", date(2022, 10, 2)) is None
+
+
+def test_a_malformed_qfg_setting_fails_closed(engine: LawEngine) -> None:
+    deployment = Deployment(
+        DEPLOYMENT.provider,
+        DEPLOYMENT.regions,
+        extra={"law": {"qualifying_foreign_governments": "GB"}},
+    )
+    for f in engine.assess(warrant(), deployment, find, date(2020, 1, 1)).findings:
+        if f.account:
+            assert (f.pathway, f.reason) == (Pathway.REJECT, "needs_review")
+            assert "qualifying_foreign_governments" in f.explanation

@@ -212,12 +212,19 @@ class LawEngine:
             district = issuer.forum.removeprefix("us.")
             if district not in facts.districts:
                 problems.append(f"unknown US district court {issuer.forum!r}")
+        law = deployment.extra.get("law")
+        override = law.get("qualifying_foreign_governments") if isinstance(law, dict) else None
+        if override is not None and not (
+            isinstance(override, list) and all(isinstance(c, str) for c in override)
+        ):
+            problems.append(
+                "the deployment's [law] qualifying_foreign_governments must be a list of "
+                f"country codes, got {override!r}"
+            )
         if problems:
             return "; ".join(problems)
 
         provider = deployment.provider
-        law = deployment.extra.get("law")
-        override = law.get("qualifying_foreign_governments") if isinstance(law, dict) else None
         offence = demand.offence
         requesting = (demand.via.requesting_country if demand.via else None) or issuer.country
         if instrument_country == "any":
