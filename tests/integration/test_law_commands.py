@@ -101,7 +101,9 @@ def test_rules_diff_lists_the_findings_a_change_would_change(tmp_path: Path) -> 
     reach = new / "us" / "reach.cedar"
     # A proposed change: treat the Second Circuit's rule as applying from 2016-07-15 instead.
     reach.write_text(
-        reach.read_text().replace("context.as_of >= 20160714 &&", "context.as_of >= 20160715 &&")
+        reach.read_text()
+        .replace("context.as_of >= 20160714 &&", "context.as_of >= 20160715 &&")
+        .replace('@in_force("2016-07-14")', '@in_force("2016-07-15")')
     )
     (new / "pack.yaml").write_text(
         (new / "pack.yaml").read_text().replace('version: "2026.11.0"', 'version: "2026.11.1"')

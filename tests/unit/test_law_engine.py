@@ -152,7 +152,7 @@ def test_an_erroring_policy_fails_closed_never_disclosing(tmp_path: Path) -> Non
     # which for a forbid or a reject rule would silently allow; the engine must refuse instead.
     (pack / "us" / "broken.cedar").write_text(
         '@id("test.overflow")\n@effect("pathway")\n@pathway("reject")\n@reason("x")\n'
-        '@explanation("x")\n@citation("test")\n@in_force("2000-01-01")\n'
+        '@explanation("x")\n@citation("test")\n@in_force("always")\n'
         'permit (principal, action == Action::"assess", resource)\n'
         "when { context.as_of * 9223372036854775807 > 0 };\n"
     )
@@ -238,3 +238,15 @@ def test_a_malformed_qfg_setting_fails_closed(engine: LawEngine) -> None:
         if f.account:
             assert (f.pathway, f.reason) == (Pathway.REJECT, "needs_review")
             assert "qualifying_foreign_governments" in f.explanation
+
+
+def test_a_rule_whose_date_is_not_in_its_condition_is_refused(tmp_path: Path) -> None:
+    pack = _copy_pack(tmp_path)
+    (pack / "us" / "undated.cedar").write_text(
+        '@id("test.undated")\n@effect("pathway")\n@pathway("disclose")\n@reason("x")\n'
+        '@explanation("x")\n@citation("test")\n@in_force("2020-01-01")\n'
+        'permit (principal, action == Action::"assess", resource)\n'
+        'when { context.instrument == "us.warrant" };\n'
+    )
+    with pytest.raises(ConfigurationError, match="never compares context.as_of with 20200101"):
+        load_pack(pack)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
+import cedarpy
 import pytest
 from typer.testing import CliRunner
 
@@ -132,3 +134,22 @@ def test_cli_replay_and_rules_check() -> None:
     check = runner.invoke(app, ["rules", "check"])
     assert check.exit_code == 0
     assert "94 US districts" in check.output
+
+
+def test_scenarios_test_the_day_before_and_the_day_of_every_rule_date(engine: LawEngine) -> None:
+    days = {e.as_of for path in SHIPPED for e in read_scenario(path).expectations}
+    missing = []
+    for path in sorted((LAW / "packs").rglob("*.cedar")):
+        policies = json.loads(cedarpy.policies_to_json_str(path.read_text()))["staticPolicies"]
+        for policy in policies.values():
+            ann = policy["annotations"]
+            for key in ("in_force", "in_force_until"):
+                if ann.get(key, "always") == "always":
+                    continue
+                day = date.fromisoformat(ann[key])
+                missing += [
+                    f"{ann['id']} {key} {d}"
+                    for d in (day - timedelta(days=1), day)
+                    if d not in days
+                ]
+    assert missing == []

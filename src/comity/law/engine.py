@@ -387,7 +387,9 @@ class LawEngine:
 
     # -- findings ---------------------------------------------------------------------------------
 
-    def _review(self, slot: _Slot, why: str) -> Finding:
+    def _review(self, slot: _Slot, why: str, decision: Decision | None = None) -> Finding:
+        """Reject for review; conflicts and challenges that did fire are still shown."""
+        side = [] if decision is None else [*decision.conflict_rules, *decision.challenge_rules]
         return Finding(
             slot.selector,
             slot.account.id if slot.account else None,
@@ -398,6 +400,10 @@ class LawEngine:
             NEEDS_REVIEW,
             f"The rule pack cannot decide this safely ({why}); a lawyer must review it before "
             "anything is disclosed.",
+            tuple(r.id for r in side),
+            tuple(dict.fromkeys(r.citation for r in side)),
+            conflicts=tuple(r.summary or r.id for r in side if r.effect == "conflict"),
+            challenges=tuple(r.summary or r.id for r in side if r.effect == "challenge"),
         )
 
     def _finding(
@@ -414,6 +420,7 @@ class LawEngine:
                 slot,
                 f"no rule decides {demand.instrument} from {demand.issuer_country} for "
                 f"{category.value} held in {country} on {as_of}",
+                decision,
             )
         pathway = min(
             (r.pathway for r in decision.pathway_rules if r.pathway is not None),

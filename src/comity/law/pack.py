@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -236,8 +237,7 @@ def _read_rules(
                 problems.append(f"{where}: @effect must be one of {', '.join(EFFECTS)}")
             if not ann.get("citation"):
                 problems.append(f"{where}: every rule needs a @citation")
-            if not ann.get("in_force"):
-                problems.append(f"{where}: every rule needs an @in_force date")
+            problems += [f"{where}: {p}" for p in _dating_problems(ann, est[local_id])]
             pathway: Pathway | None = None
             if effect == "pathway":
                 try:
@@ -269,6 +269,33 @@ def _read_rules(
             )
         offset += len(est)
     return rules
+
+
+def _dating_problems(ann: dict[str, str], policy: dict[str, Any]) -> list[str]:
+    """A rule's @in_force (and @in_force_until) dates must be the dates its condition tests.
+
+    ``@in_force("always")`` marks a definitional rule with no date of its own.
+    """
+    found = date_thresholds([{"p": policy}]) or ()
+    out = []
+    for key in ("in_force", "in_force_until"):
+        value = ann.get(key)
+        if value is None:
+            if key == "in_force":
+                out.append('every rule needs @in_force("YYYY-MM-DD") or @in_force("always")')
+            continue
+        if value == "always" and key == "in_force":
+            continue
+        try:
+            number = int(date.fromisoformat(value).strftime("%Y%m%d"))
+        except ValueError:
+            out.append(f"@{key} must be a date YYYY-MM-DD, got {value!r}")
+            continue
+        if number not in found:
+            out.append(
+                f"@{key}({value!r}) but the condition never compares context.as_of with {number}"
+            )
+    return out
 
 
 def _uid(type_: str, id_: str) -> dict[str, str]:
