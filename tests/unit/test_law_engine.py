@@ -248,5 +248,5 @@ def test_a_rule_whose_date_is_not_in_its_condition_is_refused(tmp_path: Path) ->
         'permit (principal, action == Action::"assess", resource)\n'
         'when { context.instrument == "us.warrant" };\n'
     )
-    with pytest.raises(ConfigurationError, match="never compares context.as_of with 20200101"):
+    with pytest.raises(ConfigurationError, match=r"never compares context\.as_of with 20200101"):
         load_pack(pack)
