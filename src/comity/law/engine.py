@@ -71,7 +71,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class _Case:
+class DecisionInput:
     """Everything a decision depends on, hashable: the memo key and the Cedar request."""
 
     authority: tuple[str, str, str]  # country, kind, district ('' if none)
@@ -96,7 +96,7 @@ class LawEngine:
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
-        self._memo: dict[_Case, Decision] = {}
+        self._memo: dict[DecisionInput, Decision] = {}
         self._rank = {p: i for i, p in enumerate(pack.precedence)}
 
     @classmethod
@@ -118,7 +118,7 @@ class LawEngine:
     ) -> Assessment:
         """Assess every (target, category, region) of ``demand`` under the law of ``as_of``."""
         plan, cases = self._plan(demand, deployment, find_account, as_of)
-        self._decide_all([c for c in cases if isinstance(c, _Case)])
+        self._decide_all([c for c in cases if isinstance(c, DecisionInput)])
 
         findings = []
         for slot, case in zip(plan, cases, strict=True):
@@ -148,12 +148,12 @@ class LawEngine:
         deployment: Deployment,
         find_account: Callable[[Selector], Account | None],
         as_of: date,
-    ) -> list[_Case]:
+    ) -> list[DecisionInput]:
         """The Cedar decision inputs ``assess`` would evaluate (the benchmark replays them raw)."""
         return [
             c
             for c in self._plan(demand, deployment, find_account, as_of)[1]
-            if isinstance(c, _Case)
+            if isinstance(c, DecisionInput)
         ]
 
     def _plan(
@@ -162,7 +162,7 @@ class LawEngine:
         deployment: Deployment,
         find_account: Callable[[Selector], Account | None],
         as_of: date,
-    ) -> tuple[list[_Slot], list[_Case | str | None]]:
+    ) -> tuple[list[_Slot], list[DecisionInput | str | None]]:
         """One slot per finding to make, with its decision inputs or why it cannot be decided."""
         plan: list[_Slot] = []
         for target in demand.targets:
@@ -178,7 +178,7 @@ class LawEngine:
                     country = None
                 plan.append(_Slot(target.selector, account, category, region_id, country))
 
-        cases: list[_Case | str | None] = []
+        cases: list[DecisionInput | str | None] = []
         for slot in plan:
             if slot.account is None:
                 cases.append(None)
@@ -192,7 +192,7 @@ class LawEngine:
 
     def _case(
         self, demand: Demand, deployment: Deployment, slot: _Slot, as_of: date
-    ) -> _Case | str:
+    ) -> DecisionInput | str:
         """The decision inputs, or why the case cannot be decided (fail closed)."""
         account, category, data_country = slot.account, slot.category, slot.country
         assert account is not None
@@ -260,7 +260,7 @@ class LawEngine:
             "target_in_us": account.residence == "US",
         }
         us_person = "unknown" if account.us_person is None else str(account.us_person).lower()
-        return _Case(
+        return DecisionInput(
             (issuer.country, issuer.kind, district),
             (account.kind.value, us_person),
             (category.value, data_country),
@@ -277,7 +277,7 @@ class LawEngine:
 
     # -- evaluating ------------------------------------------------------------------------------
 
-    def _decide_all(self, cases: Iterable[_Case]) -> None:
+    def _decide_all(self, cases: Iterable[DecisionInput]) -> None:
         """Evaluate, in one Cedar batch, every case not already decided."""
         todo = list(dict.fromkeys(c for c in cases if c not in self._memo))
         if not todo:
@@ -297,7 +297,7 @@ class LawEngine:
             self._memo[case] = self._decision(result)
 
     def cedar_requests(
-        self, cases: list[_Case]
+        self, cases: list[DecisionInput]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Per-request entities and Cedar requests for ``cases`` (the bench reuses them)."""
         entities: dict[str, dict[str, Any]] = {}
@@ -407,7 +407,7 @@ class LawEngine:
         )
 
     def _finding(
-        self, demand: Demand, deployment: Deployment, slot: _Slot, as_of: date, case: _Case
+        self, demand: Demand, deployment: Deployment, slot: _Slot, as_of: date, case: DecisionInput
     ) -> Finding:
         decision = self._memo[case]
         account, category, country = slot.account, slot.category, slot.country
