@@ -21,6 +21,7 @@ from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
 from comity.domain.deployment import Deployment
 from comity.errors import Conflict
+from comity.law.engine import LawEngine
 from comity.services.ports import Clock
 
 
@@ -58,6 +59,13 @@ class Comity:
                     path.parent.mkdir(parents=True, exist_ok=True)
             lines.append(f"region {region.id} ({region.country}): {region.store}")
         return lines
+
+    @cached_property
+    def law_engine(self) -> LawEngine:
+        """The rule pack, parsed once: ``[law] pack`` in comity.toml, else the shipped pack."""
+        law = self.deployment.extra.get("law")
+        pack = law.get("pack") if isinstance(law, dict) else None
+        return LawEngine.load(self.home / pack if isinstance(pack, str) else None)
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

@@ -14,7 +14,15 @@ import click
 import typer
 from rich.console import Console
 
-from comity.entrypoints.cli import accounts_cmd, init_cmd, serve_cmd
+from comity.entrypoints.cli import (
+    accounts_cmd,
+    assess_cmd,
+    init_cmd,
+    replay_cmd,
+    rules_cmd,
+    scenario_cmd,
+    serve_cmd,
+)
 from comity.errors import ComityError
 
 app = typer.Typer(
@@ -39,6 +47,10 @@ def _root(
 app.command("init")(init_cmd.init)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(accounts_cmd.app, name="accounts")
+app.command("assess")(assess_cmd.assess)
+app.add_typer(scenario_cmd.app, name="scenario")
+app.command("replay")(replay_cmd.replay)
+app.add_typer(rules_cmd.app, name="rules")
 
 
 def main() -> None:

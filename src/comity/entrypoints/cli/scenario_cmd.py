@@ -1,0 +1,68 @@
+"""``comity scenario run FILE... [--json]``: check the rule pack against legal test cases.
+
+Exit 0 when every expectation is met, 1 when some are not, 2 when a file is invalid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from comity.adapters.law_files import read_scenario
+from comity.errors import InvalidInput
+from comity.law.engine import LawEngine
+from comity.law.scenario import ScenarioResult, run_scenario
+
+app = typer.Typer(help="Run scenario files (executable legal test cases).", no_args_is_help=True)
+
+
+def expand(files: list[Path]) -> list[Path]:
+    """Files as given; a directory stands for the scenario files in it."""
+    out: list[Path] = []
+    for f in files:
+        out += sorted(f.glob("*.yaml")) if f.is_dir() else [f]
+    return out
+
+
+@app.command("run")
+def run(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files or directories.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    pack: Annotated[Path | None, typer.Option("--pack", help="Rule pack directory.")] = None,
+) -> None:
+    """Run scenarios and report each expectation."""
+    paths = expand(files)
+    scenarios, problems = [], []
+    for path in paths:
+        try:
+            scenarios.append(read_scenario(path))
+        except InvalidInput as exc:
+            problems += exc.problems
+    if problems:
+        raise InvalidInput(problems[0], problems=problems)
+    engine = LawEngine.load(pack)
+    results: list[ScenarioResult] = [run_scenario(engine, s) for s in scenarios]
+    if as_json:
+        typer.echo(json.dumps({"scenarios": [r.to_document() for r in results]}, indent=2))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        for r in results:
+            passed = sum(c["ok"] for c in r.checks)
+            mark = "ok  " if r.ok else "FAIL"
+            console.print(f"{mark} {r.name} ({passed}/{len(r.checks)})  {r.source}", markup=False)
+            for c in r.checks:
+                if not c["ok"]:
+                    console.print(
+                        f"     {c['as_of']} {c['target']} {c['category']}: expected "
+                        f"{c['expected']}, got {c['actual']}",
+                        markup=False,
+                    )
+        total = sum(len(r.checks) for r in results)
+        failed = sum(1 for r in results for c in r.checks if not c["ok"])
+        console.print(f"{len(results)} scenarios, {total} checks, {failed} failed", markup=False)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
