@@ -35,15 +35,28 @@ class CompactRange:
 
     def append(self, leaf: bytes) -> CompactRange:
         """The range after appending the leaf hash ``leaf``: merge equal-sized subtrees upward."""
+        return self.append_nodes(leaf)[0]
+
+    def append_nodes(self, leaf: bytes) -> tuple[CompactRange, list[tuple[int, int, bytes]]]:
+        """Append ``leaf`` and also return the interior nodes completed by it.
+
+        Each node is ``(level, index, hash)``: the perfect subtree of ``2**level`` leaves starting
+        at leaf ``index * 2**level``. Storing them lets proofs read O(log n) hashes instead of
+        rehashing whole subtrees.
+        """
         frontier = list(self.frontier)
         node = leaf
         size = self.size
+        level = 0
+        formed: list[tuple[int, int, bytes]] = []
         # Each trailing 1 bit of the old size is a perfect subtree of the same height as ``node``.
         while size & 1:
             node = node_hash(frontier.pop(), node)
             size >>= 1
+            level += 1
+            formed.append((level, self.size >> level, node))
         frontier.append(node)
-        return CompactRange(self.size + 1, tuple(frontier))
+        return CompactRange(self.size + 1, tuple(frontier)), formed
 
     def root(self) -> bytes:
         """The RFC 9162 tree head hash: fold the frontier from the smallest subtree leftwards."""
