@@ -27,6 +27,18 @@ class NoteError(ValueError):
     """Text that is not a well-formed signed note, verifier key or checkpoint."""
 
 
+def strict_b64decode(text: str) -> bytes:
+    """Standard base64 that must be canonical: one encoding per byte string.
+
+    Lenient decoders accept a last character whose unused bits are set, so two different texts
+    would carry the same signature; refusing them makes every changed byte a rejected note.
+    """
+    data = base64.b64decode(text, validate=True)
+    if base64.b64encode(data).decode() != text:
+        raise binascii.Error("non-canonical base64")
+    return data
+
+
 def key_hash(name: str, key: bytes) -> bytes:
     """The 4-byte key hash of ``key`` (algorithm byte included) under ``name``."""
     return hashlib.sha256(name.encode() + b"\n" + key).digest()[:4]
@@ -60,7 +72,7 @@ class VerifierKey:
         _check_name(name)
         try:
             want = bytes.fromhex(hash_hex)
-            key = base64.b64decode(key_b64, validate=True)
+            key = strict_b64decode(key_b64)
         except (ValueError, binascii.Error):
             raise NoteError("the verifier key's hash or key is not valid hex/base64") from None
         if len(want) != 4 or len(key) != 33 or key[0] != ED25519:
@@ -114,7 +126,7 @@ def parse_note(message: str) -> SignedNote:
         name, blob_b64 = fields
         _check_name(name)
         try:
-            blob = base64.b64decode(blob_b64, validate=True)
+            blob = strict_b64decode(blob_b64)
         except binascii.Error:
             raise NoteError(f"signature by {name} is not valid base64") from None
         if len(blob) < 5:
@@ -149,7 +161,7 @@ class Checkpoint:
         if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
             raise NoteError(f"the checkpoint's size line {size_text!r} is not a decimal number")
         try:
-            root = base64.b64decode(root_text, validate=True)
+            root = strict_b64decode(root_text)
         except binascii.Error:
             raise NoteError("the checkpoint's root hash line is not base64") from None
         if len(root) != 32:
