@@ -29,6 +29,17 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    # Create the one tree-state row now, so the very first appends of two concurrent writers
+    # both find a row to lock instead of racing to insert it.
+    state = sa.table(
+        "audit_tree_state",
+        sa.column("id", sa.Integer()),
+        sa.column("size", sa.Integer()),
+        sa.column("frontier", sa.LargeBinary()),
+    )
+    bind = op.get_bind()
+    if bind.execute(sa.select(state.c.id).where(state.c.id == 1)).first() is None:
+        op.bulk_insert(state, [{"id": 1, "size": 0, "frontier": b""}])
 
 
 def downgrade() -> None:
