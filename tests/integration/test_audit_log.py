@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from comity.adapters.audit.signing import NoteSigner, open_checkpoint
 from comity.adapters.audit.sql_log import SqlMerkleLog
+from comity.adapters.audit.verify import Tampered, verify_log
 from comity.adapters.controlplane.audit_tables import AuditCheckpointRow, AuditNodeRow
 from comity.adapters.controlplane.tables import AccountRow, AuditEntryRow
-from comity.bootstrap import Comity
+from comity.bootstrap import DEFAULT_TOML, Comity, initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.audit import AuditEvent
-from comity.domain.merkle import leaf_hash
+from comity.domain.merkle import leaf_hash, node_id
 from comity.domain.merkle_proofs import (
     reference_root,
     verify_consistency,
@@ -138,3 +140,43 @@ def test_an_append_that_raises_rolls_back_the_account(
     monkeypatch.undo()
     with pytest.raises(NotFound):
         get_account(deployment.uow, "a3")
+
+
+def _pg_comity(home: Path, pg_url: str) -> Comity:
+    toml = DEFAULT_TOML.replace('database = "sqlite:///control.db"', f'database = "{pg_url}"')
+    (home / "comity.toml").write_text(toml, encoding="utf-8")
+    comity = open_deployment(home)
+    comity.ensure_audit_key()
+    comity.migrate()
+    return open_deployment(home)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_bulk_appends_prove_and_verify_on_each_database(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        initialise(tmp_path, demo=False)
+        comity = open_deployment(tmp_path)
+    else:
+        comity = _pg_comity(tmp_path, request.getfixturevalue("pg_url"))
+    append_each(comity, 0, 2)
+    with comity.uow() as uow:
+        assert uow.audit.record_many(event(i) for i in range(2, 40)) == range(2, 40)
+        uow.commit()
+    all_leaves = leaves(40)
+    signer = comity.audit_signer
+    assert signer is not None
+    with comity.uow() as uow:
+        root = uow.audit.root_at(40)
+        assert root == reference_root(all_leaves)
+        proof = uow.audit.inclusion_proof(21, 40)
+        assert verify_inclusion(21, 40, all_leaves[21], proof, root)
+        assert verify_log(uow.session, signer.verifier_key).entries == 40
+        # A stored subtree hash that was altered is caught, naming where its entries start.
+        uow.session.execute(
+            update(AuditNodeRow).where(AuditNodeRow.id == node_id(4, 1)).values(hash=b"\1" * 32)
+        )
+        with pytest.raises(Tampered) as failure:
+            verify_log(uow.session, signer.verifier_key)
+        assert failure.value.index == 16

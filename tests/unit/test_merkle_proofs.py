@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.unit.test_merkle import LEAVES, ROOTS
 
-from comity.domain.merkle import CompactRange, leaf_hash
+from comity.domain.merkle import CompactRange, leaf_hash, node_id
 from comity.domain.merkle_proofs import (
     consistency_ranges,
     fold,
@@ -257,3 +257,24 @@ def test_compact_range_nodes_are_the_perfect_subtrees(n: int) -> None:
     for (lvl, i), node in list(nodes.items())[:50]:
         assert node == reference_root(leaves[i << lvl : (i + 1) << lvl])
     assert tree.root() == reference_root(leaves)
+
+
+@given(st.integers(0, 300), st.integers(0, 300), st.integers(1, 6))
+def test_extend_matches_appending_one_by_one(before: int, n: int, min_level: int) -> None:
+    leaves = _tree(before + n)
+    start = CompactRange.empty()
+    for leaf in leaves[:before]:
+        start = start.append(leaf)
+    one_by_one, nodes = start, []
+    for leaf in leaves[before:]:
+        one_by_one, formed = one_by_one.append_nodes(leaf)
+        nodes += [f for f in formed if f[0] >= min_level]
+    assert start.extend(leaves[before:], min_level) == (one_by_one, nodes)
+
+
+def test_node_ids_are_distinct_in_order_positions() -> None:
+    ids = {node_id(lvl, i) for lvl in range(12) for i in range(1 << (12 - lvl))}
+    assert len(ids) == sum(1 << (12 - lvl) for lvl in range(12))
+    assert node_id(0, 3) == 6
+    assert node_id(1, 0) == 1
+    assert node_id(2, 1) == 11

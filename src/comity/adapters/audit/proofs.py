@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from comity.adapters.controlplane.audit_tables import (
@@ -20,6 +20,7 @@ from comity.adapters.controlplane.audit_tables import (
     AuditNodeRow,
 )
 from comity.adapters.controlplane.tables import AuditEntryRow, AuditTreeStateRow
+from comity.domain.merkle import node_id
 from comity.domain.merkle_proofs import (
     Range,
     Subtree,
@@ -30,6 +31,14 @@ from comity.domain.merkle_proofs import (
     reference_root,
 )
 from comity.errors import NotFound
+
+# Fixed statements with expanding IN lists: compiled once, so a proof costs two cheap queries.
+_NODES = select(AuditNodeRow.id, AuditNodeRow.hash).where(
+    AuditNodeRow.id.in_(bindparam("ids", expanding=True))
+)
+_LEAVES = select(AuditEntryRow.idx, AuditEntryRow.leaf_hash).where(
+    AuditEntryRow.idx.in_(bindparam("ids", expanding=True))
+)
 
 
 class SqlTreeReader:
@@ -56,34 +65,21 @@ class SqlTreeReader:
     def checkpoint_count(self) -> int:
         return self._session.scalar(select(func.count()).select_from(AuditCheckpointRow)) or 0
 
-    def _leaves(self, spans: Sequence[Range]) -> dict[int, bytes]:
-        if not spans:
+    def _leaves(self, indexes: Sequence[int]) -> dict[int, bytes]:
+        if not indexes:
             return {}
-        rows = self._session.execute(
-            select(AuditEntryRow.idx, AuditEntryRow.leaf_hash).where(
-                or_(*(AuditEntryRow.idx.between(a, b - 1) for a, b in spans))
-            )
-        )
+        rows = self._session.execute(_LEAVES, {"ids": sorted(set(indexes))})
         return {idx: bytes(h) for idx, h in rows}
 
     def _subtree_hashes(self, subtrees: set[Subtree]) -> dict[Subtree, bytes]:
-        stored = [s for s in subtrees if s[0] >= NODE_MIN_LEVEL]
+        stored = {node_id(*s): s for s in subtrees if s[0] >= NODE_MIN_LEVEL}
         found: dict[Subtree, bytes] = {}
         if stored:
-            rows = self._session.execute(
-                select(AuditNodeRow.level, AuditNodeRow.idx, AuditNodeRow.hash).where(
-                    or_(
-                        *(
-                            and_(AuditNodeRow.level == lvl, AuditNodeRow.idx == i)
-                            for lvl, i in stored
-                        )
-                    )
-                )
-            )
-            found = {(lvl, i): bytes(h) for lvl, i, h in rows}
+            rows = self._session.execute(_NODES, {"ids": list(stored)})
+            found = {stored[i]: bytes(h) for i, h in rows}
         rebuild = sorted(s for s in subtrees if s not in found)
         spans = [(i << lvl, (i + 1) << lvl) for lvl, i in rebuild]
-        leaves = self._leaves(spans)
+        leaves = self._leaves([j for a, b in spans for j in range(a, b)])
         for (lvl, i), (a, b) in zip(rebuild, spans, strict=True):
             try:
                 found[(lvl, i)] = reference_root([leaves[j] for j in range(a, b)])

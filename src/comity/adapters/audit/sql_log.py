@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from comity.adapters.audit.proofs import SqlTreeReader
@@ -30,10 +29,17 @@ from comity.adapters.controlplane.audit_tables import (
 )
 from comity.adapters.controlplane.tables import AuditEntryRow, AuditTreeStateRow
 from comity.domain.audit import AuditEvent
-from comity.domain.merkle import CompactRange, leaf_hash
+from comity.domain.merkle import CompactRange, leaf_hash, node_id
 from comity.domain.note import Checkpoint
 
 _STATE_ID = 1
+# Constant driver-level statements for bulk appends (sqlite3 takes "?", psycopg "%s").
+_INSERT_ENTRIES_QMARK = (
+    "INSERT INTO audit_entries (idx, entry, leaf_hash, action, subject) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_ENTRIES_FORMAT = _INSERT_ENTRIES_QMARK.replace("?", "%s")
+_INSERT_NODES_QMARK = "INSERT INTO audit_nodes (id, hash) VALUES (?, ?)"
+_INSERT_NODES_FORMAT = _INSERT_NODES_QMARK.replace("?", "%s")
 
 
 def _unpack(frontier: bytes) -> tuple[bytes, ...]:
@@ -85,7 +91,7 @@ class SqlMerkleLog(SqlTreeReader):
         grown, formed = tree.append_nodes(leaf)
         for level, idx, node in formed:
             if level >= NODE_MIN_LEVEL:
-                self._session.add(AuditNodeRow(level=level, idx=idx, hash=node))
+                self._session.add(AuditNodeRow(id=node_id(level, idx), hash=node))
         row.size = grown.size
         row.frontier = b"".join(grown.frontier)
         self._unsealed = True
@@ -95,38 +101,38 @@ class SqlMerkleLog(SqlTreeReader):
     def record_many(self, events: Iterable[AuditEvent]) -> range:
         """Append many events with bulk inserts (one state update); return their indexes.
 
-        For imports and batch jobs: same tree, same transaction rules, fewer round trips.
+        For imports and batch jobs: same tree, same transaction rules, fewer round trips. Rows
+        go straight to the driver's ``executemany``: at a million entries the ORM's per-row
+        bookkeeping would cost more than hashing and storing them.
         """
         row, tree = self._state()
         self._session.flush()
         first = tree.size
-        entries: list[dict[str, Any]] = []
-        nodes: list[dict[str, Any]] = []
-        for ev in events:
+        rows: list[tuple[int, str, bytes, str, str]] = []
+        leaves: list[bytes] = []
+        for index, ev in enumerate(events, start=first):
             entry = ev.canonical()
             leaf = leaf_hash(entry)
-            entries.append(
-                {
-                    "idx": tree.size,
-                    "entry": entry.decode(),
-                    "leaf_hash": leaf,
-                    "action": ev.action,
-                    "subject": ev.subject,
-                }
+            leaves.append(leaf)
+            rows.append((index, entry.decode(), leaf, ev.action, ev.subject))
+        grown, formed = tree.extend(leaves, NODE_MIN_LEVEL)
+        conn = self._session.connection()
+        qmark = conn.dialect.paramstyle == "qmark"
+        if rows:
+            conn.exec_driver_sql(
+                _INSERT_ENTRIES_QMARK if qmark else _INSERT_ENTRIES_FORMAT,
+                rows,
             )
-            tree, formed = tree.append_nodes(leaf)
-            nodes.extend(
-                {"level": lvl, "idx": i, "hash": h} for lvl, i, h in formed if lvl >= NODE_MIN_LEVEL
+        if formed:
+            conn.exec_driver_sql(
+                _INSERT_NODES_QMARK if qmark else _INSERT_NODES_FORMAT,
+                [(node_id(lvl, i), h) for lvl, i, h in formed],
             )
-        if entries:
-            self._session.execute(insert(AuditEntryRow), entries)
-        if nodes:
-            self._session.execute(insert(AuditNodeRow), nodes)
-        row.size = tree.size
-        row.frontier = b"".join(tree.frontier)
+        row.size = grown.size
+        row.frontier = b"".join(grown.frontier)
         self._unsealed = True
         self._session.flush()
-        return range(first, tree.size)
+        return range(first, grown.size)
 
     def _forget(self, _session: Session) -> None:
         self._unsealed = False

@@ -29,7 +29,7 @@ from comity.adapters.controlplane.audit_tables import (
     AuditNodeRow,
 )
 from comity.adapters.controlplane.tables import AuditEntryRow, AuditTreeStateRow
-from comity.domain.merkle import EMPTY_ROOT, CompactRange, leaf_hash
+from comity.domain.merkle import EMPTY_ROOT, CompactRange, leaf_hash, node_id
 from comity.domain.note import Checkpoint, VerifierKey
 from comity.errors import IntegrityError
 
@@ -85,23 +85,20 @@ def _checkpoints(session: Session) -> Iterator[AuditCheckpointRow]:
         last = rows[-1].size
 
 
-def _nodes(session: Session) -> Iterator[tuple[int, int, bytes]]:
-    last = (-1, -1)
+def _nodes(session: Session) -> Iterator[tuple[int, bytes]]:
+    last = -1
     while True:
         rows = session.execute(
-            select(AuditNodeRow.level, AuditNodeRow.idx, AuditNodeRow.hash)
-            .where(
-                (AuditNodeRow.level > last[0])
-                | ((AuditNodeRow.level == last[0]) & (AuditNodeRow.idx > last[1]))
-            )
-            .order_by(AuditNodeRow.level, AuditNodeRow.idx)
+            select(AuditNodeRow.id, AuditNodeRow.hash)
+            .where(AuditNodeRow.id > last)
+            .order_by(AuditNodeRow.id)
             .limit(PAGE)
         ).all()
         if not rows:
             return
-        for lvl, i, h in rows:
-            yield lvl, i, bytes(h)
-        last = (rows[-1][0], rows[-1][1])
+        for node, h in rows:
+            yield node, bytes(h)
+        last = rows[-1][0]
 
 
 def _check_checkpoint(row: AuditCheckpointRow, key: VerifierKey) -> Checkpoint:
@@ -145,7 +142,7 @@ def verify_log(session: Session, key: VerifierKey, outside_note: str | None = No
         report.checkpoints += 1
         pending = next(checkpoints, None)
     tree = CompactRange.empty()
-    computed: dict[tuple[int, int], bytes] = {}
+    computed: dict[int, tuple[int, int, bytes]] = {}
     last_good = 0
     if outside is not None and outside.size == 0 and outside.root != EMPTY_ROOT:
         raise Tampered(0, "the saved checkpoint of size 0 does not have the empty root")
@@ -161,7 +158,7 @@ def verify_log(session: Session, key: VerifierKey, outside_note: str | None = No
         tree, formed = tree.append_nodes(leaf)
         for lvl, i, node in formed:
             if lvl >= NODE_MIN_LEVEL:
-                computed[(lvl, i)] = node
+                computed[node_id(lvl, i)] = (lvl, i, node)
         while pending is not None and pending.size == tree.size:
             checkpoint = _check_checkpoint(pending, key)
             if checkpoint.root != tree.root():
@@ -206,12 +203,15 @@ def verify_log(session: Session, key: VerifierKey, outside_note: str | None = No
         )
     if state_frontier != b"".join(tree.frontier):
         raise Tampered(None, "the stored compact range does not match the entries")
-    for lvl, i, stored in _nodes(session):
+    for nid, stored in _nodes(session):
         report.nodes += 1
-        if computed.get((lvl, i)) != stored:
+        expected = computed.get(nid)
+        if expected is None or expected[2] != stored:
+            lvl = ((nid + 1) & -(nid + 1)).bit_length() - 1
+            start = (nid + 1 - (1 << lvl)) >> 1
             raise Tampered(
-                i << lvl,
-                f"the stored hash of entries {i << lvl} to {((i + 1) << lvl) - 1} is wrong "
+                start,
+                f"the stored hash of entries {start} to {start + (1 << lvl) - 1} is wrong "
                 "(proofs over them would not verify)",
             )
     if report.nodes != len(computed):

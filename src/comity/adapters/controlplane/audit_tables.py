@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, SmallInteger, Text
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comity.adapters.controlplane.tables import Base
@@ -21,8 +21,8 @@ NODE_MIN_LEVEL = 4
 class AuditNodeRow(Base):
     __tablename__ = "audit_nodes"
 
-    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
-    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: ``domain.merkle.node_id(level, index)``: one key, so a proof's nodes are one ``IN`` query.
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 

@@ -18,8 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "audit_nodes",
-        sa.Column("level", sa.SmallInteger(), primary_key=True, autoincrement=False),
-        sa.Column("idx", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
     )
     op.create_table(
