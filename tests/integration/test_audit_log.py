@@ -180,3 +180,18 @@ def test_bulk_appends_prove_and_verify_on_each_database(
         with pytest.raises(Tampered) as failure:
             verify_log(uow.session, signer.verifier_key)
         assert failure.value.index == 16
+
+
+def test_proofs_for_sizes_beyond_the_log_are_refused(deployment: Comity) -> None:
+    append_each(deployment, 0, 3)
+    with deployment.uow() as uow:
+        for call in (
+            lambda: uow.audit.inclusion_proof(0, 4),
+            lambda: uow.audit.consistency_proof(2, 4),
+            lambda: uow.audit.consistency_proof(4, 4),
+            lambda: uow.audit.root_at(4),
+        ):
+            with pytest.raises(NotFound, match="3 entries"):
+                call()
+        assert uow.audit.inclusion_proof(0, 1) == []
+        assert uow.audit.consistency_proof(3, 3) == []
