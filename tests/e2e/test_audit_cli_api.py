@@ -124,3 +124,12 @@ def test_the_auditor_api_serves_checkpoints_proofs_and_entries(demo: Path) -> No
     assert missing.json()["error"]["code"] == "not_found"
     beyond = client.get("/audit/proof/inclusion", params={"index": 0, "size": size + 1})
     assert beyond.status_code == 404
+
+
+def test_bad_requests_name_what_is_wrong(demo: Path, comity) -> None:  # type: ignore[no-untyped-def]
+    missing = comity(demo, "audit", "prove", "999")
+    assert missing.returncode == 1
+    assert "audit entry 999 does not exist" in missing.stderr
+    bad_key = comity(demo, "audit", "verify", "--key", "not-a-key")
+    assert bad_key.returncode == 2
+    assert "--key" in bad_key.stderr
