@@ -133,3 +133,16 @@ def test_bad_requests_name_what_is_wrong(demo: Path, comity) -> None:  # type: i
     bad_key = comity(demo, "audit", "verify", "--key", "not-a-key")
     assert bad_key.returncode == 2
     assert "--key" in bad_key.stderr
+
+
+def test_the_api_refuses_out_of_range_numbers_with_the_error_body(demo: Path) -> None:
+    client = TestClient(create_app(open_deployment(demo)))
+    for url, params in [
+        (f"/audit/entries/{10**30}", {}),
+        ("/audit/proof/inclusion", {"index": 0, "size": 10**30}),
+        ("/audit/proof/consistency", {"first": 1, "second": 2**40}),
+    ]:
+        response = client.get(url, params=params)
+        assert response.status_code == 404, url
+        assert response.json()["error"]["code"] == "not_found"
+    assert client.get("/audit/entries/-1").status_code == 404

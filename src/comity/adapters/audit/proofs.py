@@ -40,6 +40,16 @@ _NODES = "SELECT id, hash FROM audit_nodes WHERE id IN ({})"
 _LEAVES = "SELECT idx, leaf_hash FROM audit_entries WHERE idx IN ({})"
 
 
+#: Indexes and sizes are 32-bit integer columns; anything larger cannot be in the log.
+MAX_INDEX = 2**31 - 1
+
+
+def _in_range(*values: int) -> None:
+    for value in values:
+        if value > MAX_INDEX:
+            raise NotFound(f"{value} is beyond any audit log index or size (at most {MAX_INDEX})")
+
+
 class SqlTreeReader:
     """Read-only access to the log in ``session`` (the writer extends it)."""
 
@@ -61,6 +71,7 @@ class SqlTreeReader:
         return int(rows[0][0]) if rows else 0
 
     def entry(self, index: int) -> AuditEntryRow:
+        _in_range(index)
         row = self._session.get(AuditEntryRow, index)
         if row is None:
             raise NotFound(f"audit entry {index} does not exist (the log has {self.size()})")
@@ -111,10 +122,12 @@ class SqlTreeReader:
             raise NotFound(f"the log has {current} entries, not {size}")
 
     def root_at(self, size: int) -> bytes:
+        _in_range(size)
         self._check_size(size)
         return self.range_hashes([(0, size)])[0]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        _in_range(index, size)
         # No size query up front: a size beyond the log needs leaves that are not there.
         if not 0 <= index < size:
             raise NotFound(f"entry {index} is not in the tree of the first {size} entries")
@@ -124,6 +137,7 @@ class SqlTreeReader:
         return self.range_hashes(ranges)
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        _in_range(first, second)
         if not 0 <= first <= second:
             raise NotFound(f"no consistency proof from size {first} to the smaller size {second}")
         ranges = consistency_ranges(first, second)
