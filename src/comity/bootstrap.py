@@ -13,12 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment, local_path
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
 from comity.domain.deployment import Deployment
 from comity.errors import Conflict
 from comity.law.engine import LawEngine
@@ -40,7 +42,7 @@ class Comity:
 
     @cached_property
     def uow(self) -> Callable[[], SqlUnitOfWork]:
-        return uow_factory(self.engine, self.clock.now)
+        return uow_factory(self.engine, self.clock.now, self.audit_signer)
 
     def migrate(self) -> None:
         upgrade(self.engine)
@@ -66,6 +68,26 @@ class Comity:
         law = self.deployment.extra.get("law")
         pack = law.get("pack") if isinstance(law, dict) else None
         return LawEngine.load(self.home / pack if isinstance(pack, str) else None)
+
+    # --- audit log (issue 5) ---
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The log's Ed25519 signing key: secret, mode 0600, created by ``comity init``."""
+        return self.home / "keys" / AUDIT_KEY_FILE
+
+    def ensure_audit_key(self) -> bool:
+        """Create the signing key if there is none; True if one was made."""
+        if self.audit_key_path.exists():
+            return False
+        create_key_file(self.audit_key_path, audit_key_name(self.deployment))
+        self.__dict__.pop("audit_signer", None)
+        return True
+
+    @cached_property
+    def audit_signer(self) -> NoteSigner | None:
+        """The checkpoint signer, or None in a deployment without a key (no checkpoints)."""
+        return load_key_file(self.audit_key_path) if self.audit_key_path.exists() else None
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:
@@ -99,8 +121,11 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
         raise Conflict(f"{toml_path} already exists; use --force to overwrite it")
     toml_path.write_text(DEMO_TOML if demo else DEFAULT_TOML, encoding="utf-8")
     comity = open_deployment(home)
+    made_key = comity.ensure_audit_key()
     comity.migrate()
     lines = [f"deployment: {toml_path}", f"control plane: {comity.deployment.control_plane}"]
+    if made_key:
+        lines.append(f"audit log key: {comity.audit_key_path} (keep secret; mode 0600)")
     lines += comity.prepare_regions()
     if demo:
         lines += populate_demo(comity.uow, comity.clock)

@@ -12,6 +12,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from comity.adapters.audit.signing import NoteSigner
 from comity.adapters.audit.sql_log import SqlMerkleLog
 from comity.adapters.controlplane.accounts_repo import SqlAccountRepository
 
@@ -21,14 +22,20 @@ class SqlUnitOfWork:
     accounts: SqlAccountRepository
     audit: SqlMerkleLog
 
-    def __init__(self, session_factory: sessionmaker[Session], now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        now: Callable[[], datetime],
+        signer: NoteSigner | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._now = now
+        self._signer = signer
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._session_factory()
         self.accounts = SqlAccountRepository(self.session, self._now)
-        self.audit = SqlMerkleLog(self.session)
+        self.audit = SqlMerkleLog(self.session, self._signer, self._now)
         return self
 
     def __exit__(
@@ -48,6 +55,9 @@ class SqlUnitOfWork:
         self.session.rollback()
 
 
-def uow_factory(engine: Engine, now: Callable[[], datetime]) -> Callable[[], SqlUnitOfWork]:
+def uow_factory(
+    engine: Engine, now: Callable[[], datetime], signer: NoteSigner | None = None
+) -> Callable[[], SqlUnitOfWork]:
+    """Units of work on ``engine``; with ``signer`` each commit that appended signs a checkpoint."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    return lambda: SqlUnitOfWork(sessions, now)
+    return lambda: SqlUnitOfWork(sessions, now, signer)

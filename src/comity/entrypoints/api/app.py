@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from comity import __version__
 from comity.bootstrap import Comity
+from comity.entrypoints.api import audit_routes
 from comity.errors import ComityError
 
 
@@ -37,4 +38,5 @@ def create_app(comity: Comity) -> FastAPI:
         """Liveness: the process answers and knows its version."""
         return {"status": "ok", "version": __version__}
 
+    app.include_router(audit_routes.router)
     return app

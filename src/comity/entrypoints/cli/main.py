@@ -17,6 +17,7 @@ from rich.console import Console
 from comity.entrypoints.cli import (
     accounts_cmd,
     assess_cmd,
+    audit_cmd,
     init_cmd,
     replay_cmd,
     rules_cmd,
@@ -51,6 +52,7 @@ app.command("assess")(assess_cmd.assess)
 app.add_typer(scenario_cmd.app, name="scenario")
 app.command("replay")(replay_cmd.replay)
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def main() -> None:

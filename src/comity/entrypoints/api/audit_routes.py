@@ -1,0 +1,65 @@
+"""Auditor API: the latest signed checkpoint, proofs and entries. Digests only, so open for now.
+
+Everything here can be checked offline against the published verifier key (``comity audit key``):
+the checkpoint is a C2SP signed note, the proofs are RFC 9162 inclusion/consistency proofs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from comity.adapters.audit.documents import (
+    checkpoint_document,
+    consistency_document,
+    entry_document,
+    head_size,
+    inclusion_document,
+)
+from comity.bootstrap import Comity
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+def _comity(request: Request) -> Comity:
+    comity: Comity = request.app.state.comity
+    return comity
+
+
+@router.get("/checkpoint")
+def checkpoint(request: Request) -> dict[str, object]:
+    """The latest signed tree head: size, base64 root and the signed note text."""
+    with _comity(request).uow() as uow:
+        return checkpoint_document(uow.audit)
+
+
+@router.get("/proof/inclusion")
+def inclusion(
+    request: Request,
+    index: Annotated[int, Query(ge=0)],
+    size: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, object]:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: the head)."""
+    with _comity(request).uow() as uow:
+        return inclusion_document(uow.audit, index, size or head_size(uow.audit))
+
+
+@router.get("/proof/consistency")
+def consistency(
+    request: Request,
+    first: Annotated[int, Query(ge=0)],
+    second: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, object]:
+    """RFC 9162 consistency proof that tree ``second`` (default: the head) extends ``first``."""
+    with _comity(request).uow() as uow:
+        return consistency_document(
+            uow.audit, first, head_size(uow.audit) if second is None else second
+        )
+
+
+@router.get("/entries/{index}")
+def entry(request: Request, index: int) -> dict[str, object]:
+    """One entry's canonical JSON (time, actor, action, subject, payload digest) and leaf hash."""
+    with _comity(request).uow() as uow:
+        return entry_document(uow.audit, index)
