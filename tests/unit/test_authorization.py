@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.packaging import CONTROL_PLANE_KEY, PRODUCED_AT, PROVIDER_KEY, sample_authorization
 
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.categories import Category
 from comity.errors import ConfigurationError, IntegrityError, InvalidInput
-from tests.packaging import CONTROL_PLANE_KEY, PRODUCED_AT, PROVIDER_KEY, sample_authorization
 
 CP = [CONTROL_PLANE_KEY.public]
 
