@@ -162,6 +162,11 @@ def reseal(bag: Path, out: Path, *, key: SigningKey = PROVIDER_KEY) -> Path:
         (bag / layout.tagmanifest_name(algorithm)).write_text(lines)
     signature = key.sign((bag / layout.SIGNED_TAG_MANIFEST).read_bytes())
     (bag / layout.SIGNATURE).write_bytes(base64.b64encode(signature) + b"\n")
-    with out.open("wb") as archive:
-        write_canonical(bag, archive, mtime=int(PRODUCED_AT.timestamp()))
+    archive(bag, out)
     return out
+
+
+def archive(bag: Path, out: Path) -> None:
+    """Write ``bag`` as a canonical archive at ``out``."""
+    with out.open("wb") as tar:
+        write_canonical(bag, tar.fileno(), mtime=int(PRODUCED_AT.timestamp()))

@@ -1,6 +1,7 @@
 """The deterministic archive: a POSIX (pax) tar whose every byte follows from the bag's contents.
 
-Members are sorted by name, directories before their contents; every member has the same mtime
+Members come depth first, each directory's entries sorted by name, a directory's contents right
+after it; every member has the same mtime
 (the production time), uid and gid 0, no user or group names, mode 0644 (files) or 0755
 (directories); the archive ends with two zero blocks padded to tar's 10240-byte record. Because the
 form is fixed, ``extract_canonical`` can rebuild each header from the member's name and size and
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tarfile
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,39 +35,121 @@ def _header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
 
 
-def _entries(root: Path) -> Iterator[tuple[str, Path, bool]]:
-    """(archive name, path, is_dir) for ``root`` and everything under it, sorted by name."""
-    found: list[tuple[str, Path, bool]] = [(root.name, root, True)]
-    for dirpath, dirnames, filenames in os.walk(root):
-        base = Path(dirpath)
-        rel = base.relative_to(root.parent).as_posix()
-        found.extend((f"{rel}/{d}", base / d, True) for d in dirnames)
-        found.extend((f"{rel}/{f}", base / f, False) for f in filenames)
-    found.sort(key=lambda e: e[0].encode())
-    yield from found
+@dataclass(frozen=True)
+class Spool:
+    """Messages of one directory kept in one file instead of one file each: creating tens of
+    thousands of small files costs more than writing their bytes. ``index`` has one line per
+    message, ``<name> <size>``, in order; ``data`` their bytes back to back."""
+
+    data: Path
+    index: Path
 
 
-def write_canonical(root: Path, out: BinaryIO, *, mtime: int) -> None:
-    """Write the directory ``root`` as a canonical tar to ``out``."""
+def order_key(name: str) -> list[bytes]:
+    """Canonical member order: depth first, each directory's entries sorted by name (bytes), a
+    directory's contents right after it."""
+    return [part.encode() for part in name.split("/")]
+
+
+class _Out:
+    """Unbuffered output on a file descriptor, copying file data inside the kernel when it can."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+        if len(self.pending) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        with memoryview(self.pending) as whole:
+            view = whole
+            while view:
+                view = view[os.write(self.fd, view) :]
+            view.release()
+        self.pending.clear()
+
+    def copy(self, src: int, offset: int, size: int) -> None:
+        self.flush()
+        end = offset + size
+        while offset < end:
+            try:
+                done = os.copy_file_range(src, self.fd, end - offset, offset)
+            except OSError:
+                done = 0
+            if done == 0:
+                chunk = os.pread(src, min(_CHUNK, end - offset), offset)
+                if not chunk:
+                    raise IntegrityError("a file shrank while it was archived")
+                self.write(chunk)
+                self.flush()
+                done = len(chunk)
+            offset += done
+
+
+def write_canonical(
+    root: Path, fd: int, *, mtime: int, spools: dict[str, Spool] | None = None
+) -> None:
+    """Write the directory ``root`` as a canonical tar to the file descriptor ``fd``.
+
+    ``spools`` maps a directory (relative to ``root``) to the spool holding its files.
+    """
+    out = _Out(fd)
+    spools = spools or {}
     written = 0
-    for name, path, is_dir in _entries(root):
-        if path.is_symlink():
-            raise IntegrityError(f"{name} is a symbolic link; a package holds only plain files")
-        size = 0 if is_dir else path.stat().st_size
+
+    def member(name: str, size: int, *, is_dir: bool) -> None:
+        nonlocal written
         header = _header(name, size, is_dir=is_dir, mtime=mtime)
         out.write(header)
-        written += len(header)
-        if not is_dir:
-            with path.open("rb") as src:
-                copied = _copy(src, out, size)
-            if copied != size:
-                raise IntegrityError(f"{name} changed size while it was archived")
-            pad = -size % BLOCK
-            out.write(b"\0" * pad)
-            written += size + pad
+        written += len(header) + size + (-size % BLOCK)
+
+    def walk(path: Path, name: str) -> None:
+        member(name, 0, is_dir=True)
+        children = sorted(path.iterdir(), key=lambda p: p.name.encode())
+        for child in children:
+            child_name = f"{name}/{child.name}"
+            if child.is_symlink():
+                raise IntegrityError(f"{child_name} is a symbolic link; packages hold plain files")
+            if child.is_dir():
+                relative = child_name.partition("/")[2]
+                if relative in spools:
+                    spooled(child_name, spools[relative])
+                else:
+                    walk(child, child_name)
+                continue
+            size = child.stat().st_size
+            member(child_name, size, is_dir=False)
+            src = os.open(child, os.O_RDONLY)
+            try:
+                out.copy(src, 0, size)
+            finally:
+                os.close(src)
+            out.write(b"\0" * (-size % BLOCK))
+
+    def spooled(name: str, spool: Spool) -> None:
+        member(name, 0, is_dir=True)
+        src = os.open(spool.data, os.O_RDONLY)
+        offset = 0
+        try:
+            with spool.index.open("rb") as index:
+                for line in index:
+                    file_name, size_text = line.decode().split()
+                    size = int(size_text)
+                    member(f"{name}/{file_name}", size, is_dir=False)
+                    out.copy(src, offset, size)
+                    out.write(b"\0" * (-size % BLOCK))
+                    offset += size
+        finally:
+            os.close(src)
+
+    walk(root, root.name)
     end = 2 * BLOCK
     end += -(written + end) % RECORD
     out.write(b"\0" * end)
+    out.flush()
 
 
 def _copy(src: BinaryIO, out: BinaryIO, size: int) -> int:
@@ -103,7 +186,7 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
     end = 0
     mtime: int | None = None
     root: str | None = None
-    previous = b""
+    previous: list[bytes] | None = None
     for member in tar:
         name = member.name
         if root is None:
@@ -114,9 +197,10 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
             raise IntegrityError(f"archive entry {name!r} lies outside the bag directory {root}")
         if not (member.isdir() or member.isfile()):
             raise IntegrityError(f"archive entry {name} is not a plain file or directory")
-        if name.encode() <= previous:
-            raise IntegrityError(f"archive entry {name} is out of sorted order")
-        previous = name.encode()
+        key = order_key(name)
+        if previous is not None and key <= previous:
+            raise IntegrityError(f"archive entry {name} is out of canonical order")
+        previous = key
         mtime = int(member.mtime) if mtime is None else mtime
         expected = _header(name, member.size, is_dir=member.isdir(), mtime=mtime)
         raw.seek(member.offset)

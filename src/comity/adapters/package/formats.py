@@ -19,9 +19,10 @@ from comity.domain.audit import canonical_json
 
 # mboxrd quoting (RFC 4155 notes; the "mboxrd" variant): any line that starts with zero or more
 # '>' followed by "From " gets one more '>', so the reader can undo it exactly.
-_FROM_LINE = re.compile(rb"^(>*From )", re.MULTILINE)
+# Anchored on the newline rather than with MULTILINE's ^, which is several times slower.
+_FROM_LINE = re.compile(rb"\n(>*From )")
+_FIRST_FROM = re.compile(rb">*From ")
 _SENDER = re.compile(rb"^From:[^\n]*?([A-Za-z0-9._%+=-]+@[A-Za-z0-9.-]+)", re.MULTILINE | re.I)
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def timestamp(moment: datetime) -> str:
@@ -38,8 +39,8 @@ def parse_timestamp(text: str) -> datetime:
 
 def envelope_sender(message: bytes) -> str:
     """The address for the mbox ``From_`` line: the message's From: address, or MAILER-DAEMON."""
-    end = _HEADER_END.search(message)
-    head = message[: end.start()] if end else message[:65536]
+    ends = [i for i in (message.find(b"\n\n"), message.find(b"\n\r\n")) if i >= 0]
+    head = message[: min([*ends, 16384])]
     found = _SENDER.search(head)
     return found.group(1).decode("ascii") if found else "MAILER-DAEMON"
 
@@ -47,7 +48,9 @@ def envelope_sender(message: bytes) -> str:
 def mbox_entry(message: bytes, occurred_at: datetime) -> bytes:
     """One mbox entry: the From_ line, the message with mboxrd quoting, and a blank line."""
     when = occurred_at.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y")
-    quoted = _FROM_LINE.sub(rb">\1", message)
+    quoted = _FROM_LINE.sub(rb"\n>\1", message) if b"From " in message else message
+    if _FIRST_FROM.match(quoted):
+        quoted = b">" + quoted
     if not quoted.endswith(b"\n"):
         quoted += b"\n"
     return f"From {envelope_sender(message)} {when}\n".encode() + quoted + b"\n"

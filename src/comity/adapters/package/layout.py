@@ -10,7 +10,7 @@ package-<authorization id>/
   tagmanifest-sha256.txt  tagmanifest-sha512.txt
   tagmanifest-sha512.txt.sig                    Ed25519 signature over tagmanifest-sha512.txt
   data/index.csv                                one row per record, in production order
-  data/<region>/<account>/content/<record>.eml  the original RFC 5322 bytes
+  data/<region>/<account>/content/<n>-<record>.eml  the original RFC 5322 bytes, n-th of account
   data/<region>/<account>/content.mbox          the same messages as one mbox (RFC 4155, mboxrd)
   data/<region>/<account>/<category>.json       traffic, identification, subscriber records
   data/<region>/<account>/<category>.csv        traffic and identification records as CSV
@@ -73,8 +73,17 @@ def account_dir(region: str, account: str) -> str:
     return f"data/{region}/{account}"
 
 
-def eml_path(region: str, account: str, record_id: str) -> str:
-    return f"{account_dir(region, account)}/content/{file_stem(record_id)}.eml"
+def content_dir(region: str, account: str) -> str:
+    return f"{account_dir(region, account)}/content"
+
+
+def eml_name(seq: int, record_id: str) -> str:
+    """The n-th message of an account (from 1), named so that name order is production order."""
+    return f"{seq:08d}-{file_stem(record_id)}.eml"
+
+
+def eml_path(region: str, account: str, seq: int, record_id: str) -> str:
+    return f"{content_dir(region, account)}/{eml_name(seq, record_id)}"
 
 
 def mbox_path(region: str, account: str) -> str:

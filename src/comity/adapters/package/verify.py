@@ -45,6 +45,7 @@ _REQUIRED_TAGS = (
     layout.CERTIFICATE_TXT,
     layout.CERTIFICATE_PDF,
 )
+_NAMES = {"sha256": "SHA-256", "sha512": "SHA-512"}
 _UNLISTED_TAGS = {layout.tagmanifest_name(a) for a in layout.ALGORITHMS} | {layout.SIGNATURE}
 
 
@@ -160,7 +161,7 @@ def verify_bag(
         for algorithm in layout.ALGORITHMS:
             if actual[algorithm] != tag_manifests[algorithm][name]:
                 raise IntegrityError(
-                    f"tag file {name} does not match its {algorithm.upper()} in "
+                    f"tag file {name} does not match its {_NAMES[algorithm]} in "
                     f"{layout.tagmanifest_name(algorithm)}"
                 )
     if bagit_txt.read_bytes() != layout.BAGIT_TXT:
@@ -209,7 +210,7 @@ def verify_bag(
         for algorithm in layout.ALGORITHMS:
             if actual[algorithm] != manifests[algorithm][name]:
                 raise IntegrityError(
-                    f"payload file {name} does not match its {algorithm.upper()} in "
+                    f"payload file {name} does not match its {_NAMES[algorithm]} in "
                     f"{layout.manifest_name(algorithm)}"
                 )
     if info.get("Payload-Oxum") != f"{total}.{len(listed)}":
@@ -281,13 +282,14 @@ def _check_records(
         if refusal is not None:
             raise IntegrityError(f"{where} lies outside the authorization: {refusal}")
         if row.category is Category.CONTENT:
-            path = layout.eml_path(row.region, row.account, row.record_id)
-            if row.path != path or row.path in expected:
+            mbox = layout.mbox_path(row.region, row.account)
+            seq = len(mboxes[mbox]) + 1
+            path = layout.eml_path(row.region, row.account, seq, row.record_id)
+            if row.path != path:
                 raise IntegrityError(f"{where} should be the one file {path}")
             if listed.get(path) != row.sha256:
                 raise IntegrityError(f"{where} does not match the SHA-256 in the index")
             expected.add(path)
-            mbox = layout.mbox_path(row.region, row.account)
             expected.add(mbox)
             mboxes[mbox].append(row)
         else:

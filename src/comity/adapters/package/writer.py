@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from comity.adapters.package import formats, layout
-from comity.adapters.package.archive import write_canonical
+from comity.adapters.package.archive import Spool, write_canonical
 from comity.adapters.package.certificate import (
     CertifiedFile,
     Custodian,
@@ -110,10 +110,12 @@ def produce_package(
         builder.region(region, region_records)
     builder.finish(request, signing_key, control_plane_key)
     tmp = staging / "package.tar"
-    with tmp.open("xb") as archive:
-        write_canonical(bag, archive, mtime=int(request.produced_at.timestamp()))
-        archive.flush()
-        os.fsync(archive.fileno())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        write_canonical(bag, fd, mtime=int(request.produced_at.timestamp()), spools=builder.content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
     digest = _sha256_file(tmp)
     size = tmp.stat().st_size
     os.replace(tmp, out)
@@ -146,6 +148,8 @@ class _BagBuilder:
         self.regions_seen: set[str] = set()
         self.mboxes = Appenders()
         self.spools = Appenders()
+        self.content: dict[str, Spool] = {}
+        self.content_counts: dict[str, int] = {}
         self.spool_keys: dict[Path, tuple[str, str, Category]] = {}
         self.field_names: dict[Path, set[str]] = {}
         self.manifests = {a: HashedFile(bag / layout.manifest_name(a)) for a in layout.ALGORITHMS}
@@ -204,11 +208,24 @@ class _BagBuilder:
     def _content(self, region: str, record: Record) -> tuple[str, str]:
         if record.media_type != MEDIA_TYPE_MESSAGE:
             raise InvalidInput(f"record {record.id}: content must be {MEDIA_TYPE_MESSAGE}")
-        path = layout.eml_path(region, record.account_id, record.id)
-        try:
-            digests = write_hashed(self.bag / path, record.body)
-        except FileExistsError:
-            raise InvalidInput(f"record {record.id} was given twice") from None
+        directory = layout.content_dir(region, record.account_id)
+        spool = self.content.get(directory)
+        if spool is None:
+            (self.bag / directory).mkdir(parents=True)
+            base = self.spool / region / record.account_id
+            base.mkdir(parents=True, exist_ok=True)
+            spool = self.content[directory] = Spool(base / "content.bin", base / "content.idx")
+        seq = self.content_counts.get(directory, 0) + 1
+        self.content_counts[directory] = seq
+        name = layout.eml_name(seq, record.id)
+        self.spools.write(spool.data, record.body)
+        self.spools.write(spool.index, f"{name} {len(record.body)}\n".encode())
+        digests = Digests(
+            hashlib.sha256(record.body).hexdigest(),
+            hashlib.sha512(record.body).hexdigest(),
+            len(record.body),
+        )
+        path = f"{directory}/{name}"
         self._manifest(path, digests)
         mbox = self.bag / layout.mbox_path(region, record.account_id)
         self.mboxes.write(mbox, formats.mbox_entry(record.body, record.occurred_at))
@@ -237,7 +254,7 @@ class _BagBuilder:
         for path, digests in self.mboxes.close().items():
             self._manifest(path.relative_to(self.bag).as_posix(), digests, certify=True)
         self.spools.close()
-        for spool in self.spools.paths():
+        for spool in self.spool_keys:
             self._structured_files(spool)
         index = self.index.close()
         self._manifest(layout.INDEX, index, certify=True)
