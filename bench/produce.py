@@ -73,6 +73,11 @@ def messages(count: int, mean_size: int) -> Iterator[Record]:
         yield Record(f"msg-{n:07d}", "acct-0001", Category.CONTENT, when, body, MEDIA_TYPE_MESSAGE)
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=50_000)
@@ -111,6 +116,7 @@ def main() -> None:
     try:
         total = sum(len(r.body) for r in messages(args.messages, mean))
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu0 = _cpu(resource.RUSAGE_SELF)
         started = time.perf_counter()
         produced = produce_package(
             work / "package.tar",
@@ -120,16 +126,19 @@ def main() -> None:
             control_plane_keys=[control.public],
         )
         produce_s = time.perf_counter() - started
+        produce_cpu = _cpu(resource.RUSAGE_SELF) - cpu0
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         plain = work / "plain"
         plain.mkdir()
         for record in messages(args.messages, mean):
             (plain / f"{record.id}.eml").write_bytes(record.body)
+        tar_cpu0 = _cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(
             ["tar", "-cf", str(work / "plain.tar"), "-C", str(work), "plain"], check=True
         )
         tar_s = time.perf_counter() - started
+        tar_cpu = _cpu(resource.RUSAGE_CHILDREN) - tar_cpu0
         with (work / "plain.tar").open("rb") as f:
             os.fsync(f.fileno())
         tar_sync_s = time.perf_counter() - started
@@ -140,6 +149,7 @@ def main() -> None:
         print(f"tar -cf:            {tar_s:.2f} s, {mb / tar_s:.1f} MB/s")
         print(f"tar -cf + fsync:    {tar_sync_s:.2f} s, {mb / tar_sync_s:.1f} MB/s")
         print(f"ratio (vs tar -cf): {tar_s / produce_s:.2f}")
+        print(f"CPU s (user+sys):   produce {produce_cpu:.2f}, tar -cf {tar_cpu:.2f}")
         print(f"ratio (vs tar+fsync): {tar_sync_s / produce_s:.2f}")
         print(f"peak RSS:           {peak_rss / 1024:.0f} MB (before: {base_rss / 1024:.0f} MB)")
     finally:

@@ -17,7 +17,7 @@ from tests.packaging import message, produce
 from comity.adapters.package.writer import staging_dir
 from comity.domain.records import Record
 
-MESSAGES = 150
+MESSAGES = 100
 CHILD = """
 import sys
 from pathlib import Path

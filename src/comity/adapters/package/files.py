@@ -47,14 +47,16 @@ def write_hashed(path: Path, data: bytes) -> Digests:
 
 
 class Appenders:
-    """Many files grown a piece at a time (one mbox per account), with their hashes.
+    """Many files grown a piece at a time (one mbox per account), with their hashes (unless
+    ``hashing`` is off, for spools that are never part of the package).
 
     At most ``limit`` stay open, so a production with many accounts does not run out of file
     descriptors; the hash state of each file is kept (a few hundred bytes per file).
     """
 
-    def __init__(self, limit: int = 32) -> None:
+    def __init__(self, limit: int = 32, *, hashing: bool = True) -> None:
         self._limit = limit
+        self._hashing = hashing
         self._open: OrderedDict[Path, BinaryIO] = OrderedDict()
         self._state: dict[Path, tuple[hashlib._Hash, hashlib._Hash, int]] = {}
 
@@ -73,8 +75,9 @@ class Appenders:
         self._open[path] = out
         out.write(data)
         sha256, sha512, size = self._state[path]
-        sha256.update(data)
-        sha512.update(data)
+        if self._hashing:
+            sha256.update(data)
+            sha512.update(data)
         self._state[path] = (sha256, sha512, size + len(data))
 
     def paths(self) -> list[Path]:

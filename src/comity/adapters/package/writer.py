@@ -147,7 +147,7 @@ class _BagBuilder:
         self.auth = auth
         self.regions_seen: set[str] = set()
         self.mboxes = Appenders()
-        self.spools = Appenders()
+        self.spools = Appenders(hashing=False)
         self.content: dict[str, Spool] = {}
         self.content_counts: dict[str, int] = {}
         self.spool_keys: dict[Path, tuple[str, str, Category]] = {}
