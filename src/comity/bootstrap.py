@@ -19,6 +19,7 @@ from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.signing.ed25519 import SigningKey
 from comity.domain.deployment import Deployment
 from comity.errors import Conflict
 from comity.services.ports import Clock
@@ -58,6 +59,18 @@ class Comity:
                     path.parent.mkdir(parents=True, exist_ok=True)
             lines.append(f"region {region.id} ({region.country}): {region.store}")
         return lines
+
+    @cached_property
+    def control_plane_key(self) -> SigningKey:
+        """The control plane's Ed25519 key, which signs authorizations; created 0600 on first use,
+        its public half published as ``keys/control-plane.pub.pem`` for the regional agents."""
+        return SigningKey.load_or_create(self.home / "keys" / "control-plane.pem")
+
+    @cached_property
+    def provider_key(self) -> SigningKey:
+        """The provider's Ed25519 key, which signs packages; ``keys/provider.pub.pem`` is the key
+        the provider publishes for ``comity verify --key``."""
+        return SigningKey.load_or_create(self.home / "keys" / "provider.pem")
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

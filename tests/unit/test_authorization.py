@@ -12,6 +12,7 @@ from tests.packaging import CONTROL_PLANE_KEY, PRODUCED_AT, PROVIDER_KEY, sample
 
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
+from comity.bootstrap import initialise, open_deployment
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.categories import Category
 from comity.errors import ConfigurationError, IntegrityError, InvalidInput
@@ -114,3 +115,15 @@ def test_signing_key_file_is_private_and_its_public_key_is_published(tmp_path: P
         SigningKey.load(path)
     with pytest.raises(InvalidInput, match="not a PEM public key"):
         PublicKey.from_pem(b"nonsense")
+
+
+def test_a_deployment_keeps_its_signing_keys_in_private_files(tmp_path: Path) -> None:
+    initialise(tmp_path, demo=False)
+    first = open_deployment(tmp_path)
+    key_id = first.control_plane_key.key_id
+    assert first.provider_key.key_id != key_id
+    for name in ("control-plane", "provider"):
+        assert stat.S_IMODE((tmp_path / "keys" / f"{name}.pem").stat().st_mode) == 0o600
+    published = PublicKey.load(tmp_path / "keys" / "provider.pub.pem")
+    assert published.key_id == first.provider_key.key_id
+    assert open_deployment(tmp_path).control_plane_key.key_id == key_id
