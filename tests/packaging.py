@@ -166,6 +166,18 @@ def reseal(bag: Path, out: Path, *, key: SigningKey = PROVIDER_KEY) -> Path:
     return out
 
 
+def reseal_payload(bag: Path, out: Path) -> Path:
+    """Like ``reseal``, after recomputing the payload manifests too: a signer who changed data."""
+    files = sorted(p for p in (bag / "data").rglob("*") if p.is_file())
+    for algorithm in layout.ALGORITHMS:
+        lines = "".join(
+            f"{hashlib.new(algorithm, f.read_bytes()).hexdigest()}  {f.relative_to(bag)}\n"
+            for f in files
+        )
+        (bag / layout.manifest_name(algorithm)).write_text(lines)
+    return reseal(bag, out)
+
+
 def archive(bag: Path, out: Path) -> None:
     """Write ``bag`` as a canonical archive at ``out``."""
     with out.open("wb") as tar:

@@ -240,6 +240,20 @@ def test_verify_rejects_a_signed_package_whose_records_exceed_its_authorization(
         verify_package(resealed, keys=[PROVIDER_KEY.public])
 
 
+def test_verify_rejects_a_certificate_whose_hashes_are_not_the_files(
+    package: Path, tmp_path: Path
+) -> None:
+    bag = unpack(package, tmp_path / "x")
+    text = (bag / layout.CERTIFICATE_TXT).read_text()
+    mbox_sha = hashlib.sha256((bag / layout.mbox_path("eu-ie", "acct-0001")).read_bytes())
+    (bag / layout.CERTIFICATE_TXT).write_text(text.replace(mbox_sha.hexdigest(), "0" * 64))
+    resealed = reseal(bag, tmp_path / "resealed.tar")
+    with pytest.raises(
+        IntegrityError, match="certifies a SHA-256 for data/eu-ie/acct-0001/content"
+    ):
+        verify_package(resealed, keys=[PROVIDER_KEY.public])
+
+
 def test_verify_rejects_records_outside_the_authorized_period(
     package: Path, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from tests.packaging import (
     authorization,
     produce,
     reseal,
+    reseal_payload,
     sample_records,
 )
 
@@ -111,6 +112,41 @@ def test_any_file_changed_removed_or_added_is_detected_and_named(
         archive(bag, out)
         message = _rejects(out.read_bytes())
     assert Path(name).name in message or "signature" in message, message
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_a_package_changed_and_re_signed_by_its_signer_is_rejected_cleanly_or_still_valid(
+    original: bytes, data: st.DataObject
+) -> None:
+    """Even with valid signatures, a verifier facing a hostile package never crashes: it answers
+    valid or names a problem (IntegrityError), nothing else."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "package.tar"
+        source.write_bytes(original)
+        bag = extract_canonical(source, Path(tmp) / "x")
+        files = sorted(
+            p.relative_to(bag).as_posix()
+            for p in bag.rglob("*")
+            if p.is_file() and not p.name.startswith("tagmanifest-")
+        )
+        name = data.draw(st.sampled_from(files))
+        content = bytearray((bag / name).read_bytes())
+        if data.draw(st.booleans()) and content:
+            at = data.draw(st.integers(0, len(content) - 1))
+            content[at] = data.draw(st.integers(0, 255))
+        else:
+            content = bytearray(data.draw(st.binary(max_size=80)))
+        (bag / name).write_bytes(bytes(content))
+        resealed = reseal_payload(bag, Path(tmp) / "resealed.tar")
+        problem: IntegrityError | None = None
+        try:
+            verify_package(resealed)
+        except IntegrityError as exc:
+            problem = exc
+        if problem is not None:
+            assert problem.message
+            assert "\n" not in problem.message
 
 
 # Random mail and random authorized subsets.

@@ -9,8 +9,11 @@ Order of checks (each relies on the ones before):
    when none is given, the key inside the package, which proves integrity but not origin);
 4. completeness of the payload: every file listed, nothing extra, every hash (RFC 8493 section 3);
 5. the authorization's signature by the control plane, and that it is the one bag-info names;
-6. that every record lies within the authorization (region, account, category, period) and that
-   the derived files (mbox, JSON, CSV) are exactly what the listed records give.
+6. that every record lies within the authorization (region, account, category, period), that
+   the derived files (mbox, JSON, CSV) are exactly what the listed records give, and that every
+   hash the certificate certifies is the real one.
+A malformed package that its signer built (so every signature holds) still gets one sentence,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -77,13 +81,19 @@ def verify_package(
     authorization_keys: list[PublicKey] | None = None,
 ) -> Verified:
     """Verify a package archive (or an extracted bag directory); ``IntegrityError`` if invalid."""
-    if path.is_dir():
-        return verify_bag(path, keys=keys, authorization_keys=authorization_keys)
-    if not path.is_file():
+    if not path.exists():
         raise InvalidInput(f"{path} does not exist")
-    with tempfile.TemporaryDirectory(prefix="comity-verify-") as tmp:
-        bag = extract_canonical(path, Path(tmp))
-        return verify_bag(bag, keys=keys, authorization_keys=authorization_keys)
+    try:
+        if path.is_dir():
+            return verify_bag(path, keys=keys, authorization_keys=authorization_keys)
+        with tempfile.TemporaryDirectory(prefix="comity-verify-") as tmp:
+            bag = extract_canonical(path, Path(tmp))
+            return verify_bag(bag, keys=keys, authorization_keys=authorization_keys)
+    except InvalidInput as exc:
+        # Only a package that its signer built wrongly gets here (e.g. a garbled embedded key).
+        raise IntegrityError(f"the package is malformed: {exc.message}") from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"the package is malformed: {exc}") from None
 
 
 def _hash_file(path: Path) -> tuple[str, str]:
@@ -236,8 +246,9 @@ def verify_bag(
                 f"bag-info.txt {label} {info.get(label)!r} does not match the authorization's "
                 f"{value!r}"
             )
-    # 6. records within the authorization, derived files exact
+    # 6. records within the authorization, derived files exact; the certificate's hashes
     count = _check_records(bag, auth, listed, info)
+    _check_certificate(bag, listed, tag_manifests["sha256"])
     return Verified(bag.name, count, auth, signer.key_id, key_given)
 
 
@@ -360,3 +371,25 @@ def _check_structured(
     rebuilt = formats.csv_line(header) + b"".join(formats.csv_row(header, e) for e in entries)
     if rebuilt != (bag / csv_rel).read_bytes():
         raise IntegrityError(f"{csv_rel} does not match the records of {json_rel}")
+
+
+_CERTIFIED = re.compile(r"^  (\S+) \((\d+) bytes\)\n    SHA-256 ([0-9a-f]{64})$", re.MULTILINE)
+
+
+def _check_certificate(bag: Path, listed: dict[str, str], tags: dict[str, str]) -> None:
+    """Every hash the certificate certifies is the hash of that file, and it certifies both
+    payload manifests (which carry every other file's hash): FRE 902(14) identification by hash
+    holds only if the certified values are the real ones."""
+    text = (bag / layout.CERTIFICATE_TXT).read_text("utf-8")
+    certified = {m.group(1): m.group(3) for m in _CERTIFIED.finditer(text)}
+    for algorithm in layout.ALGORITHMS:
+        if layout.manifest_name(algorithm) not in certified:
+            raise IntegrityError(
+                f"{layout.CERTIFICATE_TXT} does not certify {layout.manifest_name(algorithm)}"
+            )
+    for name, sha256 in certified.items():
+        actual = listed.get(name, tags.get(name))
+        if actual != sha256:
+            raise IntegrityError(
+                f"{layout.CERTIFICATE_TXT} certifies a SHA-256 for {name} that is not its hash"
+            )
