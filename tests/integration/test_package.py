@@ -183,6 +183,7 @@ def test_the_writer_refuses_a_record_outside_the_authorization(tmp_path: Path) -
     with pytest.raises(Forbidden, match="record msg-acct-0002-9 may not be released"):
         produce(tmp_path / "p.tar", regions)
     assert not (tmp_path / "p.tar").exists()
+    assert not staging_dir(tmp_path / "p.tar").exists()
 
 
 def test_the_writer_refuses_an_authorization_that_does_not_verify(tmp_path: Path) -> None:

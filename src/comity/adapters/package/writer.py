@@ -104,24 +104,50 @@ def produce_package(
     staging = staging_dir(out)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    bag = staging / layout.bag_name(auth.id)
-    builder = _BagBuilder(bag, staging / "spool", auth)
-    for region, region_records in records:
-        builder.region(region, region_records)
-    builder.finish(request, signing_key, control_plane_key)
-    tmp = staging / "package.tar"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        write_canonical(bag, fd, mtime=int(request.produced_at.timestamp()), spools=builder.content)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        builder = _build(
+            staging,
+            auth,
+            request=request,
+            records=records,
+            signing_key=signing_key,
+            control_plane_key=control_plane_key,
+        )
+    except BaseException:
+        # A refused record or a bad input leaves nothing behind; a SIGKILL cannot get here, and
+        # leaves the staging directory for the next run to remove.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    tmp = staging / "package.tar"
     digest = _sha256_file(tmp)
     size = tmp.stat().st_size
     os.replace(tmp, out)
     _fsync_dir(out.parent)
     shutil.rmtree(staging)
     return ProducedPackage(out, digest, size, builder.record_count)
+
+
+def _build(
+    staging: Path,
+    auth: Authorization,
+    *,
+    request: ProductionRequest,
+    records: Iterable[tuple[str, Iterable[Record]]],
+    signing_key: SigningKey,
+    control_plane_key: PublicKey,
+) -> _BagBuilder:
+    bag = staging / layout.bag_name(auth.id)
+    builder = _BagBuilder(bag, staging / "spool", auth)
+    for region, region_records in records:
+        builder.region(region, region_records)
+    builder.finish(request, signing_key, control_plane_key)
+    fd = os.open(staging / "package.tar", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        write_canonical(bag, fd, mtime=int(request.produced_at.timestamp()), spools=builder.content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return builder
 
 
 def _sha256_file(path: Path) -> str:
