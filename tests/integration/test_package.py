@@ -328,3 +328,15 @@ def test_an_expired_authorization_is_refused_at_production_time(tmp_path: Path) 
             signing_key=PROVIDER_KEY,
             control_plane_keys=[CONTROL_PLANE_KEY.public],
         )
+
+
+def test_two_productions_of_one_package_never_run_at_once(tmp_path: Path) -> None:
+    out = tmp_path / "p.tar"
+
+    def records() -> object:
+        yield from sample_records()[0][1]
+        with pytest.raises(Conflict, match="another production of"):
+            produce(out, sample_records())
+
+    produce(out, [("eu-ie", records())])  # type: ignore[list-item]
+    assert verify_package(out).record_count == 3

@@ -19,11 +19,13 @@ byte follows from the inputs, the re-run gives the same archive.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +103,47 @@ def produce_package(
     control_plane_key = next(
         k for k in control_plane_keys if k.key_id == request.authorization.key_id
     )
+    with _exclusive(out):
+        return _produce(
+            out,
+            auth,
+            request=request,
+            records=records,
+            signing_key=signing_key,
+            control_plane_key=control_plane_key,
+        )
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold ``.<name>.lock`` so two productions of one package never share a staging directory.
+
+    The kernel drops the lock when its holder dies, even by SIGKILL, so a crash never blocks the
+    re-run; the empty lock file marks nothing complete.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out.parent / f".{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"another production of {out} is running") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _produce(
+    out: Path,
+    auth: Authorization,
+    *,
+    request: ProductionRequest,
+    records: Iterable[tuple[str, Iterable[Record]]],
+    signing_key: SigningKey,
+    control_plane_key: PublicKey,
+) -> ProducedPackage:
+    if out.exists():
+        raise Conflict(f"{out} already exists; a package is never overwritten")
     staging = staging_dir(out)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
