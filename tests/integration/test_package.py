@@ -303,6 +303,9 @@ def test_comity_verify_exits_0_for_a_valid_package_and_1_naming_the_problem(
     tampered.write_bytes(bytes(data))
     code, out, err = _comity(["verify", str(tampered), "--key", str(key)], capsys)
     assert code == 1
+    missing = _comity(["verify", str(tmp_path / "nothing.tar")], capsys)
+    assert missing[0] == 1
+    assert "does not exist" in missing[2]
     assert err.strip() == (
         "error: payload file data/eu-ie/acct-0001/content/00000002-msg-acct-0001-1.eml does not "
         "match "

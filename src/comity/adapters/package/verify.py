@@ -36,7 +36,7 @@ from comity.adapters.signing.authorizations import verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, verify_signature
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.categories import Category
-from comity.errors import IntegrityError, InvalidInput
+from comity.errors import IntegrityError, InvalidInput, NotFound
 
 _REQUIRED_TAGS = (
     "bagit.txt",
@@ -82,7 +82,7 @@ def verify_package(
 ) -> Verified:
     """Verify a package archive (or an extracted bag directory); ``IntegrityError`` if invalid."""
     if not path.exists():
-        raise InvalidInput(f"{path} does not exist")
+        raise NotFound(f"package {path} does not exist")
     try:
         if path.is_dir():
             return verify_bag(path, keys=keys, authorization_keys=authorization_keys)
