@@ -20,6 +20,7 @@ from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.signing.ed25519 import SigningKey
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
 from comity.domain.deployment import Deployment
 from comity.errors import Conflict
@@ -88,6 +89,18 @@ class Comity:
     def audit_signer(self) -> NoteSigner | None:
         """The checkpoint signer, or None in a deployment without a key (no checkpoints)."""
         return load_key_file(self.audit_key_path) if self.audit_key_path.exists() else None
+
+    @cached_property
+    def control_plane_key(self) -> SigningKey:
+        """The control plane's Ed25519 key, which signs authorizations; created 0600 on first use,
+        its public half published as ``keys/control-plane.pub.pem`` for the regional agents."""
+        return SigningKey.load_or_create(self.home / "keys" / "control-plane.pem")
+
+    @cached_property
+    def provider_key(self) -> SigningKey:
+        """The provider's Ed25519 key, which signs packages; ``keys/provider.pub.pem`` is the key
+        the provider publishes for ``comity verify --key``."""
+        return SigningKey.load_or_create(self.home / "keys" / "provider.pem")
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

@@ -23,6 +23,7 @@ from comity.entrypoints.cli import (
     rules_cmd,
     scenario_cmd,
     serve_cmd,
+    verify_cmd,
 )
 from comity.errors import ComityError
 
@@ -53,6 +54,7 @@ app.add_typer(scenario_cmd.app, name="scenario")
 app.command("replay")(replay_cmd.replay)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(audit_cmd.app, name="audit")
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:

@@ -1,0 +1,259 @@
+"""The deterministic archive: a POSIX (pax) tar whose every byte follows from the bag's contents.
+
+Members come depth first, each directory's entries sorted by name, a directory's contents right
+after it; every member has the same mtime
+(the production time), uid and gid 0, no user or group names, mode 0644 (files) or 0755
+(directories); the archive ends with two zero blocks padded to tar's 10240-byte record. Because the
+form is fixed, ``extract_canonical`` can rebuild each header from the member's name and size and
+compare it byte for byte, so a change to any byte of the archive, even in padding or a header field
+that ``tar`` ignores, is detected.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from comity.errors import IntegrityError
+
+BLOCK = tarfile.BLOCKSIZE
+RECORD = tarfile.RECORDSIZE
+_CHUNK = 1 << 20
+
+
+def _header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
+    """The member's header: the one ``tarfile`` writes in pax format for these fields."""
+    fast = _ustar_header(name, size, is_dir=is_dir, mtime=mtime)
+    if fast is not None:
+        return fast
+    info = tarfile.TarInfo(name)
+    info.size = 0 if is_dir else size
+    info.mtime = mtime
+    info.mode = 0o755 if is_dir else 0o644
+    info.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
+
+
+def _ustar_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes | None:
+    """The same bytes as ``tarfile`` for a short ASCII name (no pax record needed), built directly:
+    ``tarfile`` spends more time on a header than the hashes spend on a typical message."""
+    raw = name.encode("ascii", "replace") + (b"/" if is_dir else b"")
+    if not name.isascii() or len(raw) > 100 or size >= 8**11 or not 0 <= mtime < 8**11:
+        return None
+    header = bytearray(BLOCK)
+    header[0 : len(raw)] = raw
+    header[100:108] = b"0000755\0" if is_dir else b"0000644\0"
+    header[108:124] = b"0000000\x000000000\0"
+    header[124:136] = b"%011o\0" % (0 if is_dir else size)
+    header[136:148] = b"%011o\0" % mtime
+    header[148:156] = b"        "
+    header[156] = ord(tarfile.DIRTYPE if is_dir else tarfile.REGTYPE)
+    header[257:265] = b"ustar\x0000"
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
+@dataclass(frozen=True)
+class Spool:
+    """Messages of one directory kept in one file instead of one file each: creating tens of
+    thousands of small files costs more than writing their bytes. ``index`` has one line per
+    message, ``<name> <size>``, in order; ``data`` their bytes back to back."""
+
+    data: Path
+    index: Path
+
+
+def order_key(name: str) -> list[bytes]:
+    """Canonical member order: depth first, each directory's entries sorted by name (bytes), a
+    directory's contents right after it."""
+    return [part.encode() for part in name.split("/")]
+
+
+class _Out:
+    """Unbuffered output on a file descriptor, copying file data inside the kernel when it can."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+        if len(self.pending) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        with memoryview(self.pending) as whole:
+            view = whole
+            while view:
+                view = view[os.write(self.fd, view) :]
+            view.release()
+        self.pending.clear()
+
+    def copy(self, src: int, offset: int, size: int) -> None:
+        self.flush()
+        end = offset + size
+        while offset < end:
+            try:
+                done = os.copy_file_range(src, self.fd, end - offset, offset)
+            except OSError:
+                done = 0
+            if done == 0:
+                chunk = os.pread(src, min(_CHUNK, end - offset), offset)
+                if not chunk:
+                    raise IntegrityError("a file shrank while it was archived")
+                self.write(chunk)
+                self.flush()
+                done = len(chunk)
+            offset += done
+
+
+def write_canonical(
+    root: Path, fd: int, *, mtime: int, spools: dict[str, Spool] | None = None
+) -> None:
+    """Write the directory ``root`` as a canonical tar to the file descriptor ``fd``.
+
+    ``spools`` maps a directory (relative to ``root``) to the spool holding its files.
+    """
+    out = _Out(fd)
+    spools = spools or {}
+    written = 0
+
+    def member(name: str, size: int, *, is_dir: bool) -> None:
+        nonlocal written
+        header = _header(name, size, is_dir=is_dir, mtime=mtime)
+        out.write(header)
+        written += len(header) + size + (-size % BLOCK)
+
+    def walk(path: Path, name: str) -> None:
+        member(name, 0, is_dir=True)
+        children = sorted(path.iterdir(), key=lambda p: p.name.encode())
+        for child in children:
+            child_name = f"{name}/{child.name}"
+            if child.is_symlink():
+                raise IntegrityError(f"{child_name} is a symbolic link; packages hold plain files")
+            if child.is_dir():
+                relative = child_name.partition("/")[2]
+                if relative in spools:
+                    spooled(child_name, spools[relative])
+                else:
+                    walk(child, child_name)
+                continue
+            size = child.stat().st_size
+            member(child_name, size, is_dir=False)
+            src = os.open(child, os.O_RDONLY)
+            try:
+                out.copy(src, 0, size)
+            finally:
+                os.close(src)
+            out.write(b"\0" * (-size % BLOCK))
+
+    def spooled(name: str, spool: Spool) -> None:
+        member(name, 0, is_dir=True)
+        src = os.open(spool.data, os.O_RDONLY)
+        offset = 0
+        try:
+            with spool.index.open("rb") as index:
+                for line in index:
+                    file_name, size_text = line.decode().split()
+                    size = int(size_text)
+                    member(f"{name}/{file_name}", size, is_dir=False)
+                    out.copy(src, offset, size)
+                    out.write(b"\0" * (-size % BLOCK))
+                    offset += size
+        finally:
+            os.close(src)
+
+    walk(root, root.name)
+    end = 2 * BLOCK
+    end += -(written + end) % RECORD
+    out.write(b"\0" * end)
+    out.flush()
+
+
+def _copy(src: BinaryIO, out: BinaryIO, size: int) -> int:
+    copied = 0
+    while copied < size:
+        chunk = src.read(min(_CHUNK, size - copied))
+        if not chunk:
+            break
+        out.write(chunk)
+        copied += len(chunk)
+    return copied
+
+
+def extract_canonical(archive: Path, dest: Path) -> Path:
+    """Extract a canonical package archive into ``dest`` and return the bag directory.
+
+    Raises ``IntegrityError`` naming the first byte range that is not in canonical form.
+    """
+    size = archive.stat().st_size
+    with archive.open("rb") as raw:
+        try:
+            tar = tarfile.open(fileobj=raw, mode="r:")  # noqa: SIM115 - closed below
+        except tarfile.TarError:
+            raise IntegrityError(f"{archive} is not a readable tar archive") from None
+        try:
+            return _extract(tar, raw, size, dest, archive)
+        except tarfile.TarError as exc:
+            raise IntegrityError(f"{archive} is not a readable tar archive: {exc}") from None
+        finally:
+            tar.close()
+
+
+def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive: Path) -> Path:
+    end = 0
+    mtime: int | None = None
+    root: str | None = None
+    previous: list[bytes] | None = None
+    for member in tar:
+        name = member.name
+        if root is None:
+            root = name
+            if not member.isdir() or "/" in name or name in ("", ".", ".."):
+                raise IntegrityError(f"the archive's first entry {name!r} is not the bag directory")
+        elif not name.startswith(root + "/") or ".." in name.split("/") or "//" in name:
+            raise IntegrityError(f"archive entry {name!r} lies outside the bag directory {root}")
+        if not (member.isdir() or member.isfile()):
+            raise IntegrityError(f"archive entry {name} is not a plain file or directory")
+        key = order_key(name)
+        if previous is not None and key <= previous:
+            raise IntegrityError(f"archive entry {name} is out of canonical order")
+        previous = key
+        mtime = int(member.mtime) if mtime is None else mtime
+        expected = _header(name, member.size, is_dir=member.isdir(), mtime=mtime)
+        raw.seek(member.offset)
+        if member.offset != end or raw.read(len(expected)) != expected:
+            raise IntegrityError(f"the archive header of {name} is not in canonical form")
+        if member.offset_data != member.offset + len(expected):
+            raise IntegrityError(f"the archive header of {name} is not in canonical form")
+        target = dest / name
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=False)
+            end = member.offset_data
+            continue
+        raw.seek(member.offset_data)
+        with target.open("xb") as out:
+            if _copy(raw, out, member.size) != member.size:
+                raise IntegrityError(f"archive entry {name} is truncated")
+        pad = -member.size % BLOCK
+        if raw.read(pad) != b"\0" * pad:
+            raise IntegrityError(f"the padding after archive entry {name} is not zero")
+        end = member.offset_data + member.size + pad
+    if root is None:
+        raise IntegrityError(f"{archive} is an empty archive")
+    tail = 2 * BLOCK
+    tail += -(end + tail) % RECORD
+    if size != end + tail:
+        raise IntegrityError(
+            f"{archive} has {size - end} bytes after its last entry; the canonical end is {tail}"
+        )
+    raw.seek(end)
+    while chunk := raw.read(_CHUNK):
+        if chunk.strip(b"\0"):
+            raise IntegrityError(f"{archive} has data after the end of its entries")
+    return dest / root

@@ -1,0 +1,44 @@
+"""The fast tar header is byte for byte what ``tarfile`` writes, or is not used."""
+
+from __future__ import annotations
+
+import tarfile
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from comity.adapters.package.archive import _header, _ustar_header
+
+
+def _tarfile_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = 0 if is_dir else size
+    info.mtime = mtime
+    info.mode = 0o755 if is_dir else 0o644
+    info.type = tarfile.DIRTYPE if is_dir else tarfile.REGTYPE
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "strict")
+
+
+@given(
+    name=st.text(
+        st.characters(min_codepoint=33, max_codepoint=0x24F, exclude_characters="/"),
+        min_size=1,
+        max_size=60,
+    ).flatmap(lambda t: st.sampled_from([t, f"pkg/{t}", f"pkg/data/{t * 3}"])),
+    size=st.one_of(st.integers(0, 10**7), st.integers(8**11 - 2, 8**11 + 2)),
+    is_dir=st.booleans(),
+    mtime=st.integers(0, 2**33),
+)
+def test_fast_headers_equal_tarfile_headers(name: str, size: int, is_dir: bool, mtime: int) -> None:
+    expected = _tarfile_header(name, size, is_dir=is_dir, mtime=mtime)
+    assert _header(name, size, is_dir=is_dir, mtime=mtime) == expected
+    fast = _ustar_header(name, size, is_dir=is_dir, mtime=mtime)
+    assert fast is None or fast == expected
+
+
+def test_typical_package_names_take_the_fast_path() -> None:
+    name = "package-auth-0001/data/eu-ie/acct-0001/content/00000001-msg-0001.eml"
+    assert _ustar_header(name, 20_000, is_dir=False, mtime=1_795_000_000) is not None
+    assert _ustar_header("x" * 101, 1, is_dir=False, mtime=0) is None
