@@ -14,13 +14,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from comity.adapters.clock import SystemClock
-from comity.adapters.config.deployment_file import FILE_NAME, load_deployment, local_path
+from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.domain.deployment import Deployment
-from comity.errors import Conflict
+from comity.errors import Conflict, NotFound
 from comity.services.ports import Clock
 
 
@@ -45,19 +46,27 @@ class Comity:
         upgrade(self.engine)
 
     def prepare_regions(self) -> list[str]:
-        """Create each region's store and key if missing; return what was made.
-
-        The custody layer (regional stores and keyrings) extends this; the control plane alone
-        needs only the directories that relative store and key URLs point into.
-        """
+        """Create each region's store schema and key if missing (idempotent); say what was made."""
         lines: list[str] = []
         for region in self.deployment.regions:
-            for url in (region.store, region.keyring):
-                path = local_path(url) if url else None
-                if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-            lines.append(f"region {region.id} ({region.country}): {region.store}")
+            made = self.region_store(region.id).prepare()
+            state = f"created {' and '.join(made)}" if made else "ready"
+            lines.append(f"region {region.id} ({region.country}): {region.store} ({state})")
         return lines
+
+    def region_store(self, region_id: str) -> RegionVault:
+        """The store and keyring of one region: the only path to that region's data."""
+        if region_id not in self._vaults:
+            try:
+                region = self.deployment.region(region_id)
+            except KeyError as exc:
+                raise NotFound(str(exc.args[0])) from None
+            self._vaults[region_id] = open_vault(region)
+        return self._vaults[region_id]
+
+    @cached_property
+    def _vaults(self) -> dict[str, RegionVault]:
+        return {}
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:
