@@ -69,10 +69,16 @@ class Keyring(Protocol):
 class RecordWriter(Protocol):
     """Puts sealed records into a store inside one open transaction."""
 
+    #: Records really added so far (ids already stored are skipped), after ``flush``.
     inserted: int
+    inserted_by_category: dict[Category, int]
 
     def put(self, record: SealedRecord) -> None:
         """Add ``record``; a record whose id is already stored is left as it is."""
+        ...
+
+    def flush(self) -> None:
+        """Send buffered records to the store (still uncommitted)."""
         ...
 
 
@@ -121,9 +127,14 @@ class RegionStore(Protocol):
 class RegionCustody(Protocol):
     """A region's store and keyring together: the only path to a region's plaintext."""
 
-    region_id: str
-    store: RegionStore
-    keyring: Keyring
+    @property
+    def region_id(self) -> str: ...
+
+    @property
+    def store(self) -> RegionStore: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
 
     def seal(self, record: Record) -> SealedRecord: ...
 

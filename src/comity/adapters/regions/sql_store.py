@@ -122,6 +122,7 @@ class _Writer:
         self._statement = statement
         self._batch: list[dict[str, Any]] = []
         self.inserted = 0
+        self.inserted_by_category: dict[Category, int] = {}
 
     def put(self, record: SealedRecord) -> None:
         self._batch.append(_row(record))
@@ -132,8 +133,10 @@ class _Writer:
         if self._batch:
             # RETURNING names the rows really inserted (rowcount of an executemany is not
             # reliable across drivers), so re-ingesting reports 0 new records.
-            result = self._conn.execute(self._statement, self._batch)
-            self.inserted += len(result.all())
+            for (category,) in self._conn.execute(self._statement, self._batch):
+                cat = Category(category)
+                self.inserted_by_category[cat] = self.inserted_by_category.get(cat, 0) + 1
+                self.inserted += 1
             self._batch = []
 
 
@@ -145,7 +148,7 @@ class SqlRegionStore:
         self.engine = engine
         dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(records).on_conflict_do_nothing(index_elements=["id"])
-        self._insert = insert.returning(records.c.id)
+        self._insert = insert.returning(records.c.category)
         self._checked = False
 
     # -- schema --------------------------------------------------------------------------------
