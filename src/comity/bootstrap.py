@@ -104,5 +104,5 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
     lines = [f"deployment: {toml_path}", f"control plane: {comity.deployment.control_plane}"]
     lines += comity.prepare_regions()
     if demo:
-        lines += populate_demo(comity.uow, comity.clock)
+        lines += populate_demo(comity.uow, comity.clock, comity.region_store)
     return lines
