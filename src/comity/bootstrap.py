@@ -17,6 +17,7 @@ from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
+from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
 from comity.adapters.regions.vault import RegionVault, open_vault
@@ -67,6 +68,10 @@ class Comity:
     @cached_property
     def _vaults(self) -> dict[str, RegionVault]:
         return {}
+
+    def move_journal(self, uow: SqlUnitOfWork) -> SqlMoveJournal:
+        """The journal of account moves, inside ``uow``'s transaction."""
+        return SqlMoveJournal(uow.session, self.clock.now)
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

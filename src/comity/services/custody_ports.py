@@ -147,3 +147,36 @@ class RegionCustody(Protocol):
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> Iterator[Record]: ...
+
+
+@dataclass(frozen=True)
+class MoveStep:
+    """One category of one account on its way from ``source`` to ``destination``."""
+
+    id: int
+    account_id: str
+    category: Category
+    source: str
+    destination: str
+    whole_account: bool
+    state: str  # copying | switched | done
+
+
+class MoveJournal(Protocol):
+    """Where moves stand, in the control plane, so a crashed move resumes where it stopped."""
+
+    def unfinished(self, account_id: str) -> list[MoveStep]: ...
+
+    def start(
+        self,
+        account_id: str,
+        category: Category,
+        source: str,
+        destination: str,
+        *,
+        whole_account: bool,
+    ) -> MoveStep: ...
+
+    def advance(
+        self, step_id: int, state: str, *, records: int | None = None, digest: str | None = None
+    ) -> None: ...

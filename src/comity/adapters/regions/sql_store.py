@@ -189,16 +189,24 @@ class SqlRegionStore:
     # -- writing -------------------------------------------------------------------------------
 
     @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (on SQLite, ``BEGIN IMMEDIATE``; see ``sqlite.py``)."""
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def writer(self) -> Iterator[_Writer]:
         self._check_owner()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             writer = _Writer(conn, self._insert)
             yield writer
             writer.flush()
 
     def delete(self, account_id: str, categories: Sequence[Category]) -> int:
         self._check_owner()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 delete(records).where(
                     records.c.account_id == account_id,
@@ -216,7 +224,7 @@ class SqlRegionStore:
             .where(records.c.id == bindparam("rid"))
             .values(key_version=bindparam("kv"), wrapped_key=bindparam("wk"))
         )
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(statement, rows)
 
     # -- reading -------------------------------------------------------------------------------

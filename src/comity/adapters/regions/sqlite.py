@@ -1,10 +1,17 @@
-"""The default regional store: one SQLite file per region (WAL, like the control plane)."""
+"""The default regional store: one SQLite file per region, in WAL mode.
+
+Unlike the control plane, reads here start deferred transactions: a long streamed read (a
+production, a move) must not hold the write lock and stall ingest. Writers ask for
+``immediate=True`` so two writers queue at BEGIN instead of failing on a lock upgrade.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from comity.adapters.controlplane.db import make_engine
+from sqlalchemy import Connection, create_engine, event
+
 from comity.adapters.regions.sql_store import SqlRegionStore
 
 
@@ -12,4 +19,19 @@ class SqliteRegionStore(SqlRegionStore):
     def __init__(self, region_id: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        super().__init__(region_id, make_engine(f"sqlite:///{path}"))
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        super().__init__(region_id, engine)

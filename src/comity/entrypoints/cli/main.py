@@ -14,7 +14,7 @@ import click
 import typer
 from rich.console import Console
 
-from comity.entrypoints.cli import accounts_cmd, ingest_cmd, init_cmd, serve_cmd
+from comity.entrypoints.cli import accounts_cmd, ingest_cmd, init_cmd, move_cmd, serve_cmd
 from comity.errors import ComityError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.command("init")(init_cmd.init)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(accounts_cmd.app, name="accounts")
 app.add_typer(ingest_cmd.app, name="ingest")
+accounts_cmd.app.command("move")(move_cmd.move)
 
 
 def main() -> None:
