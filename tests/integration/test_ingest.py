@@ -131,7 +131,7 @@ def test_re_ingesting_the_same_mailbox_adds_nothing(comity: Comity, tmp_path: Pa
     _ingest_mbox(comity, path)
     again = _ingest_mbox(comity, path)
     assert again.total == {"content": 3, "traffic": 3}
-    assert again.new == {}
+    assert again.new == {"content": 0, "traffic": 0}
     assert comity.region_store("eu-ie").store.count("msn-1") == 3
     assert _actions(comity).count("custody:ingested") == 2
 

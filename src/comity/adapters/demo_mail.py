@@ -57,11 +57,12 @@ def _paragraphs(rng: random.Random, count: int) -> str:
 def _attachment(rng: random.Random, size: int) -> tuple[bytes, str, str, str]:
     kind = rng.choice(["pdf", "csv", "jpeg"])
     if kind == "csv":
-        rows = ["date,amount,currency"] + [
+        rows = [
             f"2013-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},{rng.randint(1, 9999)},EUR"
-            for _ in range(max(1, size // 24))
+            for _ in range(40)
         ]
-        return "\n".join(rows).encode(), "text", "csv", "figures.csv"
+        lines = ["date,amount,currency"] + rows * max(1, size // (24 * 40))
+        return "\n".join(lines).encode(), "text", "csv", "figures.csv"
     head = b"%PDF-1.4\n" if kind == "pdf" else b"\xff\xd8\xff\xe0\x00\x10JFIF"
     body = head + rng.randbytes(size)
     if kind == "pdf":

@@ -33,7 +33,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from comity.adapters.regions.envelope import micros
 from comity.domain.categories import Category
@@ -78,21 +77,21 @@ def _time(us: int | None) -> datetime | None:
     return None if us is None else _EPOCH + timedelta(microseconds=us)
 
 
-def _row(record: SealedRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "account_id": record.account_id,
-        "category": record.category.value,
-        "occurred_at_us": micros(record.occurred_at),
-        "media_type": record.media_type,
-        "size": record.size,
-        "key_version": record.key_version,
-        "wrapped_key": record.wrapped_key,
-        "nonce": record.nonce,
-        "ciphertext": record.ciphertext,
-        "warning": record.warning,
-        "deleted_at_us": None if record.deleted_at is None else micros(record.deleted_at),
-    }
+def _values(record: SealedRecord) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.account_id,
+        record.category.value,
+        micros(record.occurred_at),
+        record.media_type,
+        record.size,
+        record.key_version,
+        record.wrapped_key,
+        record.nonce,
+        record.ciphertext,
+        record.warning,
+        None if record.deleted_at is None else micros(record.deleted_at),
+    )
 
 
 def _sealed(row: Any) -> SealedRecord:
@@ -114,30 +113,39 @@ def _sealed(row: Any) -> SealedRecord:
     )
 
 
-class _Writer:
-    """Batches rows and inserts them with ``executemany``; duplicates (same id) are skipped."""
+_COLUMNS = [c.name for c in records.columns]
+_INSERT = "INSERT INTO records ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"
 
-    def __init__(self, conn: Connection, statement: Any) -> None:
+
+class _Writer:
+    """Batches rows and inserts them with the driver's ``executemany``; same ids are skipped.
+
+    The hot path of ingest, so it bypasses SQLAlchemy's per-row parameter processing: rows are
+    plain tuples, one ``executemany`` per category per batch so the driver's row count tells how
+    many of each category were really new.
+    """
+
+    def __init__(self, conn: Connection, statement: str) -> None:
         self._conn = conn
         self._statement = statement
-        self._batch: list[dict[str, Any]] = []
+        self._batch: dict[Category, list[tuple[Any, ...]]] = {}
+        self._pending = 0
         self.inserted = 0
         self.inserted_by_category: dict[Category, int] = {}
 
     def put(self, record: SealedRecord) -> None:
-        self._batch.append(_row(record))
-        if len(self._batch) >= BATCH:
+        self._batch.setdefault(record.category, []).append(_values(record))
+        self._pending += 1
+        if self._pending >= BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if self._batch:
-            # RETURNING names the rows really inserted (rowcount of an executemany is not
-            # reliable across drivers), so re-ingesting reports 0 new records.
-            for (category,) in self._conn.execute(self._statement, self._batch):
-                cat = Category(category)
-                self.inserted_by_category[cat] = self.inserted_by_category.get(cat, 0) + 1
-                self.inserted += 1
-            self._batch = []
+        for category, rows in self._batch.items():
+            result = self._conn.exec_driver_sql(self._statement, rows)
+            new = max(result.rowcount, 0)
+            self.inserted_by_category[category] = self.inserted_by_category.get(category, 0) + new
+            self.inserted += new
+        self._batch, self._pending = {}, 0
 
 
 class SqlRegionStore:
@@ -146,9 +154,10 @@ class SqlRegionStore:
     def __init__(self, region_id: str, engine: Engine) -> None:
         self.region_id = region_id
         self.engine = engine
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(records).on_conflict_do_nothing(index_elements=["id"])
-        self._insert = insert.returning(records.c.category)
+        mark = "%s" if engine.dialect.paramstyle in ("format", "pyformat") else "?"
+        # ON CONFLICT DO NOTHING: PostgreSQL 9.5+ and SQLite 3.24+ spell it the same way.
+        marks = ", ".join([mark] * len(_COLUMNS))
+        self._insert = _INSERT.format(columns=", ".join(_COLUMNS), marks=marks)
         self._checked = False
 
     # -- schema --------------------------------------------------------------------------------

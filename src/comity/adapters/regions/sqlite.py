@@ -25,6 +25,10 @@ class SqliteRegionStore(SqlRegionStore):
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            # Large pages: a message is kilobytes to megabytes, so 64 KiB pages mean far fewer
+            # overflow pages and WAL frames (ingest about twice as fast as with 4 KiB). It takes
+            # effect only on a new file, before WAL mode is set; later it is a no-op.
+            cur.execute("PRAGMA page_size=65536")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
