@@ -148,6 +148,10 @@ class RegionCustody(Protocol):
         end: datetime | None = None,
     ) -> Iterator[Record]: ...
 
+    def rotate_key(self, batch: int = 500) -> tuple[int, int]:
+        """Add a KEK version, re-wrap every data key under it; return (version, re-wrapped)."""
+        ...
+
 
 @dataclass(frozen=True)
 class MoveStep:

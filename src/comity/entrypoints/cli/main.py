@@ -14,7 +14,14 @@ import click
 import typer
 from rich.console import Console
 
-from comity.entrypoints.cli import accounts_cmd, ingest_cmd, init_cmd, move_cmd, serve_cmd
+from comity.entrypoints.cli import (
+    accounts_cmd,
+    ingest_cmd,
+    init_cmd,
+    move_cmd,
+    regions_cmd,
+    serve_cmd,
+)
 from comity.errors import ComityError
 
 app = typer.Typer(
@@ -41,6 +48,7 @@ app.command("serve")(serve_cmd.serve)
 app.add_typer(accounts_cmd.app, name="accounts")
 app.add_typer(ingest_cmd.app, name="ingest")
 accounts_cmd.app.command("move")(move_cmd.move)
+app.add_typer(regions_cmd.app, name="regions")
 
 
 def main() -> None:
