@@ -8,6 +8,8 @@ so pointing one region's configuration at another region's database is refused.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -122,7 +124,10 @@ class _Writer:
 
     The hot path of ingest, so it bypasses SQLAlchemy's per-row parameter processing: rows are
     plain tuples, one ``executemany`` per category per batch so the driver's row count tells how
-    many of each category were really new.
+    many of each category were really new. Full batches are written by a helper thread while
+    the caller parses and encrypts the next ones (the driver releases the GIL while it writes);
+    at most two batches wait, so memory stays flat. The connection is only ever used by one
+    thread at a time: ``flush`` and ``close`` wait for the helper before returning.
     """
 
     def __init__(self, conn: Connection, statement: str) -> None:
@@ -130,6 +135,9 @@ class _Writer:
         self._statement = statement
         self._batch: dict[Category, list[tuple[Any, ...]]] = {}
         self._pending = 0
+        self._jobs: queue.Queue[dict[Category, list[tuple[Any, ...]]] | None] = queue.Queue(2)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
         self.inserted = 0
         self.inserted_by_category: dict[Category, int] = {}
 
@@ -137,15 +145,48 @@ class _Writer:
         self._batch.setdefault(record.category, []).append(_values(record))
         self._pending += 1
         if self._pending >= BATCH:
-            self.flush()
+            self._submit()
 
-    def flush(self) -> None:
-        for category, rows in self._batch.items():
+    def _submit(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if not self._batch:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="region-writer", daemon=True)
+            self._thread.start()
+        self._jobs.put(self._batch)
+        self._batch, self._pending = {}, 0
+
+    def _drain(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is not None:
+                continue  # keep draining so the producer never blocks; nothing more is written
+            try:
+                self._execute(job)
+            except BaseException as exc:  # handed to the caller's thread by flush/close
+                self._error = exc
+
+    def _execute(self, job: dict[Category, list[tuple[Any, ...]]]) -> None:
+        for category, rows in job.items():
             result = self._conn.exec_driver_sql(self._statement, rows)
             new = max(result.rowcount, 0)
             self.inserted_by_category[category] = self.inserted_by_category.get(category, 0) + new
             self.inserted += new
-        self._batch, self._pending = {}, 0
+
+    def close(self) -> None:
+        """Wait for the helper thread to finish what it was given."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def flush(self) -> None:
+        """Write everything put so far (uncommitted) and return once it is written."""
+        self._submit()
+        self.close()
+        if self._error is not None:
+            raise self._error
 
 
 class SqlRegionStore:
@@ -210,8 +251,11 @@ class SqlRegionStore:
         self._check_owner()
         with self._write() as conn:
             writer = _Writer(conn, self._insert)
-            yield writer
-            writer.flush()
+            try:
+                yield writer
+                writer.flush()
+            finally:
+                writer.close()  # before commit or rollback, never while the helper writes
 
     def delete(self, account_id: str, categories: Sequence[Category]) -> int:
         self._check_owner()

@@ -2,7 +2,9 @@
 
 Unlike the control plane, reads here start deferred transactions: a long streamed read (a
 production, a move) must not hold the write lock and stall ingest. Writers ask for
-``immediate=True`` so two writers queue at BEGIN instead of failing on a lock upgrade.
+``immediate=True`` so two writers queue at BEGIN instead of failing on a lock upgrade. A
+connection may be handed to the writer's helper thread (``sql_store._Writer``), never used by
+two threads at once, hence ``check_same_thread=False``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ class SqliteRegionStore(SqlRegionStore):
     def __init__(self, region_id: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+        engine = create_engine(
+            f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False}
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
