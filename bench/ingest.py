@@ -117,7 +117,9 @@ def child(kind: str, mbox: Path, work: Path) -> dict[str, float]:
 
 def worker(kind: str, mbox: Path, work: Path) -> None:
     result = (run_comity if kind == "comity" else run_baseline)(mbox, work)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     print(json.dumps(result))
 
 
@@ -149,7 +151,8 @@ def main() -> None:
         for name, r in rows:
             print(
                 f"{name:30} {r['messages'] / r['seconds']:9.0f} msg/s "
-                f"{size / 1e6 / r['seconds']:7.1f} MB/s  peak RSS {r['peak_rss_mib']:6.0f} MiB"
+                f"{size / 1e6 / r['seconds']:7.1f} MB/s  peak RSS {r['peak_rss_mib']:6.0f} MiB  "
+                f"{r['seconds']:6.1f} s wall, {r['cpu_seconds']:6.1f} s CPU (whole process)"
             )
         ratio = (ours["messages"] / ours["seconds"]) / (base["messages"] / base["seconds"])
         print(f"ratio comity/baseline: {ratio:.2f} (goal >= 0.5)")

@@ -34,6 +34,10 @@ class SqliteRegionStore(SqlRegionStore):
             # effect only on a new file, before WAL mode is set; later it is a no-op.
             cur.execute("PRAGMA page_size=65536")
             cur.execute("PRAGMA journal_mode=WAL")
+            # Record ids are digests, so the id index is written at random places; with SQLite's
+            # default 2 MiB cache its pages spill to the WAL again and again on large ingests.
+            # 64 MiB keeps the index in memory for millions of records (a bound, not a growth).
+            cur.execute("PRAGMA cache_size=-65536")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
