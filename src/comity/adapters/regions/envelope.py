@@ -8,12 +8,11 @@ region or another category fails to decrypt instead of showing someone else's ma
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from comity.domain.audit import canonical_json
 from comity.domain.records import Record
 from comity.errors import IntegrityError
 from comity.services.custody_ports import Keyring, SealedRecord
@@ -21,18 +20,27 @@ from comity.services.custody_ports import Keyring, SealedRecord
 AAD_VERSION = "comity-record/1"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def micros(when: datetime) -> int:
     """Microseconds since the epoch (UTC), the form stores index and the AAD binds."""
     if when.tzinfo is None:
         raise ValueError("record times must be timezone-aware")
-    delta = when.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (when - _EPOCH) // _MICROSECOND
 
 
 def associated_data(
     region_id: str, account_id: str, record_id: str, *, category: str, media_type: str, at: int
 ) -> bytes:
-    return canonical_json([AAD_VERSION, region_id, account_id, record_id, category, media_type, at])
+    """The fields joined by NUL, which none of them can contain (ids, region ids, categories and
+    media types are restricted to printable ASCII): unambiguous, and cheap on the hot path."""
+    fields = (AAD_VERSION, region_id, account_id, record_id, category, media_type, str(at))
+    joined = "\0".join(fields)
+    if joined.count("\0") != len(fields) - 1:
+        raise ValueError(f"record {record_id!r}: identifiers must not contain NUL")
+    return joined.encode()
 
 
 def _aad(region_id: str, r: Record | SealedRecord) -> bytes:
