@@ -15,15 +15,17 @@ from sqlalchemy import Engine
 
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
-from comity.adapters.config.deployment_file import FILE_NAME, load_deployment, local_path
+from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
+from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.ed25519 import SigningKey
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
 from comity.domain.deployment import Deployment
-from comity.errors import Conflict
+from comity.errors import Conflict, NotFound
 from comity.law.engine import LawEngine
 from comity.services.ports import Clock
 
@@ -49,18 +51,12 @@ class Comity:
         upgrade(self.engine)
 
     def prepare_regions(self) -> list[str]:
-        """Create each region's store and key if missing; return what was made.
-
-        The custody layer (regional stores and keyrings) extends this; the control plane alone
-        needs only the directories that relative store and key URLs point into.
-        """
+        """Create each region's store schema and key if missing (idempotent); say what was made."""
         lines: list[str] = []
         for region in self.deployment.regions:
-            for url in (region.store, region.keyring):
-                path = local_path(url) if url else None
-                if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-            lines.append(f"region {region.id} ({region.country}): {region.store}")
+            made = self.region_store(region.id).prepare()
+            state = f"created {' and '.join(made)}" if made else "ready"
+            lines.append(f"region {region.id} ({region.country}): {region.store} ({state})")
         return lines
 
     @cached_property
@@ -102,6 +98,26 @@ class Comity:
         the provider publishes for ``comity verify --key``."""
         return SigningKey.load_or_create(self.home / "keys" / "provider.pem")
 
+    # --- regional custody (issue 2) ---
+
+    def region_store(self, region_id: str) -> RegionVault:
+        """The store and keyring of one region: the only path to that region's data."""
+        if region_id not in self._vaults:
+            try:
+                region = self.deployment.region(region_id)
+            except KeyError as exc:
+                raise NotFound(str(exc.args[0])) from None
+            self._vaults[region_id] = open_vault(region)
+        return self._vaults[region_id]
+
+    @cached_property
+    def _vaults(self) -> dict[str, RegionVault]:
+        return {}
+
+    def move_journal(self, uow: SqlUnitOfWork) -> SqlMoveJournal:
+        """The journal of account moves, inside ``uow``'s transaction."""
+        return SqlMoveJournal(uow.session, self.clock.now)
+
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:
     """Load ``home/comity.toml`` and wire its adapters."""
@@ -141,5 +157,5 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
         lines.append(f"audit log key: {comity.audit_key_path} (keep secret; mode 0600)")
     lines += comity.prepare_regions()
     if demo:
-        lines += populate_demo(comity.uow, comity.clock)
+        lines += populate_demo(comity.uow, comity.clock, comity.region_store)
     return lines

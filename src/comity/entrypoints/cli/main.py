@@ -18,7 +18,10 @@ from comity.entrypoints.cli import (
     accounts_cmd,
     assess_cmd,
     audit_cmd,
+    ingest_cmd,
     init_cmd,
+    move_cmd,
+    regions_cmd,
     replay_cmd,
     rules_cmd,
     scenario_cmd,
@@ -55,6 +58,9 @@ app.command("replay")(replay_cmd.replay)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("verify")(verify_cmd.verify)
+app.add_typer(ingest_cmd.app, name="ingest")
+accounts_cmd.app.command("move")(move_cmd.move)
+app.add_typer(regions_cmd.app, name="regions")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Mail and record parsers: mbox, Maildir, single messages, subscriber JSON, login CSV."""

@@ -1,0 +1,1 @@
+"""Regional custody: stores (SQLite, PostgreSQL), keyrings and envelope encryption."""

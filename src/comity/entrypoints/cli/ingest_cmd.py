@@ -1,0 +1,142 @@
+"""``comity ingest mbox|eml|maildir|subscriber|identification PATH --account ID``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+
+from comity.adapters.mail.sources import (
+    eml_records,
+    identification_records,
+    maildir_files,
+    maildir_records,
+    mbox_records,
+    subscriber_records,
+)
+from comity.bootstrap import Comity
+from comity.domain.records import Record
+from comity.entrypoints.cli.context import open_comity
+from comity.services.ingest import ingest
+
+app = typer.Typer(help="Ingest mail and records into an account's regions.", no_args_is_help=True)
+Account = Annotated[str, typer.Option("--account", help="The account the records belong to.")]
+#: Inputs smaller than this finish before a progress bar would be worth drawing.
+PROGRESS_BYTES = 16 << 20
+PROGRESS_FILES = 2000
+
+
+@contextmanager
+def _progress(total: int, *, in_bytes: bool) -> Iterator[Callable[[int], None] | None]:
+    console = Console(stderr=True)
+    big = total >= (PROGRESS_BYTES if in_bytes else PROGRESS_FILES)
+    if not big or not console.is_terminal:
+        yield None
+        return
+    column = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    with Progress(TextColumn("ingesting"), BarColumn(), column, console=console) as bar:
+        task = bar.add_task("ingest", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _run(
+    comity: Comity,
+    account: str,
+    kind: str,
+    path: Path,
+    *,
+    records: Callable[[Callable[[int], None] | None], Iterable[Record]],
+    total: int,
+    in_bytes: bool = True,
+) -> None:
+    with _progress(total, in_bytes=in_bytes) as progress:
+        report = ingest(
+            comity.uow,
+            comity.region_store,
+            account,
+            lambda: records(progress),
+            kind=kind,
+            source=path.name,
+            actor="cli",
+            clock=comity.clock,
+        )
+    for line in report.lines():
+        Console().print(line, markup=False)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
+@app.command("mbox")
+def mbox(ctx: typer.Context, path: Path, account: Account) -> None:
+    """An mbox mailbox: content records (exact bytes) plus traffic records from headers."""
+    comity = open_comity(ctx)
+    now = comity.clock.now()
+    _run(
+        comity,
+        account,
+        "mbox",
+        path,
+        records=lambda p: mbox_records(path, account, now, p),
+        total=_size(path),
+    )
+
+
+@app.command("eml")
+def eml(ctx: typer.Context, path: Path, account: Account) -> None:
+    """One RFC 5322 message file."""
+    _run(
+        open_comity(ctx),
+        account,
+        "eml",
+        path,
+        records=lambda p: eml_records(path, account, p),
+        total=0,
+    )
+
+
+@app.command("maildir")
+def maildir(ctx: typer.Context, path: Path, account: Account) -> None:
+    """A Maildir folder (its cur/ and new/ messages)."""
+    count = len(maildir_files(path))
+    _run(
+        open_comity(ctx),
+        account,
+        "maildir",
+        path,
+        records=lambda p: maildir_records(path, account, p),
+        total=count,
+        in_bytes=False,
+    )
+
+
+@app.command("subscriber")
+def subscriber(ctx: typer.Context, path: Path, account: Account) -> None:
+    """Subscriber records: a JSON object (or list of them), each with created_at."""
+    _run(
+        open_comity(ctx),
+        account,
+        "subscriber",
+        path,
+        records=lambda p: subscriber_records(path, account, p),
+        total=0,
+    )
+
+
+@app.command("identification")
+def identification(ctx: typer.Context, path: Path, account: Account) -> None:
+    """Login IPs with times: CSV with columns ip,time and optional port,event."""
+    _run(
+        open_comity(ctx),
+        account,
+        "identification",
+        path,
+        records=lambda p: identification_records(path, account, p),
+        total=0,
+    )

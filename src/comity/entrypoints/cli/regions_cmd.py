@@ -1,0 +1,36 @@
+"""``comity regions list | rotate-key REGION``: regions, their stores and keys."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from comity.entrypoints.cli.context import open_comity
+from comity.services.keys import rotate_region_key
+
+app = typer.Typer(help="Regions: their stores and keys.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """Each region with its country, store and current key version."""
+    comity = open_comity(ctx)
+    table = Table("region", "country", "store", "key version")
+    for region in comity.deployment.regions:
+        vault = comity.region_store(region.id)
+        table.add_row(
+            region.id, region.country, region.store or "-", str(vault.keyring.current_version())
+        )
+    Console().print(table)
+
+
+@app.command("rotate-key")
+def rotate_key(ctx: typer.Context, region: str) -> None:
+    """Add a new key version to REGION and re-wrap every data key; content is not re-encrypted.
+    Re-run it to finish a rotation that was interrupted."""
+    comity = open_comity(ctx)
+    version, count = rotate_region_key(
+        comity.uow, comity.region_store, region, actor="cli", clock=comity.clock
+    )
+    Console().print(f"region {region}: key version {version}, {count} data key(s) re-wrapped")

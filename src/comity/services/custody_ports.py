@@ -1,0 +1,186 @@
+"""Ports of regional custody: where a region keeps its encrypted records and its keys.
+
+A region is the only holder of its data (architecture, principle 4). The control plane never sees
+a ``SealedRecord``'s plaintext; it only asks a region, through these ports, to write, read, count
+or delete. Backends are chosen by URL in ``bootstrap`` (SQLite file or PostgreSQL database for the
+store; a key file today, a KMS or PKCS#11 token later for the keyring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from comity.domain.categories import Category
+from comity.domain.records import Record
+
+
+@dataclass(frozen=True)
+class SealedRecord:
+    """A ``Record`` as stored: its body encrypted under a fresh data key wrapped by the region key.
+
+    Only metadata a demand selects on (account, category, time) and what rotation needs (key
+    version) is in clear. ``deleted_at`` leaves room for preservation holds (issue 6): a user's
+    deletion will hide a held record instead of removing it.
+    """
+
+    id: str
+    account_id: str
+    category: Category
+    occurred_at: datetime
+    media_type: str
+    size: int
+    key_version: int
+    wrapped_key: bytes
+    nonce: bytes
+    ciphertext: bytes
+    warning: str | None = None
+    deleted_at: datetime | None = None
+
+
+class Keyring(Protocol):
+    """A region's key-encryption keys (KEKs), by version. Plain keys never leave it except as
+    data keys it unwraps for its own region."""
+
+    region_id: str
+
+    def ensure(self) -> bool:
+        """Create the first KEK if there is none; True if one was created."""
+        ...
+
+    def current_version(self) -> int: ...
+
+    def wrap(self, data_key: bytes, aad: bytes) -> tuple[int, bytes]:
+        """Encrypt ``data_key`` under the current KEK, bound to ``aad``; return (version, blob)."""
+        ...
+
+    def unwrap(self, version: int, wrapped: bytes, aad: bytes) -> bytes:
+        """The data key, or ``IntegrityError`` if the KEK or ``aad`` do not match."""
+        ...
+
+    def rotate(self) -> int:
+        """Add a new KEK version and make it current; old versions stay for unwrapping."""
+        ...
+
+
+class RecordWriter(Protocol):
+    """Puts sealed records into a store inside one open transaction."""
+
+    #: Records really added so far (ids already stored are skipped), after ``flush``.
+    inserted: int
+    inserted_by_category: dict[Category, int]
+
+    def put(self, record: SealedRecord) -> None:
+        """Add ``record``; a record whose id is already stored is left as it is."""
+        ...
+
+    def flush(self) -> None:
+        """Send buffered records to the store (still uncommitted)."""
+        ...
+
+
+class RegionStore(Protocol):
+    """Encrypted records of one region, filtered by account, category and period, streamed."""
+
+    region_id: str
+
+    def ensure_schema(self) -> bool:
+        """Create the tables if missing (idempotent); True if they were created."""
+        ...
+
+    def writer(self) -> AbstractContextManager[RecordWriter]:
+        """One transaction: committed if the block ends normally, rolled back otherwise."""
+        ...
+
+    def read(
+        self,
+        account_id: str,
+        categories: Sequence[Category] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> Iterator[SealedRecord]:
+        """Records of ``account_id`` with ``start <= occurred_at < end``, oldest first."""
+        ...
+
+    def get(self, record_id: str) -> SealedRecord | None: ...
+
+    def count(self, account_id: str, category: Category | None = None) -> int: ...
+
+    def delete(self, account_id: str, categories: Sequence[Category]) -> int:
+        """Remove every record of the account in ``categories``; return how many."""
+        ...
+
+    def stale_keys(self, current_version: int, limit: int) -> list[SealedRecord]:
+        """Up to ``limit`` records whose data key is wrapped under an older KEK version."""
+        ...
+
+    def set_wrapped_keys(self, updates: Iterable[tuple[str, int, bytes]]) -> None:
+        """Replace (id, key_version, wrapped_key) in one transaction; ciphertext is untouched."""
+        ...
+
+
+class RegionCustody(Protocol):
+    """A region's store and keyring together: the only path to a region's plaintext."""
+
+    @property
+    def region_id(self) -> str: ...
+
+    @property
+    def store(self) -> RegionStore: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
+
+    def seal(self, record: Record) -> SealedRecord: ...
+
+    def open(self, sealed: SealedRecord) -> Record: ...
+
+    def read(
+        self,
+        account_id: str,
+        categories: Sequence[Category] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> Iterator[Record]: ...
+
+    def rotate_key(self, batch: int = 500) -> tuple[int, int]:
+        """Add a KEK version, re-wrap every data key under it; return (version, re-wrapped)."""
+        ...
+
+
+@dataclass(frozen=True)
+class MoveStep:
+    """One category of one account on its way from ``source`` to ``destination``."""
+
+    id: int
+    account_id: str
+    category: Category
+    source: str
+    destination: str
+    whole_account: bool
+    state: str  # copying | switched | done
+
+
+class MoveJournal(Protocol):
+    """Where moves stand, in the control plane, so a crashed move resumes where it stopped."""
+
+    def unfinished(self, account_id: str) -> list[MoveStep]: ...
+
+    def start(
+        self,
+        account_id: str,
+        category: Category,
+        source: str,
+        destination: str,
+        *,
+        whole_account: bool,
+    ) -> MoveStep: ...
+
+    def advance(
+        self, step_id: int, state: str, *, records: int | None = None, digest: str | None = None
+    ) -> None: ...
