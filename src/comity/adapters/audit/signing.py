@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from comity.adapters.secret_files import read_secret, write_secret
 from comity.domain.note import (
     ED25519,
     Checkpoint,
@@ -85,24 +85,12 @@ class NoteSigner:
 def create_key_file(path: Path, name: str) -> NoteSigner:
     """Write a new signing key to ``path`` with mode 0600 (refusing to overwrite one)."""
     signer = NoteSigner.generate(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(signer.private_key_text())
+    write_secret(path, signer.private_key_text().encode("ascii"))
     return signer
 
 
 def load_key_file(path: Path) -> NoteSigner:
-    try:
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: the audit log signing key is missing") from None
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise ConfigurationError(
-            f"{path}: the audit log signing key is readable by others (mode {mode:o}); "
-            "run chmod 600 on it"
-        )
+    text = read_secret(path, "the audit log signing key").decode("ascii", errors="replace")
     return NoteSigner.parse(text, str(path))
 
 

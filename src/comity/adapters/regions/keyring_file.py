@@ -14,13 +14,13 @@ import base64
 import json
 import os
 import secrets
-import stat
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from comity.adapters.secret_files import read_secret, write_secret
 from comity.errors import ConfigurationError, IntegrityError
 
 FORMAT = "comity-keyring/1"
@@ -48,19 +48,9 @@ class FileKeyring:
     def _load(self) -> dict[int, AESGCM]:
         if self._keys is not None:
             return self._keys
-        if not self.path.exists():
-            raise ConfigurationError(
-                f"region {self.region_id} has no key file at {self.path}; run 'comity init' to "
-                "create it"
-            )
-        mode = stat.S_IMODE(self.path.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigurationError(
-                f"key file {self.path} has permissions {mode:04o}; it must be readable by its "
-                f"owner only (chmod 600 {self.path})"
-            )
+        data = read_secret(self.path, f"the key of region {self.region_id}")
         try:
-            doc = json.loads(self.path.read_bytes())
+            doc = json.loads(data)
             region, current = doc["region"], int(doc["current"])
             raw = {int(v): base64.b64decode(k, validate=True) for v, k in doc["keys"].items()}
         except (ValueError, KeyError, TypeError) as exc:
@@ -88,15 +78,10 @@ class FileKeyring:
             "current": current,
             "keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(raw.items())},
         }
-        if not self.path.parent.exists():
-            self.path.parent.mkdir(mode=0o700, parents=True)
+        # Rotation rewrites the file: write the new version beside it, then rename over it.
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(json.dumps(doc, indent=1).encode())
-            out.flush()
-            os.fsync(out.fileno())
+        write_secret(tmp, json.dumps(doc, indent=1).encode())
         os.replace(tmp, self.path)
         self._keys = None
         self._load()

@@ -10,7 +10,6 @@ of its raw 32 bytes, so a signature says which published key checks it.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from comity.adapters.secret_files import read_secret, write_secret
 from comity.errors import ConfigurationError, IntegrityError, InvalidInput
 
 
@@ -90,15 +90,7 @@ class SigningKey:
 
     @staticmethod
     def load(path: Path) -> SigningKey:
-        try:
-            mode = path.stat().st_mode & 0o777
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read signing key {path}: {exc.strerror}") from None
-        if mode & 0o077:
-            raise ConfigurationError(
-                f"signing key {path} is readable by others (mode {mode:o}); run chmod 600 on it"
-            )
+        data = read_secret(path, "signing key")
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except ValueError:
@@ -115,7 +107,6 @@ class SigningKey:
         """
         if path.exists():
             return SigningKey.load(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = SigningKey.generate()
         pem = key.key.private_bytes(
             serialization.Encoding.PEM,
@@ -123,13 +114,9 @@ class SigningKey:
             serialization.NoEncryption(),
         )
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            write_secret(path, pem)
         except FileExistsError:
             return SigningKey.load(path)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-            out.flush()
-            os.fsync(out.fileno())
         public_path(path).write_bytes(key.public.pem())
         return key
 
