@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment, local_path
 from comity.adapters.controlplane.db import make_engine
+from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake_uow_factory
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
@@ -58,6 +59,11 @@ class Comity:
                     path.parent.mkdir(parents=True, exist_ok=True)
             lines.append(f"region {region.id} ({region.country}): {region.store}")
         return lines
+
+    @cached_property
+    def intake_uow(self) -> Callable[[], SqlIntakeUnitOfWork]:
+        """Units of work that also carry the intake repository (registry, users, demands)."""
+        return intake_uow_factory(self.engine, self.clock.now)
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

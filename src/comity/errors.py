@@ -81,3 +81,18 @@ def collect(problems: list[str], error_type: type[ComityError] = InvalidInput) -
         return
     head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
     raise error_type(head, problems=problems)
+
+
+class Unauthenticated(ComityError):
+    """The caller gave no credentials, or credentials that match no one."""
+
+    exit_code = 1
+    http_status = 401
+    code = "unauthenticated"
+
+
+class TooLarge(ComityError):
+    """A request body or an uploaded file is over its size limit."""
+
+    http_status = 413
+    code = "too_large"

@@ -14,7 +14,15 @@ import click
 import typer
 from rich.console import Console
 
-from comity.entrypoints.cli import accounts_cmd, init_cmd, serve_cmd
+from comity.entrypoints.cli import (
+    accounts_cmd,
+    authorities_cmd,
+    demand_cmd,
+    init_cmd,
+    serve_cmd,
+    tokens_cmd,
+    users_cmd,
+)
 from comity.errors import ComityError
 
 app = typer.Typer(
@@ -39,6 +47,10 @@ def _root(
 app.command("init")(init_cmd.init)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(accounts_cmd.app, name="accounts")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(authorities_cmd.app, name="authorities")
+app.add_typer(demand_cmd.app, name="demand")
 
 
 def main() -> None:

@@ -1,0 +1,24 @@
+"""The caller of every endpoint: a bearer token resolved to a user, before anything else runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from comity.domain.registry import User
+from comity.services.identity import authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `comity tokens issue`.")
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    token = credentials.credentials if credentials else None
+    return authenticate(request.app.state.comity.intake_uow, token)
+
+
+Caller = Annotated[User, Depends(current_user)]
