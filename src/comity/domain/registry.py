@@ -202,6 +202,11 @@ def parse_authority(
             if not isinstance(c, dict) or not isinstance(c.get("name"), str):
                 problems.append(f"contacts[{i}]: expected an object with a name, got {c!r}")
                 continue
+            if any(
+                c.get(k) is not None and not isinstance(c.get(k), str) for k in ("phone", "email")
+            ):
+                problems.append(f"contacts[{i}]: phone and email must be strings, got {c!r}")
+                continue
             if not c.get("phone") and not c.get("email"):
                 problems.append(f"contacts[{i}]: a contact needs a phone or an e-mail to call back")
                 continue
@@ -219,7 +224,7 @@ def parse_authority(
         problems.append(f"keys: expected a list of {{key_id, ed25519}}, got {raw_keys!r}")
     else:
         for i, k in enumerate(raw_keys):
-            if not isinstance(k, dict) or not isinstance(k.get("key_id"), str):
+            if not isinstance(k, dict) or not isinstance(k.get("key_id"), str) or not k["key_id"]:
                 problems.append(f"keys[{i}]: expected an object with key_id and ed25519, got {k!r}")
                 continue
             why = ed25519_key_problem(k.get("ed25519"))

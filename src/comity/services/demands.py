@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -66,6 +67,28 @@ class Submission:
     agency_id: str | None = None
 
 
+class _NotPlainJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> object:
+    """RFC 8259 has no NaN or Infinity; Python's parser accepts them unless told not to."""
+    raise _NotPlainJson(f"{name} is not a JSON number")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise _NotPlainJson(f"the number {text[:24]}... has more than 18 digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotPlainJson(f"the number {text[:24]} is too large")
+    return value
+
+
 def decode_demand(
     body: bytes, *, known_countries: frozenset[str]
 ) -> tuple[dict[str, object], Demand]:
@@ -75,11 +98,17 @@ def decode_demand(
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the demand is not UTF-8 text (byte {exc.start})") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(
+            text, parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float
+        )
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"the demand is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except _NotPlainJson as exc:
+        raise InvalidInput(f"the demand is not plain JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("the demand is not plain JSON: it is nested too deeply") from None
     demand, problems = parse_demand(doc, known_countries=known_countries)
     collect(problems)
     assert demand is not None
