@@ -16,7 +16,11 @@ from sqlalchemy import Engine
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment, local_path
 from comity.adapters.controlplane.db import make_engine
-from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake_uow_factory
+from comity.adapters.controlplane.intake_repo import (
+    SqlIntakeUnitOfWork,
+    intake_uow_factory,
+    make_read_engine,
+)
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
@@ -64,6 +68,12 @@ class Comity:
     def intake_uow(self) -> Callable[[], SqlIntakeUnitOfWork]:
         """Units of work that also carry the intake repository (registry, users, demands)."""
         return intake_uow_factory(self.engine, self.clock.now)
+
+    @cached_property
+    def intake_reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
+        """Read-only units of work for the API's reads (never committed; no write lock)."""
+        assert self.deployment.control_plane is not None
+        return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from comity.adapters.controlplane.db import make_engine, normalise_url
 from comity.adapters.controlplane.intake_tables import (
     AssessmentRow,
     AttachmentRow,
@@ -118,12 +119,13 @@ class SqlIntakeRepository:
         self._s.flush()
 
     def user_for_token(self, token_hash: str) -> User | None:
-        row = self._s.scalar(
-            select(UserRow)
+        # Core rows, not ORM instances: this runs on every API request.
+        row = self._s.execute(
+            select(*UserRow.__table__.c)
             .join(TokenRow, TokenRow.user_id == UserRow.id)
             .where(TokenRow.token_hash == token_hash)
-        )
-        return None if row is None else _user(row)
+        ).first()
+        return None if row is None else _user(row)  # type: ignore[arg-type]
 
     # -- demands -------------------------------------------------------------------------------
     def add_demand(self, record: DemandRecord, idempotency_key: str) -> None:
@@ -145,8 +147,10 @@ class SqlIntakeRepository:
         return None if row is None else _demand(row)
 
     def get_demand(self, demand_id: str) -> DemandRecord | None:
-        row = self._s.get(DemandRow, demand_id)
-        return None if row is None else _demand(row)
+        row = self._s.execute(
+            select(*DemandRow.__table__.c).where(DemandRow.id == demand_id)
+        ).first()
+        return None if row is None else _demand(row)  # type: ignore[arg-type]
 
     def list_demands(
         self, where: DemandFilter, limit: int, offset: int
@@ -331,3 +335,32 @@ def intake_uow_factory(
 ) -> Callable[[], SqlIntakeUnitOfWork]:
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     return lambda: SqlIntakeUnitOfWork(sessions, now)
+
+
+def make_read_engine(url: str) -> Engine:
+    """An engine for read-only units of work.
+
+    The control plane's engine starts every SQLite transaction with ``BEGIN IMMEDIATE`` so that
+    writers queue instead of failing; a reader does not need the write lock, and taking it would
+    serialise every status read of every worker behind every other. In WAL mode a deferred
+    ``BEGIN`` reads a consistent snapshot without blocking or being blocked by the writer.
+    PostgreSQL needs no special treatment.
+    """
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return make_engine(url)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine

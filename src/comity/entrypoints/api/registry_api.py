@@ -64,7 +64,7 @@ def login(request: Request, body: LoginIn) -> TokenOut:
 def list_authorities(request: Request, user: Caller) -> list[AuthorityOut]:
     identity.require(user, READERS)
     return [
-        _authority_out(a) for a in registry.list_authorities(request.app.state.comity.intake_uow)
+        _authority_out(a) for a in registry.list_authorities(request.app.state.comity.intake_reader)
     ]
 
 
@@ -91,7 +91,9 @@ def add_authority(
 @router.get("/authorities/{authority_id}", response_model=AuthorityOut, tags=["registry"])
 def get_authority(request: Request, user: Caller, authority_id: str) -> AuthorityOut:
     identity.require(user, READERS)
-    return _authority_out(registry.get_authority(request.app.state.comity.intake_uow, authority_id))
+    return _authority_out(
+        registry.get_authority(request.app.state.comity.intake_reader, authority_id)
+    )
 
 
 @router.post("/authorities/{authority_id}/status", response_model=AuthorityOut, tags=["registry"])
@@ -119,7 +121,7 @@ def list_requesters(
     agency: Annotated[str | None, Query(max_length=63)] = None,
 ) -> list[UserOut]:
     identity.require(user, READERS)
-    users = identity.list_users(request.app.state.comity.intake_uow, agency)
+    users = identity.list_users(request.app.state.comity.intake_reader, agency)
     return [UserOut.model_validate(u.to_document()) for u in users if not u.is_staff]
 
 

@@ -29,4 +29,8 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # A worker imports the whole application before it answers uvicorn's health check; on a
+        # busy machine that takes more than uvicorn's 5 s default, and the worker is killed and
+        # restarted for ever. Give it a minute.
+        timeout_worker_healthcheck=60,
     )
