@@ -33,7 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 BARE_APP = """
+import sys
+
+import uvicorn
 from fastapi import FastAPI
+
+from comity.entrypoints.api.nodelay import NoDelayH11Protocol
 
 app = FastAPI()
 
@@ -42,6 +47,12 @@ app = FastAPI()
 def status() -> dict[str, object]:
     return {"id": "dem-0", "status": "received", "verification": "signature",
             "disclosure_blocked": False, "disclosure_blocked_reason": None}
+
+
+if __name__ == "__main__":
+    # Served exactly as `comity serve` serves Comity: same protocol, same worker settings.
+    uvicorn.run("bare_app:app", host="127.0.0.1", port=int(sys.argv[1]), workers=int(sys.argv[2]),
+                log_level="warning", timeout_worker_healthcheck=60, http=NoDelayH11Protocol)
 """
 
 
@@ -68,6 +79,16 @@ class Result:
             f"{self.name:<8} {self.rps:9.0f} req/s  p50 {self.pct(0.5):6.1f} ms  "
             f"p99 {self.pct(0.99):6.1f} ms  errors {self.errors}  ({self.requests} requests)"
         )
+
+
+def merge(parts: list[Result]) -> Result:
+    return Result(
+        parts[0].name,
+        sum(p.requests for p in parts),
+        sum(p.errors for p in parts),
+        sum(p.seconds for p in parts),
+        [x for p in parts for x in p.latencies],
+    )
 
 
 def free_port() -> int:
@@ -175,6 +196,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--slices", type=int, default=6, help="Alternations of the two loads")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="comity-bench-") as tmp:
         home = Path(tmp) / "deployment"
@@ -182,8 +204,8 @@ def main() -> None:
         (Path(tmp) / "bare_app.py").write_text(BARE_APP)
         env = {**os.environ, "COMITY_HOME": str(home)}
         comity_port, bare_port = free_port(), free_port()
-        servers = [
-            start(
+        commands = [
+            (
                 [
                     str(BIN / "comity"),
                     "--dir",
@@ -198,45 +220,53 @@ def main() -> None:
                 "/health",
                 env,
             ),
-            start(
+            (
                 [
                     str(BIN / "python"),
-                    "-m",
-                    "uvicorn",
-                    "bare_app:app",
-                    "--app-dir",
-                    tmp,
-                    "--port",
+                    str(Path(tmp) / "bare_app.py"),
                     str(bare_port),
-                    "--workers",
                     str(args.workers),
-                    "--timeout-worker-healthcheck",
-                    "60",
-                    "--log-level",
-                    "warning",
                 ],
                 bare_port,
                 "/status",
                 env,
             ),
         ]
+        servers: list[subprocess.Popen[bytes]] = []
         try:
+            for cmd, port, path, environ in commands:
+                servers.append(start(cmd, port, path, environ))
             warm = 2.0
             asyncio.run(load("warm", comity_port, f"/demands/{demand_id}/status", token, 8, warm))
             asyncio.run(load("warm", bare_port, "/status", None, 8, warm))
-            comity = asyncio.run(
-                load(
-                    "comity",
-                    comity_port,
-                    f"/demands/{demand_id}/status",
-                    token,
-                    args.clients,
-                    args.duration,
+            # Alternate short slices so both servers see the same background load.
+            comity_parts, bare_parts = [], []
+            for _ in range(args.slices):
+                comity_parts.append(
+                    asyncio.run(
+                        load(
+                            "comity",
+                            comity_port,
+                            f"/demands/{demand_id}/status",
+                            token,
+                            args.clients,
+                            args.duration / args.slices,
+                        )
+                    )
                 )
-            )
-            bare = asyncio.run(
-                load("bare", bare_port, "/status", None, args.clients, args.duration)
-            )
+                bare_parts.append(
+                    asyncio.run(
+                        load(
+                            "bare",
+                            bare_port,
+                            "/status",
+                            None,
+                            args.clients,
+                            args.duration / args.slices,
+                        )
+                    )
+                )
+            comity, bare = merge(comity_parts), merge(bare_parts)
         finally:
             for proc in servers:
                 proc.terminate()
