@@ -42,8 +42,8 @@ from comity.domain.registry import (
 )
 from comity.domain.signing import HEADER, parse_signature_header, signed_message
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, collect
-from comity.services.identity import UowFactory, require
-from comity.services.intake_ports import DemandFilter
+from comity.services.identity import UowFactory, authenticated, require
+from comity.services.intake_ports import DemandFilter, DemandStatusView
 from comity.services.ports import Clock
 
 #: Legal process is a few pages of PDF or a scan; 20 MiB leaves room for a high-resolution scan.
@@ -302,6 +302,21 @@ def _visible(actor: User, record: DemandRecord | None, demand_id: str) -> Demand
     if record is None:
         raise NotFound(f"no demand with id {demand_id!r}")
     return record
+
+
+def demand_status(uow_factory: UowFactory, token: str | None, demand_id: str) -> DemandStatusView:
+    """Where a demand stands, for the holder of ``token``, under ``visible_demand``'s rule.
+
+    Requesters' systems poll this, so the caller and the demand are read in one transaction.
+    """
+    with uow_factory() as uow:
+        actor = authenticated(uow, token)
+        if actor.is_staff:
+            require(actor, READERS)
+        view = uow.intake.get_demand_status(demand_id)
+    if view is None or (not actor.is_staff and view.agency_id != actor.agency_id):
+        raise NotFound(f"no demand with id {demand_id!r}")
+    return view
 
 
 def list_demands(

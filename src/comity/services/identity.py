@@ -42,10 +42,15 @@ def hash_password(password: str) -> str:
 
 def authenticate(uow_factory: UowFactory, token: str | None) -> User:
     """The user a bearer token belongs to; 401 for none or an unknown one, 403 if blocklisted."""
+    with uow_factory() as uow:
+        return authenticated(uow, token)
+
+
+def authenticated(uow: IntakeUnitOfWork, token: str | None) -> User:
+    """``authenticate`` inside a unit of work the caller already holds."""
     if not token:
         raise Unauthenticated("no API token: send 'Authorization: Bearer <token>'")
-    with uow_factory() as uow:
-        user = uow.intake.user_for_token(hash_token(token))
+    user = uow.intake.user_for_token(hash_token(token))
     if user is None:
         raise Unauthenticated("the API token is not valid")
     if user.status is UserStatus.BLOCKLISTED:

@@ -33,6 +33,17 @@ class DemandFilter:
     blocked: bool | None = None
 
 
+@dataclass(frozen=True)
+class DemandStatusView:
+    """The few stored columns a status poll needs (no document to decode)."""
+
+    id: str
+    agency_id: str | None
+    status: str
+    verification: str
+    disclosure_blocked_reason: str | None
+
+
 class IntakeRepository(Protocol):
     def add_authority(self, authority: Authority, at: datetime) -> None: ...
 
@@ -61,6 +72,8 @@ class IntakeRepository(Protocol):
     def find_demand(self, idempotency_key: str) -> DemandRecord | None: ...
 
     def get_demand(self, demand_id: str) -> DemandRecord | None: ...
+
+    def get_demand_status(self, demand_id: str) -> DemandStatusView | None: ...
 
     def list_demands(
         self, where: DemandFilter, limit: int, offset: int

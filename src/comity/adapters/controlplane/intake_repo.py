@@ -38,7 +38,7 @@ from comity.domain.registry import (
     User,
     UserStatus,
 )
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake_ports import DemandFilter, DemandStatusView
 
 
 def _aware(value: datetime) -> datetime:
@@ -151,6 +151,18 @@ class SqlIntakeRepository:
             select(*DemandRow.__table__.c).where(DemandRow.id == demand_id)
         ).first()
         return None if row is None else _demand(row)  # type: ignore[arg-type]
+
+    def get_demand_status(self, demand_id: str) -> DemandStatusView | None:
+        row = self._s.execute(
+            select(
+                DemandRow.id,
+                DemandRow.agency_id,
+                DemandRow.status,
+                DemandRow.verification,
+                DemandRow.disclosure_blocked_reason,
+            ).where(DemandRow.id == demand_id)
+        ).first()
+        return None if row is None else DemandStatusView(*row)
 
     def list_demands(
         self, where: DemandFilter, limit: int, offset: int

@@ -24,7 +24,7 @@ from .schemas import (
     VerifyIn,
     WithdrawIn,
 )
-from .security import Caller
+from .security import BearerToken, Caller
 
 router = APIRouter(prefix="/demands", tags=["demands"], responses=ERRORS)
 
@@ -149,18 +149,18 @@ def get(request: Request, user: Caller, demand_id: str) -> DemandOut:
 
 
 @router.get("/{demand_id}/status", response_model=DemandStatusOut)
-async def get_status(request: Request, user: Caller, demand_id: str) -> DemandStatusOut:
+async def get_status(request: Request, token: BearerToken, demand_id: str) -> DemandStatusOut:
     """Where the demand stands, and whether (and why) it is blocked from disclosure.
 
     Polled by requesters' systems, so it runs on the event loop: one indexed read, cheaper than a
     hop to the thread pool.
     """
-    record = svc.visible_demand(request.app.state.comity.intake_reader, user, demand_id)
-    reason = record.disclosure_blocked_reason
+    view = svc.demand_status(request.app.state.comity.intake_reader, token, demand_id)
+    reason = view.disclosure_blocked_reason
     return DemandStatusOut(
-        id=record.id,
-        status=record.status.value,
-        verification=record.verification.value,
+        id=view.id,
+        status=view.status,
+        verification=view.verification,
         disclosure_blocked=reason is not None,
         disclosure_blocked_reason=reason,
     )

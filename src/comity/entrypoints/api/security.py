@@ -24,3 +24,13 @@ async def current_user(
 
 
 Caller = Annotated[User, Depends(current_user)]
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    """The raw token, for the one endpoint that authenticates inside its own read."""
+    return credentials.credentials if credentials else None
+
+
+BearerToken = Annotated[str | None, Depends(bearer_token)]
