@@ -272,7 +272,8 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=30)
     print(
-        f"# {args.clients} clients, {args.duration:.0f} s each, {args.workers} workers per server; "
+        f"# {args.clients} clients, {args.duration:.0f} s per server in {args.slices} alternating "
+        f"slices, {args.workers} workers per server; "
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}"
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, bindparam, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.controlplane.db import make_engine, normalise_url
@@ -119,12 +119,8 @@ class SqlIntakeRepository:
         self._s.flush()
 
     def user_for_token(self, token_hash: str) -> User | None:
-        # Core rows, not ORM instances: this runs on every API request.
-        row = self._s.execute(
-            select(*UserRow.__table__.c)
-            .join(TokenRow, TokenRow.user_id == UserRow.id)
-            .where(TokenRow.token_hash == token_hash)
-        ).first()
+        # A prepared Core statement on the session's connection: this runs on every request.
+        row = self._s.connection().execute(_USER_FOR_TOKEN, {"token_hash": token_hash}).first()
         return None if row is None else _user(row)  # type: ignore[arg-type]
 
     # -- demands -------------------------------------------------------------------------------
@@ -153,15 +149,7 @@ class SqlIntakeRepository:
         return None if row is None else _demand(row)  # type: ignore[arg-type]
 
     def get_demand_status(self, demand_id: str) -> DemandStatusView | None:
-        row = self._s.execute(
-            select(
-                DemandRow.id,
-                DemandRow.agency_id,
-                DemandRow.status,
-                DemandRow.verification,
-                DemandRow.disclosure_blocked_reason,
-            ).where(DemandRow.id == demand_id)
-        ).first()
+        row = self._s.connection().execute(_DEMAND_STATUS, {"demand_id": demand_id}).first()
         return None if row is None else DemandStatusView(*row)
 
     def list_demands(
@@ -259,6 +247,24 @@ class SqlIntakeRepository:
             .order_by(AssessmentRow.created_at, AssessmentRow.id)
         ).all()
         return [_assessment(r) for r in rows]
+
+
+_USERS = UserRow.__table__
+_TOKENS = TokenRow.__table__
+_DEMANDS = DemandRow.__table__
+#: Built once: composing a statement costs more than running it against SQLite.
+_USER_FOR_TOKEN = (
+    select(*_USERS.c)
+    .select_from(_USERS.join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+_DEMAND_STATUS = select(
+    _DEMANDS.c.id,
+    _DEMANDS.c.agency_id,
+    _DEMANDS.c.status,
+    _DEMANDS.c.verification,
+    _DEMANDS.c.disclosure_blocked_reason,
+).where(_DEMANDS.c.id == bindparam("demand_id"))
 
 
 def _authority(row: AuthorityRow) -> Authority:
