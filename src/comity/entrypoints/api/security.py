@@ -13,12 +13,11 @@ from comity.services.identity import authenticate
 _bearer = HTTPBearer(auto_error=False, description="An API token from `comity tokens issue`.")
 
 
-async def current_user(
+def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    """Resolve the token on the event loop: one indexed read of the control plane, cheaper than a
-    hop to the thread pool (which the endpoint then takes once, for its own work)."""
+    """The caller; runs in the thread pool, as the control plane may be a remote PostgreSQL."""
     token = credentials.credentials if credentials else None
     return authenticate(request.app.state.comity.intake_reader, token)
 
