@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, create_engine, event, func, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.controlplane.db import make_engine, normalise_url
@@ -38,6 +39,7 @@ from comity.domain.registry import (
     User,
     UserStatus,
 )
+from comity.errors import Conflict
 from comity.services.intake_ports import DemandFilter, DemandStatusView
 
 
@@ -129,7 +131,14 @@ class SqlIntakeRepository:
         row = DemandRow(id=record.id, idempotency_key=idempotency_key, seq=seq)
         self._fill_demand(row, record)
         self._s.add(row)
-        self._s.flush()
+        try:
+            self._s.flush()
+        except sa_exc.IntegrityError:
+            # Two submissions of the same reference raced; the other one was stored first.
+            raise Conflict(
+                f"demand {record.reference!r} was filed at the same moment by another request; "
+                "submit it again to get the stored demand"
+            ) from None
 
     def update_demand(self, record: DemandRecord) -> None:
         row = self._s.get(DemandRow, record.id)
