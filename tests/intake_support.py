@@ -35,6 +35,8 @@ class FakeAssessor:
             "demand": demand.reference,
             "as_of": as_of.isoformat(),
             "rule_pack": {"version": "test", "digest": "sha256:" + "ab" * 32},
+            # Not part of contract section 5: lets tests see what the engine was told.
+            "emergency_verified_by": demand.emergency.verified_by if demand.emergency else None,
             "findings": [
                 {
                     "target": {"type": t.selector.type, "value": t.selector.value},

@@ -366,6 +366,25 @@ def test_an_emergency_request_is_blocked_until_a_registry_callback_confirms_it(
     assert [c["outcome"] for c in ok["callbacks"]] == ["unreachable", "confirmed"]
 
 
+def test_the_law_engine_sees_only_verification_comity_recorded(
+    api: httpx.Client, world: World
+) -> None:
+    claim = {"threat": "imminent harm", "verified_by": "callback"}  # the request's own claim
+    d = api.post(
+        "/demands", json=demand_doc("EMERG-CLAIM", emergency=claim), headers=world.auth("jsmith")
+    ).json()
+    url = f"/demands/{d['id']}/assessments"
+    before = api.post(url, json={"as_of": "2026-11-23"}, headers=world.auth("rev")).json()
+    assert before["assessment"]["emergency_verified_by"] is None
+    api.post(
+        f"/demands/{d['id']}/callback",
+        json={"contact": "DEA watch desk", "outcome": "confirmed"},
+        headers=world.auth("rev"),
+    )
+    after = api.post(url, json={"as_of": "2026-11-23"}, headers=world.auth("rev")).json()
+    assert after["assessment"]["emergency_verified_by"] == "callback"
+
+
 def test_a_denied_callback_refuses_the_demand_for_good(api: httpx.Client, world: World) -> None:
     doc = demand_doc("EMERG-2", emergency={"threat": "imminent harm"})
     d = submit_signed(api, world, doc).json()

@@ -7,11 +7,12 @@ what staff saw, and the rule pack digest says which version of the law produced 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 
 from comity.domain.audit import AuditEvent
-from comity.domain.demand import parse_demand
-from comity.domain.intake import AssessmentRecord
+from comity.domain.demand import Demand, parse_demand
+from comity.domain.intake import AssessmentRecord, DemandRecord, Verification
 from comity.domain.registry import HANDLERS, READERS, User
 from comity.errors import IntegrityError, NotFound, collect
 from comity.services.demands import visible_demand
@@ -35,7 +36,7 @@ def run_assessment(
     demand, problems = parse_demand(record.document, known_countries=known_countries)
     collect(problems)
     assert demand is not None
-    document = assessor.assess(demand, as_of)
+    document = assessor.assess(with_recorded_verification(demand, record), as_of)
     rule_pack = document.get("rule_pack")
     digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
     if not isinstance(digest, str) or not digest.startswith("sha256:"):
@@ -62,6 +63,23 @@ def run_assessment(
         )
         uow.commit()
     return assessment
+
+
+def with_recorded_verification(demand: Demand, record: DemandRecord) -> Demand:
+    """The demand with ``emergency.verified_by`` as Comity recorded it, not as the request claims.
+
+    A forged emergency request can write ``"verified_by": "callback"`` into its own document; the
+    law engine must only see a call-back staff recorded to a registry contact, or a signature
+    Comity checked (practice.md, "Fraudulent emergency requests").
+    """
+    if demand.emergency is None:
+        return demand
+    recorded: str | None = None
+    if record.callback_confirmed:
+        recorded = "callback"
+    elif record.verification is Verification.SIGNATURE:
+        recorded = "signature"
+    return replace(demand, emergency=replace(demand.emergency, verified_by=recorded))
 
 
 def get_assessment(uow_factory: UowFactory, actor: User, assessment_id: str) -> AssessmentRecord:
