@@ -19,6 +19,7 @@ from comity.bootstrap import initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.registry import Role, User
 from comity.entrypoints.api.app import create_app
+from comity.services import demands as svc
 from comity.services.accounts import create_account
 from comity.services.identity import create_user, hash_password
 
@@ -353,6 +354,7 @@ def test_an_emergency_request_is_blocked_until_a_registry_callback_confirms_it(
         url, json={"contact": "DEA watch desk", "outcome": "unreachable"}, headers=world.auth("rev")
     ).json()
     assert unreachable["disclosure_blocked"] is True
+    assert "call-back" in (svc.disclosure_blocked_reason(world.comity.intake_uow, d["id"]) or "")
     ok = api.post(
         url,
         json={
@@ -364,6 +366,7 @@ def test_an_emergency_request_is_blocked_until_a_registry_callback_confirms_it(
     ).json()
     assert ok["disclosure_blocked"] is False
     assert [c["outcome"] for c in ok["callbacks"]] == ["unreachable", "confirmed"]
+    assert svc.disclosure_blocked_reason(world.comity.intake_uow, d["id"]) is None
 
 
 def test_the_law_engine_sees_only_verification_comity_recorded(

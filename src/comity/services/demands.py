@@ -319,6 +319,18 @@ def demand_status(uow_factory: UowFactory, token: str | None, demand_id: str) ->
     return view
 
 
+def disclosure_blocked_reason(uow_factory: UowFactory, demand_id: str) -> str | None:
+    """Why ``demand_id`` may not lead to disclosure now (None: nothing blocks it).
+
+    For the workflow to call at production time; it is not scoped to a caller.
+    """
+    with uow_factory() as uow:
+        record = uow.intake.get_demand(demand_id)
+    if record is None:
+        raise NotFound(f"no demand with id {demand_id!r}")
+    return record.disclosure_blocked_reason
+
+
 def list_demands(
     uow_factory: UowFactory, actor: User, where: DemandFilter, *, limit: int, offset: int
 ) -> tuple[list[DemandRecord], int]:
