@@ -17,6 +17,11 @@ from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
 from comity.adapters.controlplane.db import make_engine
+from comity.adapters.controlplane.intake_repo import (
+    SqlIntakeUnitOfWork,
+    intake_uow_factory,
+    make_read_engine,
+)
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
@@ -27,6 +32,7 @@ from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
 from comity.domain.deployment import Deployment
 from comity.errors import Conflict, NotFound
 from comity.law.engine import LawEngine
+from comity.services.assessment import LawAssessor
 from comity.services.ports import Clock
 
 
@@ -65,6 +71,11 @@ class Comity:
         law = self.deployment.extra.get("law")
         pack = law.get("pack") if isinstance(law, dict) else None
         return LawEngine.load(self.home / pack if isinstance(pack, str) else None)
+
+    @cached_property
+    def assessor(self) -> LawAssessor:
+        """The law engine as the API and the intake services see it."""
+        return LawAssessor(self.law_engine, self.deployment, self.uow)
 
     # --- audit log (issue 5) ---
 
@@ -117,6 +128,19 @@ class Comity:
     def move_journal(self, uow: SqlUnitOfWork) -> SqlMoveJournal:
         """The journal of account moves, inside ``uow``'s transaction."""
         return SqlMoveJournal(uow.session, self.clock.now)
+
+    # --- intake (issue 4) ---
+
+    @cached_property
+    def intake_uow(self) -> Callable[[], SqlIntakeUnitOfWork]:
+        """Units of work that also carry the intake repository (registry, users, demands)."""
+        return intake_uow_factory(self.engine, self.clock.now, self.audit_signer)
+
+    @cached_property
+    def intake_reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
+        """Read-only units of work for the API's reads (never committed; no write lock)."""
+        assert self.deployment.control_plane is not None
+        return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

@@ -100,3 +100,18 @@ class IllegalTransition(Conflict):
         self.state = state
         self.action = action
         self.allowed = allowed
+
+
+class Unauthenticated(ComityError):
+    """The caller gave no credentials, or credentials that match no one."""
+
+    exit_code = 1
+    http_status = 401
+    code = "unauthenticated"
+
+
+class TooLarge(ComityError):
+    """A request body or an uploaded file is over its size limit."""
+
+    http_status = 413
+    code = "too_large"

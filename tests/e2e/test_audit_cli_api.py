@@ -12,11 +12,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_consistency, verify_inclusion
+from comity.domain.registry import Role, User
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
+from comity.services.identity import create_user, issue_token
+from comity.services.registry import add_authority
 
 
 @dataclass
@@ -108,8 +112,50 @@ def test_truncation_is_caught_by_a_saved_checkpoint(demo: Path, tmp_path: Path, 
     assert "entries from index 30 were removed" in bad.stderr
 
 
+def staff_client(home: Path) -> TestClient:
+    """A client holding an auditor's token: entries name actors and subjects, so are staff-only."""
+    deployment = open_deployment(home)
+    auditor = User("aud", "Audrey Auditor", "aud@provider.example", frozenset({Role.AUDITOR}))
+    create_user(deployment.intake_uow, deployment.clock, auditor, actor="test")
+    token = issue_token(deployment.intake_uow, deployment.clock, "aud", label="t", actor="test")
+    return TestClient(create_app(deployment), headers={"Authorization": f"Bearer {token}"})
+
+
+def test_entries_are_for_staff_while_checkpoints_and_proofs_are_open(demo: Path) -> None:
+    deployment = open_deployment(demo)
+    agency = {
+        "id": "us-dea",
+        "name": "Drug Enforcement Administration",
+        "country": "US",
+        "kind": "agency",
+        "status": "verified",
+        "domains": ["dea.gov"],
+    }
+    add_authority(
+        deployment.intake_uow,
+        deployment.clock,
+        agency,
+        known_countries=known_countries(),
+        actor="test",
+    )
+    create_user(
+        deployment.intake_uow,
+        deployment.clock,
+        User("cop", "C", "cop@dea.gov", agency_id="us-dea"),
+        actor="test",
+    )
+    cop = issue_token(deployment.intake_uow, deployment.clock, "cop", label="t", actor="test")
+    anonymous = TestClient(create_app(deployment))
+    assert anonymous.get("/audit/checkpoint").status_code == 200
+    assert anonymous.get("/audit/proof/inclusion", params={"index": 0}).status_code == 200
+    assert anonymous.get("/audit/entries/0").status_code == 401
+    requester = anonymous.get("/audit/entries/0", headers={"Authorization": f"Bearer {cop}"})
+    assert requester.status_code == 403
+    assert requester.json()["error"]["code"] == "forbidden"
+
+
 def test_the_auditor_api_serves_checkpoints_proofs_and_entries(demo: Path) -> None:
-    client = TestClient(create_app(open_deployment(demo)))
+    client = staff_client(demo)
     cp = client.get("/audit/checkpoint").json()
     size, root = cp["size"], b(cp["root"])
     assert cp["note"].startswith("example-mail-inc/comity-audit\n")
@@ -136,7 +182,7 @@ def test_bad_requests_name_what_is_wrong(demo: Path, comity) -> None:  # type: i
 
 
 def test_the_api_refuses_out_of_range_numbers_with_the_error_body(demo: Path) -> None:
-    client = TestClient(create_app(open_deployment(demo)))
+    client = staff_client(demo)
     for url, params in [
         (f"/audit/entries/{10**30}", {}),
         ("/audit/proof/inclusion", {"index": 0, "size": 10**30}),

@@ -7,7 +7,9 @@ when the provider's obligations arose; a later ``as_of`` shows how the same dema
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date
+from typing import Any
 
 from comity.domain.assessment import Assessment
 from comity.domain.demand import Demand
@@ -35,3 +37,17 @@ def assess_demand(
         lambda selector: find_account(uow_factory, selector),
         as_of or default_as_of(demand),
     )
+
+
+@dataclass(frozen=True)
+class LawAssessor:
+    """The law engine behind intake's ``Assessor`` port: stored demands are assessed by it."""
+
+    engine: LawEngine
+    deployment: Deployment
+    uow_factory: Callable[[], UnitOfWork]
+
+    def assess(self, demand: Demand, as_of: date) -> dict[str, Any]:
+        return assess_demand(
+            self.engine, self.deployment, self.uow_factory, demand, as_of
+        ).to_document()

@@ -6,32 +6,84 @@ Every ``ComityError`` becomes the one error body shape: ``{"error": {"code", "me
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
-from comity.entrypoints.api import audit_routes
+from comity.entrypoints.api import assessments_api, audit_routes, demands_api, registry_api
+from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError
+from comity.services.demands import MAX_FILE_BYTES
+from comity.services.intake_ports import Assessor
 
 
 def error_body(code: str, message: str, problems: list[str]) -> dict[str, object]:
     return {"error": {"code": code, "message": message, "problems": problems}}
 
 
-def create_app(comity: Comity) -> FastAPI:
+def _where(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "note")`` -> ``note``; ``("query", "limit")`` -> ``query parameter limit``."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        return ".".join(parts[1:]) or "the request body"
+    if parts and parts[0] in ("query", "path", "header"):
+        return f"{parts[0]} parameter {'.'.join(parts[1:])}"
+    return ".".join(parts)
+
+
+def create_app(
+    comity: Comity,
+    *,
+    assessor: Assessor | None = None,
+    max_body_bytes: int = MAX_FILE_BYTES + 2 * 1024 * 1024,
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> FastAPI:
+    """The API. ``assessor`` is the law engine behind /assessments (None: they answer 503).
+
+    ``comity serve`` passes ``comity.assessor`` (the shipped rule pack, or ``[law] pack``); tests
+    may pass a stand-in.
+    """
     app = FastAPI(
         title="Comity",
         version=__version__,
         description="Cross-border government demands for customer data, handled on the record.",
     )
     app.state.comity = comity
+    app.state.assessor = assessor
+    app.state.max_file_bytes = max_file_bytes
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.exception_handler(ComityError)
     async def _comity_error(_request: Request, exc: ComityError) -> JSONResponse:
         return JSONResponse(
             error_body(exc.code, exc.message, exc.problems), status_code=exc.http_status
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        problems = problems or ["the request does not match the API's schema"]
+        head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
+        return JSONResponse(error_body("invalid_request", head, problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "bad_method"}
+        message = str(exc.detail)
+        return JSONResponse(
+            error_body(codes.get(exc.status_code, "http_error"), message, [message]),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    app.include_router(demands_api.router)
+    app.include_router(assessments_api.router)
+    app.include_router(registry_api.router)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

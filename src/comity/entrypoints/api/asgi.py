@@ -8,4 +8,5 @@ from pathlib import Path
 from comity.bootstrap import open_deployment
 from comity.entrypoints.api.app import create_app
 
-app = create_app(open_deployment(Path(os.environ.get("COMITY_HOME", "."))))
+_comity = open_deployment(Path(os.environ.get("COMITY_HOME", ".")))
+app = create_app(_comity, assessor=_comity.assessor)

@@ -1,7 +1,10 @@
-"""Auditor API: the latest signed checkpoint, proofs and entries. Digests only, so open for now.
+"""Auditor API: the latest signed checkpoint, proofs and entries.
 
-Everything here can be checked offline against the published verifier key (``comity audit key``):
-the checkpoint is a C2SP signed note, the proofs are RFC 9162 inclusion/consistency proofs.
+Checkpoints and proofs are hashes only, so anyone (an outside auditor, a witness) may fetch them
+without an account. An entry names actors and subjects (user and demand ids), so it is for staff
+only; requesters never read the log. Everything here can be checked offline against the published
+verifier key (``comity audit key``): the checkpoint is a C2SP signed note, the proofs are RFC 9162
+inclusion and consistency proofs.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from comity.adapters.audit.documents import (
     inclusion_document,
 )
 from comity.bootstrap import Comity
+from comity.domain.registry import READERS
+from comity.entrypoints.api.schemas import ERRORS
+from comity.entrypoints.api.security import Caller
+from comity.services.identity import require
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
 
 
 def _comity(request: Request) -> Comity:
@@ -59,7 +66,8 @@ def consistency(
 
 
 @router.get("/entries/{index}")
-def entry(request: Request, index: int) -> dict[str, object]:
+def entry(request: Request, index: int, caller: Caller) -> dict[str, object]:
     """One entry's canonical JSON (time, actor, action, subject, payload digest) and leaf hash."""
+    require(caller, READERS)
     with _comity(request).uow() as uow:
         return entry_document(uow.audit, index)

@@ -1,21 +1,30 @@
-"""``comity assess DEMAND.json [--as-of DATE] [--json]``: what the law requires, per finding."""
+"""``comity assess DEMAND.json|ID [--as-of DATE] [--json]``: what the law requires, per finding.
+
+A file is assessed as it stands and nothing is stored; a stored demand's id is assessed on behalf
+of the operator and the assessment is kept with its rule pack digest and put on the audit log.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from comity.adapters.countries import known_countries
 from comity.adapters.law_files import read_demand_file
-from comity.domain.assessment import Assessment
+from comity.bootstrap import Comity
+from comity.domain.demand import parse_demand
 from comity.entrypoints.cli.context import open_comity
-from comity.errors import InvalidInput
-from comity.services.assessment import assess_demand
+from comity.entrypoints.cli.demand_cmd import OPERATOR
+from comity.errors import InvalidInput, collect
+from comity.services.assessment import assess_demand, default_as_of
+from comity.services.assessments import run_assessment
+from comity.services.demands import visible_demand
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -27,47 +36,43 @@ def parse_day(value: str | None, option: str) -> date | None:
         raise InvalidInput(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
-def print_assessment(assessment: Assessment) -> None:
+def print_assessment(doc: dict[str, Any]) -> None:
+    """A person's view of an assessment, from its contract section 5 JSON."""
     console = Console(highlight=False, soft_wrap=True)
-    rp = assessment.rule_pack
+    rp = doc["rule_pack"]
     console.print(
-        f"demand {assessment.demand} as of {assessment.as_of} "
-        f"(rule pack {rp.version}, {rp.digest[:19]}...)",
+        f"demand {doc['demand']} as of {doc['as_of']} "
+        f"(rule pack {rp['version']}, {rp['digest'][:19]}...)",
         markup=False,
     )
     table = Table("target", "category", "region", "pathway", "reason", "deadline")
-    for f in assessment.findings:
+    for f in doc["findings"]:
         table.add_row(
-            f.target.value,
-            f.category.value,
-            f.region or "-",
-            f.pathway.value,
-            f.reason,
-            f.deadline or "-",
+            f["target"]["value"],
+            f["category"],
+            f["region"] or "-",
+            f["pathway"],
+            f["reason"],
+            f["deadline"] or "-",
         )
     console.print(table)
-    for i, f in enumerate(assessment.findings, 1):
+    for i, f in enumerate(doc["findings"], 1):
         console.print(
-            f"{i}. {f.category.value} in {f.region or '-'}: {f.explanation}", markup=False
+            f"{i}. {f['category']} in {f['region'] or '-'}: {f['explanation']}", markup=False
         )
-        for label, items in (
-            ("rules", f.rules),
-            ("citations", f.citations),
-            ("conflicts", f.conflicts),
-            ("challenges", f.challenges),
-            ("alternatives", f.alternatives),
-        ):
-            if items:
-                console.print(f"   {label}: " + "; ".join(items), markup=False)
-        if f.route:
+        for label in ("rules", "citations", "conflicts", "challenges", "alternatives"):
+            if f[label]:
+                console.print(f"   {label}: " + "; ".join(map(str, f[label])), markup=False)
+        if f["route"]:
+            route = f["route"]
             console.print(
-                f"   route: {f.route.treaty} -> {f.route.central_authority}", markup=False
+                f"   route: {route['treaty']} -> {route['central_authority']}", markup=False
             )
 
 
 def assess(
     ctx: typer.Context,
-    demand_file: Annotated[Path, typer.Argument(help="A demand document (JSON).")],
+    demand: Annotated[str, typer.Argument(help="A demand document (JSON) or a stored demand id.")],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date of the law (default: day received).")
     ] = None,
@@ -75,10 +80,34 @@ def assess(
 ) -> None:
     """Assess a demand against the deployment's accounts and the rule pack."""
     day = parse_day(as_of, "--as-of")
-    demand = read_demand_file(demand_file)
     comity = open_comity(ctx)
-    assessment = assess_demand(comity.law_engine, comity.deployment, comity.uow, demand, day)
-    if as_json:
-        typer.echo(json.dumps(assessment.to_document(), indent=2))
+    path = Path(demand)
+    if path.exists() or demand.endswith(".json"):
+        parsed = read_demand_file(path)
+        document = assess_demand(
+            comity.law_engine, comity.deployment, comity.uow, parsed, day
+        ).to_document()
     else:
-        print_assessment(assessment)
+        document = assess_stored(comity, demand, day)
+    if as_json:
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        print_assessment(document)
+
+
+def assess_stored(comity: Comity, demand_id: str, day: date | None) -> dict[str, Any]:
+    """Assess a stored demand (default: the law on the day it was received) and keep the result."""
+    record = visible_demand(comity.intake_uow, OPERATOR, demand_id)
+    parsed, problems = parse_demand(record.document, known_countries=known_countries())
+    collect(problems)
+    assert parsed is not None
+    stored = run_assessment(
+        comity.intake_uow,
+        comity.clock,
+        OPERATOR,
+        demand_id,
+        as_of=day or default_as_of(parsed),
+        assessor=comity.assessor,
+        known_countries=known_countries(),
+    )
+    return stored.document

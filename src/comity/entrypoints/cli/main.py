@@ -18,6 +18,8 @@ from comity.entrypoints.cli import (
     accounts_cmd,
     assess_cmd,
     audit_cmd,
+    authorities_cmd,
+    demand_cmd,
     ingest_cmd,
     init_cmd,
     move_cmd,
@@ -26,6 +28,8 @@ from comity.entrypoints.cli import (
     rules_cmd,
     scenario_cmd,
     serve_cmd,
+    tokens_cmd,
+    users_cmd,
     verify_cmd,
 )
 from comity.errors import ComityError
@@ -61,6 +65,10 @@ app.command("verify")(verify_cmd.verify)
 app.add_typer(ingest_cmd.app, name="ingest")
 accounts_cmd.app.command("move")(move_cmd.move)
 app.add_typer(regions_cmd.app, name="regions")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(authorities_cmd.app, name="authorities")
+app.add_typer(demand_cmd.app, name="demand")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import typer
 import uvicorn
 
 from comity.bootstrap import open_deployment
+from comity.entrypoints.api.nodelay import NoDelayH11Protocol
 from comity.entrypoints.cli.context import HOME_ENV, deployment_dir
 
 
@@ -29,4 +30,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # A worker imports the whole application before it answers uvicorn's health check; on a
+        # busy machine that takes more than uvicorn's 5 s default, and the worker is killed and
+        # restarted for ever. Give it a minute.
+        timeout_worker_healthcheck=60,
+        http=NoDelayH11Protocol,
     )

@@ -1,0 +1,67 @@
+"""``/demands/{id}/assessments`` and ``/assessments/{id}``: the law engine's answers, stored."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from comity.adapters.countries import known_countries
+from comity.domain.intake import AssessmentRecord
+from comity.errors import ComityError
+from comity.services import assessments as svc
+from comity.services.intake_ports import Assessor
+
+from .schemas import ERRORS, AssessIn, AssessmentOut
+from .security import Caller
+
+router = APIRouter(tags=["assessments"], responses=ERRORS)
+
+
+class NoLawEngine(ComityError):
+    """The deployment's API was built without a law engine (see ``create_app(assessor=...)``)."""
+
+    http_status = 503
+    code = "no_law_engine"
+
+
+def _assessor(request: Request) -> Assessor:
+    assessor: Assessor | None = request.app.state.assessor
+    if assessor is None:
+        raise NoLawEngine("no law engine is configured in this API process")
+    return assessor
+
+
+def _out(record: AssessmentRecord) -> AssessmentOut:
+    return AssessmentOut.model_validate(record.to_document())
+
+
+@router.post(
+    "/demands/{demand_id}/assessments",
+    response_model=AssessmentOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def run(request: Request, user: Caller, demand_id: str, body: AssessIn) -> AssessmentOut:
+    """Assess the demand as of a date and store the answer with its rule pack digest."""
+    comity = request.app.state.comity
+    record = svc.run_assessment(
+        comity.intake_uow,
+        comity.clock,
+        user,
+        demand_id,
+        as_of=body.as_of,
+        assessor=_assessor(request),
+        known_countries=known_countries(),
+    )
+    return _out(record)
+
+
+@router.get("/demands/{demand_id}/assessments", response_model=list[AssessmentOut])
+def list_(request: Request, user: Caller, demand_id: str) -> list[AssessmentOut]:
+    return [
+        _out(r)
+        for r in svc.list_assessments(request.app.state.comity.intake_reader, user, demand_id)
+    ]
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentOut)
+def get(request: Request, user: Caller, assessment_id: str) -> AssessmentOut:
+    return _out(svc.get_assessment(request.app.state.comity.intake_reader, user, assessment_id))

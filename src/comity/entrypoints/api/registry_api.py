@@ -1,0 +1,177 @@
+"""Staff endpoints: the authority registry, requesters and their tokens, account lookup; login."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, status
+
+from comity.adapters.countries import known_countries
+from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
+from comity.domain.registry import ADMINS, READERS, AuthorityStatus, User, UserStatus
+from comity.errors import InvalidInput, NotFound
+from comity.services import identity, registry
+from comity.services.accounts import find_account
+
+from .schemas import (
+    ERRORS,
+    AccountOut,
+    AuthorityOut,
+    LoginIn,
+    RequesterIn,
+    StatusIn,
+    TokenOut,
+    UserOut,
+    UserStatusIn,
+)
+from .security import Caller
+
+router = APIRouter(responses=ERRORS)
+
+_AUTHORITY_EXAMPLE: dict[str, Any] = {
+    "id": "us-dea",
+    "name": "Drug Enforcement Administration",
+    "country": "US",
+    "kind": "agency",
+    "domains": ["dea.gov"],
+    "contacts": [
+        {"name": "DEA watch desk", "phone": "+12025551000", "source": "dea.gov/contact, 2026-11"}
+    ],
+    "keys": [{"key_id": "dea-2026", "ed25519": "<base64 of the 32-byte public key>"}],
+}
+
+
+def _authority_out(authority: Any) -> AuthorityOut:
+    return AuthorityOut.model_validate(authority.to_document())
+
+
+@router.get("/whoami", response_model=UserOut, tags=["identity"])
+def whoami(user: Caller) -> UserOut:
+    """The caller, as the API sees them."""
+    return UserOut.model_validate(user.to_document())
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["identity"])
+def login(request: Request, body: LoginIn) -> TokenOut:
+    """Exchange an e-mail address and password (Argon2id-hashed at rest) for an API token."""
+    comity = request.app.state.comity
+    return TokenOut(
+        token=identity.login(comity.intake_uow, comity.clock, body.email, body.password, body.label)
+    )
+
+
+@router.get("/authorities", response_model=list[AuthorityOut], tags=["registry"])
+def list_authorities(request: Request, user: Caller) -> list[AuthorityOut]:
+    identity.require(user, READERS)
+    return [
+        _authority_out(a) for a in registry.list_authorities(request.app.state.comity.intake_reader)
+    ]
+
+
+@router.post(
+    "/authorities",
+    response_model=AuthorityOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["registry"],
+)
+def add_authority(
+    request: Request,
+    user: Caller,
+    doc: Annotated[dict[str, Any], Body(examples=[_AUTHORITY_EXAMPLE])],
+) -> AuthorityOut:
+    """Register an authority with contacts staff found themselves (administrators only)."""
+    identity.require(user, ADMINS)
+    comity = request.app.state.comity
+    authority = registry.add_authority(
+        comity.intake_uow, comity.clock, doc, known_countries=known_countries(), actor=user.id
+    )
+    return _authority_out(authority)
+
+
+@router.get("/authorities/{authority_id}", response_model=AuthorityOut, tags=["registry"])
+def get_authority(request: Request, user: Caller, authority_id: str) -> AuthorityOut:
+    identity.require(user, READERS)
+    return _authority_out(
+        registry.get_authority(request.app.state.comity.intake_reader, authority_id)
+    )
+
+
+@router.post("/authorities/{authority_id}/status", response_model=AuthorityOut, tags=["registry"])
+def set_authority_status(
+    request: Request, user: Caller, authority_id: str, body: StatusIn
+) -> AuthorityOut:
+    """Verify, suspend or blocklist an authority (administrators only)."""
+    identity.require(user, ADMINS)
+    comity = request.app.state.comity
+    authority = registry.set_authority_status(
+        comity.intake_uow,
+        comity.clock,
+        authority_id,
+        AuthorityStatus(body.status),
+        actor=user.id,
+        note=body.note,
+    )
+    return _authority_out(authority)
+
+
+@router.get("/requesters", response_model=list[UserOut], tags=["registry"])
+def list_requesters(
+    request: Request,
+    user: Caller,
+    agency: Annotated[str | None, Query(max_length=63)] = None,
+) -> list[UserOut]:
+    identity.require(user, READERS)
+    users = identity.list_users(request.app.state.comity.intake_reader, agency)
+    return [UserOut.model_validate(u.to_document()) for u in users if not u.is_staff]
+
+
+@router.post(
+    "/requesters", response_model=UserOut, status_code=status.HTTP_201_CREATED, tags=["registry"]
+)
+def add_requester(request: Request, user: Caller, body: RequesterIn) -> UserOut:
+    """Create a requester account in a registered agency (administrators only)."""
+    identity.require(user, ADMINS)
+    comity = request.app.state.comity
+    created = identity.create_user(
+        comity.intake_uow,
+        comity.clock,
+        User(
+            body.id,
+            body.name,
+            body.email.lower(),
+            agency_id=body.agency,
+            may_file_emergency=body.may_file_emergency,
+            may_download=body.may_download,
+        ),
+        actor=user.id,
+    )
+    return UserOut.model_validate(created.to_document())
+
+
+@router.post("/users/{user_id}/status", response_model=UserOut, tags=["registry"])
+def set_user_status(request: Request, user: Caller, user_id: str, body: UserStatusIn) -> UserOut:
+    """Suspend, blocklist or reactivate a user (administrators only)."""
+    identity.require(user, ADMINS)
+    comity = request.app.state.comity
+    changed = identity.set_user_status(
+        comity.intake_uow, comity.clock, user_id, UserStatus(body.status), actor=user.id
+    )
+    return UserOut.model_validate(changed.to_document())
+
+
+@router.get("/accounts/lookup", response_model=AccountOut, tags=["accounts"])
+def lookup_account(
+    request: Request,
+    user: Caller,
+    type_: Annotated[str, Query(alias="type", pattern="^(" + "|".join(SELECTOR_TYPES) + ")$")],
+    value: Annotated[str, Query(min_length=1, max_length=320)],
+) -> AccountOut:
+    """The account a selector names (staff only), with where each category is stored."""
+    identity.require(user, READERS)
+    why = selector_problem(type_, value)
+    if why:
+        raise InvalidInput(f"value: {why}")
+    account = find_account(request.app.state.comity.uow, Selector.normalise(type_, value))
+    if account is None:
+        raise NotFound(f"no account has the selector {type_}:{value}")
+    return AccountOut.model_validate(account.to_document())

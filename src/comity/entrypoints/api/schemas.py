@@ -1,0 +1,201 @@
+"""Response and request bodies of the intake API, so the OpenAPI schema says what comes back."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    problems: list[str]
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every 4xx answer."""
+
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": what}
+    for status, what in (
+        (400, "Invalid input: one sentence per problem"),
+        (401, "No or unknown API token"),
+        (403, "The caller's role or scope does not allow this"),
+        (404, "Not found (or not visible to the caller)"),
+        (409, "Conflicts with what is stored"),
+        (413, "Request body or file too large"),
+        (422, "The request does not match the API's schema"),
+    )
+}
+
+
+class FraudSignOut(BaseModel):
+    code: str
+    message: str
+
+
+class CallbackOut(BaseModel):
+    contact: str
+    outcome: str
+    by: str
+    at: str
+    note: str
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    demand: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+class DemandOut(BaseModel):
+    id: str
+    reference: str
+    status: str
+    received_at: str
+    submitted_by: str
+    agency: str | None
+    verification: str
+    signature_key_id: str | None
+    verified_by: str | None
+    emergency: bool
+    fraud_signs: list[FraudSignOut]
+    callbacks: list[CallbackOut]
+    disclosure_blocked: bool
+    disclosure_blocked_reason: str | None
+    withdrawn_at: str | None
+    document: dict[str, Any]
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+
+
+class DemandStatusOut(BaseModel):
+    id: str
+    status: str
+    verification: str
+    disclosure_blocked: bool
+    disclosure_blocked_reason: str | None
+
+
+class DemandPage(BaseModel):
+    items: list[DemandOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class CallbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contact: str = Field(min_length=1, max_length=300, description="Name of a registry contact")
+    outcome: str = Field(pattern="^(confirmed|denied|unreachable)$")
+    note: str = Field(default="", max_length=2000)
+
+
+class AssessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: date
+
+
+class AssessmentOut(BaseModel):
+    id: str
+    demand: str
+    as_of: str
+    rule_pack_digest: str
+    created_by: str
+    created_at: str
+    assessment: dict[str, Any]
+
+
+class ContactOut(BaseModel):
+    name: str
+    phone: str | None
+    email: str | None
+    source: str
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    ed25519: str
+
+
+class AuthorityOut(BaseModel):
+    id: str
+    name: str
+    country: str
+    kind: str
+    status: str
+    domains: list[str]
+    contacts: list[ContactOut]
+    keys: list[KeyOut]
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^(pending|verified|suspended|blocklisted)$")
+    note: str = Field(default="", max_length=2000)
+
+
+class UserOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    kind: str
+    status: str
+    roles: list[str] | None = None
+    agency: str | None = None
+    may_file_emergency: bool | None = None
+    may_download: bool | None = None
+
+
+class RequesterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=2, max_length=63)
+    name: str = Field(min_length=1, max_length=300)
+    email: str = Field(min_length=3, max_length=320)
+    agency: str = Field(min_length=2, max_length=63)
+    may_file_emergency: bool = False
+    may_download: bool = False
+
+
+class UserStatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^(active|suspended|blocklisted)$")
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+    label: str = Field(default="login", max_length=200)
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
+class AccountOut(BaseModel):
+    id: str
+    selectors: list[dict[str, str]]
+    home_region: str
+    placement: dict[str, str]
+    residence: str
+    nationality: str
+    us_person: bool | str
+    kind: str

@@ -1,0 +1,111 @@
+"""``comity users create-staff | create-requester | list | set-status``: bootstrapping identities.
+
+The command line is the operator's own tool on the deployment, so it acts as ``cli`` on the audit
+log; everyone else comes in through the API with a token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from comity.domain.registry import Role, User, UserStatus
+from comity.entrypoints.cli.context import open_comity
+from comity.errors import InvalidInput
+from comity.services import identity
+
+app = typer.Typer(help="Create and list staff members and requesters.", no_args_is_help=True)
+
+Password = Annotated[
+    str | None,
+    typer.Option(help="Password (hashed with Argon2id); omit for token-only access."),
+]
+
+
+def _roles(values: list[str]) -> frozenset[Role]:
+    roles = set()
+    for value in values:
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            raise InvalidInput(
+                f"--role: expected one of {', '.join(r.value for r in Role)}, got {value!r}"
+            ) from None
+    return frozenset(roles)
+
+
+@app.command("create-staff")
+def create_staff(  # noqa: PLR0917 - one parameter per CLI option
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument(help="Short id, e.g. alice")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    email: Annotated[str, typer.Option(help="E-mail address")],
+    role: Annotated[list[str], typer.Option(help="reviewer, approver, administrator, auditor")],
+    password: Password = None,
+) -> None:
+    """Create a staff member with one or more roles."""
+    comity = open_comity(ctx)
+    user = User(
+        user_id,
+        name,
+        email.lower(),
+        roles=_roles(role),
+        password_hash=identity.hash_password(password) if password else None,
+    )
+    identity.create_user(comity.intake_uow, comity.clock, user, actor="cli")
+    typer.echo(user.id)
+
+
+@app.command("create-requester")
+def create_requester(  # noqa: PLR0917 - one parameter per CLI option
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument(help="Short id, e.g. dea-jsmith")],
+    agency: Annotated[str, typer.Option(help="Registered authority id the requester belongs to")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    email: Annotated[str, typer.Option(help="Official e-mail address")],
+    may_file_emergency: Annotated[bool, typer.Option("--may-file-emergency")] = False,
+    may_download: Annotated[bool, typer.Option("--may-download")] = False,
+    password: Password = None,
+) -> None:
+    """Create a requester account scoped to one registered agency."""
+    comity = open_comity(ctx)
+    user = User(
+        user_id,
+        name,
+        email.lower(),
+        agency_id=agency,
+        may_file_emergency=may_file_emergency,
+        may_download=may_download,
+        password_hash=identity.hash_password(password) if password else None,
+    )
+    identity.create_user(comity.intake_uow, comity.clock, user, actor="cli")
+    typer.echo(user.id)
+
+
+@app.command("set-status")
+def set_status(ctx: typer.Context, user_id: str, status: str) -> None:
+    """Set a user's status: active, suspended or blocklisted."""
+    try:
+        value = UserStatus(status)
+    except ValueError:
+        raise InvalidInput(
+            f"STATUS: expected active, suspended or blocklisted, got {status!r}"
+        ) from None
+    comity = open_comity(ctx)
+    identity.set_user_status(comity.intake_uow, comity.clock, user_id, value, actor="cli")
+    typer.echo(f"{user_id}: {value.value}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List staff members and requesters."""
+    table = Table("id", "kind", "name", "email", "roles / agency", "status")
+    for u in identity.list_users(open_comity(ctx).intake_uow):
+        scope = ", ".join(sorted(r.value for r in u.roles)) if u.is_staff else str(u.agency_id)
+        table.add_row(
+            u.id, "staff" if u.is_staff else "requester", u.name, u.email, scope, u.status
+        )
+    Console().print(table)

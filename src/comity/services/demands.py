@@ -1,0 +1,464 @@
+"""Demand intake: validate, verify the sender, flag fraud signs, store once, withdraw, call back.
+
+Every check refuses before anything is written, so a malformed or forged request leaves no trace
+but its error; every accepted change is written with its audit event in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from comity.domain.audit import AuditEvent
+from comity.domain.demand import Demand, parse_demand
+from comity.domain.fraud import FraudSign, contact_signs, lookalike_signs, standing_signs
+from comity.domain.intake import (
+    Attachment,
+    Callback,
+    CallbackOutcome,
+    DemandRecord,
+    DemandStatus,
+    Verification,
+    sniff_media_type,
+)
+from comity.domain.registry import (
+    HANDLERS,
+    READERS,
+    VERIFIERS,
+    Authority,
+    AuthorityStatus,
+    User,
+    UserStatus,
+    email_domain,
+)
+from comity.domain.signing import HEADER, parse_signature_header, signed_message
+from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, collect
+from comity.services.identity import UowFactory, authenticated, require
+from comity.services.intake_ports import DemandFilter, DemandStatusView
+from comity.services.ports import Clock
+
+#: Legal process is a few pages of PDF or a scan; 20 MiB leaves room for a high-resolution scan.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LegalProcessFile:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What arrived: the exact demand bytes (as signed), an optional file and signature."""
+
+    body: bytes
+    file: LegalProcessFile | None = None
+    signature: str | None = None
+    #: Staff entering a demand received by other means name the registered agency it came from.
+    agency_id: str | None = None
+
+
+class _NotPlainJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> object:
+    """RFC 8259 has no NaN or Infinity; Python's parser accepts them unless told not to."""
+    raise _NotPlainJson(f"{name} is not a JSON number")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 18:
+        raise _NotPlainJson(f"the number {text[:24]}... has more than 18 digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotPlainJson(f"the number {text[:24]} is too large")
+    return value
+
+
+def decode_demand(
+    body: bytes, *, known_countries: frozenset[str]
+) -> tuple[dict[str, object], Demand]:
+    """The demand document from JSON bytes, or every problem with it, each in one sentence."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the demand is not UTF-8 text (byte {exc.start})") from None
+    try:
+        doc = json.loads(
+            text, parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"the demand is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except _NotPlainJson as exc:
+        raise InvalidInput(f"the demand is not plain JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("the demand is not plain JSON: it is nested too deeply") from None
+    demand, problems = parse_demand(doc, known_countries=known_countries)
+    collect(problems)
+    assert demand is not None
+    assert isinstance(doc, dict)
+    return doc, demand
+
+
+def check_file(file: LegalProcessFile, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The file's media type, judged by its bytes; refuse empty, oversized or other files."""
+    if len(file.content) > max_bytes:
+        raise TooLarge(
+            f"file: the legal-process file is {len(file.content)} bytes; the limit is {max_bytes}"
+        )
+    if not file.content:
+        raise InvalidInput("file: the legal-process file is empty")
+    media_type = sniff_media_type(file.content)
+    if media_type is None:
+        raise InvalidInput(
+            f"file: expected a PDF, PNG, JPEG or TIFF file, got bytes starting {file.content[:8]!r}"
+        )
+    return media_type
+
+
+def _verify_signature(header: str, agency: Authority | None, message: bytes) -> str:
+    parsed, why = parse_signature_header(header)
+    if parsed is None:
+        raise InvalidInput(why or f"{HEADER} header is malformed")
+    if agency is None:
+        raise Forbidden(
+            f"{HEADER}: the request names no registered agency to hold key {parsed.key_id!r}"
+        )
+    key = next((k for k in agency.keys if k.key_id == parsed.key_id), None)
+    if key is None:
+        raise Forbidden(f"{HEADER}: key {parsed.key_id!r} is not registered for {agency.id}")
+    try:
+        signature = base64.b64decode(parsed.signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{HEADER}: sig is not base64") from None
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.ed25519))
+    try:
+        public.verify(signature, message)
+    except InvalidSignature:
+        raise Forbidden(
+            f"{HEADER}: the signature does not verify with key {key.key_id} of {agency.id}; "
+            "the document or file was changed, or it was not signed by that key"
+        ) from None
+    return key.key_id
+
+
+def _idempotency_key(agency_id: str | None, demand: Demand) -> str:
+    if agency_id is not None:
+        return f"agency:{agency_id}:{demand.reference}"
+    issuer = demand.issuing_authority
+    return f"unregistered:{issuer.country}:{issuer.name.lower()}:{demand.reference}"
+
+
+def submit_demand(
+    uow_factory: UowFactory,
+    clock: Clock,
+    actor: User,
+    submission: Submission,
+    *,
+    known_countries: frozenset[str],
+    max_file_bytes: int = MAX_FILE_BYTES,
+) -> tuple[DemandRecord, bool]:
+    """Store a new demand, or return the one already filed under the same reference.
+
+    Returns the record and whether it was created now.
+    """
+    if actor.is_staff:
+        require(actor, HANDLERS)
+    elif actor.status is UserStatus.BLOCKLISTED:
+        raise Forbidden(f"the requester {actor.id} is blocklisted")
+    doc, demand = decode_demand(submission.body, known_countries=known_countries)
+    media_type = check_file(submission.file, max_file_bytes) if submission.file else None
+    file_sha = hashlib.sha256(submission.file.content).hexdigest() if submission.file else None
+    if demand.emergency is not None and not actor.is_staff and not actor.may_file_emergency:
+        raise Forbidden(
+            f"emergency: the requester {actor.id} is not permitted to file emergency requests"
+        )
+    agency_id = actor.agency_id if not actor.is_staff else submission.agency_id
+    now = clock.now()
+    with uow_factory() as uow:
+        agency = uow.intake.get_authority(agency_id) if agency_id else None
+        if agency_id and agency is None:
+            raise NotFound(f"agency: no authority {agency_id!r} in the registry")
+        if agency is not None and agency.status is AuthorityStatus.BLOCKLISTED:
+            raise Forbidden(f"the agency {agency.id} is blocklisted; its requests are refused")
+        key = _idempotency_key(agency_id, demand)
+        existing = uow.intake.find_demand(key)
+        if existing is not None:
+            return existing, False
+        key_id = None
+        if submission.signature is not None:
+            key_id = _verify_signature(
+                submission.signature, agency, signed_message(submission.body, file_sha)
+            )
+        registry = uow.intake.list_authorities()
+        verification = _verification(actor, agency, key_id)
+        signs = _fraud_signs(actor, agency, demand, registry)
+        record = DemandRecord(
+            id="dem-" + uuid.uuid4().hex[:16],
+            reference=demand.reference,
+            document=doc,
+            received_at=now,
+            submitted_by=actor.id,
+            agency_id=agency_id,
+            status=DemandStatus.RECEIVED,
+            verification=verification,
+            emergency=demand.emergency is not None,
+            fraud_signs=tuple(signs),
+            signature_key_id=key_id,
+        )
+        uow.intake.add_demand(record, key)
+        attachment = None
+        if submission.file is not None and media_type is not None and file_sha is not None:
+            attachment = Attachment(
+                "att-" + uuid.uuid4().hex[:16],
+                record.id,
+                _safe_name(submission.file.filename),
+                media_type,
+                len(submission.file.content),
+                "sha256:" + file_sha,
+            )
+            uow.intake.add_attachment(attachment, submission.file.content)
+        uow.audit.record(
+            AuditEvent.of(
+                now,
+                actor.id,
+                "demand:received",
+                f"demand/{record.id}",
+                {
+                    "record": record.to_document(),
+                    "attachment": attachment.to_document() if attachment else None,
+                },
+            )
+        )
+        uow.commit()
+    return record, True
+
+
+def _safe_name(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    cleaned = "".join(ch for ch in name if ch.isprintable() and ch not in '"')
+    return (cleaned or "legal-process")[:255]
+
+
+def _verification(actor: User, agency: Authority | None, key_id: str | None) -> Verification:
+    if key_id is not None:
+        return Verification.SIGNATURE
+    domain = email_domain(actor.email)
+    if (
+        not actor.is_staff
+        and agency is not None
+        and agency.status is AuthorityStatus.VERIFIED
+        and domain in agency.domains
+    ):
+        return Verification.DOMAIN
+    return Verification.UNVERIFIED
+
+
+def _fraud_signs(
+    actor: User, agency: Authority | None, demand: Demand, authorities: Sequence[Authority]
+) -> list[FraudSign]:
+    signs: list[FraudSign] = []
+    if not actor.is_staff:
+        signs += lookalike_signs(email_domain(actor.email), "requester e-mail", authorities)
+    contact = demand.requesting_agency.contact if demand.requesting_agency else None
+    if contact is not None:
+        signs += lookalike_signs(
+            email_domain(contact.email), "requesting_agency.contact.email", authorities
+        )
+        signs += contact_signs(contact.email, contact.phone, agency)
+    signs += standing_signs(None if actor.is_staff else actor, agency)
+    unique: dict[str, FraudSign] = {s.message: s for s in signs}
+    return list(unique.values())
+
+
+def visible_demand(uow_factory: UowFactory, actor: User, demand_id: str) -> DemandRecord:
+    """The demand if ``actor`` may see it; otherwise the same 404 as for one that does not exist."""
+    with uow_factory() as uow:
+        record = uow.intake.get_demand(demand_id)
+    return _visible(actor, record, demand_id)
+
+
+def _visible(actor: User, record: DemandRecord | None, demand_id: str) -> DemandRecord:
+    if actor.is_staff:
+        require(actor, READERS)
+    elif record is not None and record.agency_id != actor.agency_id:
+        record = None  # another agency's demand: do not reveal that it exists
+    if record is None:
+        raise NotFound(f"no demand with id {demand_id!r}")
+    return record
+
+
+def demand_status(uow_factory: UowFactory, token: str | None, demand_id: str) -> DemandStatusView:
+    """Where a demand stands, for the holder of ``token``, under ``visible_demand``'s rule.
+
+    Requesters' systems poll this, so the caller and the demand are read in one transaction.
+    """
+    with uow_factory() as uow:
+        actor = authenticated(uow, token)
+        if actor.is_staff:
+            require(actor, READERS)
+        view = uow.intake.get_demand_status(demand_id)
+    if view is None or (not actor.is_staff and view.agency_id != actor.agency_id):
+        raise NotFound(f"no demand with id {demand_id!r}")
+    return view
+
+
+def disclosure_blocked_reason(uow_factory: UowFactory, demand_id: str) -> str | None:
+    """Why ``demand_id`` may not lead to disclosure now (None: nothing blocks it).
+
+    For the workflow to call at production time; it is not scoped to a caller.
+    """
+    with uow_factory() as uow:
+        record = uow.intake.get_demand(demand_id)
+    if record is None:
+        raise NotFound(f"no demand with id {demand_id!r}")
+    return record.disclosure_blocked_reason
+
+
+def list_demands(
+    uow_factory: UowFactory, actor: User, where: DemandFilter, *, limit: int, offset: int
+) -> tuple[list[DemandRecord], int]:
+    if actor.is_staff:
+        require(actor, READERS)
+    else:
+        where = replace(where, agency_id=actor.agency_id)
+    with uow_factory() as uow:
+        items, total = uow.intake.list_demands(where, limit, offset)
+    return list(items), total
+
+
+def withdraw_demand(
+    uow_factory: UowFactory, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
+) -> DemandRecord:
+    """The requester who filed a demand may withdraw it; a withdrawn demand stays on record."""
+    with uow_factory() as uow:
+        record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        if actor.is_staff or record.submitted_by != actor.id:
+            raise Forbidden(f"only the requester who filed {demand_id} may withdraw it")
+        if record.status is DemandStatus.WITHDRAWN:
+            return record
+        if record.status is not DemandStatus.RECEIVED:
+            raise Conflict(f"demand {demand_id} is {record.status.value} and cannot be withdrawn")
+        record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=clock.now())
+        uow.intake.update_demand(record)
+        uow.audit.record(
+            AuditEvent.of(
+                clock.now(), actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
+            )
+        )
+        uow.commit()
+    return record
+
+
+def verify_demand(
+    uow_factory: UowFactory, clock: Clock, actor: User, demand_id: str, *, note: str
+) -> DemandRecord:
+    """Staff record that they verified the requester out of band; clears the fraud-sign block."""
+    require(actor, VERIFIERS)
+    if not note.strip():
+        raise InvalidInput("note: say how the requester was verified (whom you reached, how)")
+    with uow_factory() as uow:
+        record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        if record.status is not DemandStatus.RECEIVED:
+            raise Conflict(f"demand {demand_id} is {record.status.value}; nothing to verify")
+        verification = (
+            Verification.STAFF
+            if record.verification is Verification.UNVERIFIED
+            else record.verification
+        )
+        record = replace(record, verification=verification, verified_by=actor.id)
+        uow.intake.update_demand(record)
+        uow.audit.record(
+            AuditEvent.of(
+                clock.now(), actor.id, "demand:verified", f"demand/{demand_id}", {"note": note}
+            )
+        )
+        uow.commit()
+    return record
+
+
+def record_callback(
+    uow_factory: UowFactory,
+    clock: Clock,
+    actor: User,
+    demand_id: str,
+    *,
+    contact: str,
+    outcome: CallbackOutcome,
+    note: str = "",
+) -> DemandRecord:
+    """Record a call-back to a registry contact of the demand's agency (never the request's).
+
+    Only a confirmed call-back lets an emergency request go on to disclosure; a denial marks the
+    demand refused, as forged.
+    """
+    require(actor, HANDLERS)
+    with uow_factory() as uow:
+        record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        if record.status is not DemandStatus.RECEIVED:
+            raise Conflict(f"demand {demand_id} is {record.status.value}; no call-back is needed")
+        agency = uow.intake.get_authority(record.agency_id) if record.agency_id else None
+        if agency is None:
+            raise Conflict(
+                f"demand {demand_id} comes from no registered agency, so there is no "
+                "independently sourced contact to call back; register the agency first"
+            )
+        names = {c.name for c in agency.contacts}
+        if contact not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise InvalidInput(
+                f"contact: {contact!r} is not a registry contact of {agency.id} (known: {known})"
+            )
+        callback = Callback(contact, outcome, actor.id, clock.now(), note)
+        status = DemandStatus.REFUSED if outcome is CallbackOutcome.DENIED else record.status
+        signs = record.fraud_signs
+        if outcome is CallbackOutcome.DENIED:
+            signs += (FraudSign("callback_denied", f"{contact} denied sending this request"),)
+        record = replace(
+            record, callbacks=(*record.callbacks, callback), status=status, fraud_signs=signs
+        )
+        uow.intake.update_demand(record)
+        uow.audit.record(
+            AuditEvent.of(
+                clock.now(),
+                actor.id,
+                "demand:callback",
+                f"demand/{demand_id}",
+                callback.to_document(),
+            )
+        )
+        uow.commit()
+    return record
+
+
+def list_attachments(uow_factory: UowFactory, actor: User, demand_id: str) -> list[Attachment]:
+    with uow_factory() as uow:
+        _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        return list(uow.intake.list_attachments(demand_id))
+
+
+def get_attachment(
+    uow_factory: UowFactory, actor: User, demand_id: str, attachment_id: str
+) -> tuple[Attachment, bytes]:
+    with uow_factory() as uow:
+        _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        found = uow.intake.get_attachment(demand_id, attachment_id)
+    if found is None:
+        raise NotFound(f"demand {demand_id} has no attachment {attachment_id!r}")
+    return found

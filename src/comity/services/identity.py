@@ -1,0 +1,161 @@
+"""Who is calling: API tokens (stored only as SHA-256), passwords (Argon2id), roles and scope.
+
+A token is 256 random bits, shown once when issued; the control plane keeps only its SHA-256, so a
+stolen database holds no usable credential. Passwords are hashed with Argon2id (RFC 9106), the
+memory-hard function OWASP recommends. Every endpoint resolves the caller with ``authenticate`` and
+checks its role with ``require``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from comity.domain.audit import AuditEvent
+from comity.domain.registry import USER_ID, Role, User, UserStatus
+from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, collect
+from comity.services.intake_ports import IntakeUnitOfWork
+from comity.services.ports import Clock
+
+TOKEN_PREFIX = "cmy_"  # noqa: S105 - a label that makes leaked tokens easy to scan for
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+
+UowFactory = Callable[[], IntakeUnitOfWork]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 12:
+        raise InvalidInput("password: expected at least 12 characters")
+    return _hasher.hash(password)
+
+
+def authenticate(uow_factory: UowFactory, token: str | None) -> User:
+    """The user a bearer token belongs to; 401 for none or an unknown one, 403 if blocklisted."""
+    with uow_factory() as uow:
+        return authenticated(uow, token)
+
+
+def authenticated(uow: IntakeUnitOfWork, token: str | None) -> User:
+    """``authenticate`` inside a unit of work the caller already holds."""
+    if not token:
+        raise Unauthenticated("no API token: send 'Authorization: Bearer <token>'")
+    user = uow.intake.user_for_token(hash_token(token))
+    if user is None:
+        raise Unauthenticated("the API token is not valid")
+    if user.status is UserStatus.BLOCKLISTED:
+        raise Forbidden(f"the account {user.id} is blocklisted")
+    return user
+
+
+def login(uow_factory: UowFactory, clock: Clock, email: str, password: str, label: str) -> str:
+    """Exchange an e-mail and password for a new API token (same answer for any failure)."""
+    with uow_factory() as uow:
+        user = uow.intake.get_user_by_email(email)
+    ok = False
+    if user is not None and user.password_hash:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    if user is None or not ok:
+        raise Unauthenticated("the e-mail address or password is not right")
+    return issue_token(uow_factory, clock, user.id, label=label, actor=user.id)
+
+
+def require(user: User, allowed: frozenset[Role]) -> None:
+    """Staff with one of ``allowed`` roles may pass; anyone else is refused."""
+    if not user.has(allowed):
+        needed = ", ".join(sorted(r.value for r in allowed))
+        raise Forbidden(f"this needs a staff member with one of the roles: {needed}")
+
+
+def _user_problems(user_id: str, name: str, email: str) -> list[str]:
+    problems = []
+    if not USER_ID.match(user_id):
+        problems.append(
+            f"id: expected 2-63 lower-case letters, digits, '.', '_' or '-', got {user_id!r}"
+        )
+    if not name.strip():
+        problems.append("name: expected a non-empty name")
+    if not _EMAIL.match(email):
+        problems.append(f"email: expected an e-mail address, got {email!r}")
+    return problems
+
+
+def create_user(uow_factory: UowFactory, clock: Clock, user: User, *, actor: str) -> User:
+    """Store a staff member or requester; a requester's agency must be in the registry."""
+    collect(_user_problems(user.id, user.name, user.email))
+    if user.is_staff and not user.roles:
+        raise InvalidInput("roles: a staff member needs at least one role")
+    with uow_factory() as uow:
+        if uow.intake.get_user(user.id) is not None:
+            raise Conflict(f"a user with id {user.id} already exists")
+        if uow.intake.get_user_by_email(user.email) is not None:
+            raise Conflict(f"a user with e-mail {user.email} already exists")
+        if user.agency_id is not None and uow.intake.get_authority(user.agency_id) is None:
+            raise NotFound(f"agency: no authority {user.agency_id!r} in the registry")
+        uow.intake.add_user(user, clock.now())
+        uow.audit.record(
+            AuditEvent.of(clock.now(), actor, "user:created", f"user/{user.id}", user.to_document())
+        )
+        uow.commit()
+    return user
+
+
+def set_user_status(
+    uow_factory: UowFactory, clock: Clock, user_id: str, status: UserStatus, *, actor: str
+) -> User:
+    with uow_factory() as uow:
+        user = uow.intake.get_user(user_id)
+        if user is None:
+            raise NotFound(f"no user with id {user_id!r}")
+        user = replace(user, status=status)
+        uow.intake.update_user(user)
+        uow.audit.record(
+            AuditEvent.of(
+                clock.now(), actor, "user:status", f"user/{user.id}", {"status": status.value}
+            )
+        )
+        uow.commit()
+    return user
+
+
+def issue_token(
+    uow_factory: UowFactory, clock: Clock, user_id: str, *, label: str, actor: str
+) -> str:
+    """A new token for ``user_id``, returned once; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow_factory() as uow:
+        user = uow.intake.get_user(user_id)
+        if user is None:
+            raise NotFound(f"no user with id {user_id!r}")
+        if user.status is UserStatus.BLOCKLISTED:
+            raise Forbidden(f"the account {user_id} is blocklisted; no token is issued")
+        uow.intake.add_token(hash_token(token), user_id, label, clock.now())
+        uow.audit.record(
+            AuditEvent.of(
+                clock.now(),
+                actor,
+                "token:issued",
+                f"user/{user_id}",
+                {"label": label, "token_sha256": hash_token(token)},
+            )
+        )
+        uow.commit()
+    return token
+
+
+def list_users(uow_factory: UowFactory, agency_id: str | None = None) -> list[User]:
+    with uow_factory() as uow:
+        return list(uow.intake.list_users(agency_id))

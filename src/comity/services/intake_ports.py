@@ -1,0 +1,119 @@
+"""Ports for intake: the registry/demand repository, its unit of work, and the law engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from comity.domain.accounts import Account, Selector
+from comity.domain.demand import Demand
+from comity.domain.intake import AssessmentRecord, Attachment, DemandRecord
+from comity.domain.registry import Authority, User
+from comity.services.ports import AuditLog
+
+
+class Assessor(Protocol):
+    """The law engine, seen from intake: a demand and a date in, contract section 5 JSON out.
+
+    The integrator adapts ``comity.law.engine.LawEngine`` to this (see ``create_app``).
+    """
+
+    def assess(self, demand: Demand, as_of: date) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class DemandFilter:
+    status: str | None = None
+    emergency: bool | None = None
+    agency_id: str | None = None
+    reference: str | None = None
+    blocked: bool | None = None
+
+
+@dataclass(frozen=True)
+class DemandStatusView:
+    """The few stored columns a status poll needs (no document to decode)."""
+
+    id: str
+    agency_id: str | None
+    status: str
+    verification: str
+    disclosure_blocked_reason: str | None
+
+
+class IntakeRepository(Protocol):
+    def add_authority(self, authority: Authority, at: datetime) -> None: ...
+
+    def get_authority(self, authority_id: str) -> Authority | None: ...
+
+    def list_authorities(self) -> Sequence[Authority]: ...
+
+    def update_authority(self, authority: Authority) -> None: ...
+
+    def add_user(self, user: User, at: datetime) -> None: ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def get_user_by_email(self, email: str) -> User | None: ...
+
+    def list_users(self, agency_id: str | None = None) -> Sequence[User]: ...
+
+    def update_user(self, user: User) -> None: ...
+
+    def add_token(self, token_hash: str, user_id: str, label: str, at: datetime) -> None: ...
+
+    def user_for_token(self, token_hash: str) -> User | None: ...
+
+    def add_demand(self, record: DemandRecord, idempotency_key: str) -> None: ...
+
+    def find_demand(self, idempotency_key: str) -> DemandRecord | None: ...
+
+    def get_demand(self, demand_id: str) -> DemandRecord | None: ...
+
+    def get_demand_status(self, demand_id: str) -> DemandStatusView | None: ...
+
+    def list_demands(
+        self, where: DemandFilter, limit: int, offset: int
+    ) -> tuple[Sequence[DemandRecord], int]: ...
+
+    def update_demand(self, record: DemandRecord) -> None: ...
+
+    def add_attachment(self, attachment: Attachment, content: bytes) -> None: ...
+
+    def list_attachments(self, demand_id: str) -> Sequence[Attachment]: ...
+
+    def get_attachment(
+        self, demand_id: str, attachment_id: str
+    ) -> tuple[Attachment, bytes] | None: ...
+
+    def add_assessment(self, record: AssessmentRecord) -> None: ...
+
+    def get_assessment(self, assessment_id: str) -> AssessmentRecord | None: ...
+
+    def list_assessments(self, demand_id: str) -> Sequence[AssessmentRecord]: ...
+
+
+class IntakeUnitOfWork(Protocol):
+    @property
+    def intake(self) -> IntakeRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    def __enter__(self) -> IntakeUnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class AccountFinder(Protocol):
+    def __call__(self, selector: Selector) -> Account | None: ...
