@@ -28,14 +28,20 @@ demo: install  ## Build a demo deployment in .demo and serve the console and API
 	$(BIN)/comity --dir $(DEMO_DIR) init --demo
 	$(BIN)/comity --dir $(DEMO_DIR) serve
 
-postgres-install:  ## Install PostgreSQL from Debian if it is missing (needs root or sudo).
-	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
-	  echo "installing PostgreSQL"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
-	fi
+# What the tests drive for real, from Debian: PostgreSQL (regional and control-plane stores), mutt
+# (opens a production's mbox as a mail client would), age (decrypts an encrypted package) and
+# poppler-utils (reads the certificate PDF back).
+SYSTEM_TOOLS := pg_ctl:postgresql mutt:mutt age:age pdftotext:poppler-utils
 
-test: install postgres-install  ## Run lint and the whole test suite, with a real PostgreSQL.
+system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
+	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \
+	  if [ "$$tool" = pg_ctl ]; then ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && continue; \
+	  else command -v $$tool >/dev/null && continue; fi; missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then echo "installing from Debian:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+
+test: install system-deps  ## Run lint and the whole test suite, with a real PostgreSQL.
 	$(MAKE) --no-print-directory lint
 	@bash scripts/with-postgres.sh $(PG_PORT) $(BIN)/pytest -q $(PYTEST_ARGS)
 
@@ -55,4 +61,4 @@ bench: install  ## Run the benchmarks under bench/ (figures go to docs/benchmark
 clean:  ## Remove the environment, demo and test databases.
 	rm -rf $(VENV) .tools $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo postgres-install test lint format bench clean
+.PHONY: help install demo system-deps test lint format bench clean
