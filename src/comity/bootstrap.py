@@ -26,6 +26,7 @@ from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.demo_people import populate_demo_people
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.ed25519 import SigningKey
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
@@ -182,4 +183,5 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
     lines += comity.prepare_regions()
     if demo:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)
+        lines += populate_demo_people(comity.intake_uow, comity.clock)
     return lines

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from comity.bootstrap import initialise
 from comity.entrypoints.cli.context import deployment_dir
@@ -21,5 +20,6 @@ def init(
     ] = False,
 ) -> None:
     """Create comity.toml, the control-plane database, one store and one key per region."""
+    # Plain lines, never wrapped: tokens and paths are copied from here.
     for line in initialise(deployment_dir(ctx), demo=demo, force=force):
-        Console().print(line, markup=False)
+        typer.echo(line)
