@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.adapters.mail.sources import eml_records
-from comity.bootstrap import Comity, open_deployment
+from comity.bootstrap import Comity, initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
+from comity.entrypoints.cli.main import app as cli
 from comity.entrypoints.cli.main import main
 from comity.errors import NotFound
 from comity.services.accounts import create_account
@@ -73,3 +75,17 @@ def test_rotating_a_region_key_rewraps_and_is_logged(
     with deployment.uow() as uow:
         actions = list(uow.session.scalars(select(AuditEntryRow.action)))
     assert actions[-1] == "custody:key:rotated"
+
+
+def test_a_region_added_to_comity_toml_gets_its_store_and_key_from_regions_prepare(
+    tmp_path: Path,
+) -> None:
+    initialise(tmp_path, demo=False)
+    first_key = (tmp_path / "keys" / "us-west.key").read_bytes()
+    with (tmp_path / "comity.toml").open("a") as toml:
+        toml.write('\n[regions.eu-ie]\ncountry = "IE"\nstore = "sqlite:///regions/eu-ie.db"\n')
+    result = CliRunner().invoke(cli, ["--dir", str(tmp_path), "regions", "prepare"])
+    assert result.exit_code == 0, result.output
+    assert "region eu-ie (IE)" in result.output
+    assert (tmp_path / "keys" / "eu-ie.key").exists()
+    assert (tmp_path / "keys" / "us-west.key").read_bytes() == first_key

@@ -1,4 +1,4 @@
-"""``comity regions list | rotate-key REGION``: regions, their stores and keys."""
+"""``comity regions list | prepare | rotate-key REGION``: regions, their stores and keys."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def list_(ctx: typer.Context) -> None:
             region.id, region.country, region.store or "-", str(vault.keyring.current_version())
         )
     Console().print(table)
+
+
+@app.command("prepare")
+def prepare(ctx: typer.Context) -> None:
+    """Migrate the control plane and create the store and key of every region that lacks them,
+    after regions were added to comity.toml. Existing stores and keys are kept as they are."""
+    comity = open_comity(ctx)
+    comity.migrate()
+    for line in comity.prepare_regions():
+        typer.echo(line)
 
 
 @app.command("rotate-key")
