@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import TracebackType
 from typing import Any, Protocol
 
 from comity.domain.accounts import Account, Selector
 from comity.domain.demand import Demand
 from comity.domain.intake import AssessmentRecord, Attachment, DemandRecord
 from comity.domain.registry import Authority, User
-from comity.services.ports import AuditLog
+from comity.services.ports import UnitOfWork
 
 
 class Assessor(Protocol):
@@ -96,23 +95,13 @@ class IntakeRepository(Protocol):
     def list_assessments(self, demand_id: str) -> Sequence[AssessmentRecord]: ...
 
 
-class IntakeUnitOfWork(Protocol):
+class IntakeUnitOfWork(UnitOfWork, Protocol):
+    """The control-plane unit of work with the intake repository on the same transaction."""
+
     @property
     def intake(self) -> IntakeRepository: ...
 
-    @property
-    def audit(self) -> AuditLog: ...
-
     def __enter__(self) -> IntakeUnitOfWork: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    def commit(self) -> None: ...
 
 
 class AccountFinder(Protocol):
