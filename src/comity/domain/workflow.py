@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from comity.domain.assessment import Pathway
 from comity.domain.case.case import Case, Step, open_case
 from comity.domain.case.court import record_court_event
 from comity.domain.case.holds import HOLD_LAW, HoldBasis, PreservationHold
@@ -21,7 +22,6 @@ from comity.domain.case.model import (
     DecisionKind,
     FindingDecision,
     FindingRef,
-    Pathway,
     Period,
     Role,
 )

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from comity.domain import deadlines
+from comity.domain.assessment import Pathway
 from comity.domain.case.holds import HoldBasis, PreservationHold
 from comity.domain.case.model import (
     COMPELLED,
@@ -25,7 +26,6 @@ from comity.domain.case.model import (
     FindingDecision,
     FindingRef,
     HistoryEntry,
-    Pathway,
     Period,
     Role,
 )

@@ -10,6 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from comity.domain.assessment import DISCLOSING, Pathway
 from comity.domain.audit import AuditEvent
 from comity.domain.categories import Category
 from comity.domain.values import Frozen, Instant
@@ -51,22 +52,8 @@ class CaseState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Pathway(StrEnum):
-    """The law engine's answer for one finding (contract section 5)."""
-
-    DISCLOSE = "disclose"
-    MAY_DISCLOSE = "may_disclose"
-    NOTIFY_THEN_DISCLOSE = "notify_then_disclose"
-    PRESERVE = "preserve"
-    OBJECT = "object"
-    REDIRECT_MLAT = "redirect_mlat"
-    REDIRECT_ENTITY = "redirect_entity"
-    REJECT = "reject"
-    NO_DATA = "no_data"
-
-
 #: Pathways under which producing is what the law engine advises.
-PRODUCIBLE = frozenset({Pathway.DISCLOSE, Pathway.MAY_DISCLOSE, Pathway.NOTIFY_THEN_DISCLOSE})
+PRODUCIBLE = DISCLOSING
 #: Pathways under which withholding departs from the law engine (production is compelled).
 COMPELLED = frozenset({Pathway.DISCLOSE, Pathway.NOTIFY_THEN_DISCLOSE})
 
