@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_consistency, verify_inclusion
@@ -20,7 +19,6 @@ from comity.domain.registry import Role, User
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
 from comity.services.identity import create_user, issue_token
-from comity.services.registry import add_authority
 
 
 @dataclass
@@ -123,21 +121,7 @@ def staff_client(home: Path) -> TestClient:
 
 def test_entries_are_for_staff_while_checkpoints_and_proofs_are_open(demo: Path) -> None:
     deployment = open_deployment(demo)
-    agency = {
-        "id": "us-dea",
-        "name": "Drug Enforcement Administration",
-        "country": "US",
-        "kind": "agency",
-        "status": "verified",
-        "domains": ["dea.gov"],
-    }
-    add_authority(
-        deployment.intake_uow,
-        deployment.clock,
-        agency,
-        known_countries=known_countries(),
-        actor="test",
-    )
+    # The demo registers the DEA (adapters/demo_people.py); its requesters read no entries.
     create_user(
         deployment.intake_uow,
         deployment.clock,
