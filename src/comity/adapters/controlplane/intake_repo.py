@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.audit.signing import NoteSigner
-from comity.adapters.controlplane.db import make_engine, normalise_url
+from comity.adapters.controlplane.db import make_engine, normalise_url, sqlite_engine
 from comity.adapters.controlplane.intake_tables import (
     AssessmentRow,
     AttachmentRow,
@@ -378,18 +378,4 @@ def make_read_engine(url: str) -> Engine:
     url = normalise_url(url)
     if not url.startswith("sqlite"):
         return make_engine(url)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA query_only=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    return engine
+    return sqlite_engine(url, ["foreign_keys=ON", "query_only=ON"], lambda _conn: "BEGIN")
