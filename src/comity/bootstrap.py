@@ -138,8 +138,8 @@ class Comity:
         return intake_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
     @cached_property
-    def intake_reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
-        """Read-only units of work for the API's reads (never committed; no write lock)."""
+    def reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
+        """Read-only units of work for the API's reads, audit proofs included (no write lock)."""
         assert self.deployment.control_plane is not None
         return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
 

@@ -29,7 +29,7 @@ def test_a_signed_demand_is_stored_once_withdrawn_and_logged_on_postgres(
     comity = open_deployment(tmp_path)
     comity.migrate()
     world = populate(comity)
-    jsmith = authenticate(comity.intake_reader, world.tokens["jsmith"])
+    jsmith = authenticate(comity.reader, world.tokens["jsmith"])
     raw = body(demand_doc("PG-1"))
     submission = svc.Submission(raw, signature=sign(world.dea_key, "dea-2026", raw))
     record, created = svc.submit_demand(
@@ -46,9 +46,7 @@ def test_a_signed_demand_is_stored_once_withdrawn_and_logged_on_postgres(
     assert record.verification is Verification.SIGNATURE
     withdrawn = svc.withdraw_demand(comity.intake_uow, comity.clock, jsmith, record.id)
     assert withdrawn.status is DemandStatus.WITHDRAWN
-    assert (
-        svc.visible_demand(comity.intake_reader, jsmith, record.id).status is DemandStatus.WITHDRAWN
-    )
+    assert svc.visible_demand(comity.reader, jsmith, record.id).status is DemandStatus.WITHDRAWN
     with comity.intake_uow() as uow:
         actions = uow.session.scalars(
             select(AuditEntryRow.action).where(AuditEntryRow.subject == f"demand/{record.id}")

@@ -56,12 +56,9 @@ def run(request: Request, user: Caller, demand_id: str, body: AssessIn) -> Asses
 
 @router.get("/demands/{demand_id}/assessments", response_model=list[AssessmentOut])
 def list_(request: Request, user: Caller, demand_id: str) -> list[AssessmentOut]:
-    return [
-        _out(r)
-        for r in svc.list_assessments(request.app.state.comity.intake_reader, user, demand_id)
-    ]
+    return [_out(r) for r in svc.list_assessments(request.app.state.comity.reader, user, demand_id)]
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut)
 def get(request: Request, user: Caller, assessment_id: str) -> AssessmentOut:
-    return _out(svc.get_assessment(request.app.state.comity.intake_reader, user, assessment_id))
+    return _out(svc.get_assessment(request.app.state.comity.reader, user, assessment_id))

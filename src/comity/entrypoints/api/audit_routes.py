@@ -37,7 +37,7 @@ def _comity(request: Request) -> Comity:
 @router.get("/checkpoint")
 def checkpoint(request: Request) -> dict[str, object]:
     """The latest signed tree head: size, base64 root and the signed note text."""
-    with _comity(request).uow() as uow:
+    with _comity(request).reader() as uow:
         return checkpoint_document(uow.audit)
 
 
@@ -48,7 +48,7 @@ def inclusion(
     size: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, object]:
     """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: the head)."""
-    with _comity(request).uow() as uow:
+    with _comity(request).reader() as uow:
         return inclusion_document(uow.audit, index, size or head_size(uow.audit))
 
 
@@ -59,7 +59,7 @@ def consistency(
     second: Annotated[int | None, Query(ge=0)] = None,
 ) -> dict[str, object]:
     """RFC 9162 consistency proof that tree ``second`` (default: the head) extends ``first``."""
-    with _comity(request).uow() as uow:
+    with _comity(request).reader() as uow:
         return consistency_document(
             uow.audit, first, head_size(uow.audit) if second is None else second
         )
@@ -69,5 +69,5 @@ def consistency(
 def entry(request: Request, index: int, caller: Caller) -> dict[str, object]:
     """One entry's canonical JSON (time, actor, action, subject, payload digest) and leaf hash."""
     require(caller, READERS)
-    with _comity(request).uow() as uow:
+    with _comity(request).reader() as uow:
         return entry_document(uow.audit, index)

@@ -115,7 +115,7 @@ async def submit(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _out(record, svc.list_attachments(comity.intake_reader, user, record.id))
+    return _out(record, svc.list_attachments(comity.reader, user, record.id))
 
 
 @router.get("", response_model=DemandPage)
@@ -136,14 +136,14 @@ def list_(
     """Demands visible to the caller (a requester sees only their agency's), oldest first."""
     where = DemandFilter(status_, emergency, agency, reference, blocked)
     items, total = svc.list_demands(
-        request.app.state.comity.intake_reader, user, where, limit=limit, offset=offset
+        request.app.state.comity.reader, user, where, limit=limit, offset=offset
     )
     return DemandPage(items=[_out(r) for r in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{demand_id}", response_model=DemandOut)
 def get(request: Request, user: Caller, demand_id: str) -> DemandOut:
-    uow = request.app.state.comity.intake_reader
+    uow = request.app.state.comity.reader
     record = svc.visible_demand(uow, user, demand_id)
     return _out(record, svc.list_attachments(uow, user, demand_id))
 
@@ -155,7 +155,7 @@ async def get_status(request: Request, token: BearerToken, demand_id: str) -> De
     Polled by requesters' systems, so it runs on the event loop: one indexed read, cheaper than a
     hop to the thread pool.
     """
-    view = svc.demand_status(request.app.state.comity.intake_reader, token, demand_id)
+    view = svc.demand_status(request.app.state.comity.reader, token, demand_id)
     reason = view.disclosure_blocked_reason
     return DemandStatusOut(
         id=view.id,
@@ -203,7 +203,7 @@ def callback(request: Request, user: Caller, demand_id: str, body: CallbackIn) -
 
 @router.get("/{demand_id}/attachments", response_model=list[AttachmentOut])
 def attachments(request: Request, user: Caller, demand_id: str) -> list[AttachmentOut]:
-    found = svc.list_attachments(request.app.state.comity.intake_reader, user, demand_id)
+    found = svc.list_attachments(request.app.state.comity.reader, user, demand_id)
     return [AttachmentOut.model_validate(a.to_document()) for a in found]
 
 
@@ -214,7 +214,7 @@ def attachments(request: Request, user: Caller, demand_id: str) -> list[Attachme
 )
 def attachment(request: Request, user: Caller, demand_id: str, attachment_id: str) -> Response:
     meta, content = svc.get_attachment(
-        request.app.state.comity.intake_reader, user, demand_id, attachment_id
+        request.app.state.comity.reader, user, demand_id, attachment_id
     )
     ascii_name = meta.filename.encode("ascii", "replace").decode("ascii")
     return Response(

@@ -63,9 +63,7 @@ def login(request: Request, body: LoginIn) -> TokenOut:
 @router.get("/authorities", response_model=list[AuthorityOut], tags=["registry"])
 def list_authorities(request: Request, user: Caller) -> list[AuthorityOut]:
     identity.require(user, READERS)
-    return [
-        _authority_out(a) for a in registry.list_authorities(request.app.state.comity.intake_reader)
-    ]
+    return [_authority_out(a) for a in registry.list_authorities(request.app.state.comity.reader)]
 
 
 @router.post(
@@ -91,9 +89,7 @@ def add_authority(
 @router.get("/authorities/{authority_id}", response_model=AuthorityOut, tags=["registry"])
 def get_authority(request: Request, user: Caller, authority_id: str) -> AuthorityOut:
     identity.require(user, READERS)
-    return _authority_out(
-        registry.get_authority(request.app.state.comity.intake_reader, authority_id)
-    )
+    return _authority_out(registry.get_authority(request.app.state.comity.reader, authority_id))
 
 
 @router.post("/authorities/{authority_id}/status", response_model=AuthorityOut, tags=["registry"])
@@ -121,7 +117,7 @@ def list_requesters(
     agency: Annotated[str | None, Query(max_length=63)] = None,
 ) -> list[UserOut]:
     identity.require(user, READERS)
-    users = identity.list_users(request.app.state.comity.intake_reader, agency)
+    users = identity.list_users(request.app.state.comity.reader, agency)
     return [UserOut.model_validate(u.to_document()) for u in users if not u.is_staff]
 
 

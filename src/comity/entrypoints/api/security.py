@@ -19,7 +19,7 @@ def current_user(
 ) -> User:
     """The caller; runs in the thread pool, as the control plane may be a remote PostgreSQL."""
     token = credentials.credentials if credentials else None
-    return authenticate(request.app.state.comity.intake_reader, token)
+    return authenticate(request.app.state.comity.reader, token)
 
 
 Caller = Annotated[User, Depends(current_user)]
