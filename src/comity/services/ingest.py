@@ -12,6 +12,12 @@ committed before any region is written, and ``custody:ingested`` (naming the sta
 the regions commit. A crash in between leaves a start with no end on the log, never data the log
 does not mention; re-running the ingest (the same ids are idempotent) closes it. Bad input ends
 the attempt with ``custody:ingest_failed`` and the reason.
+
+An account that is being moved refuses ingest: a move deletes the source's records once its copy
+is verified, so a record written at the source after the copy would be lost. The check runs
+before writing and again inside the transaction that logs the end, just before the regions
+commit; a move's start appends to the same log, whose tree state both lock, so one of the two
+always sees the other.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from comity.domain.accounts import Account
 from comity.domain.audit import AuditEvent
 from comity.domain.categories import Category
 from comity.domain.records import Record
-from comity.errors import ComityError, NotFound
+from comity.errors import ComityError, Conflict, NotFound
 from comity.services.custody_ports import RecordWriter, RegionCustody
 from comity.services.ports import Clock, UnitOfWork
 
@@ -79,8 +85,9 @@ def ingest(
     """Seal and store ``records()`` of ``account_id``; refuse an unknown account first."""
     with uow_factory() as uow:
         account = uow.accounts.get(account_id)
-    if account is None:
-        raise NotFound(f"no account with id {account_id!r}")
+        if account is None:
+            raise NotFound(f"no account with id {account_id!r}")
+        _refuse_if_moving(uow, account_id)
     report = IngestReport(account_id, kind, source)
     subject = f"account/{account_id}"
     started = _log(
@@ -163,7 +170,17 @@ def _write(
                     {"started": started, **report.to_document()},
                 )
             )
+            _refuse_if_moving(uow, account.id)
             # The regions commit first, then the end entry: a crash between the two leaves a
             # start without an end on the log (see the module docstring).
             stack.close()
             uow.commit()
+
+
+def _refuse_if_moving(uow: UnitOfWork, account_id: str) -> None:
+    steps = uow.moves.unfinished(account_id)
+    if steps:
+        raise Conflict(
+            f"account {account_id} is being moved to {steps[0].destination}; finish the move "
+            f"with 'comity accounts move {account_id} --to {steps[0].destination}' and ingest again"
+        )
