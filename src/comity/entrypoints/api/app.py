@@ -15,7 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
-from comity.entrypoints.api import assessments_api, audit_routes, demands_api, registry_api
+from comity.entrypoints.api import (
+    assessments_api,
+    audit_routes,
+    demands_api,
+    registry_api,
+    reports_api,
+)
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError
 from comity.services.demands import MAX_FILE_BYTES
@@ -84,6 +90,7 @@ def create_app(
     app.include_router(demands_api.router)
     app.include_router(assessments_api.router)
     app.include_router(registry_api.router)
+    app.include_router(reports_api.router)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -25,6 +25,7 @@ from comity.entrypoints.cli import (
     move_cmd,
     regions_cmd,
     replay_cmd,
+    report_cmd,
     rules_cmd,
     scenario_cmd,
     serve_cmd,
@@ -69,6 +70,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(authorities_cmd.app, name="authorities")
 app.add_typer(demand_cmd.app, name="demand")
+app.add_typer(report_cmd.app, name="report")
 
 
 def main() -> None:
