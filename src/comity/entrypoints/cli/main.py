@@ -16,6 +16,7 @@ from rich.console import Console
 
 from comity.entrypoints.cli import (
     accounts_cmd,
+    agent_cmd,
     assess_cmd,
     audit_cmd,
     authorities_cmd,
@@ -23,6 +24,7 @@ from comity.entrypoints.cli import (
     ingest_cmd,
     init_cmd,
     move_cmd,
+    produce_cmd,
     regions_cmd,
     replay_cmd,
     rules_cmd,
@@ -69,6 +71,8 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(authorities_cmd.app, name="authorities")
 app.add_typer(demand_cmd.app, name="demand")
+app.command("produce")(produce_cmd.produce)
+app.command("agent")(agent_cmd.agent)
 
 
 def main() -> None:
