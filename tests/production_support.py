@@ -128,9 +128,12 @@ def build(home: Path, clock: FixedClock | None = None, extra_toml: str = "") -> 
     admin_user = next(u for u in admin if u.id == "admin")
     downloader = User("dl", "D Loader", "dl@dea.gov", agency_id="us-dea", may_download=True)
     identity.create_user(comity.intake_uow, clock, downloader, actor="test")
-    world.tokens["dl"] = identity.issue_token(comity.intake_uow, clock, "dl", label="t", actor="t")
     frdl = User("frdl", "F", "frdl@interieur.gouv.fr", agency_id="fr-police", may_download=True)
     identity.create_user(comity.intake_uow, clock, frdl, actor="test")
+    for user_id in ("dl", "frdl"):
+        world.tokens[user_id] = identity.issue_token(
+            comity.intake_uow, clock, user_id, label="t", actor="t"
+        )
     world.tokens["frdl"] = identity.issue_token(
         comity.intake_uow, clock, "frdl", label="t", actor="t"
     )
