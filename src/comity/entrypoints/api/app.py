@@ -19,6 +19,7 @@ from comity.entrypoints.api import (
     assessments_api,
     audit_routes,
     demands_api,
+    productions_api,
     registry_api,
     reports_api,
 )
@@ -98,4 +99,5 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(audit_routes.router)
+    app.include_router(productions_api.router)
     return app
