@@ -30,7 +30,7 @@ from comity.bootstrap import Comity
 from comity.domain.registry import Role, User
 from comity.domain.workflow import CaseState, Period
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
-from comity.services import cases, identity
+from comity.services import case_holds, cases, identity
 from comity.services.demands import Submission, submit_demand
 
 JUSTIFY = "stored only in Dublin; a warrant does not reach it (extraterritorial search)"
@@ -139,7 +139,9 @@ def test_the_whole_path_to_closed_with_four_eyes_and_every_step_on_the_log(
     case = cases.deliver(u, clock, user(comity, "admin"), case_id, package={"id": "pkg-1"})
     assert case.state is CaseState.DELIVERED
     assert set(case.produced) == {SUBSCRIBER, TRAFFIC}
-    case = cases.close(u, clock, user(comity, "admin"), case_id, "US records produced")
+    case = case_holds.close(
+        u, clock, comity.region_store, user(comity, "admin"), case_id, reason="US records produced"
+    )
     assert case.state is CaseState.CLOSED
     assert _actions(comity, case_id) == [
         "case:opened",
@@ -227,7 +229,12 @@ def test_reject_redirect_object_resume_need_reasons_and_lead_where_the_table_say
     with pytest.raises(InvalidInput, match="needs a written reason"):
         cases.reject(u, clock, rev, first, "  ")
     assert cases.reject(u, clock, rev, first, "not our customer").state is CaseState.REJECTED
-    assert cases.close(u, clock, user(comity, "admin"), first, "rejected").state is CaseState.CLOSED
+    assert (
+        case_holds.close(
+            u, clock, comity.region_store, user(comity, "admin"), first, reason="rejected"
+        ).state
+        is CaseState.CLOSED
+    )
 
     second = cases.ensure_case(
         u, clock, file_warrant(comity, reference="13-MAG-2815").id, law(comity)
@@ -258,7 +265,7 @@ def _call(c: Comity, action: str, case_id: str) -> Callable[[], Any]:
         "resume": lambda: cases.resume(u, clock, rev, case_id, "why"),
         "start_production": lambda: cases.start_production(u, clock, appr, case_id),
         "deliver": lambda: cases.deliver(u, clock, admin, case_id),
-        "close": lambda: cases.close(u, clock, admin, case_id, "why"),
+        "close": lambda: case_holds.close(u, clock, c.region_store, admin, case_id, reason="why"),
         "withdraw": lambda: cases.withdraw(u, clock, user(c, "agent"), case_id),
     }[action]
 
@@ -318,7 +325,14 @@ def test_every_state_refuses_every_action_its_table_row_does_not_allow(comity: C
     _refuses_everything_else(comity, case_id)  # delivered
     cases.object_to(u, clock, user(comity, "admin"), case_id, "the content: motion to quash")
     _refuses_everything_else(comity, case_id)  # objected
-    cases.close(u, clock, user(comity, "admin"), case_id, "quashed as to the content")
+    case_holds.close(
+        u,
+        clock,
+        comity.region_store,
+        user(comity, "admin"),
+        case_id,
+        reason="quashed as to the content",
+    )
     _refuses_everything_else(comity, case_id)  # closed
 
 

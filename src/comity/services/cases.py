@@ -345,13 +345,6 @@ def resume(
     return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.resume(a, now, reason))
 
 
-def close(
-    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
-) -> Case:
-    """Close with a written outcome; the case's holds are released with it."""
-    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.close(a, now, reason))
-
-
 # --- production (called by the productions code) --------------------------------------------
 
 
