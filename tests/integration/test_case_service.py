@@ -31,6 +31,7 @@ from comity.domain.registry import Role, User
 from comity.domain.workflow import CaseState, Period
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from comity.services import case_holds, cases, identity
+from comity.services.case_reassess import reassess
 from comity.services.demands import Submission, submit_demand
 
 JUSTIFY = "stored only in Dublin; a warrant does not reach it (extraterritorial search)"
@@ -397,3 +398,38 @@ def test_production_is_refused_while_intake_blocks_disclosure(comity: Comity) ->
     with pytest.raises(Conflict, match="unverified requester"):
         cases.start_production(comity.intake_uow, comity.clock, user(comity, "appr"), case_id)
     assert _version(comity, case_id) == before
+
+
+def test_reassessing_as_of_the_second_circuit_says_what_changed_and_why(comity: Comity) -> None:
+    case_id = _open(comity)
+    u, clock, rev = comity.intake_uow, comity.clock, user(comity, "rev")
+    cases.start_review(u, clock, rev, case_id)
+    cases.decide(u, clock, rev, case_id, finding=SUBSCRIBER, decision="produce")
+    cases.decide(u, clock, rev, case_id, finding=CONTENT, decision="produce")
+    with pytest.raises(InvalidInput, match="say why"):
+        reassess(u, clock, rev, case_id, law(comity), reason=" ", as_of=date(2016, 7, 14))
+    with pytest.raises(Forbidden):
+        reassess(u, clock, user(comity, "aud"), case_id, law(comity), reason="x")
+    done = reassess(
+        u, clock, rev, case_id, law(comity), reason="829 F.3d 197", as_of=date(2016, 7, 14)
+    )
+    case = done.case
+    assert case.state is CaseState.ASSESSED
+    assert {f.key: f.pathway.value for f in case.findings}[CONTENT] == "redirect_mlat"
+    assert "as of 2016-07-14 under rule pack" in done.basis
+    moved = {d["finding"]: d for d in done.diff}
+    assert moved[CONTENT]["old"]["pathway"] == "disclose"
+    assert moved[CONTENT]["new"]["pathway"] == "redirect_mlat"
+    assert "route" in moved[CONTENT]["changed"]
+    assert set(case.decisions) == {SUBSCRIBER}  # the content's pathway moved: decide again
+    change = case.reassessments[-1].changes[0]
+    assert change["finding"] == CONTENT
+    assert change["after"] == "redirect_mlat"
+    assert _actions(comity, case_id)[-1] == "case:reassess"
+    with comity.intake_uow() as uow:
+        assert len(uow.intake.list_assessments(uow.cases.demand_of(case_id) or "")) == 2
+    # A closed case is not re-assessed: the table names what it allows.
+    cases.start_review(u, clock, rev, case_id)
+    cases.reject(u, clock, rev, case_id, "MLAT")
+    with pytest.raises(IllegalTransition, match="cannot reassess"):
+        reassess(u, clock, rev, case_id, law(comity), reason="again")

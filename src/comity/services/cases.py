@@ -113,7 +113,7 @@ def _parsed(record: DemandRecord, known_countries: frozenset[str]) -> Demand:
     return with_recorded_verification(demand, record)
 
 
-def _assess(
+def assess_record(
     record: DemandRecord, law: LawContext, as_of: date | None, by: str, at: datetime
 ) -> tuple[Demand, AssessmentRecord]:
     demand = _parsed(record, law.known_countries)
@@ -159,7 +159,7 @@ def _open(  # noqa: PLR0917 - private; the public forms name their arguments
     as_of: date | None,
 ) -> tuple[Case, bool]:
     now = clock.now()
-    demand, assessment = _assess(record, law, as_of, by, now)
+    demand, assessment = assess_record(record, law, as_of, by, now)
     findings = finding_refs(assessment.document)
     with uow_factory() as uow:
         existing = uow.cases.for_demand(record.id)
