@@ -34,6 +34,7 @@ from comity.domain.deployment import Deployment
 from comity.errors import Conflict, NotFound
 from comity.law.engine import LawEngine
 from comity.services.assessment import LawAssessor
+from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
 
 
@@ -143,6 +144,26 @@ class Comity:
         assert self.deployment.control_plane is not None
         return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
 
+    # --- case workflow (issue 6) ---
+
+    def open_cases(self) -> list[str]:
+        """Open, assessed by the rule pack, the case of every stored demand that has none."""
+        from comity.adapters.countries import known_countries  # noqa: PLC0415 - rarely used
+        from comity.services.cases import LawContext, ensure_case  # noqa: PLC0415
+
+        law = LawContext(self.assessor, self.deployment, known_countries())
+        with self.intake_uow() as uow:
+            pending = [
+                d.id
+                for d in uow.intake.list_demands(DemandFilter(), 10_000, 0)[0]
+                if uow.cases.for_demand(d.id) is None
+            ]
+        lines = []
+        for demand_id in pending:
+            case = ensure_case(self.intake_uow, self.clock, demand_id, law)
+            lines.append(f"case {case.case_id} opened for demand {demand_id} ({case.state.value})")
+        return lines
+
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:
     """Load ``home/comity.toml`` and wire its adapters."""
@@ -184,4 +205,5 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
     if demo:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)
         lines += populate_demo_people(comity.intake_uow, comity.clock)
+        lines += comity.open_cases()
     return lines

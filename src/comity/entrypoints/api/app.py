@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from comity import __version__
 from comity.bootstrap import Comity
 from comity.entrypoints.api import assessments_api, audit_routes, demands_api, registry_api
+from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError
 from comity.services.demands import MAX_FILE_BYTES
@@ -91,4 +92,5 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(audit_routes.router)
+    app.include_router(cases_router)
     return app

@@ -19,7 +19,9 @@ from comity.entrypoints.cli import (
     assess_cmd,
     audit_cmd,
     authorities_cmd,
+    case_cmd,
     demand_cmd,
+    due_cmd,
     ingest_cmd,
     init_cmd,
     move_cmd,
@@ -69,6 +71,8 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(authorities_cmd.app, name="authorities")
 app.add_typer(demand_cmd.app, name="demand")
+app.add_typer(case_cmd.app, name="case")
+app.command("due")(due_cmd.due)
 
 
 def main() -> None:
