@@ -415,7 +415,14 @@ def withdraw_demand(
         record, changed = demands.withdraw_in(uow, clock, actor, demand_id, reason=reason)
         case = uow.cases.for_demand(demand_id) if changed else None
         if case is not None and "withdraw" in case.allowed_actions():
-            act_in(uow, actor, case.case_id, now, lambda c, a, t: c.withdraw(a, t, reason or None))
+            act_in(
+                uow,
+                actor,
+                case.case_id,
+                now,
+                lambda c, a, t: c.withdraw(a, t, reason or None),
+                requester_may=True,
+            )
         if changed:
             uow.commit()
     return record
