@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
+from comity.adapters.controlplane.alerts_repo import SqlAlertLog
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import (
     SqlIntakeUnitOfWork,
@@ -27,6 +28,7 @@ from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
 from comity.adapters.demo_people import populate_demo_people
+from comity.adapters.notify.settings import NotifySettings, parse_notify
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.ed25519 import SigningKey
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
@@ -163,6 +165,14 @@ class Comity:
             case = ensure_case(self.intake_uow, self.clock, demand_id, law)
             lines.append(f"case {case.case_id} opened for demand {demand_id} ({case.state.value})")
         return lines
+
+    def notify_settings(self) -> NotifySettings:
+        """``[notify]``: the warning window and the channels (checked, all problems at once)."""
+        return parse_notify(self.deployment.extra.get("notify"), self.home)
+
+    def alert_log(self, uow: SqlUnitOfWork) -> SqlAlertLog:
+        """Which warnings were sent, inside ``uow``'s transaction."""
+        return SqlAlertLog(uow.session)
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

@@ -47,7 +47,8 @@ def parse_deployment(
     if not isinstance(doc, dict):
         raise ConfigurationError(f"{source}: the deployment must be a mapping")
 
-    for key in sorted(set(doc) - {"provider", "regions", "control_plane", "law", "api"}):
+    known = {"provider", "regions", "control_plane", "law", "api", "notify"}
+    for key in sorted(set(doc) - known):
         problems.append(f"{source}: unknown section [{key}]")
 
     provider = _parse_provider(doc.get("provider"), problems, source)
@@ -62,7 +63,7 @@ def parse_deployment(
 
     collect(problems, ConfigurationError)
     assert provider is not None
-    extra = {k: v for k, v in doc.items() if k in ("law", "api")}
+    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify")}
     return Deployment(provider, tuple(regions), control_plane, extra)
 
 

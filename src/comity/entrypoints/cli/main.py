@@ -25,6 +25,7 @@ from comity.entrypoints.cli import (
     ingest_cmd,
     init_cmd,
     move_cmd,
+    notify_cmd,
     regions_cmd,
     replay_cmd,
     rules_cmd,
@@ -73,6 +74,7 @@ app.add_typer(authorities_cmd.app, name="authorities")
 app.add_typer(demand_cmd.app, name="demand")
 app.add_typer(case_cmd.app, name="case")
 app.command("due")(due_cmd.due)
+app.add_typer(notify_cmd.app, name="notify")
 
 
 def main() -> None:
