@@ -4,7 +4,9 @@ withdrawal, visibility, and nothing lost when an action is refused."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -433,3 +435,24 @@ def test_reassessing_as_of_the_second_circuit_says_what_changed_and_why(comity: 
     cases.reject(u, clock, rev, case_id, "MLAT")
     with pytest.raises(IllegalTransition, match="cannot reassess"):
         reassess(u, clock, rev, case_id, law(comity), reason="again")
+
+
+def test_two_approvers_at_once_one_approves_the_other_is_told_why(comity: Comity) -> None:
+    case_id = _open(comity)
+    _review(comity, case_id)
+    barrier = threading.Barrier(2)
+
+    def approve(who: str) -> str:
+        barrier.wait()
+        try:
+            cases.approve(comity.intake_uow, comity.clock, user(comity, who), case_id)
+        except IllegalTransition as exc:
+            return exc.message
+        return "approved"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(approve, ["appr", "appr2"]))
+    assert outcomes.count("approved") == 1
+    refused = next(o for o in outcomes if o != "approved")
+    assert "a case in state partly_approved cannot approve" in refused
+    assert _actions(comity, case_id).count("case:approve") == 1
