@@ -259,3 +259,17 @@ def test_the_due_list_shows_hold_expiries_and_their_boundaries(comity: Comity) -
     with pytest.raises(InvalidInput, match="expected a span"):
         case_due.parse_window("two days")
     assert case.state is CaseState.ASSESSED
+
+
+def test_a_hold_must_name_where_the_account_keeps_the_data(comity: Comity) -> None:
+    case_id = _case(comity)
+    args = (comity.intake_uow, comity.clock, comity.region_store, user(comity, "rev"), case_id)
+    with pytest.raises(InvalidInput, match="keeps content in eu-ie, not in us-west"):
+        case_holds.place_hold(
+            *args, account="msn-1", categories=CONTENT_ONLY, region="us-west", basis="litigation"
+        )
+    with pytest.raises(InvalidInput, match="no account with id 'ghost'"):
+        case_holds.place_hold(
+            *args, account="ghost", categories=CONTENT_ONLY, region="eu-ie", basis="litigation"
+        )
+    assert comity.region_store("us-west").store.holds() == []

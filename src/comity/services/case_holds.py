@@ -94,6 +94,18 @@ def place_hold(
         known = ", ".join(b.value for b in HoldBasis)
         raise InvalidInput(f"basis: expected one of {known}, got {basis!r}") from None
     regions(region)  # an unknown region is a 404 before anything is written
+    with uow_factory() as uow:
+        held = uow.accounts.get(account)
+    if held is None:
+        raise InvalidInput(f"account: no account with id {account!r} to preserve")
+    elsewhere = [
+        f"{c.value} in {held.region_for(c)}" for c in categories if held.region_for(c) != region
+    ]
+    if elsewhere:
+        raise InvalidInput(
+            f"region: account {account} keeps {', '.join(elsewhere)}, not in {region}; "
+            "place the hold where the data is"
+        )
     return act_with_holds(
         uow_factory,
         clock,
