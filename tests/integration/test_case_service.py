@@ -185,6 +185,7 @@ def test_one_person_cannot_both_recommend_and_approve(comity: Comity) -> None:
     assert _version(comity, case_id) == before
     case = cases.approve(u, clock, user(comity, "appr"), case_id)
     assert case.state is CaseState.APPROVED
+    _refuses_everything_else(comity, case_id)  # approved
 
 
 def test_decisions_are_checked_and_narrowing_names_a_period_inside_the_demands(
@@ -232,6 +233,7 @@ def test_reject_redirect_object_resume_need_reasons_and_lead_where_the_table_say
     with pytest.raises(InvalidInput, match="needs a written reason"):
         cases.reject(u, clock, rev, first, "  ")
     assert cases.reject(u, clock, rev, first, "not our customer").state is CaseState.REJECTED
+    _refuses_everything_else(comity, first)  # rejected
     assert (
         case_holds.close(
             u, clock, comity.region_store, user(comity, "admin"), first, reason="rejected"
@@ -249,6 +251,7 @@ def test_reject_redirect_object_resume_need_reasons_and_lead_where_the_table_say
     assert case.state is CaseState.IN_REVIEW
     case = cases.redirect(u, clock, rev, second, "ask Ireland through the MLAT")
     assert case.state is CaseState.REDIRECTED
+    _refuses_everything_else(comity, second)  # redirected
     assert [h.action for h in case.history][-3:] == ["object", "resume", "redirect"]
 
 
