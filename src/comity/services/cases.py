@@ -51,7 +51,7 @@ from comity.services.case_findings import case_zone, finding_refs
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_opening, record_step
 from comity.services.identity import require
-from comity.services.intake_ports import Assessor
+from comity.services.intake_ports import Assessor, DemandFilter
 from comity.services.ports import Clock
 
 FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
@@ -243,15 +243,19 @@ def list_cases(
     with uow_factory() as uow:
         if actor.is_staff:
             require(actor, READERS)
-        for case in uow.cases.list(wanted):
-            demand_id = uow.cases.demand_of(case.case_id)
-            if not actor.is_staff:
-                record = uow.intake.get_demand(demand_id) if demand_id else None
-                if record is None or record.agency_id != actor.agency_id:
-                    continue
-            deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
-            overdue = sum(1 for d in deadlines if d.due_at <= now)
-            items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
+            mine = None
+        else:  # a requester: only their agency's demands
+            found, _ = uow.intake.list_demands(
+                DemandFilter(agency_id=actor.agency_id), 1_000_000, 0
+            )
+            mine = {d.id for d in found}
+        rows = uow.cases.list_with_demands(wanted)
+    for case, demand_id in rows:
+        if mine is not None and demand_id not in mine:
+            continue
+        deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
+        overdue = sum(1 for d in deadlines if d.due_at <= now)
+        items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(
         key=lambda i: (
