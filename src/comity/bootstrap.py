@@ -26,6 +26,7 @@ from comity.adapters.controlplane.intake_repo import (
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
+from comity.adapters.countries import known_countries
 from comity.adapters.demo import DEMO_TOML, populate_demo
 from comity.adapters.demo_people import populate_demo_people
 from comity.adapters.notify.settings import NotifySettings, parse_notify
@@ -36,6 +37,7 @@ from comity.domain.deployment import Deployment
 from comity.errors import Conflict, NotFound
 from comity.law.engine import LawEngine
 from comity.services.assessment import LawAssessor
+from comity.services.cases import LawContext, ensure_case
 from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
 
@@ -150,9 +152,6 @@ class Comity:
 
     def open_cases(self) -> list[str]:
         """Open, assessed by the rule pack, the case of every stored demand that has none."""
-        from comity.adapters.countries import known_countries  # noqa: PLC0415 - rarely used
-        from comity.services.cases import LawContext, ensure_case  # noqa: PLC0415
-
         law = LawContext(self.assessor, self.deployment, known_countries())
         with self.intake_uow() as uow:
             pending = [
