@@ -25,9 +25,11 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from comity.adapters.package import formats, layout
@@ -41,6 +43,7 @@ from comity.adapters.package.certificate import (
     period_text,
 )
 from comity.adapters.package.files import Appenders, Digests, HashedFile, write_hashed
+from comity.adapters.package.hasher import Hasher
 from comity.adapters.signing.authorizations import verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey
 from comity.domain.accounts import ACCOUNT_ID
@@ -162,7 +165,7 @@ def _produce(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     tmp = staging / "package.tar"
-    digest = _sha256_file(tmp)
+    digest = builder.archive_sha256
     size = tmp.stat().st_size
     os.replace(tmp, out)
     _fsync_dir(out.parent)
@@ -181,16 +184,29 @@ def _build(
 ) -> _BagBuilder:
     bag = staging / layout.bag_name(auth.id)
     builder = _BagBuilder(bag, staging / "spool", auth)
-    for region, region_records in records:
-        builder.region(region, region_records)
-    builder.finish(request, signing_key, control_plane_key)
-    fd = os.open(staging / "package.tar", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        for region, region_records in records:
+            builder.region(region, region_records)
+        builder.finish(request, signing_key, control_plane_key)
+    finally:
+        builder.hasher.close()
+    archive = staging / "package.tar"
+    fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         write_canonical(bag, fd, mtime=int(request.produced_at.timestamp()), spools=builder.content)
-        os.fsync(fd)
+        # The archive's SHA-256 reads it back from the page cache while the disk syncs: both
+        # release the GIL, so the hash costs no wall time beside the fsync.
+        with ThreadPoolExecutor(1, thread_name_prefix="comity-sha256") as pool:
+            digest = pool.submit(_sha256_file, archive)
+            os.fsync(fd)
+            builder.archive_sha256 = digest.result()
     finally:
         os.close(fd)
     return builder
+
+
+def _sha512_line(manifest: HashedFile, path: str, body: bytes) -> None:
+    manifest.write(f"{hashlib.sha512(body).hexdigest()}  {path}\n".encode())
 
 
 def _sha256_file(path: Path) -> str:
@@ -215,7 +231,9 @@ class _BagBuilder:
         self.spool = spool
         self.auth = auth
         self.regions_seen: set[str] = set()
-        self.mboxes = Appenders()
+        self.hasher = Hasher()
+        self.mboxes = Appenders(hasher=self.hasher)
+        self.mbox_paths: dict[str, Path] = {}
         self.spools = Appenders(hashing=False)
         self.content: dict[str, Spool] = {}
         self.content_counts: dict[str, int] = {}
@@ -225,6 +243,7 @@ class _BagBuilder:
         self.index = HashedFile(bag / layout.INDEX)
         self.index.write(formats.csv_line(list(layout.INDEX_COLUMNS)))
         self.record_count = 0
+        self.archive_sha256 = ""
         self.payload_bytes = 0
         self.payload_files = 0
         self.certified: list[CertifiedFile] = []
@@ -287,18 +306,25 @@ class _BagBuilder:
         seq = self.content_counts.get(directory, 0) + 1
         self.content_counts[directory] = seq
         name = layout.eml_name(seq, record.id)
-        self.spools.write(spool.data, record.body)
-        self.spools.write(spool.index, f"{name} {len(record.body)}\n".encode())
-        digests = Digests(
-            hashlib.sha256(record.body).hexdigest(),
-            hashlib.sha512(record.body).hexdigest(),
-            len(record.body),
-        )
+        body = record.body
+        self.spools.write(spool.data, body)
+        self.spools.write(spool.index, f"{name} {len(body)}\n".encode())
         path = f"{directory}/{name}"
-        self._manifest(path, digests)
-        mbox = self.bag / layout.mbox_path(region, record.account_id)
-        self.mboxes.write(mbox, formats.mbox_entry(record.body, record.occurred_at))
-        return path, digests.sha256
+        # SHA-256 here (the index row needs it); SHA-512 and its manifest line on the hasher
+        # thread, in order: the manifest-sha512 file is written only by that thread until
+        # ``finish`` drains it.
+        sha256 = hashlib.sha256(body).hexdigest()
+        self.manifests["sha256"].write(f"{sha256}  {path}\n".encode())
+        self.hasher.submit(partial(_sha512_line, self.manifests["sha512"], path, body), len(body))
+        self.payload_bytes += len(body)
+        self.payload_files += 1
+        mbox = self.mbox_paths.get(directory)
+        if mbox is None:
+            mbox = self.mbox_paths[directory] = self.bag / layout.mbox_path(
+                region, record.account_id
+            )
+        self.mboxes.write(mbox, formats.mbox_entry(body, record.occurred_at))
+        return path, sha256
 
     def _structured(self, region: str, record: Record) -> tuple[str, str]:
         if record.media_type != MEDIA_TYPE_JSON:
@@ -320,6 +346,7 @@ class _BagBuilder:
     def finish(
         self, request: ProductionRequest, signing_key: SigningKey, control_plane_key: PublicKey
     ) -> None:
+        self.hasher.drain()
         for path, digests in self.mboxes.close().items():
             self._manifest(path.relative_to(self.bag).as_posix(), digests, certify=True)
         self.spools.close()
