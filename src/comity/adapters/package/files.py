@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import BinaryIO
-
-from comity.adapters.package.hasher import Hasher
 
 
 @dataclass(frozen=True)
@@ -57,36 +54,13 @@ class Appenders:
     descriptors; the hash state of each file is kept (a few hundred bytes per file).
     """
 
-    def __init__(
-        self, limit: int = 32, *, hashing: bool = True, hasher: Hasher | None = None
-    ) -> None:
+    def __init__(self, limit: int = 32, *, hashing: bool = True) -> None:
         self._limit = limit
         self._hashing = hashing
-        self._hasher = hasher
-        self._last: tuple[Path, BinaryIO] | None = None
         self._open: OrderedDict[Path, BinaryIO] = OrderedDict()
         self._state: dict[Path, tuple[hashlib._Hash, hashlib._Hash, int]] = {}
 
     def write(self, path: Path, data: bytes) -> None:
-        last = self._last
-        if last is not None and last[0] is path:
-            # The same file as the previous write (one account's messages in a row): skip the
-            # bookkeeping of the open-file cache.
-            out = last[1]
-        else:
-            out = self._reopen(path)
-            self._last = (path, out)
-        out.write(data)
-        sha256, sha512, size = self._state[path]
-        if self._hashing:
-            if self._hasher is not None:
-                self._hasher.submit(partial(_update, sha256, sha512, data), len(data))
-            else:
-                sha256.update(data)
-                sha512.update(data)
-        self._state[path] = (sha256, sha512, size + len(data))
-
-    def _reopen(self, path: Path) -> BinaryIO:
         out = self._open.pop(path, None)
         if out is None:
             if path not in self._state:
@@ -98,10 +72,13 @@ class Appenders:
             if len(self._open) >= self._limit:
                 _, oldest = self._open.popitem(last=False)
                 oldest.close()
-                if self._last is not None and self._last[1] is oldest:
-                    self._last = None
         self._open[path] = out
-        return out
+        out.write(data)
+        sha256, sha512, size = self._state[path]
+        if self._hashing:
+            sha256.update(data)
+            sha512.update(data)
+        self._state[path] = (sha256, sha512, size + len(data))
 
     def paths(self) -> list[Path]:
         return list(self._state)
@@ -110,12 +87,4 @@ class Appenders:
         for out in self._open.values():
             out.close()
         self._open.clear()
-        self._last = None
-        if self._hasher is not None:
-            self._hasher.drain()
         return {p: Digests(a.hexdigest(), b.hexdigest(), n) for p, (a, b, n) in self._state.items()}
-
-
-def _update(sha256: hashlib._Hash, sha512: hashlib._Hash, data: bytes) -> None:
-    sha256.update(data)
-    sha512.update(data)

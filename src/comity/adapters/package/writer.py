@@ -29,7 +29,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
 from comity.adapters.package import formats, layout
@@ -43,7 +42,6 @@ from comity.adapters.package.certificate import (
     period_text,
 )
 from comity.adapters.package.files import Appenders, Digests, HashedFile, write_hashed
-from comity.adapters.package.hasher import Hasher
 from comity.adapters.signing.authorizations import verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey
 from comity.domain.accounts import ACCOUNT_ID
@@ -184,12 +182,9 @@ def _build(
 ) -> _BagBuilder:
     bag = staging / layout.bag_name(auth.id)
     builder = _BagBuilder(bag, staging / "spool", auth)
-    try:
-        for region, region_records in records:
-            builder.region(region, region_records)
-        builder.finish(request, signing_key, control_plane_key)
-    finally:
-        builder.hasher.close()
+    for region, region_records in records:
+        builder.region(region, region_records)
+    builder.finish(request, signing_key, control_plane_key)
     archive = staging / "package.tar"
     fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
@@ -203,10 +198,6 @@ def _build(
     finally:
         os.close(fd)
     return builder
-
-
-def _sha512_line(manifest: HashedFile, path: str, body: bytes) -> None:
-    manifest.write(f"{hashlib.sha512(body).hexdigest()}  {path}\n".encode())
 
 
 def _sha256_file(path: Path) -> str:
@@ -231,8 +222,7 @@ class _BagBuilder:
         self.spool = spool
         self.auth = auth
         self.regions_seen: set[str] = set()
-        self.hasher = Hasher()
-        self.mboxes = Appenders(hasher=self.hasher)
+        self.mboxes = Appenders()
         self.mbox_paths: dict[str, Path] = {}
         self.spools = Appenders(hashing=False)
         self.content: dict[str, Spool] = {}
@@ -310,21 +300,17 @@ class _BagBuilder:
         self.spools.write(spool.data, body)
         self.spools.write(spool.index, f"{name} {len(body)}\n".encode())
         path = f"{directory}/{name}"
-        # SHA-256 here (the index row needs it); SHA-512 and its manifest line on the hasher
-        # thread, in order: the manifest-sha512 file is written only by that thread until
-        # ``finish`` drains it.
-        sha256 = hashlib.sha256(body).hexdigest()
-        self.manifests["sha256"].write(f"{sha256}  {path}\n".encode())
-        self.hasher.submit(partial(_sha512_line, self.manifests["sha512"], path, body), len(body))
-        self.payload_bytes += len(body)
-        self.payload_files += 1
+        digests = Digests(
+            hashlib.sha256(body).hexdigest(), hashlib.sha512(body).hexdigest(), len(body)
+        )
+        self._manifest(path, digests)
         mbox = self.mbox_paths.get(directory)
         if mbox is None:
             mbox = self.mbox_paths[directory] = self.bag / layout.mbox_path(
                 region, record.account_id
             )
         self.mboxes.write(mbox, formats.mbox_entry(body, record.occurred_at))
-        return path, sha256
+        return path, digests.sha256
 
     def _structured(self, region: str, record: Record) -> tuple[str, str]:
         if record.media_type != MEDIA_TYPE_JSON:
@@ -346,7 +332,6 @@ class _BagBuilder:
     def finish(
         self, request: ProductionRequest, signing_key: SigningKey, control_plane_key: PublicKey
     ) -> None:
-        self.hasher.drain()
         for path, digests in self.mboxes.close().items():
             self._manifest(path.relative_to(self.bag).as_posix(), digests, certify=True)
         self.spools.close()
