@@ -106,6 +106,10 @@ def test_produce_then_verify_from_a_stored_demand_and_an_approved_case(
         code, _, err = _comity(["verify", str(bad), "--key", str(key)], capsys)
         assert code == 1, at
         assert err.startswith("error: ")
+    code, out, err = _comity(["--dir", home, "productions", "list", demand_id], capsys)
+    assert code == 0, err
+    assert production.id in out
+    assert "published" in out
     again = _comity(["--dir", home, "produce", demand_id, "--by", "admin"], capsys)
     assert again[0] == 1
     assert "already produced and delivered" in again[2]

@@ -25,6 +25,7 @@ from comity.entrypoints.cli import (
     init_cmd,
     move_cmd,
     produce_cmd,
+    productions_cmd,
     regions_cmd,
     replay_cmd,
     rules_cmd,
@@ -73,6 +74,7 @@ app.add_typer(authorities_cmd.app, name="authorities")
 app.add_typer(demand_cmd.app, name="demand")
 app.command("produce")(produce_cmd.produce)
 app.command("agent")(agent_cmd.agent)
+app.add_typer(productions_cmd.app, name="productions")
 
 
 def main() -> None:
