@@ -22,7 +22,7 @@ from comity.domain.demand import Period
 from comity.domain.workflow import CaseState
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
-from comity.errors import Conflict, Forbidden
+from comity.errors import Conflict, Forbidden, InvalidInput
 from comity.services.production_ports import PackageFacts
 
 
@@ -272,6 +272,12 @@ def test_a_production_encrypted_to_an_age_recipient_is_served_encrypted(
         pw.admin, demand_id, encrypt_to=[str(identity.to_public())]
     )
     assert production.encrypted_path is not None
+    other = submit(pw, "OTHER-1")
+    approve(pw, other, case_id="case-2")
+    with pytest.raises(InvalidInput, match="is not an age public key"):
+        pw.comity.productions.produce(pw.admin, other, encrypt_to=["age1nonsense"])
+    with pw.comity.production_uow() as uow:
+        assert uow.productions.for_demand(other) == []
     link = api.post(f"/productions/{production.id}/links", headers=pw.auth("dl")).json()
     got = api.get(link["url"], headers=pw.auth("dl"))
     assert got.status_code == 200
