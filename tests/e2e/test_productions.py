@@ -304,3 +304,52 @@ def test_a_second_produce_while_one_runs_conflicts(pw: ProductionWorld) -> None:
 
     service.produce(pw.admin, demand_id, progress=nested)
     assert seen
+
+
+def test_a_package_published_before_a_crash_is_verified_and_adopted_by_the_rerun(
+    pw: ProductionWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    service = pw.comity.productions
+
+    def crash(*_args: object) -> None:
+        raise KeyboardInterrupt  # killed after the rename, before the last transaction
+
+    monkeypatch.setattr(service, "_publish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        service.produce(pw.admin, demand_id)
+    monkeypatch.undo()
+    with pw.comity.production_uow() as uow:
+        (started,) = uow.productions.for_demand(demand_id)
+    first = Path(started.path).read_bytes()
+    assert started.status == "producing"
+    done = service.produce(pw.admin, demand_id)
+    assert done.id == started.id
+    assert done.status == "published"
+    assert Path(done.path).read_bytes() == first
+    assert done.record_count == 5
+
+
+def test_a_rerun_after_the_authorization_expired_abandons_it_and_issues_a_new_one(
+    pw: ProductionWorld,
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    service = pw.comity.productions
+
+    def crash(region: str, records: int, size: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.produce(pw.admin, demand_id, progress=crash)
+    pw.clock.current += timedelta(hours=25)
+    done = service.produce(pw.admin, demand_id)
+    with pw.comity.production_uow() as uow:
+        rows = {p.id: p.status for p in uow.productions.for_demand(demand_id)}
+        case = uow.cases.for_demand(demand_id)
+    assert sorted(rows.values()) == ["abandoned", "published"]
+    assert rows[done.id] == "published"
+    assert case is not None
+    assert case.state is CaseState.DELIVERED
+    assert "production:abandoned" in _actions(pw)
