@@ -113,6 +113,8 @@ class ProductionService:
     ) -> Production:
         """Produce the case (or the demand's case) and publish its package; see the module doc."""
         require(actor, ADMINS)
+        if encrypt_to:
+            self.writer.check_recipients(encrypt_to)  # before anything moves
         production, demand, signed = self._start(actor, case_or_demand_id, out_dir or self.out_dir)
         facts = PackageFacts(
             reference=demand.reference,
