@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.production_support import ProductionWorld, approve, build, submit
+from tests.production_support import ProductionWorld, approve, build, staff, submit
 
 from comity.adapters.package.archive import extract_canonical
 from comity.adapters.package.reader import read_records
@@ -23,6 +23,7 @@ from comity.domain.workflow import CaseState
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
 from comity.errors import Conflict, Forbidden, InvalidInput
+from comity.services import cases
 from comity.services.production_ports import PackageFacts
 
 
@@ -353,3 +354,65 @@ def test_a_rerun_after_the_authorization_expired_abandons_it_and_issues_a_new_on
     assert case is not None
     assert case.state is CaseState.DELIVERED
     assert "production:abandoned" in _actions(pw)
+
+
+def test_a_production_that_must_stop_is_objected_to_and_a_new_approval_abandons_it(
+    pw: ProductionWorld,
+) -> None:
+    """A case stuck in production (here a crash, then the law or facts changed) has a way back:
+    an objection, a new review and approval; the unpublished package is never resumed."""
+    demand_id = submit(pw)
+    case = approve(pw, demand_id)
+    service = pw.comity.productions
+
+    def crash(region: str, records: int, size: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.produce(pw.admin, demand_id, progress=crash)
+    uow, clock = pw.comity.intake_uow, pw.comity.clock
+    rev, appr = staff(pw, "rev"), staff(pw, "appr")
+    stopped = cases.object_to(uow, clock, rev, case.case_id, "the account's data moved regions")
+    assert stopped.state is CaseState.OBJECTED
+    cases.resume(uow, clock, rev, case.case_id, "re-assessed; the new placement is covered")
+    cases.recommend(uow, clock, rev, case.case_id)
+    cases.approve(uow, clock, appr, case.case_id)
+
+    done = service.produce(pw.admin, demand_id)
+    with pw.comity.production_uow() as tx:
+        rows = {p.id: p.status for p in tx.productions.for_demand(demand_id)}
+        final = tx.cases.for_demand(demand_id)
+    assert sorted(rows.values()) == ["abandoned", "published"]
+    assert rows[done.id] == "published"
+    assert final is not None
+    assert final.state is CaseState.DELIVERED
+    assert "production:abandoned" in _actions(pw)
+
+
+def test_an_objection_while_the_package_is_written_keeps_it_from_being_published(
+    pw: ProductionWorld,
+) -> None:
+    demand_id = submit(pw)
+    case = approve(pw, demand_id)
+    service = pw.comity.productions
+    rev = staff(pw, "rev")
+    objected: list[bool] = []
+
+    def a_motion_arrives(region: str, records: int, size: int) -> None:
+        if records == 2 and not objected:
+            objected.append(True)
+            cases.object_to(
+                pw.comity.intake_uow, pw.comity.clock, rev, case.case_id, "motion to quash filed"
+            )
+
+    with pytest.raises(Conflict, match=r"became objected while production .* was being written"):
+        service.produce(pw.admin, demand_id, progress=a_motion_arrives)
+    with pw.comity.production_uow() as tx:
+        (row,) = tx.productions.for_demand(demand_id)
+        final = tx.cases.for_demand(demand_id)
+    assert row.status == "abandoned"
+    assert not Path(row.path).exists()
+    assert final is not None
+    assert final.state is CaseState.OBJECTED
+    # Nothing to download: the requester's list shows no production.
+    assert service.list_productions(staff(pw, "jsmith"), demand_id) == []

@@ -282,8 +282,16 @@ def test_court_events_need_a_legal_team_role_and_a_state_that_can_object() -> No
         record_court_event(
             reach(CaseState.IN_REVIEW), Proceeding(at=day(1), what="x"), REQUESTER, day(1)
         )
-    with pytest.raises(IllegalTransition, match="in_production"):
-        quash(reach(CaseState.IN_PRODUCTION), day(1))
+    with pytest.raises(IllegalTransition, match="rejected"):
+        quash(reach(CaseState.REJECTED), day(1))
+
+
+def test_a_motion_during_production_stops_it() -> None:
+    """Production must stop when a motion to quash is filed: the case leaves ``in_production``
+    for ``objected``, and what it was producing is abandoned (services/productions)."""
+    case = quash(reach(CaseState.IN_PRODUCTION), day(1))
+    assert case.state is CaseState.OBJECTED
+    assert case.effective_status(CONTENT.key) == "contested"
 
 
 def test_court_events_round_trip_as_plain_json() -> None:

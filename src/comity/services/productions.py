@@ -29,7 +29,7 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from comity.domain.accounts import SELECTOR_TYPES, Selector
 from comity.domain.audit import AuditEvent, canonical_json
@@ -145,6 +145,10 @@ class ProductionService:
                 raise NotFound(f"no demand with id {demand_id!r}")
             demand = self._parse(record.document)
             running = [p for p in uow.productions.for_case(case.case_id) if p.status == "producing"]
+        # A production the case has left (objected to, reviewed and approved again) answers an
+        # approval that no longer stands: it is abandoned, never resumed.
+        stale = running if case.state is not CaseState.IN_PRODUCTION else []
+        running = running if case.state is CaseState.IN_PRODUCTION else []
         if running:
             current = running[0]
             signed = SignedAuthorization.from_bytes(current.authorization.encode())
@@ -212,6 +216,17 @@ class ProductionService:
             else:
                 if fresh != case:
                     raise Conflict(f"case {case.case_id} changed meanwhile; run produce again")
+                for old in stale:
+                    uow.productions.update(replace(old, status="abandoned"))
+                    uow.audit.record(
+                        AuditEvent.of(
+                            now,
+                            actor.id,
+                            "production:abandoned",
+                            f"production/{old.id}",
+                            {"reason": "the case left production and was approved again"},
+                        )
+                    )
                 # The case service's step: the workflow's checks, then intake's disclosure block.
                 start_production_in(uow, actor, case.case_id, now)
             uow.productions.add(production)
@@ -249,6 +264,8 @@ class ProductionService:
         with self.uow() as uow:
             case = uow.cases.get(production.case_id, for_update=True)
             assert case is not None
+            if case.state is not CaseState.IN_PRODUCTION:
+                self._abandon_written(uow, actor, production, written, encrypted, case.state, now)
             published = replace(
                 production,
                 status="published",
@@ -280,6 +297,37 @@ class ProductionService:
             )
             uow.commit()
         return published
+
+    def _abandon_written(  # noqa: PLR0917 (everything the refusal names)
+        self,
+        uow: ProductionUnitOfWork,
+        actor: User,
+        production: Production,
+        written: WrittenPackage,
+        encrypted: Path | None,
+        state: CaseState,
+        now: datetime,
+    ) -> NoReturn:
+        """The case left production while the package was written (an objection, a court):
+        the package answers an approval that no longer stands, so it is removed, not published."""
+        uow.productions.update(replace(production, status="abandoned"))
+        uow.audit.record(
+            AuditEvent.of(
+                now,
+                actor.id,
+                "production:abandoned",
+                f"production/{production.id}",
+                {"reason": f"the case became {state.value} while the package was written"},
+            )
+        )
+        uow.commit()
+        for path in (written.path, encrypted):
+            if path is not None:
+                path.unlink(missing_ok=True)
+        raise Conflict(
+            f"case {production.case_id} became {state.value} while production {production.id} "
+            "was being written; the package was removed and not published"
+        )
 
     def _parse(self, document: dict[str, Any]) -> Demand:
         demand, problems = parse_demand(document, known_countries=self.known_countries)

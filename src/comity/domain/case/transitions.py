@@ -114,10 +114,12 @@ TABLE: dict[Action, Rule] = {
         ),
         _rule(
             Action.OBJECT,
-            {S.ASSESSED, S.IN_REVIEW, S.APPROVED, S.PARTLY_APPROVED, S.DELIVERED},
+            {S.ASSESSED, S.IN_REVIEW, S.APPROVED, S.PARTLY_APPROVED, S.IN_PRODUCTION, S.DELIVERED},
             (S.OBJECTED,),
             {*LEGAL_TEAM, Role.ADMINISTRATOR},
-            "a written reason; from delivered only if some finding was withheld",
+            "a written reason; from delivered only if some finding was withheld; from production "
+            "when it must stop (a court, the law or the facts changed): the unpublished package "
+            "is abandoned",
             reason=True,
         ),
         _rule(
