@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
+from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork, console_uow_factory
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import (
     SqlIntakeUnitOfWork,
@@ -26,6 +27,7 @@ from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.demo_console import populate_demo_sign_ins
 from comity.adapters.demo_people import populate_demo_people
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.ed25519 import SigningKey
@@ -143,6 +145,19 @@ class Comity:
         assert self.deployment.control_plane is not None
         return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
 
+    # --- web console and portal (issue 8) ---
+
+    @cached_property
+    def console_uow(self) -> Callable[[], SqlConsoleUnitOfWork]:
+        """Units of work with the intake and console repositories (sessions, TOTP, messages)."""
+        return console_uow_factory(self.engine, self.clock.now, self.audit_signer)
+
+    @cached_property
+    def console_reader(self) -> Callable[[], SqlConsoleUnitOfWork]:
+        """Read-only console units of work: the session lookup every page makes takes no lock."""
+        assert self.deployment.control_plane is not None
+        return console_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
+
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:
     """Load ``home/comity.toml`` and wire its adapters."""
@@ -184,4 +199,5 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
     if demo:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)
         lines += populate_demo_people(comity.intake_uow, comity.clock)
+        lines += populate_demo_sign_ins(comity.console_uow, comity.clock)
     return lines
