@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.audit.signing import NoteSigner
+from comity.adapters.controlplane.cases_repo import SqlCaseRepository
 from comity.adapters.controlplane.db import make_engine, normalise_url, sqlite_engine
 from comity.adapters.controlplane.intake_tables import (
     AssessmentRow,
@@ -348,13 +349,15 @@ def _assessment(row: AssessmentRow) -> AssessmentRecord:
 
 
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
-    """The control-plane unit of work plus the intake repository, on the same session."""
+    """The control-plane unit of work plus the intake and case repositories, on one session."""
 
     intake: SqlIntakeRepository
+    cases: SqlCaseRepository
 
     def __enter__(self) -> SqlIntakeUnitOfWork:
         super().__enter__()
         self.intake = SqlIntakeRepository(self.session)
+        self.cases = SqlCaseRepository(self.session)
         return self
 
 
