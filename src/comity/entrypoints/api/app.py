@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
+from comity.entrypoints import web
 from comity.entrypoints.api import assessments_api, audit_routes, demands_api, registry_api
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError
@@ -91,4 +92,5 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(audit_routes.router)
+    web.install(app)
     return app

@@ -1,7 +1,7 @@
 """Console: TOTP enrolments, browser sessions and the messages on a demand.
 
 Revision ID: 0004_console
-Revises: 0002_intake_registry
+Revises: 0003_cases
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_console"
-# The console needs only intake's tables; it moves after 0003_cases once that is on main.
-down_revision = "0002_intake_registry"
+down_revision = "0003_cases"
 branch_labels = None
 depends_on = None
 
