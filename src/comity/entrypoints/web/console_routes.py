@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from comity.adapters.countries import known_countries
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import HANDLERS, VERIFIERS
+from comity.entrypoints.api.assessments_api import _assessor
 from comity.entrypoints.web import views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
@@ -139,7 +140,7 @@ async def assess(request: Request, visitor: StaffVisitor, demand_id: str) -> Res
         visitor.user,
         demand_id,
         as_of=as_of,
-        assessor=comity.assessor,
+        assessor=_assessor(request),
         known_countries=known_countries(),
     )
     return _back(demand_id, "law")
