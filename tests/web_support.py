@@ -18,7 +18,7 @@ from comity.domain.registry import User
 from comity.services import identity, registry, sign_in
 from comity.services.ports import Clock
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - test credential
+PASSWORD = "correct horse battery staple"
 #: The smallest file the intake sniffer takes for a PDF.
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

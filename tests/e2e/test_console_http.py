@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-from comity.entrypoints.api.app import create_app
-from comity.entrypoints.web import auth_routes
 from tests.intake_support import FakeAssessor
 from tests.web_support import (
     PASSWORD,
@@ -21,6 +18,9 @@ from tests.web_support import (
     sign_in_client,
     web_deployment,
 )
+
+from comity.entrypoints.api.app import create_app
+from comity.entrypoints.web import auth_routes
 
 
 @pytest.fixture(scope="module")
