@@ -1,0 +1,97 @@
+"""The console and portal in a real browser: a requester files a warrant, another agency cannot
+see it, the legal team assesses it and writes back; keyboard-only sign-in; narrow screens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web_support import PASSWORD, PDF, WebDeployment
+
+
+def sign_in(page: Page, url: str, web: WebDeployment, user_id: str) -> None:
+    page.goto(url + "/sign-in")
+    page.get_by_label("E-mail address").fill(web.people[user_id].email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Authenticator code").fill(web.code(user_id))
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_warrant_from_submission_to_the_legal_teams_answer(
+    browser: Browser, live: tuple[WebDeployment, str], tmp_path: Path
+) -> None:
+    web, url = live
+    warrant = tmp_path / "warrant.pdf"
+    warrant.write_bytes(PDF)
+
+    agent = browser.new_page()
+    sign_in(agent, url, web, "dea-agent")
+    expect(agent).to_have_url(url + "/portal")
+    agent.get_by_role("link", name="Submit a demand").first.click()
+    agent.get_by_label("Legal-process file").set_input_files(str(warrant))
+    agent.get_by_label("Your reference").fill("24-MAG-0001")
+    agent.get_by_label("Instrument").select_option("us.warrant")
+    agent.get_by_label("Issued by (court or authority)").fill(
+        "U.S. District Court for the Southern District of New York"
+    )
+    agent.get_by_label("Kind of issuer").select_option("court")
+    agent.get_by_label("Court id").fill("us.nysd")
+    agent.get_by_label("subscriber").check()
+    agent.get_by_label("content").check()
+    agent.get_by_label("Targets").fill("target@msn.example")
+    agent.get_by_label("Offence").fill("narcotics trafficking")
+    agent.get_by_role("button", name="Submit the demand").click()
+    expect(agent.get_by_role("heading", name="24-MAG-0001")).to_be_visible()
+    expect(agent.locator("#status")).to_have_text("received")
+    expect(agent.get_by_role("link", name="warrant.pdf")).to_be_visible()
+    demand_url = agent.url
+
+    other = browser.new_context().new_page()
+    sign_in(other, url, web, "fbi-agent")
+    expect(other.get_by_role("heading", name="Demands of Federal Bureau")).to_be_visible()
+    expect(other.get_by_text("24-MAG-0001")).to_have_count(0)
+    other.goto(demand_url)
+    expect(other.get_by_text("no demand with id")).to_be_visible()
+
+    reviewer = browser.new_context().new_page()
+    sign_in(reviewer, url, web, "rita")
+    expect(reviewer.get_by_role("heading", name="Queue")).to_be_visible()
+    reviewer.get_by_role("link", name="24-MAG-0001").click()
+    expect(reviewer.get_by_text("Not assessed yet.")).to_be_visible()
+    reviewer.get_by_label("Assess as of").fill("2016-07-14")
+    reviewer.get_by_role("button", name="Run the rule pack").click()
+    findings = reviewer.locator("table.findings")
+    expect(findings.get_by_text("redirect_mlat")).to_be_visible()
+    expect(findings.get_by_text("829 F.3d 197").first).to_be_visible()
+    reviewer.get_by_label("New message").fill("Received; the Dublin content needs an MLAT request.")
+    reviewer.get_by_role("button", name="Send message").click()
+    reviewer.get_by_role("link", name="proof").last.click()
+    expect(reviewer.get_by_role("heading", name="Proven: this entry is in the signed log")).to_be_visible()
+
+    agent.reload()
+    expect(agent.get_by_text("the Dublin content needs an MLAT request")).to_be_visible()
+
+
+def test_keyboard_sign_in_and_a_narrow_screen(
+    browser: Browser, live: tuple[WebDeployment, str]
+) -> None:
+    web, url = live
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(url + "/sign-in")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.get_by_label("E-mail address").focus()
+    page.keyboard.type(web.people["alan"].email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type(web.code("alan"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    for path in ("/console", f"/console/demands/{web.warrant_id}", "/microsoft-ireland"):
+        page.goto(url + path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways at 360 px ({overflow} px)"
