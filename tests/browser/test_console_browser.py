@@ -67,7 +67,9 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     reviewer.get_by_label("New message").fill("Received; the Dublin content needs an MLAT request.")
     reviewer.get_by_role("button", name="Send message").click()
     reviewer.get_by_role("link", name="proof").last.click()
-    expect(reviewer.get_by_role("heading", name="Proven: this entry is in the signed log")).to_be_visible()
+    expect(
+        reviewer.get_by_role("heading", name="Proven: this entry is in the signed log")
+    ).to_be_visible()
 
     agent.reload()
     expect(agent.get_by_text("the Dublin content needs an MLAT request")).to_be_visible()

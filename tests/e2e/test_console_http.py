@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from tests.intake_support import FakeAssessor
@@ -18,8 +19,11 @@ from tests.web_support import (
     sign_in_client,
     web_deployment,
 )
+from typer.testing import CliRunner
 
+from comity.bootstrap import initialise
 from comity.entrypoints.api.app import create_app
+from comity.entrypoints.cli.main import app
 from comity.entrypoints.web import auth_routes
 
 
@@ -273,3 +277,41 @@ def test_the_sign_in_never_redirects_off_site(web: WebDeployment, client: TestCl
         follow_redirects=False,
     )
     assert response.headers["location"] == "/console"
+
+
+def test_a_bad_filter_is_a_page_and_the_api_keeps_json(
+    web: WebDeployment, client: TestClient
+) -> None:
+    sign_in_client(client, web, "rita")
+    page = client.get("/console?status=bogus")
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "status" in page.text
+    api = client.get("/demands?status=bogus")
+    assert api.status_code in (401, 422)
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_the_cli_enrols_totp_and_the_new_secret_signs_in(
+    web: WebDeployment, client: TestClient
+) -> None:
+    result = CliRunner().invoke(
+        app, ["--dir", str(web.comity.home), "users", "totp", "rita"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("otpauth://totp/Comity:rita%40provider.example?secret=")
+    secret = result.output.split("secret: ")[1].strip()
+    old = _post_sign_in(client, "rita@provider.example", web.code("rita"))
+    assert old.status_code == 401  # type: ignore[attr-defined]
+    new = _post_sign_in(client, "rita@provider.example", pyotp.TOTP(secret).now())
+    assert new.status_code == 303  # type: ignore[attr-defined]
+    assert _actions(web, "user:totp:enrolled")[-1] == "user:totp:enrolled"
+    missing = CliRunner().invoke(app, ["--dir", str(web.comity.home), "users", "totp", "nobody"])
+    assert missing.exit_code == 1
+
+
+def test_demo_init_prints_a_console_sign_in_for_every_person(tmp_path: Path) -> None:
+    lines = initialise(tmp_path, demo=True)
+    sign_ins = [line for line in lines if " password " in line and " totp " in line]
+    assert len(sign_ins) == 5
+    assert any("agent@dea.gov" in line for line in sign_ins)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     api_comity_error = app.exception_handlers[ComityError]
     api_http_error = app.exception_handlers[StarletteHTTPException]
+    api_invalid = app.exception_handlers[RequestValidationError]
 
     async def sign_in_needed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
@@ -65,7 +67,18 @@ def install(app: FastAPI) -> None:
         detail = str(exc.detail)
         return page(request, "error.html", None, exc.status_code, title=detail, problems=[detail])
 
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        if not _is_page(request):
+            return await _answer(api_invalid(request, exc))
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        ] or ["the request does not match what this page takes"]
+        return page(request, "error.html", None, 422, title=problems[0], problems=problems)
+
     app.add_exception_handler(SignInNeeded, sign_in_needed)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(WrongSide, wrong_side)
     app.add_exception_handler(ComityError, comity_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
