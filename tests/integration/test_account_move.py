@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from comity.adapters.mail.sources import mbox_records
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import ALL_CATEGORIES, Category
+from comity.domain.records import Record
 from comity.errors import Conflict, IntegrityError, NotFound
 from comity.services.accounts import create_account, get_account
 from comity.services.ingest import ingest
@@ -202,3 +204,70 @@ def test_an_unfinished_move_must_be_finished_before_another(comity: Comity) -> N
         _move(comity, "us-west")
     with pytest.raises(NotFound, match="unknown region 'mars'"):
         _move(comity, "mars")
+
+
+def _ingest_more(comity: Comity, tmp_path: Path, seed: int) -> None:
+    box = tmp_path / f"more-{seed}.mbox"
+    mail = synthetic_messages(random.Random(seed), ("T", "target@msn.example"), 3, DEMO_EPOCH)
+    box.write_bytes(b"".join(mbox_lines(mail)))
+    ingest(
+        comity.uow,
+        comity.region_store,
+        "msn-1",
+        partial(mbox_records, box, "msn-1", comity.clock.now()),
+        kind="mbox",
+        source=box.name,
+        actor="test",
+        clock=comity.clock,
+    )
+
+
+def test_an_account_that_is_being_moved_refuses_ingest_until_the_move_ends(
+    comity: Comity, tmp_path: Path
+) -> None:
+    def crash_after_copy(step: str) -> None:
+        if step == "copied":
+            raise Crash
+
+    with pytest.raises(Crash):
+        _move(comity, "eu-de", fault=crash_after_copy)
+    before = _holdings(comity)
+    # Written at the source now, these would be deleted once the move resumes: refused instead.
+    with pytest.raises(Conflict, match="msn-1 is being moved to eu-de; finish the move"):
+        _ingest_more(comity, tmp_path, seed=99)
+    assert _holdings(comity) == before
+    _move(comity, "eu-de")
+    _ingest_more(comity, tmp_path, seed=99)
+    moved = _holdings(comity)
+    assert set(moved) == {"eu-de"}
+    assert len(moved["eu-de"][Category.CONTENT]) == 12 + 3
+
+
+def test_a_move_that_starts_while_an_ingest_writes_makes_the_ingest_roll_back(
+    comity: Comity, tmp_path: Path
+) -> None:
+    """The ingest's final check sees a move that began after its first check; nothing is lost."""
+    box = tmp_path / "late.mbox"
+    mail = synthetic_messages(random.Random(5), ("T", "target@msn.example"), 3, DEMO_EPOCH)
+    box.write_bytes(b"".join(mbox_lines(mail)))
+
+    def records_then_a_move_starts() -> Iterator[Record]:
+        yield from mbox_records(box, "msn-1", comity.clock.now())
+        with comity.uow() as uow:  # a move's first step, committed while the ingest is writing
+            uow.moves.start("msn-1", Category.CONTENT, "eu-ie", "eu-de", whole_account=False)
+            uow.commit()
+
+    before = _holdings(comity)
+    with pytest.raises(Conflict, match="is being moved"):
+        ingest(
+            comity.uow,
+            comity.region_store,
+            "msn-1",
+            records_then_a_move_starts,
+            kind="mbox",
+            source=box.name,
+            actor="test",
+            clock=comity.clock,
+        )
+    assert _holdings(comity) == before
+    assert _actions(comity)[-2:] == ["custody:ingest_started", "custody:ingest_failed"]

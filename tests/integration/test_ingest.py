@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.conftest import FixedClock
 
 from comity.adapters.controlplane.tables import AuditEntryRow
+from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork
 from comity.adapters.mail.sources import (
     eml_records,
     identification_records,
@@ -161,7 +162,48 @@ def test_a_file_that_is_not_a_mailbox_is_refused_and_nothing_is_written(
     with pytest.raises(InvalidInput, match="is not an mbox mailbox"):
         _ingest_mbox(comity, path)
     assert comity.region_store("eu-ie").store.count("msn-1") == 0
-    assert _actions(comity) == before
+    # The attempt is on the record, and so is its failure; no data entry is.
+    assert _actions(comity) == [*before, "custody:ingest_started", "custody:ingest_failed"]
+
+
+def test_a_crash_after_the_regions_commit_leaves_a_start_without_an_end_on_the_log(
+    comity: Comity, tmp_path: Path
+) -> None:
+    path = _write_mbox(tmp_path / "in.mbox", [_message(n) for n in range(3)])
+
+    class Crash(BaseException):
+        """Stands for the process dying: not an error the service may handle."""
+
+    def crashing_uow() -> SqlUnitOfWork:
+        uow = comity.uow()
+        real_commit = uow.commit
+
+        def commit() -> None:
+            pending = uow.session.scalars(select(AuditEntryRow.action)).all()
+            if "custody:ingested" in pending:
+                raise Crash
+            real_commit()
+
+        uow.commit = commit  # type: ignore[method-assign]
+        return uow
+
+    with pytest.raises(Crash):
+        ingest(
+            crashing_uow,
+            comity.region_store,
+            "msn-1",
+            lambda: mbox_records(path, "msn-1", comity.clock.now()),
+            kind="mbox",
+            source=str(path),
+            actor="test",
+            clock=comity.clock,
+        )
+    # The data is in the region, and the log says an ingest began and never said it ended.
+    assert comity.region_store("eu-ie").store.count("msn-1") == 3
+    assert _actions(comity)[-1] == "custody:ingest_started"
+    again = _ingest_mbox(comity, path)
+    assert again.new == {"content": 0, "traffic": 0}
+    assert _actions(comity)[-2:] == ["custody:ingest_started", "custody:ingested"]
 
 
 def test_an_unknown_account_is_refused(comity: Comity, tmp_path: Path) -> None:

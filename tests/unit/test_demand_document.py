@@ -83,3 +83,36 @@ def test_each_bad_field_gets_its_own_sentence() -> None:
 
 def test_a_non_object_is_refused_in_one_sentence() -> None:
     assert parse([1, 2]) == (None, ["the demand must be a JSON object, got list"])
+
+
+def test_a_validation_and_a_listed_offence_are_read_and_checked() -> None:
+    doc = copy.deepcopy(WARRANT)
+    doc["issuing_authority"].update(kind="police", validated_by="investigating_judge")
+    doc["offence"].update(listed="terrorism", max_custodial_years=2)
+    demand, problems = parse(doc)
+    assert problems == []
+    assert demand is not None
+    assert demand.issuing_authority.validated_by == "investigating_judge"
+    assert demand.offence is not None
+    assert demand.offence.listed_for_eevidence  # terrorism needs no information system
+
+    doc["offence"].update(listed="child_sexual_abuse")
+    demand, _ = parse(doc)
+    assert demand is not None
+    assert demand.offence is not None
+    assert not demand.offence.listed_for_eevidence  # ... this one does, and it was not used
+
+
+def test_an_unknown_validator_or_listed_offence_is_named() -> None:
+    doc = copy.deepcopy(WARRANT)
+    doc["issuing_authority"]["validated_by"] = "police"
+    doc["offence"].update(listed="littering", by_information_system="yes")
+    demand, problems = parse(doc)
+    assert demand is None
+    assert problems == [
+        "issuing_authority.validated_by: expected null or one of court, judge, "
+        "investigating_judge, prosecutor, got 'police'",
+        "offence.listed: expected null or one of non_cash_payment_fraud, child_sexual_abuse, "
+        "attack_on_information_systems, terrorism, got 'littering'",
+        "offence.by_information_system: expected true or false, got 'yes'",
+    ]

@@ -26,6 +26,8 @@ AUTHORITY_KINDS = (
     "agency",
     "central_authority",
 )
+#: Who may validate another authority's e-Evidence order (Reg. (EU) 2023/1543 Art. 4).
+VALIDATING_KINDS = ("court", "judge", "investigating_judge", "prosecutor")
 VERIFIED_BY = ("callback", "signature", None)
 CHANNELS = ("mla", "executive_agreement", "eio", "direct", "police_cooperation")
 TARGET_ROLES = ("suspect", "victim", "witness", "other")
@@ -41,10 +43,18 @@ class Contact:
 
 @dataclass(frozen=True)
 class IssuingAuthority:
+    """Who issued the demand; ``validated_by`` is the judicial authority that validated it.
+
+    Reg. (EU) 2023/1543 Art. 4(1)(b), (2)(b) and (3)(b) let another competent authority issue an
+    order once a judge, court, investigating judge (or, for subscriber data and preservation, a
+    prosecutor) has validated it; ``validated_by`` is that validating authority's kind.
+    """
+
     country: str
     kind: str
     name: str
     forum: str | None = None
+    validated_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +70,34 @@ class Period:
     end: date
 
 
+#: Offences for which an EPOC may order traffic and content data whatever their sentence
+#: (Reg. (EU) 2023/1543 Art. 5(4)(b)-(c)): id -> (instrument, needs an information system).
+LISTED_OFFENCES: dict[str, tuple[str, bool]] = {
+    "non_cash_payment_fraud": ("Directive (EU) 2019/713 Arts 3-8", True),
+    "child_sexual_abuse": ("Directive 2011/93/EU Arts 3-7", True),
+    "attack_on_information_systems": ("Directive 2013/40/EU Arts 3-8", True),
+    "terrorism": ("Directive (EU) 2017/541 Arts 3-12", False),
+}
+
+
 @dataclass(frozen=True)
 class Offence:
+    """The offence; ``listed`` names one of ``LISTED_OFFENCES`` and ``by_information_system``
+    says whether it was committed wholly or partly by means of an information system."""
+
     description: str
     max_custodial_years: float | None = None
     committed_in: str | None = None
+    listed: str | None = None
+    by_information_system: bool = False
+
+    @property
+    def listed_for_eevidence(self) -> bool:
+        """Whether Art. 5(4)(b)-(c) admits traffic and content data whatever the sentence."""
+        if self.listed is None:
+            return False
+        _, needs_system = LISTED_OFFENCES[self.listed]
+        return self.by_information_system or not needs_system
 
 
 @dataclass(frozen=True)
@@ -200,7 +233,15 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
         forum = raw_auth.get("forum")
         if forum is not None and (not isinstance(forum, str) or not _FORUM.match(forum)):
             p.add("issuing_authority.forum", "an id such as us.nysd", forum)
-        authority = IssuingAuthority(a_country, str(kind), name or "", forum)
+        validated_by = raw_auth.get("validated_by")
+        if validated_by is not None and validated_by not in VALIDATING_KINDS:
+            p.add(
+                "issuing_authority.validated_by",
+                "null or one of " + ", ".join(VALIDATING_KINDS),
+                validated_by,
+            )
+            validated_by = None
+        authority = IssuingAuthority(a_country, str(kind), name or "", forum, validated_by)
 
     agency: RequestingAgency | None = None
     raw_agency = doc.get("requesting_agency")
@@ -297,10 +338,20 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
             committed = raw_off.get("committed_in")
             if committed is not None:
                 committed = country("offence.committed_in", committed)
+            listed = raw_off.get("listed")
+            if listed is not None and listed not in LISTED_OFFENCES:
+                p.add("offence.listed", "null or one of " + ", ".join(LISTED_OFFENCES), listed)
+                listed = None
+            by_system = raw_off.get("by_information_system", False)
+            if not isinstance(by_system, bool):
+                p.add("offence.by_information_system", "true or false", by_system)
+                by_system = False
             offence = Offence(
                 text("offence.description", raw_off.get("description")) or "",
                 None if years is None else float(years),
                 committed,
+                listed,
+                by_system,
             )
 
     emergency: Emergency | None = None

@@ -242,6 +242,8 @@ class LawEngine:
             if offence is None or offence.max_custodial_years is None
             else int(offence.max_custodial_years),
             "offence_in_issuer": offence is not None and offence.committed_in == issuer.country,
+            "offence_listed": offence is not None and offence.listed_for_eevidence,
+            "validated_by": issuer.validated_by or "",
             "channel": demand.via.channel if demand.via else "",
             "data_in_issuer": data_country == issuer.country,
             "data_in_eu": facts.in_eu(data_country, as_of),

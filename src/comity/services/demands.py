@@ -43,7 +43,7 @@ from comity.domain.registry import (
 from comity.domain.signing import HEADER, parse_signature_header, signed_message
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, collect
 from comity.services.identity import UowFactory, authenticated, require
-from comity.services.intake_ports import DemandFilter, DemandStatusView
+from comity.services.intake_ports import DemandFilter, DemandStatusView, IntakeUnitOfWork
 from comity.services.ports import Clock
 
 #: Legal process is a few pages of PDF or a scan; 20 MiB leaves room for a high-resolution scan.
@@ -346,24 +346,37 @@ def list_demands(
 def withdraw_demand(
     uow_factory: UowFactory, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
 ) -> DemandRecord:
-    """The requester who filed a demand may withdraw it; a withdrawn demand stays on record."""
+    """The requester who filed a demand may withdraw it; a withdrawn demand stays on record.
+
+    A demand with a case is withdrawn through ``services.cases.withdraw_demand``, which also
+    withdraws the case in the same transaction.
+    """
     with uow_factory() as uow:
-        record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
-        if actor.is_staff or record.submitted_by != actor.id:
-            raise Forbidden(f"only the requester who filed {demand_id} may withdraw it")
-        if record.status is DemandStatus.WITHDRAWN:
-            return record
-        if record.status is not DemandStatus.RECEIVED:
-            raise Conflict(f"demand {demand_id} is {record.status.value} and cannot be withdrawn")
-        record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=clock.now())
-        uow.intake.update_demand(record)
-        uow.audit.record(
-            AuditEvent.of(
-                clock.now(), actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
-            )
-        )
-        uow.commit()
+        record, changed = withdraw_in(uow, clock, actor, demand_id, reason=reason)
+        if changed:
+            uow.commit()
     return record
+
+
+def withdraw_in(
+    uow: IntakeUnitOfWork, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
+) -> tuple[DemandRecord, bool]:
+    """``withdraw_demand`` inside a unit of work the caller commits; True if it changed."""
+    record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+    if actor.is_staff or record.submitted_by != actor.id:
+        raise Forbidden(f"only the requester who filed {demand_id} may withdraw it")
+    if record.status is DemandStatus.WITHDRAWN:
+        return record, False
+    if record.status is not DemandStatus.RECEIVED:
+        raise Conflict(f"demand {demand_id} is {record.status.value} and cannot be withdrawn")
+    record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=clock.now())
+    uow.intake.update_demand(record)
+    uow.audit.record(
+        AuditEvent.of(
+            clock.now(), actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
+        )
+    )
+    return record, True
 
 
 def verify_demand(

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from comity.domain.accounts import Account, Selector
 from comity.domain.audit import AuditEvent
+from comity.services.custody_ports import MoveJournal
 
 
 class Clock(Protocol):
@@ -45,6 +46,11 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def moves(self) -> MoveJournal:
+        """The journal of account moves, on the same transaction."""
+        ...
 
     def __enter__(self) -> UnitOfWork: ...
 

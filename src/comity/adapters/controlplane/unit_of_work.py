@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from comity.adapters.audit.signing import NoteSigner
 from comity.adapters.audit.sql_log import SqlMerkleLog
 from comity.adapters.controlplane.accounts_repo import SqlAccountRepository
+from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 
 
 class SqlUnitOfWork:
     session: Session
     accounts: SqlAccountRepository
     audit: SqlMerkleLog
+    moves: SqlMoveJournal
 
     def __init__(
         self,
@@ -36,6 +38,7 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.accounts = SqlAccountRepository(self.session, self._now)
         self.audit = SqlMerkleLog(self.session, self._signer, self._now)
+        self.moves = SqlMoveJournal(self.session, self._now)
         return self
 
     def __exit__(

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from comity.adapters.countries import known_countries
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
+from comity.services import cases
 from comity.services import demands as svc
+from comity.services.cases import LawContext
 from comity.services.intake_ports import DemandFilter
 
 from .schemas import (
@@ -102,7 +105,10 @@ async def submit(
     user: Caller,
     signature: Annotated[str | None, Header(alias=HEADER)] = None,
 ) -> DemandOut:
-    """Submit a demand; the same reference from the same agency returns the existing one (200)."""
+    """Submit a demand; the same reference from the same agency returns the existing one (200).
+
+    With a law engine configured, the demand's case opens at once (assessed).
+    """
     comity = request.app.state.comity
     submission = await _read_submission(request, signature)
     record, created = svc.submit_demand(
@@ -115,6 +121,10 @@ async def submit(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
+    assessor = request.app.state.assessor
+    if assessor is not None:  # the case opens right after intake (docs/workflow.md)
+        law = LawContext(assessor, comity.deployment, known_countries())
+        await run_in_threadpool(cases.ensure_case, comity.intake_uow, comity.clock, record.id, law)
     return _out(record, svc.list_attachments(comity.reader, user, record.id))
 
 
@@ -172,7 +182,7 @@ def withdraw(
 ) -> DemandOut:
     """The requester who filed the demand withdraws it (it stays on record, withdrawn)."""
     comity = request.app.state.comity
-    record = svc.withdraw_demand(
+    record = cases.withdraw_demand(
         comity.intake_uow, comity.clock, user, demand_id, reason=body.reason if body else ""
     )
     return _out(record)

@@ -21,7 +21,9 @@ from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import Role, User
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput, NotFound
+from comity.services import cases
 from comity.services import demands as svc
+from comity.services.cases import LawContext
 from comity.services.intake_ports import DemandFilter
 
 app = typer.Typer(help="Submit, list, show and withdraw demands.", no_args_is_help=True)
@@ -46,14 +48,19 @@ def _user(comity: Comity, user_id: str) -> User:
 
 
 @app.command("submit")
-def submit(
+def submit(  # noqa: PLR0917 - one parameter per CLI option
     ctx: typer.Context,
     demand: Annotated[Path, typer.Argument(help="The demand document (contract section 4)")],
     file: Annotated[Path | None, typer.Option("--file", help="Legal process (PDF/image)")] = None,
     agency: Annotated[str | None, typer.Option(help="Registered authority it came from")] = None,
     signature: Annotated[str | None, typer.Option(help='keyid="...", sig="..."')] = None,
+    open_case: Annotated[
+        bool, typer.Option("--case/--no-case", help="Open its case at once (law engine)")
+    ] = True,
 ) -> None:
-    """Submit DEMAND.json (and its legal-process file); print the demand id."""
+    """Submit DEMAND.json (and its legal-process file); print the demand id.
+
+    Its case opens at once, assessed by the rule pack (see ``comity case list``)."""
     comity = open_comity(ctx)
     upload = svc.LegalProcessFile(file.name, _read(file)) if file else None
     try:
@@ -65,6 +72,9 @@ def submit(
         exc.problems = [f"{demand}: {p}" for p in exc.problems]
         raise
     typer.echo(record.id)
+    if open_case:
+        law = LawContext(comity.assessor, comity.deployment, known_countries())
+        cases.ensure_case(comity.intake_uow, comity.clock, record.id, law)
 
 
 @app.command("list")
@@ -108,9 +118,9 @@ def withdraw(
     as_user: Annotated[str, typer.Option("--as", help="The requester who filed it")],
     reason: str = "",
 ) -> None:
-    """Withdraw a demand on behalf of the requester who filed it."""
+    """Withdraw a demand on behalf of the requester who filed it (its open case with it)."""
     comity = open_comity(ctx)
-    svc.withdraw_demand(
+    cases.withdraw_demand(
         comity.intake_uow, comity.clock, _user(comity, as_user), demand_id, reason=reason
     )
     typer.echo(f"{demand_id}: withdrawn")

@@ -82,12 +82,17 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:
-        if isinstance(exc, click.exceptions.Abort):
+        # Typer raises its own vendored copies of click's exceptions; older Typer, click's own.
+        if isinstance(exc, click.exceptions.Abort | typer.Abort):
             stderr.print("aborted")
             sys.exit(130)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException | typer.exceptions.TyperException):
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            else:
+                stderr.print(f"error: {exc}", markup=False)
+            sys.exit(int(getattr(exc, "exit_code", 2)))
         raise
 
 

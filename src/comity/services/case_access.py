@@ -1,0 +1,132 @@
+"""Who may see a case, who the workflow thinks is acting, and how an action reaches the database.
+
+Staff see every case; a requester sees only cases of their agency's demands (any other is a 404,
+as if it did not exist) and never the internal review: decisions, justifications, reasons, who
+did what. Every action loads the case with ``for_update=True`` and writes the new case with its
+audit events in one transaction (``case_steps.record_step``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from comity.domain.registry import READERS, User
+from comity.domain.registry import Role as StaffRole
+from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
+from comity.errors import NotFound
+from comity.services.case_ports import CaseUnitOfWork
+from comity.services.case_steps import record_step
+from comity.services.identity import require
+from comity.services.ports import Clock
+
+CaseUowFactory = Callable[[], CaseUnitOfWork]
+
+_ROLES = {
+    StaffRole.REVIEWER: Role.REVIEWER,
+    StaffRole.APPROVER: Role.APPROVER,
+    StaffRole.ADMINISTRATOR: Role.ADMINISTRATOR,
+}
+
+
+def workflow_actor(user: User) -> Actor:
+    """The intake user as the workflow sees them: staff roles map one to one (an auditor has
+    none, so can act on nothing); a requester is a requester."""
+    if not user.is_staff:
+        return Actor(id=user.id, roles=frozenset({Role.REQUESTER}))
+    return Actor(id=user.id, roles=frozenset(_ROLES[r] for r in user.roles if r in _ROLES))
+
+
+def load_case(
+    uow: CaseUnitOfWork, user: User | None, case_id: str, *, for_update: bool = False
+) -> Case:
+    """The case if ``user`` may see it (``None``: Comity itself); else the same 404 as for none."""
+    case = uow.cases.get(case_id, for_update=for_update)
+    if user is not None and user.is_staff:
+        require(user, READERS)
+    elif user is not None and case is not None:
+        demand_id = uow.cases.demand_of(case_id)
+        record = uow.intake.get_demand(demand_id) if demand_id else None
+        if record is None or record.agency_id != user.agency_id:
+            case = None
+    if case is None:
+        raise NotFound(f"no case with id {case_id!r}")
+    return case
+
+
+def act(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    user: User,
+    case_id: str,
+    step: Callable[[Case, Actor, datetime], Step],
+) -> Case:
+    """Load the case for update, apply ``step`` as ``user`` at the clock's now, save, commit."""
+    now = clock.now()
+    with uow_factory() as uow:
+        case = act_in(uow, user, case_id, now, step)
+        uow.commit()
+    return case
+
+
+def act_in(
+    uow: CaseUnitOfWork,
+    user: User,
+    case_id: str,
+    now: datetime,
+    step: Callable[[Case, Actor, datetime], Step],
+    *,
+    audit_extra: dict[str, Any] | None = None,
+) -> Case:
+    """``act`` inside a unit of work the caller holds and commits (for other services)."""
+    case = load_case(uow, user, case_id, for_update=True)
+    new, events = step(case, workflow_actor(user), now)
+    if audit_extra:
+        events = [_with_extra(e, audit_extra) for e in events]
+    return record_step(uow, (new, events), now)
+
+
+def _with_extra(event: CaseEvent, extra: dict[str, Any]) -> CaseEvent:
+    return event.model_copy(update={"payload": {**event.payload, **extra}})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as shown to one caller at one instant."""
+
+    case: Case
+    demand_id: str | None
+    now: datetime
+
+    def to_document(self, *, internal: bool = True) -> dict[str, Any]:
+        case = self.case
+        if not internal:
+            return {
+                "id": case.case_id,
+                "demand": self.demand_id,
+                "reference": case.reference,
+                "instrument": case.instrument,
+                "state": case.state.value,
+                "received_at": case.received_at.isoformat(),
+                "history": [
+                    {"at": h.at.isoformat(), "from": h.from_state.value, "to": h.to_state.value}
+                    for h in case.history
+                ],
+            }
+        return {
+            "id": case.case_id,
+            "demand": self.demand_id,
+            "allowed_actions": case.allowed_actions(),
+            "statuses": case.statuses(),
+            "deadlines": [d.model_dump(mode="json") for d in case.deadlines()],
+            "active_holds": [h.hold_id for h in case.active_holds(self.now)],
+            "production_bar": _bar(case),
+            "case": case.model_dump(mode="json"),
+        }
+
+
+def _bar(case: Case) -> str | None:
+    motion = case.production_bar()
+    return None if motion is None else f"motion {motion.motion_id} under 18 U.S.C. 2703(h)"

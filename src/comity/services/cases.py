@@ -1,0 +1,443 @@
+"""The case service: a case per stored demand, the review queue, and the workflow's actions.
+
+A case opens for a demand once the law engine has assessed it: the engine runs first (outside
+any transaction, since it reads accounts through its own unit of work), then the case, its
+opening and assessment events and the stored assessment are written in one transaction.
+``ensure_case`` is the hook intake calls right after a demand is submitted (API and CLI, when a
+law engine is configured); ``open_case`` is the explicit form for demands without one.
+
+Every action takes the unit-of-work factory, the acting user, the case id and its arguments;
+``now`` comes from the clock. The pure rules (state machine, four eyes, court bars) are the
+domain's (``comity.domain.workflow``); this module loads, checks visibility and saves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from comity.domain.audit import AuditEvent
+from comity.domain.demand import Demand, parse_demand
+from comity.domain.deployment import Deployment
+from comity.domain.intake import AssessmentRecord, DemandRecord
+from comity.domain.registry import HANDLERS, READERS, User
+from comity.domain.workflow import (
+    SYSTEM,
+    Actor,
+    Case,
+    CaseState,
+    Deadline,
+    DecisionKind,
+    Pathway,
+    Period,
+    Step,
+    open_case_for_demand,
+)
+from comity.errors import Conflict, IntegrityError, InvalidInput, NotFound, collect
+from comity.services import demands
+from comity.services.assessments import with_recorded_verification
+from comity.services.case_access import (
+    CaseUowFactory,
+    CaseView,
+    act,
+    act_in,
+    load_case,
+    workflow_actor,
+)
+from comity.services.case_findings import case_zone, finding_refs
+from comity.services.case_ports import CaseUnitOfWork
+from comity.services.case_steps import record_opening, record_step
+from comity.services.identity import require
+from comity.services.intake_ports import Assessor
+from comity.services.ports import Clock
+
+FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class LawContext:
+    """What opening or re-assessing a case needs besides the database: the law and the place."""
+
+    assessor: Assessor
+    deployment: Deployment
+    known_countries: frozenset[str]
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+
+def open_case(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    demand_id: str,
+    law: LawContext,
+    *,
+    as_of: date | None = None,
+) -> Case:
+    """Open the case of a stored demand that has none (staff); ``Conflict`` if it has one."""
+    require(actor, HANDLERS)
+    record = demands.visible_demand(uow_factory, actor, demand_id)
+    with uow_factory() as uow:
+        existing = uow.cases.for_demand(demand_id)
+    if existing is not None:
+        raise Conflict(f"demand {demand_id} already has case {existing.case_id}")
+    case, _ = _open(uow_factory, clock, actor.id, record, law, as_of)
+    return case
+
+
+def ensure_case(uow_factory: CaseUowFactory, clock: Clock, demand_id: str, law: LawContext) -> Case:
+    """The case of ``demand_id``, opened now by Comity itself if it has none yet.
+
+    The hook after intake: called right after ``submit_demand`` (a resubmission of the same
+    demand opens the case if an earlier attempt stored the demand but not its case).
+    """
+    with uow_factory() as uow:
+        existing = uow.cases.for_demand(demand_id)
+        record = uow.intake.get_demand(demand_id)
+    if existing is not None:
+        return existing
+    if record is None:
+        raise NotFound(f"no demand with id {demand_id!r}")
+    case, _ = _open(uow_factory, clock, SYSTEM.id, record, law, None)
+    return case
+
+
+def _parsed(record: DemandRecord, known_countries: frozenset[str]) -> Demand:
+    demand, problems = parse_demand(record.document, known_countries=known_countries)
+    collect(problems)
+    assert demand is not None
+    return with_recorded_verification(demand, record)
+
+
+def _assess(
+    record: DemandRecord, law: LawContext, as_of: date | None, by: str, at: datetime
+) -> tuple[Demand, AssessmentRecord]:
+    demand = _parsed(record, law.known_countries)
+    day = as_of or demand.received_at.astimezone(UTC).date()
+    document = law.assessor.assess(demand, day)
+    rule_pack = document.get("rule_pack")
+    digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
+    if not isinstance(digest, str) or not digest.startswith("sha256:"):
+        raise IntegrityError("the law engine's answer names no rule pack digest (sha256:...)")
+    assessment = AssessmentRecord(
+        "asm-" + uuid.uuid4().hex[:16], record.id, day.isoformat(), digest, document, by, at
+    )
+    return demand, assessment
+
+
+def store_assessment(uow: CaseUnitOfWork, assessment: AssessmentRecord) -> None:
+    uow.intake.add_assessment(assessment)
+    uow.audit.record(
+        AuditEvent.of(
+            assessment.created_at,
+            assessment.created_by,
+            "demand:assessment:created",
+            f"demand/{assessment.demand_id}",
+            assessment.to_document(),
+        )
+    )
+
+
+def _customer(assessment: AssessmentRecord) -> str | None:
+    """The enterprise account to tell, when a finding redirects the demand to the customer."""
+    for finding in assessment.document.get("findings") or []:
+        if finding.get("pathway") == Pathway.REDIRECT_ENTITY.value and finding.get("account"):
+            return str(finding["account"])
+    return None
+
+
+def _open(  # noqa: PLR0917 - private; the public forms name their arguments
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    by: str,
+    record: DemandRecord,
+    law: LawContext,
+    as_of: date | None,
+) -> tuple[Case, bool]:
+    now = clock.now()
+    demand, assessment = _assess(record, law, as_of, by, now)
+    findings = finding_refs(assessment.document)
+    with uow_factory() as uow:
+        existing = uow.cases.for_demand(record.id)
+        if existing is not None:  # opened by someone else meanwhile
+            return existing, False
+        step = open_case_for_demand(
+            demand,
+            case_id="case-" + uuid.uuid4().hex[:16],
+            zone=case_zone(demand, law.deployment),
+            now=now,
+            customer=_customer(assessment),
+            actor=by,
+        )
+        case = record_opening(uow, step, demand_id=record.id, at=now)
+        case = record_step(uow, case.assess(findings, SYSTEM, now), now)
+        store_assessment(uow, assessment)
+        uow.commit()
+    return case, True
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_case(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> CaseView:
+    with uow_factory() as uow:
+        case = load_case(uow, actor, case_id)
+        demand_id = uow.cases.demand_of(case_id)
+    return CaseView(case, demand_id, clock.now())
+
+
+def case_for_demand(uow_factory: CaseUowFactory, actor: User, demand_id: str) -> Case:
+    demands.visible_demand(uow_factory, actor, demand_id)
+    with uow_factory() as uow:
+        case = uow.cases.for_demand(demand_id)
+    if case is None:
+        raise NotFound(f"demand {demand_id} has no case yet")
+    return case
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One line of the queue: the case, its demand and what is due next."""
+
+    case: Case
+    demand_id: str | None
+    next_deadline: Deadline | None
+    overdue: int
+
+    def to_document(self, *, internal: bool = True) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "id": self.case.case_id,
+            "demand": self.demand_id,
+            "reference": self.case.reference,
+            "instrument": self.case.instrument,
+            "state": self.case.state.value,
+            "received_at": self.case.received_at.isoformat(),
+        }
+        if internal:
+            d = self.next_deadline
+            doc["next_deadline"] = None if d is None else d.model_dump(mode="json")
+            doc["overdue"] = self.overdue
+            doc["allowed_actions"] = self.case.allowed_actions()
+        return doc
+
+
+def list_cases(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    *,
+    states: Iterable[str] | None = None,
+    open_only: bool = False,
+) -> list[QueueItem]:
+    """Cases the caller may see, most urgent first (overdue, then by next deadline)."""
+    wanted = None if states is None else _states(states)
+    if open_only:
+        every = wanted or [s.value for s in CaseState]
+        wanted = [s for s in every if CaseState(s) not in FINISHED]
+    now = clock.now()
+    items = []
+    with uow_factory() as uow:
+        if actor.is_staff:
+            require(actor, READERS)
+        for case in uow.cases.list(wanted):
+            demand_id = uow.cases.demand_of(case.case_id)
+            if not actor.is_staff:
+                record = uow.intake.get_demand(demand_id) if demand_id else None
+                if record is None or record.agency_id != actor.agency_id:
+                    continue
+            deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
+            overdue = sum(1 for d in deadlines if d.due_at <= now)
+            items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
+    far = datetime.max.replace(tzinfo=UTC)
+    items.sort(
+        key=lambda i: (
+            i.next_deadline.due_at if i.next_deadline else far,
+            i.case.received_at,
+            i.case.case_id,
+        )
+    )
+    return items
+
+
+def _states(states: Iterable[str]) -> list[str]:
+    names = list(states)
+    valid = {s.value for s in CaseState}
+    bad = [s for s in names if s not in valid]
+    if bad:
+        known = ", ".join(sorted(valid))
+        raise InvalidInput(f"state: unknown state(s) {', '.join(bad)} (expected one of: {known})")
+    return names
+
+
+# --- review and approval ---------------------------------------------------------------------
+
+
+def start_review(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> Case:
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.start_review(a, now))
+
+
+def decide(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    case_id: str,
+    *,
+    finding: str,
+    decision: str,
+    period: Period | None = None,
+    justification: str | None = None,
+) -> Case:
+    """Decide one finding (its key ``target|category|region``): produce, withhold or narrow."""
+    try:
+        kind = DecisionKind(decision)
+    except ValueError:
+        raise InvalidInput(
+            f"decision: expected produce, withhold or narrow, got {decision!r}"
+        ) from None
+    return act(
+        uow_factory,
+        clock,
+        actor,
+        case_id,
+        lambda c, a, now: c.decide(
+            finding, kind, a, now, period=period, justification=justification
+        ),
+    )
+
+
+def recommend(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, note: str | None = None
+) -> Case:
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.recommend(a, now, note))
+
+
+def approve(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> Case:
+    """The second pair of eyes (the domain refuses the reviewer who recommended)."""
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.approve(a, now))
+
+
+def reject(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
+) -> Case:
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.reject(a, now, reason))
+
+
+def redirect(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
+) -> Case:
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.redirect(a, now, reason))
+
+
+def object_to(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
+) -> Case:
+    """Object to the demand (e.g. Art. 17 review, a motion to come)."""
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.object(a, now, reason))
+
+
+def resume(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
+) -> Case:
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.resume(a, now, reason))
+
+
+def close(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
+) -> Case:
+    """Close with a written outcome; the case's holds are released with it."""
+    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.close(a, now, reason))
+
+
+# --- production (called by the productions code) --------------------------------------------
+
+
+def start_production(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> Case:
+    """Move an approved case to ``in_production``; refused while intake blocks disclosure."""
+    now = clock.now()
+    with uow_factory() as uow:
+        case = start_production_in(uow, actor, case_id, now)
+        uow.commit()
+    return case
+
+
+def start_production_in(uow: CaseUnitOfWork, actor: User, case_id: str, now: datetime) -> Case:
+    """``start_production`` inside the caller's transaction (the caller commits)."""
+    demand_id = uow.cases.demand_of(case_id)
+    record = uow.intake.get_demand(demand_id) if demand_id else None
+    blocked = record.disclosure_blocked_reason if record is not None else None
+
+    def step(case: Case, actor: Actor, at: datetime) -> Step:
+        result = case.start_production(actor, at)  # state, role, four eyes, court bars first
+        if blocked:
+            raise Conflict(
+                f"case {case_id}: demand {demand_id} may not lead to disclosure: {blocked}"
+            )
+        return result
+
+    return act_in(uow, actor, case_id, now, step)
+
+
+def deliver(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    case_id: str,
+    *,
+    package: dict[str, Any] | None = None,
+) -> Case:
+    """Record the delivery; ``package`` (e.g. its id and digest) goes on the audit event."""
+    now = clock.now()
+    with uow_factory() as uow:
+        case = deliver_in(uow, actor, case_id, now, package=package)
+        uow.commit()
+    return case
+
+
+def deliver_in(
+    uow: CaseUnitOfWork,
+    actor: User,
+    case_id: str,
+    now: datetime,
+    *,
+    package: dict[str, Any] | None = None,
+) -> Case:
+    """``deliver`` inside the caller's transaction (the caller commits)."""
+    extra = {"package": package} if package else None
+    return act_in(uow, actor, case_id, now, lambda c, a, t: c.deliver(a, t), audit_extra=extra)
+
+
+# --- withdrawal ------------------------------------------------------------------------------
+
+
+def withdraw_demand(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
+) -> DemandRecord:
+    """The requester withdraws their demand; its case, if still open, is withdrawn with it."""
+    now = clock.now()
+    with uow_factory() as uow:
+        record, changed = demands.withdraw_in(uow, clock, actor, demand_id, reason=reason)
+        case = uow.cases.for_demand(demand_id) if changed else None
+        if case is not None and "withdraw" in case.allowed_actions():
+            act_in(uow, actor, case.case_id, now, lambda c, a, t: c.withdraw(a, t, reason or None))
+        if changed:
+            uow.commit()
+    return record
+
+
+def withdraw(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, *, reason: str = ""
+) -> Case:
+    """Withdraw a case: the requester who filed its demand withdraws the demand and the case."""
+    with uow_factory() as uow:
+        case = load_case(uow, actor, case_id)
+        demand_id = uow.cases.demand_of(case_id)
+    case.withdraw(workflow_actor(actor), clock.now(), reason or None)  # refuses as the case would
+    if demand_id is None:
+        raise Conflict(f"case {case_id} has no demand on record; only its requester may withdraw")
+    withdraw_demand(uow_factory, clock, actor, demand_id, reason=reason)
+    with uow_factory() as uow:
+        return load_case(uow, actor, case_id)
