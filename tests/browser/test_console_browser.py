@@ -58,7 +58,7 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     sign_in(reviewer, url, web, "rita")
     expect(reviewer.get_by_role("heading", name="Queue")).to_be_visible()
     reviewer.get_by_role("link", name="24-MAG-0001").click()
-    expect(reviewer.get_by_text("Not assessed yet.")).to_be_visible()
+    expect(reviewer.get_by_text("Assessed as of")).to_be_visible()  # when the case opened
     reviewer.get_by_label("Assess as of").fill("2016-07-14")
     reviewer.get_by_role("button", name="Run the rule pack").click()
     findings = reviewer.locator("table.findings")
@@ -71,8 +71,35 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
         reviewer.get_by_role("heading", name="Proven: this entry is in the signed log")
     ).to_be_visible()
 
+    # The case opened at submission; the reviewer decides each finding and recommends.
+    reviewer.goto(demand_url.replace("/portal/", "/console/"))
+    case = reviewer.locator("#case")
+    expect(case.locator("#case-state")).to_have_text("assessed, waiting for review")
+    case.get_by_role("button", name="Start the review").click()
+    expect(case.locator("#case-state")).to_have_text("in review")
+    expect(case.get_by_role("button", name="Approve")).to_have_count(0)  # a reviewer cannot
+    case.get_by_label("Decision for subscriber").select_option("produce")
+    case.get_by_role("button", name="Record decision for subscriber").click()
+    content = case.locator("form").filter(
+        has=reviewer.get_by_role("button", name="Record decision for content")
+    )
+    content.get_by_label("Decision for content").select_option("withhold")
+    content.get_by_label("Justification").fill("Stored only in Dublin: ask Ireland (MLAT).")
+    case.get_by_role("button", name="Record decision for content").click()
+    case.get_by_label("Recommendation note").fill("Produce the US-stored subscriber records.")
+    case.get_by_role("button", name="Recommend for approval").click()
+    expect(case.get_by_text("Recommended by")).to_be_visible()
+
+    approver = browser.new_context().new_page()
+    sign_in(approver, url, web, "alan")
+    approver.goto(demand_url.replace("/portal/", "/console/"))
+    approver.locator("#case").get_by_role("button", name="Approve").click()
+    expect(approver.locator("#case-state")).to_have_text("partly approved for production")
+    expect(approver.get_by_text("Approved by")).to_be_visible()
+
     agent.reload()
     expect(agent.get_by_text("the Dublin content needs an MLAT request")).to_be_visible()
+    expect(agent.locator("#case-state")).to_have_text("partly approved for production")
 
 
 def test_keyboard_sign_in_and_a_narrow_screen(

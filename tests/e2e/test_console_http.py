@@ -315,3 +315,38 @@ def test_demo_init_prints_a_console_sign_in_for_every_person(tmp_path: Path) -> 
     sign_ins = [line for line in lines if " password " in line and " totp " in line]
     assert len(sign_ins) == 5
     assert any("agent@dea.gov" in line for line in sign_ins)
+
+
+def test_case_actions_keep_four_eyes_and_their_forms(web: WebDeployment) -> None:
+    app = create_app(web.comity, assessor=FakeAssessor())
+    rita, agent = TestClient(app), TestClient(app)
+    sign_in_client(rita, web, "rita")
+    page = rita.get(f"/console/demands/{web.warrant_id}")
+    opened = rita.post(f"/console/demands/{web.warrant_id}/case", data={"csrf": csrf_of(page.text)})
+    assert opened.status_code == 200
+    assert 'id="case-state">assessed, waiting for review' in opened.text
+    case_id = re.findall(r"/console/cases/([\w-]+)/start_review", opened.text)[0]
+    token = csrf_of(opened.text)
+    assert (
+        rita.post(f"/console/cases/{case_id}/start_review", data={"csrf": "x"}).status_code == 403
+    )
+    started = rita.post(f"/console/cases/{case_id}/start_review", data={"csrf": token})
+    assert 'id="case-state">in review' in started.text
+    assert f"/console/cases/{case_id}/approve" not in started.text  # not offered to a reviewer
+    refused = rita.post(f"/console/cases/{case_id}/approve", data={"csrf": token})
+    assert refused.status_code == 403
+    assert rita.post(f"/console/cases/{case_id}/fly", data={"csrf": token}).status_code == 404
+    no_reason = rita.post(f"/console/cases/{case_id}/reject", data={"csrf": token, "reason": ""})
+    assert no_reason.status_code in (400, 409)
+    sign_in_client(agent, web, "dea-agent")
+    portal = agent.get("/portal")
+    sneak = agent.post(
+        f"/console/cases/{case_id}/reject",
+        data={"csrf": csrf_of(portal.text), "reason": "x"},
+        follow_redirects=False,
+    )
+    assert sneak.headers["location"] == "/portal"
+    with web.comity.reader() as uow:
+        case = uow.cases.get(case_id)
+    assert case is not None
+    assert case.state.value == "in_review"

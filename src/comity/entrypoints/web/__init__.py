@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from comity.entrypoints.web import auth_routes, console_routes, ireland, portal_routes
+from comity.entrypoints.web import auth_routes, case_routes, console_routes, ireland, portal_routes
 from comity.entrypoints.web.headers import WEB_PREFIXES, SecurityHeaders
 from comity.entrypoints.web.render import HERE, page
 from comity.entrypoints.web.visitor import SignInNeeded, WrongSide
@@ -36,9 +36,9 @@ async def _answer(result: Response | Awaitable[Response]) -> Response:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth_routes.router, console_routes.router, portal_routes.router):
+    routers = (auth_routes, console_routes, case_routes, portal_routes, ireland)
+    for router in (r.router for r in routers):
         app.include_router(router)
-    app.include_router(ireland.router)
     app.add_middleware(SecurityHeaders)
     api_comity_error = app.exception_handlers[ComityError]
     api_http_error = app.exception_handlers[StarletteHTTPException]

@@ -17,11 +17,11 @@ from comity.adapters.countries import known_countries
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import HANDLERS, VERIFIERS
 from comity.entrypoints.api.assessments_api import _assessor
-from comity.entrypoints.web import views
+from comity.entrypoints.web import case_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
-from comity.services import assessments, messages
+from comity.services import assessments, cases, messages
 from comity.services import demands as svc
 from comity.services.intake_ports import DemandFilter
 
@@ -46,7 +46,10 @@ def queue(
     where = DemandFilter(status or None, flag[emergency], agency or None, None, flag[blocked])
     items, total = svc.list_demands(comity.reader, visitor.user, where, limit=PAGE, offset=offset)
     latest = views.latest_assessments(comity, [r.id for r in items])
-    deadlines = {r.id: views.earliest_deadline(latest.get(r.id)) for r in items}
+    queue_items = {
+        i.demand_id: i for i in cases.list_cases(comity.reader, comity.clock, visitor.user)
+    }
+    deadlines = {r.id: views.next_deadline(queue_items.get(r.id), latest.get(r.id)) for r in items}
     items.sort(key=lambda r: (deadlines[r.id] or "9999", r.received_at))
     with comity.reader() as uow:
         agencies = list(uow.intake.list_authorities())
@@ -60,6 +63,8 @@ def queue(
         page_size=PAGE,
         deadlines=deadlines,
         assessed=latest,
+        cases=queue_items,
+        STATE_WORDS=case_routes.STATE_WORDS,
         counts=views.counts(comity, visitor.user),
         agencies=agencies,
         chosen={"status": status, "emergency": emergency, "blocked": blocked, "agency": agency},
@@ -82,6 +87,8 @@ def demand_page(
     shown = next((a for a in history if a.id == assessment), history[-1] if history else None)
     with comity.reader() as uow:
         agency = uow.intake.get_authority(record.agency_id) if record.agency_id else None
+    case = case_routes.panel(comity, user, demand_id)
+    subjects = [f"demand/{demand_id}"] + ([case.case.subject] if case else [])
     return page(
         request,
         "demand.html",
@@ -94,7 +101,9 @@ def demand_page(
         shown=shown,
         agency=agency,
         thread=messages.list_messages(comity.console_reader, user, demand_id),
-        trail=views.trail(comity, [f"demand/{demand_id}"]),
+        trail=views.trail(comity, subjects),
+        case=case,
+        STATE_WORDS=case_routes.STATE_WORDS,
         today=comity.clock.now().date().isoformat(),
         may_handle=user.has(HANDLERS),
         may_verify=user.has(VERIFIERS),

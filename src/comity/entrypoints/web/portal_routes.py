@@ -14,13 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from comity.adapters.countries import known_countries
-from comity.entrypoints.web import demand_form, views
+from comity.entrypoints.web import case_routes, demand_form, views
 from comity.entrypoints.web.console_routes import file_response
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
 from comity.errors import ComityError, InvalidInput
+from comity.services import cases, messages
 from comity.services import demands as svc
-from comity.services import messages
 from comity.services.intake_ports import DemandFilter
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -125,6 +125,11 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
                 max_file_bytes=request.app.state.max_file_bytes,
             )
         )
+        if request.app.state.assessor is not None:  # as the API does: the case opens at once
+            law = case_routes.law_context(request)
+            await run_in_threadpool(
+                cases.ensure_case, comity.intake_uow, comity.clock, record.id, law
+            )
     except ComityError as exc:
         return _submit_page(request, visitor, form, exc.problems, exc.http_status)
     return RedirectResponse(f"/portal/demands/{record.id}", status_code=303)
@@ -134,6 +139,8 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
 def demand_page(request: Request, visitor: RequesterVisitor, demand_id: str) -> HTMLResponse:
     comity = comity_of(request)
     record = svc.visible_demand(comity.reader, visitor.user, demand_id)
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(demand_id)  # visible: the demand is the requester's agency's
     return page(
         request,
         "portal_demand.html",
@@ -142,6 +149,7 @@ def demand_page(request: Request, visitor: RequesterVisitor, demand_id: str) -> 
         rows=views.document_rows(record),
         attachments=svc.list_attachments(comity.reader, visitor.user, demand_id),
         thread=messages.list_messages(comity.console_reader, visitor.user, demand_id),
+        case_state=case_routes.STATE_WORDS.get(case.state.value) if case else None,
         may_withdraw=record.submitted_by == visitor.user.id and record.status.value == "received",
     )
 
@@ -177,7 +185,7 @@ async def withdraw(request: Request, visitor: RequesterVisitor, demand_id: str) 
     comity = comity_of(request)
     reason = str(form.get("reason", ""))
     await run_in_threadpool(
-        lambda: svc.withdraw_demand(
+        lambda: cases.withdraw_demand(
             comity.intake_uow, comity.clock, visitor.user, demand_id, reason=reason
         )
     )

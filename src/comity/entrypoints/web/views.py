@@ -17,6 +17,7 @@ from comity.domain.merkle_proofs import verify_inclusion
 from comity.domain.registry import User
 from comity.errors import ComityError
 from comity.services import demands as svc
+from comity.services.cases import QueueItem
 from comity.services.intake_ports import DemandFilter
 
 QUEUE_FILTERS = {
@@ -43,6 +44,15 @@ def earliest_deadline(assessment: AssessmentRecord | None) -> str | None:
         return None
     days = [f["deadline"] for f in assessment.document.get("findings", []) if f.get("deadline")]
     return min(days) if days else None
+
+
+def next_deadline(item: QueueItem | None, assessment: AssessmentRecord | None) -> str | None:
+    """The case's next deadline once there is a case (it counts days in the issuer's zone);
+    before that, the earliest deadline the law engine's findings name."""
+    if item is not None:
+        due = item.next_deadline
+        return None if due is None else due.due_at.isoformat()
+    return earliest_deadline(assessment)
 
 
 def latest_assessments(comity: Comity, ids: list[str]) -> dict[str, AssessmentRecord]:
