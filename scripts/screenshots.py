@@ -74,6 +74,8 @@ def main(out: Path) -> None:
         shot(page, "sign-in")
         enter(page, "rita")
         page.goto(f"{url}/console/demands/{warrant}")
+        page.get_by_role("button", name="Open the case").click()
+        page.get_by_role("button", name="Start the review").click()
         page.get_by_label("Assess as of").fill("2016-07-14")
         page.get_by_role("button", name="Run the rule pack").click()
         page.goto(url + "/console")

@@ -18,6 +18,7 @@ from comity.entrypoints.web.visitor import (
     checked_form,
     comity_of,
     current_visitor,
+    forget_cookie,
     set_cookie,
     sign_in_token,
 )
@@ -98,7 +99,7 @@ def sign_in_post(
     response = RedirectResponse(target, status_code=303)
     lifetime = int(SESSION_LIFETIME.total_seconds())
     set_cookie(response, request, SESSION_COOKIE, signed.token, max_age=lifetime)
-    response.delete_cookie(SIGN_IN_COOKIE, path="/")
+    forget_cookie(response, request, SIGN_IN_COOKIE)
     return response
 
 
@@ -111,5 +112,5 @@ async def sign_out_post(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE, "")
         await run_in_threadpool(sign_out, comity.console_uow, comity.clock, token)
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    forget_cookie(response, request, SESSION_COOKIE)
     return response

@@ -133,11 +133,18 @@ def _step(action: str, form: FormData) -> Step:
 
 @router.post("/console/demands/{demand_id}/case")
 async def open_case(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
-    await checked_form(request, visitor.csrf)
+    form = await checked_form(request, visitor.csrf)
     comity = comity_of(request)
     law = law_context(request)
+    raw = _text(form, "as_of")
+    try:
+        as_of = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise InvalidInput(f"law as of: expected a date as YYYY-MM-DD, got {raw!r}") from None
     await run_in_threadpool(
-        cases.open_case, comity.intake_uow, comity.clock, visitor.user, demand_id, law
+        lambda: cases.open_case(
+            comity.intake_uow, comity.clock, visitor.user, demand_id, law, as_of=as_of
+        )
     )
     return RedirectResponse(f"/console/demands/{demand_id}#case", status_code=303)
 

@@ -117,6 +117,13 @@ def set_cookie(response: Response, request: Request, name: str, value: str, max_
     )
 
 
+def forget_cookie(response: Response, request: Request, name: str) -> None:
+    """Expire ``name`` with the same attributes it was set with."""
+    response.delete_cookie(
+        name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
 def sign_in_token(request: Request) -> str:
     """The sign-in form's double-submit token: the cookie's, or a new one."""
     return request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(32)
