@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from comity.adapters.agent.client import HttpRegionAgent
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
@@ -25,18 +27,29 @@ from comity.adapters.controlplane.intake_repo import (
 )
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
+from comity.adapters.controlplane.productions_repo import (
+    SqlProductionUnitOfWork,
+    production_uow_factory,
+)
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
+from comity.adapters.countries import known_countries
 from comity.adapters.demo import DEMO_TOML, populate_demo
 from comity.adapters.demo_console import populate_demo_sign_ins
 from comity.adapters.demo_people import populate_demo_people
+from comity.adapters.package.production_writer import BagItPackageWriter
 from comity.adapters.regions.vault import RegionVault, open_vault
-from comity.adapters.signing.ed25519 import SigningKey
+from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
+from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
+from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
-from comity.errors import Conflict, NotFound
+from comity.errors import ConfigurationError, Conflict, NotFound
 from comity.law.engine import LawEngine
+from comity.services.agent import EngineRecheck, LocalRegionAgent
 from comity.services.assessment import LawAssessor
 from comity.services.ports import Clock
+from comity.services.production_ports import RegionAgent
+from comity.services.productions import DEFAULT_LINK_TTL, ProductionService
 
 
 @dataclass
@@ -144,6 +157,75 @@ class Comity:
         """Read-only units of work for the API's reads, audit proofs included (no write lock)."""
         assert self.deployment.control_plane is not None
         return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
+
+    # --- productions (issue 7) ---
+
+    @cached_property
+    def production_uow(self) -> Callable[[], SqlProductionUnitOfWork]:
+        """Units of work with intake, cases and productions on one transaction."""
+        return production_uow_factory(self.engine, self.clock.now, self.audit_signer)
+
+    def trusted_control_plane_keys(self) -> list[PublicKey]:
+        """The control-plane key an agent trusts: the published public half if present (an
+        agent host holds only that), else the control plane's own key."""
+        published = public_path(self.home / "keys" / "control-plane.pem")
+        if published.exists():
+            return [PublicKey.load(published)]
+        return [self.control_plane_key.public]
+
+    def local_agent(self, region_id: str) -> LocalRegionAgent:
+        """The in-process agent of a region: its custody, the control-plane key, the law."""
+        keys = self.trusted_control_plane_keys()
+
+        def verify(signed: SignedAuthorization, now: datetime, region: str) -> Authorization:
+            return verify_authorization(signed, keys, now=now, region=region)
+
+        recheck = EngineRecheck(self.law_engine, self.deployment, self.reader, known_countries())
+        return LocalRegionAgent(self.region_store(region_id), verify, recheck, self.clock)
+
+    def region_agent(self, region_id: str) -> RegionAgent:
+        """The agent ``comity.toml`` names for the region (``[agents.<id>] url``), else local."""
+        if region_id not in self.deployment.region_ids:
+            raise NotFound(f"authorization names region {region_id!r}, unknown to this deployment")
+        agents = self.deployment.extra.get("agents")
+        url = agents.get(region_id) if isinstance(agents, dict) else None
+        if isinstance(url, str):
+            return HttpRegionAgent(region_id, url)
+        return self.local_agent(region_id)
+
+    @property
+    def download_link_ttl(self) -> timedelta:
+        """``[api] download_link_minutes`` (default 15): how long a download link lives."""
+        api = self.deployment.extra.get("api")
+        minutes = api.get("download_link_minutes") if isinstance(api, dict) else None
+        if minutes is None:
+            return DEFAULT_LINK_TTL
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
+            raise ConfigurationError(
+                f"api.download_link_minutes must be a whole number from 1 to 1440, got {minutes!r}"
+            )
+        return timedelta(minutes=minutes)
+
+    @cached_property
+    def productions(self) -> ProductionService:
+        """Producing approved cases and delivering their packages (services.productions)."""
+        key = self.control_plane_key
+
+        def sign(authorization: Authorization) -> SignedAuthorization:
+            return sign_authorization(authorization, key)
+
+        return ProductionService(
+            uow=self.production_uow,
+            clock=self.clock,
+            agents=self.region_agent,
+            sign=sign,
+            writer=BagItPackageWriter(self.provider_key, [key.public]),
+            provider=self.deployment.provider.name,
+            issuer=f"control-plane {key.key_id}",
+            out_dir=self.home / "productions",
+            known_countries=known_countries(),
+            link_ttl=self.download_link_ttl,
+        )
 
     # --- web console and portal (issue 8) ---
 

@@ -115,3 +115,11 @@ class TooLarge(ComityError):
 
     http_status = 413
     code = "too_large"
+
+
+class Gone(ComityError):
+    """Something that existed is no longer usable (an expired download link)."""
+
+    exit_code = 1
+    http_status = 410
+    code = "gone"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import mailbox
 import re
 import tempfile
@@ -13,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.packaging import (
+    CONTROL_PLANE_KEY,
+    PRODUCED_AT,
     PROVIDER_KEY,
     archive,
     authorization,
@@ -26,11 +29,18 @@ from comity.adapters.package import layout
 from comity.adapters.package.archive import extract_canonical
 from comity.adapters.package.reader import read_records
 from comity.adapters.package.verify import verify_package
-from comity.domain.authorization import RegionGrant
+from comity.adapters.signing.authorizations import verify_authorization
+from comity.bootstrap import Comity, open_deployment
+from comity.domain.accounts import Account, Selector
+from comity.domain.authorization import Authorization, RegionGrant, SignedAuthorization
 from comity.domain.categories import Category
 from comity.domain.demand import Period
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.errors import IntegrityError
+from comity.services.accounts import create_account
+from comity.services.agent import LocalRegionAgent
+from comity.services.ingest import ingest
+from comity.services.production_ports import LawAnswer
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -272,3 +282,162 @@ def _covering(records: list[tuple[str, Record]]) -> list[RegionGrant]:
         RegionGrant(region, ACCOUNTS, tuple(Category), Period(date(2011, 1, 1), date(2016, 1, 1)))
         for region in regions
     ]
+
+
+# The same round trip through custody and the regional agents: random mail is ingested (sealed
+# in each account's regions), a random subset is authorized, the agents release it and the
+# package holds exactly that subset, byte for byte.
+
+CUSTODY_TOML = """\
+[provider]
+name = "Example Mail Inc."
+established_in = "US"
+offers_services_in = ["US", "IE", "AU"]
+
+[control_plane]
+database = "sqlite:///control.db"
+
+[regions.eu-ie]
+country = "IE"
+store = "sqlite:///regions/eu-ie.db"
+
+[regions.us-west]
+country = "US"
+store = "sqlite:///regions/us-west.db"
+
+[regions.ap-sydney]
+country = "AU"
+store = "sqlite:///regions/ap-sydney.db"
+"""
+
+
+class _Permissive:
+    """A law engine that still says "disclose" for everything an authorization grants, so this
+    test isolates the scope of what leaves a region (the re-check has its own tests)."""
+
+    def __init__(self) -> None:
+        self.auth: Authorization | None = None
+
+    def answer(self, demand_id: str, now: datetime) -> LawAnswer:
+        assert self.auth is not None
+        pathways = {
+            (a, c.value, g.region): "disclose"
+            for g in self.auth.grants
+            for a in g.accounts
+            for c in g.categories
+        }
+        return LawAnswer(pathways, None, now.date().isoformat())
+
+
+@pytest.fixture(scope="module")
+def custody(tmp_path_factory: pytest.TempPathFactory) -> Comity:
+    home = tmp_path_factory.mktemp("custody")
+    (home / "comity.toml").write_text(CUSTODY_TOML)
+    comity = open_deployment(home)
+    comity.migrate()
+    comity.prepare_regions()
+    return comity
+
+
+_examples = itertools.count()
+CATEGORIES = list(Category)
+
+
+@st.composite
+def custody_accounts(draw: st.DrawFn) -> list[tuple[Account, list[Record]]]:
+    n = next(_examples)
+    out = []
+    for i in range(draw(st.integers(1, 3))):
+        account_id = f"x{n}-{i}"
+        placement = {c: draw(st.sampled_from(REGIONS)) for c in Category}
+        account = Account(
+            account_id,
+            (Selector("email", f"{account_id}@example.com"),),
+            placement[Category.CONTENT],
+            placement,
+        )
+        records = []
+        for k in range(draw(st.integers(0, 6))):
+            category = draw(st.sampled_from(list(Category)))
+            when = START + timedelta(seconds=draw(st.integers(0, 3 * 365 * 86400)))
+            rid = f"{account_id}-r{k}"
+            if category is Category.CONTENT:
+                records.append(
+                    Record(rid, account_id, category, when, draw(messages()), MEDIA_TYPE_MESSAGE)
+                )
+            else:
+                records.append(Record.of_fields(rid, account_id, category, when, draw(_fields)))
+        out.append((account, records))
+    return out
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_agents_release_exactly_the_authorized_ingested_records(
+    custody: Comity, data: st.DataObject
+) -> None:
+    accounts = data.draw(custody_accounts())
+    for account, records in accounts:
+        create_account(custody.uow, account, actor="test", clock=custody.clock)
+        ingest(
+            custody.uow,
+            custody.region_store,
+            account.id,
+            lambda records=records: records,  # type: ignore[misc]
+            kind="test",
+            source="test",
+            actor="test",
+            clock=custody.clock,
+        )
+    ids = [a.id for a, _ in accounts] + ["nobody"]
+    regions = data.draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3, unique=True))
+    chosen = []
+    for region in regions:
+        start = date(2012, 1, 1) + timedelta(days=data.draw(st.integers(0, 800)))
+        end = start + timedelta(days=data.draw(st.integers(0, 800)))
+        chosen.append(
+            RegionGrant(
+                region,
+                tuple(data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))),
+                tuple(
+                    data.draw(st.lists(st.sampled_from(list(Category)), min_size=1, unique=True))
+                ),
+                Period(start, end),
+            )
+        )
+    signed = authorization(chosen)
+    auth = signed.authorization
+    law = _Permissive()
+    law.auth = auth
+    clock = type("Clock", (), {"now": staticmethod(lambda: PRODUCED_AT)})()
+
+    def verify(s: SignedAuthorization, now: datetime, region: str) -> Authorization:
+        return verify_authorization(s, [CONTROL_PLANE_KEY.public], now=now, region=region)
+
+    agents = {
+        r: LocalRegionAgent(custody.region_store(r), verify, law, clock) for r in auth.regions
+    }
+    expected = {
+        (account.region_for(r.category), r.id): r
+        for account, records in accounts
+        for r in records
+        if auth.refusal(account.region_for(r.category), r.account_id, r.category, r.occurred_at)
+        is None
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        package = produce(
+            Path(tmp) / "p.tar", [(r, agents[r].release(signed)) for r in auth.regions], signed
+        )
+        bag = extract_canonical(package, Path(tmp) / "x")
+        released = {(region, r.id): r for region, r in read_records(bag)}
+    assert released.keys() == expected.keys()
+    for key, record in released.items():
+        want = expected[key]
+        assert (record.body, record.account_id, record.category) == (
+            want.body,
+            want.account_id,
+            want.category,
+        )
+        assert record.occurred_at == want.occurred_at

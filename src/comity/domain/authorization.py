@@ -79,6 +79,24 @@ def _utc_day(moment: datetime) -> date:
     return (moment - offset).date()
 
 
+@dataclass(frozen=True, order=True)
+class Basis:
+    """The law engine's pathway for one granted (region, account, category) at approval."""
+
+    region: str
+    account: str
+    category: Category
+    pathway: str
+
+    def to_document(self) -> dict[str, str]:
+        return {
+            "region": self.region,
+            "account": self.account,
+            "category": self.category.value,
+            "pathway": self.pathway,
+        }
+
+
 @dataclass(frozen=True)
 class Authorization:
     """One approval of one demand, before signing."""
@@ -92,22 +110,45 @@ class Authorization:
     expires_at: datetime
     issuer: str
 
+    #: The pathway the law engine gave each granted (region, account, category) when the case
+    #: was approved; the regional agent asks again and refuses if the answer changed. Empty in
+    #: authorizations made before agents re-checked (their document has no ``basis`` key).
+    basis: tuple[Basis, ...] = ()
+
     def __post_init__(self) -> None:
         problems = []
         if self.issued_at.tzinfo is None or self.expires_at.tzinfo is None:
             problems.append("issued_at and expires_at must be timezone-aware")
         elif self.expires_at <= self.issued_at:
             problems.append("expires_at must be after issued_at")
-        object.__setattr__(self, "grants", tuple(sorted(self.grants, key=lambda g: g.region)))
-        regions = [g.region for g in self.grants]
-        if len(set(regions)) != len(regions):
-            problems.append("each region may have only one grant")
+        # A region may have several grants (one per account and period when a reviewer narrowed
+        # some findings): a product of accounts x categories per region would release more than
+        # was approved. The order is canonical so equal authorizations sign the same bytes.
+        object.__setattr__(
+            self,
+            "grants",
+            tuple(sorted(self.grants, key=lambda g: (g.region, canonical_json(g.to_document())))),
+        )
+        object.__setattr__(self, "basis", tuple(sorted(set(self.basis))))
+        docs = [canonical_json(g.to_document()) for g in self.grants]
+        if len(set(docs)) != len(docs):
+            problems.append("the same grant is listed twice")
         if not self.grants:
             problems.append("an authorization must grant at least one region")
         collect(problems)
 
     def grant(self, region: str) -> RegionGrant | None:
+        """The first grant for ``region`` (see ``grants_for`` when a region has several)."""
         return next((g for g in self.grants if g.region == region), None)
+
+    def grants_for(self, region: str) -> tuple[RegionGrant, ...]:
+        return tuple(g for g in self.grants if g.region == region)
+
+    def expected_pathway(self, region: str, account: str, category: Category) -> str | None:
+        for b in self.basis:
+            if (b.region, b.account, b.category) == (region, account, category):
+                return b.pathway
+        return None
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -117,13 +158,18 @@ class Authorization:
         self, region: str, account: str, category: Category, occurred_at: datetime
     ) -> str | None:
         """Why this record may not be released under this authorization, or None if it may."""
-        grant = self.grant(region)
-        if grant is None:
+        grants = self.grants_for(region)
+        if not grants:
             return f"region {region} is not authorized"
-        return grant.refusal(account, category, occurred_at)
+        refusals = [g.refusal(account, category, occurred_at) for g in grants]
+        if any(r is None for r in refusals):
+            return None
+        if len(grants) == 1:
+            return refusals[0]
+        return f"none of the {len(grants)} grants for region {region} covers it: {refusals[0]}"
 
     def to_document(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "id": self.id,
             "demand": {"id": self.demand_id, "reference": self.demand_reference},
@@ -133,6 +179,9 @@ class Authorization:
             "expires_at": self.expires_at.isoformat(),
             "issuer": self.issuer,
         }
+        if self.basis:
+            doc["basis"] = [b.to_document() for b in self.basis]
+        return doc
 
     def canonical(self) -> bytes:
         """The exact bytes the control plane signs."""
@@ -177,6 +226,16 @@ class Authorization:
                 grants.append(_parse_grant(raw))
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(f"authorization.grants[{i}]: {exc}")
+        basis: list[Basis] = []
+        raw_basis = doc.get("basis", [])
+        if not isinstance(raw_basis, list):
+            problems.append("authorization.basis: expected a list")
+            raw_basis = []
+        for i, raw in enumerate(raw_basis):
+            try:
+                basis.append(_parse_basis(raw))
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append(f"authorization.basis[{i}]: {exc}")
         auth_id = text("id", doc.get("id"))
         demand_id = text("demand.id", demand.get("id"))
         reference = text("demand.reference", demand.get("reference"))
@@ -188,8 +247,25 @@ class Authorization:
         assert issued is not None
         assert expires is not None
         return Authorization(
-            auth_id, demand_id, reference, assessment, tuple(grants), issued, expires, issuer
+            auth_id,
+            demand_id,
+            reference,
+            assessment,
+            tuple(grants),
+            issued,
+            expires,
+            issuer,
+            tuple(basis),
         )
+
+
+def _parse_basis(raw: Any) -> Basis:
+    if not isinstance(raw, dict):
+        raise TypeError("expected an object")
+    values = [raw["region"], raw["account"], raw["pathway"]]
+    if not all(isinstance(v, str) and v for v in values):
+        raise TypeError("region, account and pathway must be non-empty strings")
+    return Basis(raw["region"], raw["account"], Category.parse(raw["category"]), raw["pathway"])
 
 
 def _parse_grant(raw: Any) -> RegionGrant:
@@ -273,7 +349,7 @@ def check_current(authorization: Authorization, *, now: datetime, region: str | 
             f"authorization {authorization.id} expired at "
             f"{authorization.expires_at.isoformat()} (now is {now.isoformat()})"
         )
-    if region is not None and authorization.grant(region) is None:
+    if region is not None and not authorization.grants_for(region):
         raise IntegrityError(
             f"authorization {authorization.id} does not cover region {region} "
             f"(it covers: {', '.join(authorization.regions)})"

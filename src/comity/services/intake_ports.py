@@ -30,6 +30,9 @@ class DemandFilter:
     agency_id: str | None = None
     reference: str | None = None
     blocked: bool | None = None
+    #: Received on or after this instant (inclusive) / before this instant (exclusive).
+    received_from: datetime | None = None
+    received_before: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from comity.adapters.countries import country_problem
 from comity.domain.deployment import ENTITY_ROLES, REGION_ID, Deployment, Entity, Provider, Region
@@ -47,7 +48,7 @@ def parse_deployment(
     if not isinstance(doc, dict):
         raise ConfigurationError(f"{source}: the deployment must be a mapping")
 
-    for key in sorted(set(doc) - {"provider", "regions", "control_plane", "law", "api"}):
+    for key in sorted(set(doc) - {"provider", "regions", "control_plane", "law", "api", "agents"}):
         problems.append(f"{source}: unknown section [{key}]")
 
     provider = _parse_provider(doc.get("provider"), problems, source)
@@ -60,9 +61,12 @@ def parse_deployment(
     else:
         control_plane = _resolve_url(cp.get("database", "sqlite:///control.db"), base_dir)
 
+    agents = _parse_agents(doc.get("agents", {}), {r.id for r in regions}, problems, source)
     collect(problems, ConfigurationError)
     assert provider is not None
     extra = {k: v for k, v in doc.items() if k in ("law", "api")}
+    if agents:
+        extra["agents"] = agents
     return Deployment(provider, tuple(regions), control_plane, extra)
 
 
@@ -161,6 +165,43 @@ def _parse_regions(
             )
         )
     return regions
+
+
+def _parse_agents(
+    raw: Any, region_ids: set[str], problems: list[str], source: str
+) -> dict[str, str]:
+    """``[agents.<region>] url = "https://host:port"``: a region whose agent runs on its own host
+    (``comity agent``); regions not listed are read by the in-process agent."""
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: [agents] must be a table of [agents.<region>] tables")
+        return {}
+    agents: dict[str, str] = {}
+    for region_id, body in raw.items():
+        where = f"{source}: agents.{region_id}"
+        if region_id not in region_ids:
+            problems.append(f"{where}: {region_id!r} is not a region of this deployment")
+            continue
+        if not isinstance(body, dict) or set(body) != {"url"}:
+            problems.append(f'{where} must be a table with only url = "https://host:port"')
+            continue
+        url = body["url"]
+        parsed = urlsplit(url) if isinstance(url, str) else None
+        if (
+            parsed is None
+            or parsed.scheme not in ("http", "https")
+            or not parsed.hostname
+            or parsed.query
+            or parsed.fragment
+        ):
+            problems.append(f"{where}.url {url!r} must be an http:// or https:// URL with a host")
+            continue
+        try:
+            parsed.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            problems.append(f"{where}.url {url!r} has a port that is not a number in 1-65535")
+            continue
+        agents[region_id] = url.rstrip("/")
+    return agents
 
 
 def _resolve_url(url: str, base_dir: Path | None) -> str:

@@ -178,6 +178,10 @@ class SqlIntakeRepository:
         if where.blocked is not None:
             blocked = DemandRow.disclosure_blocked_reason
             conditions.append(blocked.is_not(None) if where.blocked else blocked.is_(None))
+        if where.received_from is not None:
+            conditions.append(DemandRow.received_at >= where.received_from)
+        if where.received_before is not None:
+            conditions.append(DemandRow.received_at < where.received_before)
         total = self._s.scalar(select(func.count()).select_from(DemandRow).where(*conditions))
         rows = self._s.scalars(
             select(DemandRow).where(*conditions).order_by(DemandRow.seq).limit(limit).offset(offset)

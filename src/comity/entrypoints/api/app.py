@@ -16,7 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from comity import __version__
 from comity.bootstrap import Comity
 from comity.entrypoints import web
-from comity.entrypoints.api import assessments_api, audit_routes, demands_api, registry_api
+from comity.entrypoints.api import (
+    assessments_api,
+    audit_routes,
+    demands_api,
+    productions_api,
+    registry_api,
+    reports_api,
+)
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError
 from comity.services.demands import MAX_FILE_BYTES
@@ -85,6 +92,7 @@ def create_app(
     app.include_router(demands_api.router)
     app.include_router(assessments_api.router)
     app.include_router(registry_api.router)
+    app.include_router(reports_api.router)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
@@ -92,5 +100,6 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(audit_routes.router)
+    app.include_router(productions_api.router)
     web.install(app)
     return app

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from comity.entrypoints.cli import (
     accounts_cmd,
+    agent_cmd,
     assess_cmd,
     audit_cmd,
     authorities_cmd,
@@ -23,8 +24,10 @@ from comity.entrypoints.cli import (
     ingest_cmd,
     init_cmd,
     move_cmd,
+    produce_cmd,
     regions_cmd,
     replay_cmd,
+    report_cmd,
     rules_cmd,
     scenario_cmd,
     serve_cmd,
@@ -69,6 +72,9 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(authorities_cmd.app, name="authorities")
 app.add_typer(demand_cmd.app, name="demand")
+app.add_typer(report_cmd.app, name="report")
+app.command("produce")(produce_cmd.produce)
+app.command("agent")(agent_cmd.agent)
 
 
 def main() -> None:

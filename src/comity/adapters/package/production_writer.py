@@ -1,0 +1,63 @@
+"""The package writer behind ``services.production_ports.PackageWriter``: ``produce_package`` with
+the provider's and the control plane's keys, ``verify_package`` to adopt a package published
+before a crash, and age encryption."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from comity.adapters.package.certificate import Custodian, DemandInfo
+from comity.adapters.package.encryption import encrypt_package
+from comity.adapters.package.verify import verify_package
+from comity.adapters.package.writer import ProductionRequest, produce_package
+from comity.adapters.signing.ed25519 import PublicKey, SigningKey
+from comity.domain.authorization import SignedAuthorization
+from comity.domain.records import Record
+from comity.services.production_ports import PackageFacts, WrittenPackage
+
+
+class BagItPackageWriter:
+    def __init__(self, provider_key: SigningKey, control_plane_keys: list[PublicKey]) -> None:
+        self._provider_key = provider_key
+        self._control_plane_keys = control_plane_keys
+
+    def write(
+        self,
+        out: Path,
+        signed: SignedAuthorization,
+        facts: PackageFacts,
+        records: Iterable[tuple[str, Iterable[Record]]],
+    ) -> WrittenPackage:
+        request = ProductionRequest(
+            signed,
+            DemandInfo(facts.reference, facts.authority, facts.period),
+            Custodian(facts.custodian_name, facts.custodian_title, facts.provider),
+            facts.produced_at,
+        )
+        made = produce_package(
+            out,
+            request,
+            records,
+            signing_key=self._provider_key,
+            control_plane_keys=self._control_plane_keys,
+        )
+        return WrittenPackage(
+            made.path, made.sha256, made.size, made.record_count, signed.authorization.id
+        )
+
+    def inspect(self, path: Path) -> WrittenPackage:
+        result = verify_package(
+            path, keys=[self._provider_key.public], authorization_keys=self._control_plane_keys
+        )
+        sha = hashlib.sha256()
+        with path.open("rb") as src:
+            while chunk := src.read(1 << 20):
+                sha.update(chunk)
+        return WrittenPackage(
+            path, sha.hexdigest(), path.stat().st_size, result.record_count, result.authorization.id
+        )
+
+    def encrypt(self, path: Path, recipients: list[str], out: Path) -> Path:
+        return encrypt_package(path, recipients, out)

@@ -1,0 +1,31 @@
+"""``comity agent --region ID``: serve one region's agent over HTTP, for a region on its own host.
+
+The host needs the deployment directory with the region's store and key, the control plane's
+public key (``keys/control-plane.pub.pem``) and read access to the control plane (the agent
+re-asks the law engine about the demand and accounts it holds).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from comity.adapters.agent.server import create_agent_app
+from comity.entrypoints.cli.context import open_comity
+
+
+def agent(
+    ctx: typer.Context,
+    region: Annotated[str, typer.Option("--region", help="The region this agent serves.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8501,
+) -> None:
+    """Serve a region's agent: it accepts only signed authorizations and streams their records."""
+    comity = open_comity(ctx)
+    local = comity.local_agent(region)
+    key_id = comity.trusted_control_plane_keys()[0].key_id
+    app = create_agent_app(local, key_id)
+    typer.echo(f"agent of region {region} on http://{host}:{port} (control-plane key {key_id})")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,488 @@
+"""Producing an approved case, and delivering the package: the use cases behind ``comity
+produce``, the requester API's productions and downloads, and the console.
+
+The flow (docs/productions.md):
+
+1. issue the authorization from the approved case (``domain.productions.authorize_case``) and have
+   the control plane sign it;
+2. ask every region's agent to release under it: each checks the signature, the expiry, its
+   region and the law as of now *before* the case moves, so a refusal leaves the case approved;
+3. in one transaction: the case moves to ``in_production``, the production row is stored with the
+   signed authorization and its fixed ``produced_at``, and both go on the audit log;
+4. the records stream from the agents into the package writer, which publishes by rename;
+5. in one transaction: the production becomes ``published`` with its digest, the case moves to
+   ``delivered`` (the package is then available to the requester; see docs/productions.md for
+   why delivery is the publication and not the first download), both on the audit log.
+
+A re-run after a crash between 3 and 5 finds the ``producing`` row and resumes with the same
+authorization and time, so the package has the same bytes; a package already published by rename
+before the crash is verified and adopted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from comity.domain.accounts import SELECTOR_TYPES, Selector
+from comity.domain.audit import AuditEvent, canonical_json
+from comity.domain.authorization import Authorization, SignedAuthorization
+from comity.domain.case.model import Role as WorkflowRole
+from comity.domain.demand import Demand, parse_demand
+from comity.domain.productions import DEFAULT_VALIDITY, authorize_case
+from comity.domain.records import Record
+from comity.domain.registry import ADMINS, HANDLERS, User
+from comity.domain.workflow import Actor, Case, CaseState
+from comity.errors import (
+    ComityError,
+    Conflict,
+    Forbidden,
+    Gone,
+    IntegrityError,
+    NotFound,
+    collect,
+)
+from comity.services.case_steps import record_step
+from comity.services.demands import visible_demand
+from comity.services.identity import require
+from comity.services.ports import Clock
+from comity.services.production_ports import (
+    DownloadLink,
+    PackageFacts,
+    PackageWriter,
+    Production,
+    ProductionUnitOfWork,
+    ProductionUowFactory,
+    RegionAgent,
+    WrittenPackage,
+)
+
+DEFAULT_LINK_TTL = timedelta(minutes=15)
+LINK_PREFIX = "dl_"
+CUSTODIAN_TITLE = "Custodian of Records"
+
+#: Called as records arrive: (region, records so far, bytes so far).
+Progress = Callable[[str, int, int], None]
+
+
+def workflow_actor(user: User) -> Actor:
+    """The case workflow's view of a staff member (same role names)."""
+    known = {r.value for r in WorkflowRole}
+    return Actor(
+        id=user.id, roles=frozenset(WorkflowRole(r.value) for r in user.roles if r.value in known)
+    )
+
+
+def hash_link_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ProductionService:
+    """Productions and their delivery, wired by ``Comity.productions``."""
+
+    uow: ProductionUowFactory
+    clock: Clock
+    agents: Callable[[str], RegionAgent]
+    sign: Callable[[Authorization], SignedAuthorization]
+    writer: PackageWriter
+    provider: str
+    issuer: str
+    out_dir: Path
+    known_countries: frozenset[str]
+    link_ttl: timedelta = DEFAULT_LINK_TTL
+    validity: timedelta = DEFAULT_VALIDITY
+
+    # --- producing -----------------------------------------------------------------------
+
+    def produce(
+        self,
+        actor: User,
+        case_or_demand_id: str,
+        *,
+        out_dir: Path | None = None,
+        encrypt_to: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> Production:
+        """Produce the case (or the demand's case) and publish its package; see the module doc."""
+        require(actor, ADMINS)
+        production, demand, signed = self._start(actor, case_or_demand_id, out_dir or self.out_dir)
+        facts = PackageFacts(
+            reference=demand.reference,
+            authority=demand.issuing_authority.name,
+            period=demand.period,
+            custodian_name=production.custodian,
+            custodian_title=CUSTODIAN_TITLE,
+            provider=self.provider,
+            produced_at=production.produced_at,
+        )
+        path = Path(production.path)
+        if path.exists():
+            written = self.writer.inspect(path)
+            if written.authorization_id != signed.authorization.id:
+                raise Conflict(
+                    f"{path} holds the package of authorization {written.authorization_id}, not "
+                    f"{signed.authorization.id}; move it away and re-run"
+                )
+        else:
+            streams = self._open_regions(signed)
+            written = self.writer.write(path, signed, facts, _counted(streams, progress))
+        encrypted = None
+        if encrypt_to:
+            encrypted = path.with_name(path.name + ".age")
+            if not encrypted.exists():
+                self.writer.encrypt(path, encrypt_to, encrypted)
+        return self._publish(actor, production, written, encrypted)
+
+    def _start(
+        self, actor: User, ident: str, out_dir: Path
+    ) -> tuple[Production, Demand, SignedAuthorization]:
+        now = self.clock.now()
+        with self.uow() as uow:
+            case, demand_id = _find_case(uow, ident)
+            record = uow.intake.get_demand(demand_id)
+            if record is None:
+                raise NotFound(f"no demand with id {demand_id!r}")
+            demand = self._parse(record.document)
+            running = [p for p in uow.productions.for_case(case.case_id) if p.status == "producing"]
+        if running:
+            current = running[0]
+            signed = SignedAuthorization.from_bytes(current.authorization.encode())
+            if now < signed.authorization.expires_at:
+                # Resume: the same authorization and time give the same bytes. The agents check
+                # the law again before anything is read.
+                self._preflight(signed)
+                return current, demand, signed
+        elif case.state is CaseState.DELIVERED:
+            raise Conflict(f"case {case.case_id} was already produced and delivered")
+        with self.uow() as uow:
+            case, demand_id = _find_case(uow, ident)
+            record = uow.intake.get_demand(demand_id)
+            assert record is not None
+            accounts = {f.target: _account_for(uow, demand, f.target) for f in case.findings}
+            digest = _assessment_digest(uow, demand_id, case)
+        pid = "prd-" + uuid.uuid4().hex[:16]
+        resuming = bool(running)
+        auth = authorize_case(
+            case if not resuming else case.model_copy(update={"state": CaseState.APPROVED}),
+            demand_id=demand_id,
+            demand_reference=record.reference,
+            blocked_reason=record.disclosure_blocked_reason,
+            accounts=accounts,
+            assessment_digest=digest,
+            authorization_id=pid,
+            issuer=self.issuer,
+            now=now,
+            validity=self.validity,
+        )
+        signed = self.sign(auth)
+        try:
+            self._preflight(signed)
+        except ComityError as exc:
+            self._log(
+                now, actor.id, "production:refused", f"case/{case.case_id}", {"reason": exc.message}
+            )
+            raise
+        production = Production(
+            id=pid,
+            demand_id=demand_id,
+            case_id=case.case_id,
+            status="producing",
+            path=str((out_dir / f"{pid}.tar").resolve()),
+            produced_at=now,
+            authorization=signed.to_bytes().decode("utf-8"),
+            created_by=actor.id,
+            custodian=actor.name,
+        )
+        with self.uow() as uow:
+            fresh = uow.cases.get(case.case_id, for_update=True)
+            assert fresh is not None
+            if resuming:
+                old = running[0]
+                uow.productions.update(replace(old, status="abandoned"))
+                uow.audit.record(
+                    AuditEvent.of(
+                        now,
+                        actor.id,
+                        "production:abandoned",
+                        f"production/{old.id}",
+                        {"reason": "its authorization expired before the package was published"},
+                    )
+                )
+            else:
+                if fresh != case:
+                    raise Conflict(f"case {case.case_id} changed meanwhile; run produce again")
+                record_step(uow, fresh.start_production(workflow_actor(actor), now), now)
+            uow.productions.add(production)
+            uow.audit.record(
+                AuditEvent.of(
+                    now,
+                    actor.id,
+                    "production:started",
+                    f"production/{pid}",
+                    {
+                        "case": case.case_id,
+                        "demand": demand_id,
+                        "path": production.path,
+                        "authorization": signed.to_document(),
+                    },
+                )
+            )
+            uow.commit()
+        return production, demand, signed
+
+    def _preflight(self, signed: SignedAuthorization) -> None:
+        """Every region's agent checks the authorization and the law; nothing is read yet."""
+        for region in signed.authorization.regions:
+            stream = self.agents(region).release(signed)
+            _close(stream)
+
+    def _open_regions(self, signed: SignedAuthorization) -> Iterator[tuple[str, Iterator[Record]]]:
+        for region in signed.authorization.regions:
+            yield region, self.agents(region).release(signed)
+
+    def _publish(
+        self, actor: User, production: Production, written: WrittenPackage, encrypted: Path | None
+    ) -> Production:
+        now = self.clock.now()
+        with self.uow() as uow:
+            case = uow.cases.get(production.case_id, for_update=True)
+            assert case is not None
+            published = replace(
+                production,
+                status="published",
+                sha256=written.sha256,
+                size=written.size,
+                record_count=written.record_count,
+                published_at=now,
+                encrypted_path=str(encrypted) if encrypted else None,
+            )
+            uow.productions.update(published)
+            if case.state is CaseState.IN_PRODUCTION:
+                record_step(uow, case.deliver(workflow_actor(actor), now), now)
+            uow.audit.record(
+                AuditEvent.of(
+                    now,
+                    actor.id,
+                    "production:published",
+                    f"production/{production.id}",
+                    {
+                        "case": production.case_id,
+                        "demand": production.demand_id,
+                        "sha256": written.sha256,
+                        "size": written.size,
+                        "records": written.record_count,
+                        "encrypted": encrypted is not None,
+                    },
+                )
+            )
+            uow.commit()
+        return published
+
+    def _parse(self, document: dict[str, Any]) -> Demand:
+        demand, problems = parse_demand(document, known_countries=self.known_countries)
+        collect(problems)
+        assert demand is not None
+        return demand
+
+    def _log(self, now: datetime, actor: str, action: str, subject: str, payload: Any) -> None:
+        with self.uow() as uow:
+            uow.audit.record(AuditEvent.of(now, actor, action, subject, payload))
+            uow.commit()
+
+    # --- reading and delivering ----------------------------------------------------------
+
+    def get(self, actor: User, production_id: str) -> Production:
+        """One production, under the demand's visibility rule (another agency's is a 404)."""
+        with self.uow() as uow:
+            production = uow.productions.get(production_id)
+        if production is None:
+            raise NotFound(f"no production with id {production_id!r}")
+        try:
+            visible_demand(self.uow, actor, production.demand_id)
+        except NotFound:
+            raise NotFound(f"no production with id {production_id!r}") from None
+        return production
+
+    def list_productions(self, actor: User, demand_id: str) -> list[Production]:
+        """The demand's productions, newest last; requesters see their agency's demands only."""
+        visible_demand(self.uow, actor, demand_id)
+        with self.uow() as uow:
+            found = list(uow.productions.for_demand(demand_id))
+        if not actor.is_staff:
+            found = [p for p in found if p.status == "published"]
+        return found
+
+    def create_link(
+        self, actor: User, production_id: str, ttl: timedelta | None = None
+    ) -> tuple[str, DownloadLink]:
+        """A short-lived download link for the demand's agency; the token is returned once."""
+        production = self.get(actor, production_id)
+        if actor.is_staff:
+            require(actor, HANDLERS)
+        elif not actor.may_download:
+            raise Forbidden(
+                f"{actor.id} may not download productions; the provider must allow downloads "
+                "for this requester (may_download)"
+            )
+        if production.status != "published":
+            raise Conflict(f"production {production_id} is {production.status}, not published")
+        ttl = ttl or self.link_ttl
+        if ttl <= timedelta(0) or ttl > timedelta(days=1):
+            raise Conflict("a download link lives between one second and one day")
+        now = self.clock.now()
+        token = LINK_PREFIX + secrets.token_urlsafe(32)
+        with self.uow() as uow:
+            record = uow.intake.get_demand(production.demand_id)
+            assert record is not None
+            link = DownloadLink(
+                id="lnk-" + uuid.uuid4().hex[:16],
+                token_hash=hash_link_token(token),
+                production_id=production_id,
+                agency_id=record.agency_id,
+                created_by=actor.id,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+            uow.productions.add_link(link)
+            uow.audit.record(
+                AuditEvent.of(
+                    now,
+                    actor.id,
+                    "production:link:created",
+                    f"production/{production_id}",
+                    {
+                        "link": link.id,
+                        "agency": link.agency_id,
+                        "expires_at": link.expires_at.isoformat(),
+                        "token_sha256": link.token_hash,
+                    },
+                )
+            )
+            uow.commit()
+        return token, link
+
+    def open_download(self, actor: User, token: str) -> tuple[Production, Path]:
+        """The package file behind a link, logged as downloaded; 404 for an unknown token or
+        another agency's link, 403 without ``may_download``, 410 once expired."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            link = uow.productions.link_by_token_hash(hash_link_token(token))
+            if link is None or (not actor.is_staff and actor.agency_id != link.agency_id):
+                raise NotFound("no download link with this token")
+            if actor.is_staff:
+                require(actor, HANDLERS)
+            elif not actor.may_download:
+                raise Forbidden(
+                    f"{actor.id} may not download productions; the provider must allow downloads "
+                    "for this requester (may_download)"
+                )
+            if now >= link.expires_at:
+                raise Gone(
+                    f"this download link expired at {link.expires_at.isoformat()}; create a new one"
+                )
+            production = uow.productions.get(link.production_id)
+            assert production is not None
+            path = self._file(production)
+            uow.audit.record(
+                AuditEvent.of(
+                    now,
+                    actor.id,
+                    "production:downloaded",
+                    f"production/{production.id}",
+                    {"link": link.id, "file": path.name, "sha256": production.sha256},
+                )
+            )
+            uow.commit()
+        return production, path
+
+    def staff_download(self, actor: User, production_id: str) -> tuple[Production, Path]:
+        """Staff read a package directly (the console); logged like a requester's download."""
+        require(actor, HANDLERS)
+        production = self.get(actor, production_id)
+        if production.status != "published":
+            raise Conflict(f"production {production_id} is {production.status}, not published")
+        path = self._file(production)
+        self._log(
+            self.clock.now(),
+            actor.id,
+            "production:downloaded",
+            f"production/{production.id}",
+            {"link": None, "file": path.name, "sha256": production.sha256},
+        )
+        return production, path
+
+    @staticmethod
+    def _file(production: Production) -> Path:
+        path = Path(production.encrypted_path or production.path)
+        if not path.is_file():
+            raise IntegrityError(f"the package file of production {production.id} is missing")
+        return path
+
+
+def _find_case(uow: ProductionUnitOfWork, ident: str) -> tuple[Case, str]:
+    case = uow.cases.get(ident) or uow.cases.for_demand(ident)
+    if case is None:
+        raise NotFound(f"no case or demand with a case for id {ident!r}")
+    demand_id = uow.cases.demand_of(case.case_id)
+    if demand_id is None:
+        raise Conflict(f"case {case.case_id} is not linked to a stored demand; nothing to produce")
+    return case, demand_id
+
+
+def _account_for(uow: ProductionUnitOfWork, demand: Demand, target: str) -> str | None:
+    """The account a finding's target names: matched against the demand's own targets (as
+    ``type:value`` or bare value), then looked up by selector."""
+    selector = None
+    for t in demand.targets:
+        if target in (str(t.selector), t.selector.value):
+            selector = t.selector
+            break
+    if selector is None and ":" in target:
+        kind, _, value = target.partition(":")
+        if kind in SELECTOR_TYPES:
+            selector = Selector.normalise(kind, value)
+    if selector is None:
+        return None
+    account = uow.accounts.find_by_selector(selector)
+    return None if account is None else account.id
+
+
+def _assessment_digest(uow: ProductionUnitOfWork, demand_id: str, case: Case) -> str:
+    """The stored assessment the case rests on (the latest), else the case's findings."""
+    stored = sorted(uow.intake.list_assessments(demand_id), key=lambda a: a.created_at)
+    if stored:
+        document: Any = stored[-1].document
+    else:
+        document = {"case_findings": [f.model_dump(mode="json") for f in case.findings]}
+    return "sha256:" + hashlib.sha256(canonical_json(document)).hexdigest()
+
+
+def _counted(
+    streams: Iterable[tuple[str, Iterator[Record]]], progress: Progress | None
+) -> Iterator[tuple[str, Iterator[Record]]]:
+    for region, records in streams:
+        yield region, _count(region, records, progress)
+
+
+def _count(region: str, records: Iterator[Record], progress: Progress | None) -> Iterator[Record]:
+    size = 0
+    for n, record in enumerate(records, 1):
+        size += len(record.body)
+        if progress is not None:
+            progress(region, n, size)
+        yield record
+
+
+def _close(stream: Iterator[Record]) -> None:
+    close = getattr(stream, "close", None)
+    if close is not None:
+        with suppress(Exception):
+            close()

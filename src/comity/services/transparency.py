@@ -1,0 +1,65 @@
+"""The transparency report: the period's demands and their cases, tabulated by the domain.
+
+Staff only: the figures are published in aggregate, but the report is built from every demand.
+Reading changes nothing, so nothing is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from comity.domain.intake import DemandRecord, DemandStatus
+from comity.domain.registry import READERS, User
+from comity.domain.transparency import DemandFacts, Report, check_period, tabulate
+from comity.domain.workflow import Case
+from comity.services.case_ports import CaseUnitOfWork
+from comity.services.identity import require
+from comity.services.intake_ports import DemandFilter
+
+_PAGE = 500
+
+
+def transparency_report(
+    uow_factory: Callable[[], CaseUnitOfWork], actor: User, start: date, end: date
+) -> Report:
+    """Figures for the demands received from ``start`` to ``end`` (UTC days, both inclusive)."""
+    require(actor, READERS)
+    check_period(start, end)
+    return tabulate(_facts(uow_factory, start, end), start, end)
+
+
+def _facts(
+    uow_factory: Callable[[], CaseUnitOfWork], start: date, end: date
+) -> Iterator[DemandFacts]:
+    where = DemandFilter(
+        received_from=datetime.combine(start, time(0), tzinfo=UTC),
+        received_before=datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC),
+    )
+    offset = 0
+    while True:
+        with uow_factory() as uow:
+            page, total = uow.intake.list_demands(where, _PAGE, offset)
+            facts = [_of(record, uow.cases.for_demand(record.id)) for record in page]
+        yield from facts
+        offset += len(page)
+        if not page or offset >= total:
+            return
+
+
+def _of(record: DemandRecord, case: Case | None) -> DemandFacts:
+    doc = record.document
+    authority = doc.get("issuing_authority")
+    country = authority.get("country") if isinstance(authority, dict) else None
+    targets = doc.get("targets")
+    return DemandFacts(
+        demand_id=record.id,
+        received_on=record.received_at.astimezone(UTC).date(),
+        country=country if isinstance(country, str) else "unknown",
+        instrument=str(doc.get("instrument", "unknown")),
+        accounts_specified=len(targets) if isinstance(targets, list) else 0,
+        emergency=record.emergency,
+        withdrawn=record.status is DemandStatus.WITHDRAWN,
+        refused_at_intake=record.status is DemandStatus.REFUSED,
+        case=case,
+    )
