@@ -3,6 +3,9 @@ see it, the legal team assesses it and writes back; keyboard-only sign-in; narro
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
@@ -100,6 +103,37 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     agent.reload()
     expect(agent.get_by_text("the Dublin content needs an MLAT request")).to_be_visible()
     expect(agent.locator("#case-state")).to_have_text("partly approved for production")
+
+    # An administrator produces; the requester downloads the package and verifies it.
+    admin = browser.new_context().new_page()
+    sign_in(admin, url, web, "ada")
+    admin.goto(demand_url.replace("/portal/", "/console/"))
+    expect(approver.get_by_role("button", name="Produce the package")).to_have_count(0)
+    admin.get_by_role("button", name="Produce the package").click()
+    expect(admin.locator(".production-status")).to_have_text("published")
+    expect(admin.locator("#case-state")).to_have_text("delivered")
+
+    agent.reload()
+    expect(agent.locator("#case-state")).to_have_text("delivered")
+    with agent.expect_download() as download:
+        agent.get_by_role("button", name="Download").click()
+    package = tmp_path / download.value.suggested_filename
+    download.value.save_as(package)
+    key = web.comity.home / "keys" / "provider.pub.pem"
+    comity = Path(sys.executable).parent / "comity"
+    checked = subprocess.run(
+        [str(comity), "verify", str(package), "--key", str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    shown = agent.locator("td.hash").first.inner_text()
+    assert hashlib.sha256(package.read_bytes()).hexdigest() in shown
+    with web.comity.reader() as uow:
+        actions = [uow.audit.entry(i).action for i in range(uow.audit.size())]
+    assert "production:link:created" in actions
+    assert "production:downloaded" in actions
 
 
 def test_keyboard_sign_in_and_a_narrow_screen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -21,10 +22,12 @@ from tests.web_support import (
 )
 from typer.testing import CliRunner
 
+from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app
 from comity.entrypoints.web import auth_routes
+from comity.services import cases
 
 
 @pytest.fixture(scope="module")
@@ -350,3 +353,54 @@ def test_case_actions_keep_four_eyes_and_their_forms(web: WebDeployment) -> None
         case = uow.cases.get(case_id)
     assert case is not None
     assert case.state.value == "in_review"
+
+
+def test_only_the_demands_agency_downloads_its_production(web: WebDeployment) -> None:
+    comity = web.comity
+    with comity.reader() as uow:
+        rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
+    assert rita is not None
+    assert alan is not None
+    assert ada is not None
+    law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
+    case = cases.open_case(comity.intake_uow, comity.clock, rita, web.warrant_id, law)
+    cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
+    for finding in case.findings:
+        kind = "withhold" if finding.category.value == "content" else "produce"
+        cases.decide(
+            comity.intake_uow,
+            comity.clock,
+            rita,
+            case.case_id,
+            finding=finding.key,
+            decision=kind,
+            justification="stored in Dublin" if kind == "withhold" else None,
+        )
+    cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id)
+    cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
+    production = comity.productions.produce(ada, web.warrant_id)
+
+    app = create_app(comity, assessor=FakeAssessor())
+    other = TestClient(app)
+    sign_in_client(other, web, "fbi-agent")
+    token = csrf_of(other.get("/portal").text)
+    refused = other.post(f"/portal/productions/{production.id}/download", data={"csrf": token})
+    assert refused.status_code == 404
+    agent = TestClient(app)
+    sign_in_client(agent, web, "dea-agent")
+    page = agent.get(f"/portal/demands/{web.warrant_id}")
+    assert production.id in page.text
+    forged = agent.post(f"/portal/productions/{production.id}/download", data={"csrf": "x"})
+    assert forged.status_code == 403
+    got = agent.post(
+        f"/portal/productions/{production.id}/download", data={"csrf": csrf_of(page.text)}
+    )
+    assert got.status_code == 200
+    assert got.headers["comity-package-sha256"] == production.sha256
+    assert hashlib.sha256(got.content).hexdigest() in (production.sha256 or "")
+    staff = TestClient(app)
+    sign_in_client(staff, web, "alan")
+    console = staff.get(f"/console/demands/{web.warrant_id}")
+    assert "Produce the package" not in console.text  # delivered already, and alan is no admin
+    assert f"/console/productions/{production.id}/download" in console.text
+    assert re.search(r"production:(link:created|downloaded)", console.text)

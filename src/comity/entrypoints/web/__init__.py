@@ -18,7 +18,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from comity.entrypoints.web import auth_routes, case_routes, console_routes, ireland, portal_routes
+from comity.entrypoints.web import (
+    auth_routes,
+    case_routes,
+    console_routes,
+    ireland,
+    portal_routes,
+    production_routes,
+)
 from comity.entrypoints.web.headers import WEB_PREFIXES, SecurityHeaders
 from comity.entrypoints.web.render import HERE, page
 from comity.entrypoints.web.visitor import SignInNeeded, WrongSide
@@ -36,7 +43,7 @@ async def _answer(result: Response | Awaitable[Response]) -> Response:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    routers = (auth_routes, console_routes, case_routes, portal_routes, ireland)
+    routers = (auth_routes, console_routes, case_routes, production_routes, portal_routes, ireland)
     for router in (r.router for r in routers):
         app.include_router(router)
     app.add_middleware(SecurityHeaders)

@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from comity.adapters.countries import known_countries
 from comity.domain.intake import CallbackOutcome
-from comity.domain.registry import HANDLERS, VERIFIERS
+from comity.domain.registry import ADMINS, HANDLERS, VERIFIERS
 from comity.entrypoints.api.assessments_api import _assessor
-from comity.entrypoints.web import case_routes, views
+from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
@@ -88,7 +88,9 @@ def demand_page(
     with comity.reader() as uow:
         agency = uow.intake.get_authority(record.agency_id) if record.agency_id else None
     case = case_routes.panel(comity, user, demand_id)
+    made = production_routes.productions_of(comity, user, demand_id)
     subjects = [f"demand/{demand_id}"] + ([case.case.subject] if case else [])
+    subjects += [f"production/{p.id}" for p in made]
     return page(
         request,
         "demand.html",
@@ -103,6 +105,10 @@ def demand_page(
         thread=messages.list_messages(comity.console_reader, user, demand_id),
         trail=views.trail(comity, subjects),
         case=case,
+        productions=made,
+        may_produce=user.has(ADMINS)
+        and case is not None
+        and case.case.state.value in ("approved", "partly_approved"),
         STATE_WORDS=case_routes.STATE_WORDS,
         today=comity.clock.now().date().isoformat(),
         may_handle=user.has(HANDLERS),

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from comity.adapters.countries import known_countries
-from comity.entrypoints.web import case_routes, demand_form, views
+from comity.entrypoints.web import case_routes, demand_form, production_routes, views
 from comity.entrypoints.web.console_routes import file_response
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
@@ -149,6 +149,7 @@ def demand_page(request: Request, visitor: RequesterVisitor, demand_id: str) -> 
         rows=views.document_rows(record),
         attachments=svc.list_attachments(comity.reader, visitor.user, demand_id),
         thread=messages.list_messages(comity.console_reader, visitor.user, demand_id),
+        productions=production_routes.productions_of(comity, visitor.user, demand_id),
         case_state=case_routes.STATE_WORDS.get(case.state.value) if case else None,
         may_withdraw=record.submitted_by == visitor.user.id and record.status.value == "received",
     )
