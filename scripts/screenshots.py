@@ -20,14 +20,41 @@ import pyotp
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
-from comity.bootstrap import initialise, open_deployment
+from comity.adapters.countries import known_countries
+from comity.bootstrap import Comity, initialise, open_deployment
 from comity.entrypoints.api.app import create_app
-from comity.services import messages, sign_in
+from comity.services import cases, messages, sign_in
 
 PASSWORD = "screenshots only, not a real password"  # noqa: S105
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _decide_and_produce(comity: Comity, warrant: str) -> None:
+    """The 2013 answer: US records produced, the Dublin mail withheld, approved, produced."""
+    with comity.reader() as uow:
+        rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
+    assert rita is not None
+    assert alan is not None
+    assert ada is not None
+    law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
+    case = cases.open_case(comity.intake_uow, comity.clock, rita, warrant, law)
+    cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
+    for finding in case.findings:
+        content = finding.category.value == "content"
+        cases.decide(
+            comity.intake_uow,
+            comity.clock,
+            rita,
+            case.case_id,
+            finding=finding.key,
+            decision="withhold" if content else "produce",
+            justification="Stored only in Dublin: the US must ask Ireland." if content else None,
+        )
+    cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id, "Produce the US records.")
+    cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
+    comity.productions.produce(ada, warrant)
 
 
 def main(out: Path) -> None:
@@ -46,6 +73,7 @@ def main(out: Path) -> None:
     messages.post_message(
         comity.console_uow, comity.clock, agent, warrant, "Is the Dublin mail included?"
     )
+    _decide_and_produce(comity, warrant)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -74,8 +102,6 @@ def main(out: Path) -> None:
         shot(page, "sign-in")
         enter(page, "rita")
         page.goto(f"{url}/console/demands/{warrant}")
-        page.get_by_role("button", name="Open the case").click()
-        page.get_by_role("button", name="Start the review").click()
         page.get_by_label("Assess as of").fill("2016-07-14")
         page.get_by_role("button", name="Run the rule pack").click()
         page.goto(url + "/console")

@@ -151,7 +151,10 @@ def demand_page(request: Request, visitor: RequesterVisitor, demand_id: str) -> 
         thread=messages.list_messages(comity.console_reader, visitor.user, demand_id),
         productions=production_routes.productions_of(comity, visitor.user, demand_id),
         case_state=case_routes.STATE_WORDS.get(case.state.value) if case else None,
-        may_withdraw=record.submitted_by == visitor.user.id and record.status.value == "received",
+        # A case past the point of withdrawal (delivered, closed) is not offered it.
+        may_withdraw=record.submitted_by == visitor.user.id
+        and record.status.value == "received"
+        and (case is None or "withdraw" in case.allowed_actions()),
     )
 
 
