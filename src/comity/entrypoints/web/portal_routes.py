@@ -40,6 +40,10 @@ def demands(
         comity.reader, visitor.user, DemandFilter(), limit=PAGE, offset=offset
     )
     items.reverse()  # newest first: a requester looks for what they just filed
+    states = {
+        i.demand_id: case_routes.STATE_WORDS.get(i.case.state.value, i.case.state.value)
+        for i in cases.list_cases(comity.reader, comity.clock, visitor.user)
+    }
     with comity.reader() as uow:
         agency = uow.intake.get_authority(visitor.user.agency_id or "")
     return page(
@@ -51,6 +55,7 @@ def demands(
         offset=offset,
         page_size=PAGE,
         agency=agency,
+        states=states,
     )
 
 
