@@ -158,3 +158,11 @@ def test_keyboard_sign_in_and_a_narrow_screen(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{path} scrolls sideways at 360 px ({overflow} px)"
+    requester = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+    sign_in(requester, url, web, "dea-agent")
+    for path in ("/portal", "/portal/submit", f"/portal/demands/{web.warrant_id}"):
+        requester.goto(url + path)
+        overflow = requester.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways at 360 px ({overflow} px)"
