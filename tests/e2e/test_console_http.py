@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import sqlalchemy
 from fastapi.testclient import TestClient
 from tests.intake_support import FakeAssessor
 from tests.web_support import (
@@ -101,7 +102,7 @@ def test_staff_without_a_second_factor_cannot_sign_in(
     web: WebDeployment, client: TestClient
 ) -> None:
     with web.comity.console_uow() as uow:
-        uow.session.execute(__import__("sqlalchemy").text("DELETE FROM console_totp"))
+        uow.session.execute(sqlalchemy.text("DELETE FROM console_totp"))
         uow.commit()
     response = _post_sign_in(client, "rita@provider.example", "")
     assert response.status_code == 403  # type: ignore[attr-defined]
@@ -404,3 +405,19 @@ def test_only_the_demands_agency_downloads_its_production(web: WebDeployment) ->
     assert "Produce the package" not in console.text  # delivered already, and alan is no admin
     assert f"/console/productions/{production.id}/download" in console.text
     assert re.search(r"production:(link:created|downloaded)", console.text)
+
+
+def test_a_tampered_entry_is_not_proven(web: WebDeployment, client: TestClient) -> None:
+    sign_in_client(client, web, "rita")
+    with web.comity.console_uow() as uow:
+        uow.session.execute(
+            sqlalchemy.text("UPDATE audit_entries SET entry = replace(entry, 'dea', 'xyz')")
+        )
+        uow.commit()
+    index = re.findall(
+        r"/console/audit/(\d+)", client.get(f"/console/demands/{web.warrant_id}").text
+    )
+    page = client.get(f"/console/audit/{index[0]}")
+    assert page.status_code == 200
+    assert "Not proven" in page.text
+    assert ">fail<" in page.text
