@@ -50,7 +50,16 @@ def _exercise(comity: Comity, clock: FixedClock) -> None:
     assert sign_in.session_user(comity.console_reader, clock, signed.token) is not None
     clock.current += sign_in.SESSION_LIFETIME
     assert sign_in.session_user(comity.console_reader, clock, signed.token) is None
-    sign_in.sign_out(comity.console_uow, clock, signed.token)
+    again = sign_in.sign_in(
+        comity.console_uow,
+        clock,
+        "rev@provider.example",
+        PASSWORD,
+        pyotp.TOTP(secret).at(clock.now()),
+    )
+    with comity.console_reader() as uow:  # the expired session went when rev signed in again
+        assert uow.console.get_session(signed.session.token_hash) is None
+    sign_in.sign_out(comity.console_uow, clock, again.token)
 
     with pytest.raises(Forbidden):  # staff with a password but no second factor
         sign_in.sign_in(comity.console_uow, clock, "appr@provider.example", PASSWORD, "")
@@ -75,7 +84,7 @@ def _exercise(comity: Comity, clock: FixedClock) -> None:
     assert world.tokens  # the API tokens are untouched by console sign-ins
 
     actions = _actions(comity)
-    assert actions.count("user:signed-in") == 3
+    assert actions.count("user:signed-in") == 4
     assert actions.count("user:signed-out") == 1
     assert actions.count("demand:message:posted") == 1
     assert "user:totp:enrolled" in actions

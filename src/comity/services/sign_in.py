@@ -135,6 +135,7 @@ def sign_in(
         session = WebSession(
             hash_token(token), user.id, secrets.token_urlsafe(32), now, now + SESSION_LIFETIME
         )
+        uow.console.delete_expired_sessions(user.id, now)  # a signed-in user's old ones go
         uow.console.add_session(session)
         uow.audit.record(
             AuditEvent.of(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.audit.signing import NoteSigner
@@ -63,6 +63,12 @@ class SqlConsoleRepository:
         if row is not None:
             self._s.delete(row)
             self._s.flush()
+
+    def delete_expired_sessions(self, user_id: str, now: datetime) -> int:
+        result = self._s.execute(
+            delete(SessionRow).where(SessionRow.user_id == user_id, SessionRow.expires_at <= now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def add_message(
         self, demand_id: str, author_id: str, from_staff: bool, body: str, at: datetime
