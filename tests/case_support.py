@@ -44,6 +44,7 @@ STAFF = {
     "rev": {Role.REVIEWER},
     "rev2": {Role.REVIEWER},
     "appr": {Role.APPROVER},
+    "appr2": {Role.APPROVER},
     "admin": {Role.ADMINISTRATOR},
     "aud": {Role.AUDITOR},
 }

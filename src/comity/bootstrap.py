@@ -18,6 +18,7 @@ from comity.adapters.agent.client import HttpRegionAgent
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
+from comity.adapters.controlplane.alerts_repo import SqlAlertLog
 from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork, console_uow_factory
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import (
@@ -36,6 +37,7 @@ from comity.adapters.countries import known_countries
 from comity.adapters.demo import DEMO_TOML, populate_demo
 from comity.adapters.demo_console import populate_demo_sign_ins
 from comity.adapters.demo_people import populate_demo_people
+from comity.adapters.notify.settings import NotifySettings, parse_notify
 from comity.adapters.package.production_writer import BagItPackageWriter
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
@@ -47,6 +49,8 @@ from comity.errors import ConfigurationError, Conflict, NotFound
 from comity.law.engine import LawEngine
 from comity.services.agent import EngineRecheck, LocalRegionAgent
 from comity.services.assessment import LawAssessor
+from comity.services.cases import LawContext, ensure_case
+from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
 from comity.services.production_ports import RegionAgent
 from comity.services.productions import DEFAULT_LINK_TTL, ProductionService
@@ -227,6 +231,31 @@ class Comity:
             link_ttl=self.download_link_ttl,
         )
 
+    # --- case workflow (issue 6) ---
+
+    def open_cases(self) -> list[str]:
+        """Open, assessed by the rule pack, the case of every stored demand that has none."""
+        law = LawContext(self.assessor, self.deployment, known_countries())
+        with self.intake_uow() as uow:
+            pending = [
+                d.id
+                for d in uow.intake.list_demands(DemandFilter(), 10_000, 0)[0]
+                if uow.cases.for_demand(d.id) is None
+            ]
+        lines = []
+        for demand_id in pending:
+            case = ensure_case(self.intake_uow, self.clock, demand_id, law)
+            lines.append(f"case {case.case_id} opened for demand {demand_id} ({case.state.value})")
+        return lines
+
+    def notify_settings(self) -> NotifySettings:
+        """``[notify]``: the warning window and the channels (checked, all problems at once)."""
+        return parse_notify(self.deployment.extra.get("notify"), self.home)
+
+    def alert_log(self, uow: SqlUnitOfWork) -> SqlAlertLog:
+        """Which warnings were sent, inside ``uow``'s transaction."""
+        return SqlAlertLog(uow.session)
+
     # --- web console and portal (issue 8) ---
 
     @cached_property
@@ -281,5 +310,6 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
     if demo:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)
         lines += populate_demo_people(comity.intake_uow, comity.clock)
+        lines += comity.open_cases()
         lines += populate_demo_sign_ins(comity.console_uow, comity.clock)
     return lines

@@ -4,7 +4,9 @@ withdrawal, visibility, and nothing lost when an action is refused."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,8 @@ from comity.bootstrap import Comity
 from comity.domain.registry import Role, User
 from comity.domain.workflow import CaseState, Period
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
-from comity.services import cases, identity
+from comity.services import case_holds, cases, identity
+from comity.services.case_reassess import reassess
 from comity.services.demands import Submission, submit_demand
 
 JUSTIFY = "stored only in Dublin; a warrant does not reach it (extraterritorial search)"
@@ -139,7 +142,9 @@ def test_the_whole_path_to_closed_with_four_eyes_and_every_step_on_the_log(
     case = cases.deliver(u, clock, user(comity, "admin"), case_id, package={"id": "pkg-1"})
     assert case.state is CaseState.DELIVERED
     assert set(case.produced) == {SUBSCRIBER, TRAFFIC}
-    case = cases.close(u, clock, user(comity, "admin"), case_id, "US records produced")
+    case = case_holds.close(
+        u, clock, comity.region_store, user(comity, "admin"), case_id, reason="US records produced"
+    )
     assert case.state is CaseState.CLOSED
     assert _actions(comity, case_id) == [
         "case:opened",
@@ -180,6 +185,7 @@ def test_one_person_cannot_both_recommend_and_approve(comity: Comity) -> None:
     assert _version(comity, case_id) == before
     case = cases.approve(u, clock, user(comity, "appr"), case_id)
     assert case.state is CaseState.APPROVED
+    _refuses_everything_else(comity, case_id)  # approved
 
 
 def test_decisions_are_checked_and_narrowing_names_a_period_inside_the_demands(
@@ -227,7 +233,13 @@ def test_reject_redirect_object_resume_need_reasons_and_lead_where_the_table_say
     with pytest.raises(InvalidInput, match="needs a written reason"):
         cases.reject(u, clock, rev, first, "  ")
     assert cases.reject(u, clock, rev, first, "not our customer").state is CaseState.REJECTED
-    assert cases.close(u, clock, user(comity, "admin"), first, "rejected").state is CaseState.CLOSED
+    _refuses_everything_else(comity, first)  # rejected
+    assert (
+        case_holds.close(
+            u, clock, comity.region_store, user(comity, "admin"), first, reason="rejected"
+        ).state
+        is CaseState.CLOSED
+    )
 
     second = cases.ensure_case(
         u, clock, file_warrant(comity, reference="13-MAG-2815").id, law(comity)
@@ -239,6 +251,7 @@ def test_reject_redirect_object_resume_need_reasons_and_lead_where_the_table_say
     assert case.state is CaseState.IN_REVIEW
     case = cases.redirect(u, clock, rev, second, "ask Ireland through the MLAT")
     assert case.state is CaseState.REDIRECTED
+    _refuses_everything_else(comity, second)  # redirected
     assert [h.action for h in case.history][-3:] == ["object", "resume", "redirect"]
 
 
@@ -258,7 +271,7 @@ def _call(c: Comity, action: str, case_id: str) -> Callable[[], Any]:
         "resume": lambda: cases.resume(u, clock, rev, case_id, "why"),
         "start_production": lambda: cases.start_production(u, clock, appr, case_id),
         "deliver": lambda: cases.deliver(u, clock, admin, case_id),
-        "close": lambda: cases.close(u, clock, admin, case_id, "why"),
+        "close": lambda: case_holds.close(u, clock, c.region_store, admin, case_id, reason="why"),
         "withdraw": lambda: cases.withdraw(u, clock, user(c, "agent"), case_id),
     }[action]
 
@@ -318,7 +331,14 @@ def test_every_state_refuses_every_action_its_table_row_does_not_allow(comity: C
     _refuses_everything_else(comity, case_id)  # delivered
     cases.object_to(u, clock, user(comity, "admin"), case_id, "the content: motion to quash")
     _refuses_everything_else(comity, case_id)  # objected
-    cases.close(u, clock, user(comity, "admin"), case_id, "quashed as to the content")
+    case_holds.close(
+        u,
+        clock,
+        comity.region_store,
+        user(comity, "admin"),
+        case_id,
+        reason="quashed as to the content",
+    )
     _refuses_everything_else(comity, case_id)  # closed
 
 
@@ -383,3 +403,59 @@ def test_production_is_refused_while_intake_blocks_disclosure(comity: Comity) ->
     with pytest.raises(Conflict, match="unverified requester"):
         cases.start_production(comity.intake_uow, comity.clock, user(comity, "appr"), case_id)
     assert _version(comity, case_id) == before
+
+
+def test_reassessing_as_of_the_second_circuit_says_what_changed_and_why(comity: Comity) -> None:
+    case_id = _open(comity)
+    u, clock, rev = comity.intake_uow, comity.clock, user(comity, "rev")
+    cases.start_review(u, clock, rev, case_id)
+    cases.decide(u, clock, rev, case_id, finding=SUBSCRIBER, decision="produce")
+    cases.decide(u, clock, rev, case_id, finding=CONTENT, decision="produce")
+    with pytest.raises(InvalidInput, match="say why"):
+        reassess(u, clock, rev, case_id, law(comity), reason=" ", as_of=date(2016, 7, 14))
+    with pytest.raises(Forbidden):
+        reassess(u, clock, user(comity, "aud"), case_id, law(comity), reason="x")
+    done = reassess(
+        u, clock, rev, case_id, law(comity), reason="829 F.3d 197", as_of=date(2016, 7, 14)
+    )
+    case = done.case
+    assert case.state is CaseState.ASSESSED
+    assert {f.key: f.pathway.value for f in case.findings}[CONTENT] == "redirect_mlat"
+    assert "as of 2016-07-14 under rule pack" in done.basis
+    moved = {d["finding"]: d for d in done.diff}
+    assert moved[CONTENT]["old"]["pathway"] == "disclose"
+    assert moved[CONTENT]["new"]["pathway"] == "redirect_mlat"
+    assert "route" in moved[CONTENT]["changed"]
+    assert set(case.decisions) == {SUBSCRIBER}  # the content's pathway moved: decide again
+    change = case.reassessments[-1].changes[0]
+    assert change["finding"] == CONTENT
+    assert change["after"] == "redirect_mlat"
+    assert _actions(comity, case_id)[-1] == "case:reassess"
+    with comity.intake_uow() as uow:
+        assert len(uow.intake.list_assessments(uow.cases.demand_of(case_id) or "")) == 2
+    # A closed case is not re-assessed: the table names what it allows.
+    cases.start_review(u, clock, rev, case_id)
+    cases.reject(u, clock, rev, case_id, "MLAT")
+    with pytest.raises(IllegalTransition, match="cannot reassess"):
+        reassess(u, clock, rev, case_id, law(comity), reason="again")
+
+
+def test_two_approvers_at_once_one_approves_the_other_is_told_why(comity: Comity) -> None:
+    case_id = _open(comity)
+    _review(comity, case_id)
+    barrier = threading.Barrier(2)
+
+    def approve(who: str) -> str:
+        barrier.wait()
+        try:
+            cases.approve(comity.intake_uow, comity.clock, user(comity, who), case_id)
+        except IllegalTransition as exc:
+            return exc.message
+        return "approved"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(approve, ["appr", "appr2"]))
+    assert outcomes.count("approved") == 1
+    refused = next(o for o in outcomes if o != "approved")
+    assert "a case in state partly_approved cannot approve" in refused
+    assert _actions(comity, case_id).count("case:approve") == 1

@@ -15,7 +15,8 @@ from comity.adapters.regions.sqlite import SqliteRegionStore
 from comity.adapters.regions.vault import RegionVault
 from comity.domain.categories import Category
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
-from comity.errors import ConfigurationError
+from comity.errors import ConfigurationError, Conflict
+from comity.services.custody_ports import HoldMarker
 
 T0 = datetime(2013, 12, 4, 9, 0, tzinfo=UTC)
 
@@ -146,3 +147,76 @@ def test_a_store_of_another_region_is_refused(store_url: str, vault: RegionVault
     with pytest.raises(ConfigurationError, match="belongs to region eu-ie"):
         list(other.read("acct-1"))
     other.engine.dispose()
+
+
+# --- preservation holds (issue 6): the region itself refuses to delete what a hold covers ----
+
+
+def _hold(hold_id: str = "case-1/hold-1", **changes: object) -> HoldMarker:
+    values: dict[str, object] = {
+        "hold_id": hold_id,
+        "case_id": "case-1",
+        "account_id": "acct-1",
+        "categories": (Category.CONTENT,),
+        "placed_at": T0,
+        "expires_at": T0 + timedelta(days=90),
+        "released_at": None,
+    }
+    values.update(changes)
+    return HoldMarker(**values)  # type: ignore[arg-type]
+
+
+def test_a_hold_marker_round_trips_and_is_replaced_by_id(vault: RegionVault) -> None:
+    assert vault.store.holds() == []
+    vault.store.set_hold(_hold())
+    assert vault.store.holds("acct-1") == [_hold()]
+    released = _hold(released_at=T0 + timedelta(days=3))
+    vault.store.set_hold(released)
+    assert vault.store.holds() == [released]
+    assert vault.store.holds("acct-2") == []
+
+
+def test_a_held_category_cannot_be_deleted_and_nothing_is_removed(vault: RegionVault) -> None:
+    _write(vault, [_record(n) for n in range(3)])
+    _write(vault, [_record(n, category=Category.TRAFFIC) for n in range(2)])
+    vault.store.set_hold(_hold())
+    during = T0 + timedelta(days=10)
+    with pytest.raises(Conflict, match=r"hold case-1/hold-1 \(case case-1\) until"):
+        vault.store.delete("acct-1", [Category.CONTENT, Category.TRAFFIC], now=during)
+    assert vault.store.count("acct-1") == 5
+    # Another category, or another account, is not held.
+    assert vault.store.delete("acct-1", [Category.TRAFFIC], now=during) == 2
+    # After the hold expires (the expiry instant is already out), deletion goes through.
+    assert vault.store.delete("acct-1", [Category.CONTENT], now=T0 + timedelta(days=90)) == 3
+
+
+def test_a_released_hold_no_longer_blocks_deletion(vault: RegionVault) -> None:
+    _write(vault, [_record(1)])
+    vault.store.set_hold(_hold(released_at=T0 + timedelta(days=1)))
+    with pytest.raises(Conflict):
+        vault.store.delete("acct-1", [Category.CONTENT], now=T0 + timedelta(hours=1))
+    assert vault.store.delete("acct-1", [Category.CONTENT], now=T0 + timedelta(days=2)) == 1
+
+
+def test_a_users_deletion_hides_held_records_and_keeps_their_bytes(vault: RegionVault) -> None:
+    _write(vault, [_record(n) for n in range(3)])
+    _write(vault, [_record(n, category=Category.TRAFFIC) for n in range(2)])
+    before = {s.id: s.ciphertext for s in vault.store.read("acct-1", [Category.CONTENT])}
+    vault.store.set_hold(_hold())
+    now = T0 + timedelta(days=5)
+    assert vault.store.hide("acct-1", [Category.CONTENT, Category.TRAFFIC], now) == (3, 2)
+    assert list(vault.store.read("acct-1")) == []  # the user no longer sees them
+    kept = list(vault.store.read("acct-1", include_deleted=True))
+    assert {s.id: s.ciphertext for s in kept} == before  # every byte is still there
+    assert all(s.deleted_at == now for s in kept)
+    # One record at a time, too; hiding again changes nothing.
+    assert vault.store.hide("acct-1", [Category.CONTENT], now, [_record(1).id]) == (0, 0)
+
+
+def test_a_held_record_is_never_overwritten(vault: RegionVault) -> None:
+    _write(vault, [_record(1)])
+    vault.store.set_hold(_hold())
+    original = vault.store.get(_record(1).id)
+    changed = Record(_record(1).id, "acct-1", Category.CONTENT, T0, b"rewritten", "text/plain")
+    assert _write(vault, [changed]) == 0
+    assert vault.store.get(_record(1).id) == original

@@ -236,6 +236,13 @@ def test_reassessment_says_what_changed_and_keeps_unchanged_decisions() -> None:
     )
     assert case.state is CaseState.ASSESSED
     assert events[0].payload["changes"] == [
-        {"finding": CONTENT.key, "before": "disclose", "after": "redirect_mlat"}
+        {
+            "finding": CONTENT.key,
+            "before": "disclose",
+            "after": "redirect_mlat",
+            "changed": {"pathway": ["disclose", "redirect_mlat"]},
+        }
     ]
+    assert case.reassessments[-1].changes == tuple(events[0].payload["changes"])
+    assert case.reassessments[-1].reason == "as of 2016-07-14 (829 F.3d 197)"
     assert set(case.decisions) == {SUBSCRIBER.key}

@@ -16,7 +16,7 @@ from typing import Any
 from comity.domain.registry import READERS, User
 from comity.domain.registry import Role as StaffRole
 from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
-from comity.errors import NotFound
+from comity.errors import Forbidden, NotFound
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_step
 from comity.services.identity import require
@@ -79,9 +79,15 @@ def act_in(
     step: Callable[[Case, Actor, datetime], Step],
     *,
     audit_extra: dict[str, Any] | None = None,
+    requester_may: bool = False,
 ) -> Case:
-    """``act`` inside a unit of work the caller holds and commits (for other services)."""
+    """``act`` inside a unit of work the caller holds and commits (for other services).
+
+    A requester who may see the case may still only withdraw (``requester_may``).
+    """
     case = load_case(uow, user, case_id, for_update=True)
+    if not user.is_staff and not requester_may:
+        raise Forbidden(f"{user.id} is a requester: a requester may only withdraw their demand")
     new, events = step(case, workflow_actor(user), now)
     if audit_extra:
         events = [_with_extra(e, audit_extra) for e in events]
@@ -110,9 +116,10 @@ class CaseView:
                 "instrument": case.instrument,
                 "state": case.state.value,
                 "received_at": case.received_at.isoformat(),
-                "history": [
+                "history": [  # state changes only: no actors, reasons or internal steps
                     {"at": h.at.isoformat(), "from": h.from_state.value, "to": h.to_state.value}
                     for h in case.history
+                    if h.from_state is not h.to_state
                 ],
             }
         return {

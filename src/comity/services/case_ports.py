@@ -29,6 +29,12 @@ class CaseRepository(Protocol):
 
     def list(self, states: Iterable[str] | None = None) -> Sequence[Case]: ...
 
+    def list_with_demands(
+        self, states: Iterable[str] | None = None
+    ) -> Sequence[tuple[Case, str | None]]:
+        """Every case (in ``states``) with its demand's id, in one query."""
+        ...
+
 
 class CaseUnitOfWork(IntakeUnitOfWork, Protocol):
     """The control-plane unit of work with intake and cases on the same transaction."""

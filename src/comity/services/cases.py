@@ -51,7 +51,7 @@ from comity.services.case_findings import case_zone, finding_refs
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_opening, record_step
 from comity.services.identity import require
-from comity.services.intake_ports import Assessor
+from comity.services.intake_ports import Assessor, DemandFilter
 from comity.services.ports import Clock
 
 FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
@@ -113,7 +113,7 @@ def _parsed(record: DemandRecord, known_countries: frozenset[str]) -> Demand:
     return with_recorded_verification(demand, record)
 
 
-def _assess(
+def assess_record(
     record: DemandRecord, law: LawContext, as_of: date | None, by: str, at: datetime
 ) -> tuple[Demand, AssessmentRecord]:
     demand = _parsed(record, law.known_countries)
@@ -159,7 +159,7 @@ def _open(  # noqa: PLR0917 - private; the public forms name their arguments
     as_of: date | None,
 ) -> tuple[Case, bool]:
     now = clock.now()
-    demand, assessment = _assess(record, law, as_of, by, now)
+    demand, assessment = assess_record(record, law, as_of, by, now)
     findings = finding_refs(assessment.document)
     with uow_factory() as uow:
         existing = uow.cases.for_demand(record.id)
@@ -243,15 +243,19 @@ def list_cases(
     with uow_factory() as uow:
         if actor.is_staff:
             require(actor, READERS)
-        for case in uow.cases.list(wanted):
-            demand_id = uow.cases.demand_of(case.case_id)
-            if not actor.is_staff:
-                record = uow.intake.get_demand(demand_id) if demand_id else None
-                if record is None or record.agency_id != actor.agency_id:
-                    continue
-            deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
-            overdue = sum(1 for d in deadlines if d.due_at <= now)
-            items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
+            mine = None
+        else:  # a requester: only their agency's demands
+            found, _ = uow.intake.list_demands(
+                DemandFilter(agency_id=actor.agency_id), 1_000_000, 0
+            )
+            mine = {d.id for d in found}
+        rows = uow.cases.list_with_demands(wanted)
+    for case, demand_id in rows:
+        if mine is not None and demand_id not in mine:
+            continue
+        deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
+        overdue = sum(1 for d in deadlines if d.due_at <= now)
+        items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(
         key=lambda i: (
@@ -345,13 +349,6 @@ def resume(
     return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.resume(a, now, reason))
 
 
-def close(
-    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, reason: str
-) -> Case:
-    """Close with a written outcome; the case's holds are released with it."""
-    return act(uow_factory, clock, actor, case_id, lambda c, a, now: c.close(a, now, reason))
-
-
 # --- production (called by the productions code) --------------------------------------------
 
 
@@ -422,7 +419,14 @@ def withdraw_demand(
         record, changed = demands.withdraw_in(uow, clock, actor, demand_id, reason=reason)
         case = uow.cases.for_demand(demand_id) if changed else None
         if case is not None and "withdraw" in case.allowed_actions():
-            act_in(uow, actor, case.case_id, now, lambda c, a, t: c.withdraw(a, t, reason or None))
+            act_in(
+                uow,
+                actor,
+                case.case_id,
+                now,
+                lambda c, a, t: c.withdraw(a, t, reason or None),
+                requester_may=True,
+            )
         if changed:
             uow.commit()
     return record

@@ -41,6 +41,34 @@ class SealedRecord:
     deleted_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class HoldMarker:
+    """A preservation hold as the region enforces it: written into the region's own store
+    (through the region, not the control plane) when a hold is placed, extended or released.
+
+    While a marker covers an account's category, the store refuses to delete those records and a
+    user's deletion only hides them (``deleted_at``), keeping the bytes.
+    """
+
+    hold_id: str
+    case_id: str
+    account_id: str
+    categories: tuple[Category, ...]
+    placed_at: datetime
+    expires_at: datetime | None = None
+    released_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        if now < self.placed_at:
+            return False
+        if self.released_at is not None and now >= self.released_at:
+            return False
+        return self.expires_at is None or now < self.expires_at
+
+    def covers(self, account_id: str, category: Category, now: datetime) -> bool:
+        return self.account_id == account_id and category in self.categories and self.is_active(now)
+
+
 class Keyring(Protocol):
     """A region's key-encryption keys (KEKs), by version. Plain keys never leave it except as
     data keys it unwraps for its own region."""
@@ -111,8 +139,33 @@ class RegionStore(Protocol):
 
     def count(self, account_id: str, category: Category | None = None) -> int: ...
 
-    def delete(self, account_id: str, categories: Sequence[Category]) -> int:
-        """Remove every record of the account in ``categories``; return how many."""
+    def delete(
+        self, account_id: str, categories: Sequence[Category], *, now: datetime | None = None
+    ) -> int:
+        """Remove every record of the account in ``categories``; return how many.
+
+        Refused (``Conflict``, nothing removed) while a hold marker covers any of them at ``now``
+        (default: the region's clock).
+        """
+        ...
+
+    def hide(
+        self,
+        account_id: str,
+        categories: Sequence[Category],
+        now: datetime,
+        record_ids: Sequence[str] | None = None,
+    ) -> tuple[int, int]:
+        """A user's deletion: held records are hidden (``deleted_at``) and kept, the others
+        removed; return (hidden, removed)."""
+        ...
+
+    def set_hold(self, marker: HoldMarker) -> None:
+        """Write (or replace) the hold marker ``marker.hold_id`` in this region."""
+        ...
+
+    def holds(self, account_id: str | None = None) -> list[HoldMarker]:
+        """The hold markers this region holds (of one account), oldest first."""
         ...
 
     def stale_keys(self, current_version: int, limit: int) -> list[SealedRecord]:

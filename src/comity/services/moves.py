@@ -142,6 +142,22 @@ class _Mover(Generic[U]):
         self, uow: U, account: Account, destination: str, category: Category | None
     ) -> list[MoveStep]:
         whole = category is None
+        now = self.clock.now()
+        for cat in (category,) if category is not None else ALL_CATEGORIES:
+            source = account.region_for(cat)
+            if source == destination:
+                continue
+            held = [
+                m
+                for m in self.regions(source).store.holds(account.id)
+                if m.covers(account.id, cat, now)
+            ]
+            if held:
+                raise Conflict(
+                    f"account {account.id}: its {cat.value} records in {source} are under "
+                    f"preservation hold {held[0].hold_id} (case {held[0].case_id}); they cannot "
+                    "move until the hold ends"
+                )
         steps = [
             self.journal(uow).start(
                 account.id, cat, account.region_for(cat), destination, whole_account=whole

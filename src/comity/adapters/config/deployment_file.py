@@ -48,7 +48,8 @@ def parse_deployment(
     if not isinstance(doc, dict):
         raise ConfigurationError(f"{source}: the deployment must be a mapping")
 
-    for key in sorted(set(doc) - {"provider", "regions", "control_plane", "law", "api", "agents"}):
+    known = {"provider", "regions", "control_plane", "law", "api", "agents", "notify"}
+    for key in sorted(set(doc) - known):
         problems.append(f"{source}: unknown section [{key}]")
 
     provider = _parse_provider(doc.get("provider"), problems, source)
@@ -64,7 +65,7 @@ def parse_deployment(
     agents = _parse_agents(doc.get("agents", {}), {r.id for r in regions}, problems, source)
     collect(problems, ConfigurationError)
     assert provider is not None
-    extra = {k: v for k, v in doc.items() if k in ("law", "api")}
+    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify")}
     if agents:
         extra["agents"] = agents
     return Deployment(provider, tuple(regions), control_plane, extra)

@@ -65,6 +65,14 @@ class SqlCaseRepository:
         self._s.flush()
         return row.version
 
+    def list_with_demands(
+        self, states: Iterable[str] | None = None
+    ) -> Sequence[tuple[Case, str | None]]:
+        query = select(CaseRow.document, CaseRow.demand_id).order_by(CaseRow.opened_at, CaseRow.id)
+        if states is not None:
+            query = query.where(CaseRow.state.in_(list(states)))
+        return [(Case.model_validate(doc), demand) for doc, demand in self._s.execute(query)]
+
     def list(self, states: Iterable[str] | None = None) -> Sequence[Case]:
         query = select(CaseRow).order_by(CaseRow.opened_at, CaseRow.id)
         if states is not None:

@@ -38,8 +38,8 @@ from sqlalchemy import (
 
 from comity.adapters.regions.envelope import micros
 from comity.domain.categories import Category
-from comity.errors import ConfigurationError
-from comity.services.custody_ports import SealedRecord
+from comity.errors import ConfigurationError, Conflict
+from comity.services.custody_ports import HoldMarker, SealedRecord
 
 SCHEMA_VERSION = "1"
 BATCH = 500
@@ -65,6 +65,20 @@ records = Table(
     Column("deleted_at_us", BigInteger),
     Index("records_by_account", "account_id", "category", "occurred_at_us"),
     Index("records_by_key_version", "key_version"),
+)
+
+#: Preservation holds as this region enforces them (issue 6); categories comma-separated.
+holds = Table(
+    "holds",
+    metadata,
+    Column("hold_id", String(128), primary_key=True),
+    Column("case_id", String(128), nullable=False),
+    Column("account_id", String(128), nullable=False),
+    Column("categories", String(128), nullable=False),
+    Column("placed_at_us", BigInteger, nullable=False),
+    Column("expires_at_us", BigInteger),
+    Column("released_at_us", BigInteger),
+    Index("holds_by_account", "account_id"),
 )
 
 store_meta = Table(
@@ -112,6 +126,33 @@ def _sealed(row: Any) -> SealedRecord:
         ciphertext=bytes(row.ciphertext),
         warning=row.warning,
         deleted_at=_time(row.deleted_at_us),
+    )
+
+
+def _us(at: datetime | None) -> int | None:
+    return None if at is None else micros(at)
+
+
+def _marker(row: Any) -> HoldMarker:
+    placed = _time(row.placed_at_us)
+    assert placed is not None
+    return HoldMarker(
+        hold_id=row.hold_id,
+        case_id=row.case_id,
+        account_id=row.account_id,
+        categories=tuple(Category(c) for c in row.categories.split(",")),
+        placed_at=placed,
+        expires_at=_time(row.expires_at_us),
+        released_at=_time(row.released_at_us),
+    )
+
+
+def _refusal(region: str, marker: HoldMarker, account_id: str, category: Category) -> str:
+    until = f" until {marker.expires_at.isoformat()}" if marker.expires_at else " until released"
+    return (
+        f"region {region}: the {category.value} records of account {account_id} are under "
+        f"preservation hold {marker.hold_id} (case {marker.case_id}){until}; they cannot be "
+        "deleted or overwritten"
     )
 
 
@@ -234,6 +275,8 @@ class SqlRegionStore:
                 f"the store configured for region {self.region_id} belongs to region {owner}; "
                 "each region must have its own store"
             )
+        # Stores made before holds existed get their table on first use.
+        metadata.create_all(self.engine, tables=[holds])
         self._checked = True
 
     # -- writing -------------------------------------------------------------------------------
@@ -257,9 +300,17 @@ class SqlRegionStore:
             finally:
                 writer.close()  # before commit or rollback, never while the helper writes
 
-    def delete(self, account_id: str, categories: Sequence[Category]) -> int:
+    def delete(
+        self, account_id: str, categories: Sequence[Category], *, now: datetime | None = None
+    ) -> int:
         self._check_owner()
+        at = now or datetime.now(UTC)
         with self._write() as conn:
+            self._lock(conn)
+            for category in categories:
+                marker = self._holding(conn, account_id, category, at)
+                if marker is not None:
+                    raise Conflict(_refusal(self.region_id, marker, account_id, category))
             result = conn.execute(
                 delete(records).where(
                     records.c.account_id == account_id,
@@ -267,6 +318,75 @@ class SqlRegionStore:
                 )
             )
             return max(result.rowcount, 0)
+
+    def hide(
+        self,
+        account_id: str,
+        categories: Sequence[Category],
+        now: datetime,
+        record_ids: Sequence[str] | None = None,
+    ) -> tuple[int, int]:
+        self._check_owner()
+        hidden = removed = 0
+        with self._write() as conn:
+            self._lock(conn)
+            for category in categories:
+                where = [records.c.account_id == account_id, records.c.category == category.value]
+                if record_ids is not None:
+                    where.append(records.c.id.in_(list(record_ids)))
+                if self._holding(conn, account_id, category, now) is not None:
+                    result = conn.execute(
+                        update(records)
+                        .where(*where, records.c.deleted_at_us.is_(None))
+                        .values(deleted_at_us=micros(now))
+                    )
+                    hidden += max(result.rowcount, 0)
+                else:
+                    removed += max(conn.execute(delete(records).where(*where)).rowcount, 0)
+        return hidden, removed
+
+    def set_hold(self, marker: HoldMarker) -> None:
+        self._check_owner()
+        with self._write() as conn:
+            self._lock(conn)
+            conn.execute(delete(holds).where(holds.c.hold_id == marker.hold_id))
+            conn.execute(
+                holds.insert().values(
+                    hold_id=marker.hold_id,
+                    case_id=marker.case_id,
+                    account_id=marker.account_id,
+                    categories=",".join(c.value for c in marker.categories),
+                    placed_at_us=micros(marker.placed_at),
+                    expires_at_us=_us(marker.expires_at),
+                    released_at_us=_us(marker.released_at),
+                )
+            )
+
+    def holds(self, account_id: str | None = None) -> list[HoldMarker]:
+        self._check_owner()
+        with self.engine.connect() as conn:
+            return self._markers(conn, account_id)
+
+    def _markers(self, conn: Connection, account_id: str | None) -> list[HoldMarker]:
+        query = select(holds).order_by(holds.c.placed_at_us, holds.c.hold_id)
+        if account_id is not None:
+            query = query.where(holds.c.account_id == account_id)
+        return [_marker(row) for row in conn.execute(query)]
+
+    def _holding(
+        self, conn: Connection, account_id: str, category: Category, now: datetime
+    ) -> HoldMarker | None:
+        return next(
+            (m for m in self._markers(conn, account_id) if m.covers(account_id, category, now)),
+            None,
+        )
+
+    @staticmethod
+    def _lock(conn: Connection) -> None:
+        """Serialise deletions and hold changes in this region (PostgreSQL: a row lock on the
+        store's own row; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+        own_row = store_meta.c.name == "region"
+        conn.execute(select(store_meta.c.value).where(own_row).with_for_update())
 
     def set_wrapped_keys(self, updates: Iterable[tuple[str, int, bytes]]) -> None:
         rows = [{"rid": i, "kv": v, "wk": w} for i, v, w in updates]

@@ -114,6 +114,35 @@ class CourtRecord(Frozen):
         return [a for a in self.appeals if a.status == "pending"]
 
 
+class Reassessment(Frozen):
+    """One re-assessment: when, by whom, why, on what basis, and which findings changed how."""
+
+    at: Instant
+    by: str
+    reason: str
+    basis: str | None = None
+    changes: tuple[dict[str, Any], ...] = ()
+
+
+_COMPARED = ("pathway", "reason", "deadline", "citation", "data_country")
+
+
+def _finding_change(
+    key: str, old: FindingRef | None, new: FindingRef | None
+) -> dict[str, Any] | None:
+    a = old.model_dump(mode="json") if old else {}
+    b = new.model_dump(mode="json") if new else {}
+    moved = {f: [a.get(f), b.get(f)] for f in _COMPARED if a.get(f) != b.get(f)}
+    if not moved:
+        return None
+    return {
+        "finding": key,
+        "before": a.get("pathway"),
+        "after": b.get("pathway"),
+        "changed": moved,
+    }
+
+
 class Case(Frozen):
     case_id: str
     reference: str
@@ -136,6 +165,7 @@ class Case(Frozen):
     replaces: str | None = None
     replaced_by: str | None = None
     needs_reassessment: str | None = None
+    reassessments: tuple[Reassessment, ...] = ()
     outcome: str | None = None
 
     # --- reading -------------------------------------------------------------------------
@@ -338,18 +368,36 @@ class Case(Frozen):
         )
 
     def reassess(
-        self, findings: list[FindingRef], actor: Actor, now: datetime, reason: str
+        self,
+        findings: list[FindingRef],
+        actor: Actor,
+        now: datetime,
+        reason: str,
+        *,
+        basis: str | None = None,
     ) -> Step:
-        """Re-assess as of a new date or under a new rule pack; say what changed and why."""
+        """Re-assess as of a new date or under a new rule pack; say what changed and why.
+
+        ``basis`` says what the new findings rest on (the date and rule pack); every finding
+        whose pathway, reason, deadline, citation or data country moved is listed, and the case
+        keeps the list (``reassessments``). Decisions survive only where the pathway did not move.
+        """
         _check_findings(findings)
-        before = {f.key: f.pathway.value for f in self.findings}
-        after = {f.key: f.pathway.value for f in findings}
+        before = {f.key: f for f in self.findings}
+        after = {f.key: f for f in findings}
         changes = [
-            {"finding": k, "before": before.get(k), "after": after.get(k)}
+            change
             for k in sorted(set(before) | set(after))
-            if before.get(k) != after.get(k)
+            if (change := _finding_change(k, before.get(k), after.get(k))) is not None
         ]
-        kept = {k: d for k, d in self.decisions.items() if before.get(k) == after.get(k)}
+        kept = {
+            k: d
+            for k, d in self.decisions.items()
+            if k in before and k in after and before[k].pathway == after[k].pathway
+        }
+        record = Reassessment(
+            at=now, by=actor.id, reason=reason.strip(), basis=basis, changes=tuple(changes)
+        )
         return self._move(
             Action.REASSESS,
             actor,
@@ -360,7 +408,8 @@ class Case(Frozen):
             recommended_by=None,
             approved_by=None,
             needs_reassessment=None,
-            payload={"changes": changes},
+            reassessments=(*self.reassessments, record),
+            payload={"basis": basis, "changes": changes},
         )
 
     def start_review(self, actor: Actor, now: datetime) -> Step:

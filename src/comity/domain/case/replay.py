@@ -297,6 +297,14 @@ def _frame(
     )
 
 
+#: The pieces a persisted replay (``services.case_replay``) drives one step at a time.
+open_script_case = _open
+apply_step = _run
+frame_of = _frame
+replacement_demand = _replacement_demand
+actor_of = _actor
+
+
 def run(script: ReplayScript, **kwargs: Any) -> tuple[list[Frame], Case, Case | None]:
     """Every frame, and the final cases (the original and its replacement, if any)."""
     frames: list[Frame] = []
@@ -331,9 +339,14 @@ __all__ = [
     "SCRIPTS",
     "Frame",
     "ReplayScript",
+    "actor_of",
+    "apply_step",
     "check_outcome",
+    "frame_of",
     "load_script_text",
+    "open_script_case",
     "parse_script",
+    "replacement_demand",
     "replay",
     "run",
 ]

@@ -24,6 +24,7 @@ from comity.entrypoints.api import (
     registry_api,
     reports_api,
 )
+from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError
 from comity.services.demands import MAX_FILE_BYTES
@@ -101,5 +102,6 @@ def create_app(
 
     app.include_router(audit_routes.router)
     app.include_router(productions_api.router)
+    app.include_router(cases_router)
     web.install(app)
     return app

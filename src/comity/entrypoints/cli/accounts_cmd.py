@@ -13,9 +13,11 @@ from rich.table import Table
 
 from comity.adapters.countries import known_countries
 from comity.domain.accounts import parse_account
+from comity.domain.categories import Category
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput, collect
 from comity.services.accounts import create_account, get_account, list_accounts
+from comity.services.erasure import delete_records
 
 app = typer.Typer(help="Create, list and show accounts.", no_args_is_help=True)
 
@@ -84,3 +86,34 @@ def show(ctx: typer.Context, account_id: str) -> None:
     """Show one account as YAML."""
     account = get_account(open_comity(ctx).uow, account_id)
     typer.echo(yaml.safe_dump(account.to_document(), sort_keys=False).rstrip())
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    account_id: str,
+    category: Annotated[
+        list[str] | None, typer.Option(help="Only this category (repeat); default all")
+    ] = None,
+    purge: Annotated[
+        bool, typer.Option(help="Remove outright; refused while a preservation hold covers them")
+    ] = False,
+) -> None:
+    """The customer's deletion: held records are hidden and kept, the rest removed (--purge:
+    remove everything, refused under a hold)."""
+    try:
+        categories = [Category.parse(c) for c in category] if category else None
+    except ValueError as exc:
+        raise InvalidInput(f"--category: {exc}") from None
+    comity = open_comity(ctx)
+    for e in delete_records(
+        comity.uow,
+        comity.region_store,
+        comity.clock,
+        account_id,
+        categories=categories,
+        purge=purge,
+        actor="cli",
+    ):
+        kept = f", {e.hidden} hidden and kept under a hold" if e.hidden else ""
+        typer.echo(f"{e.region} {e.category.value}: {e.removed} removed{kept}")

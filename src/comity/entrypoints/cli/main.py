@@ -20,10 +20,13 @@ from comity.entrypoints.cli import (
     assess_cmd,
     audit_cmd,
     authorities_cmd,
+    case_cmd,
     demand_cmd,
+    due_cmd,
     ingest_cmd,
     init_cmd,
     move_cmd,
+    notify_cmd,
     produce_cmd,
     regions_cmd,
     replay_cmd,
@@ -75,6 +78,9 @@ app.add_typer(demand_cmd.app, name="demand")
 app.add_typer(report_cmd.app, name="report")
 app.command("produce")(produce_cmd.produce)
 app.command("agent")(agent_cmd.agent)
+app.add_typer(case_cmd.app, name="case")
+app.command("due")(due_cmd.due)
+app.add_typer(notify_cmd.app, name="notify")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from comity.adapters.law_files import read_replay
+from comity.entrypoints.cli.replay_workflow_cmd import run_workflow
 from comity.errors import NotFound
 from comity.law.engine import LawEngine
 from comity.law.replay import run_replay
@@ -18,11 +19,23 @@ REPLAYS = Path(__file__).resolve().parents[2] / "law" / "replays"
 
 
 def replay(
+    ctx: typer.Context,
     case: Annotated[str, typer.Argument(help="The case to replay, e.g. microsoft-ireland.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     pack: Annotated[Path | None, typer.Option("--pack", help="Rule pack directory.")] = None,
+    workflow: Annotated[
+        bool,
+        typer.Option(
+            "--workflow",
+            help="Drive a real, stored case through every event (a temporary deployment "
+            "unless --dir is given)",
+        ),
+    ] = False,
 ) -> None:
     """Walk a case's timeline; show the engine's pathway at each date beside the courts'."""
+    if workflow:
+        run_workflow(ctx, case, as_json=as_json)
+        return
     script = REPLAYS / f"{case}.yaml"
     if not script.is_file():
         known = ", ".join(sorted(p.stem for p in REPLAYS.glob("*.yaml")))

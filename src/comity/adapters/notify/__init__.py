@@ -1,0 +1,1 @@
+"""Notifiers: e-mail through SMTP and signed JSON webhooks, configured in ``[notify]``."""

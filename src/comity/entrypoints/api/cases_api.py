@@ -1,0 +1,333 @@
+"""``/v1/cases``: the case workflow over HTTP, and ``/v1/due``.
+
+Staff read every case and act within their roles (the workflow checks them); a requester sees
+only cases of their agency's demands, without the internal review (any other case is a 404), and
+may only withdraw. Every action answers with the case as the caller may see it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from comity.adapters.countries import known_countries
+from comity.bootstrap import Comity
+from comity.domain.categories import Category
+from comity.domain.registry import User
+from comity.domain.workflow import Case, Period
+from comity.entrypoints.api.assessments_api import NoLawEngine
+from comity.services import case_due, case_holds, cases
+from comity.services.case_access import CaseView
+from comity.services.case_reassess import reassess as reassess_case
+from comity.services.cases import LawContext
+
+from .schemas import ERRORS
+from .security import Caller
+
+router = APIRouter(prefix="/v1", tags=["cases"], responses=ERRORS)
+
+Doc = dict[str, Any]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenIn(_In):
+    demand_id: Annotated[str, Field(min_length=1, max_length=63)]
+    as_of: date | None = None
+
+
+class DecideIn(_In):
+    finding: Annotated[str, Field(min_length=1, max_length=400)]
+    decision: Annotated[str, Field(pattern="^(produce|withhold|narrow)$")]
+    period: Period | None = None
+    justification: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class NoteIn(_In):
+    note: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class ReasonIn(_In):
+    reason: Text
+
+
+class OptionalReasonIn(_In):
+    reason: Annotated[str, Field(max_length=4000)] = ""
+
+
+class HoldIn(_In):
+    account: Annotated[str, Field(min_length=1, max_length=128)]
+    categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
+    region: Annotated[str, Field(min_length=1, max_length=63)]
+    basis: Annotated[str, Field(max_length=32)] = "us.2703f"
+
+
+class NonDisclosureIn(_In):
+    until: date | None = None
+    indefinite: bool = False
+
+
+class DelayIn(_In):
+    start: datetime
+    periods: Annotated[int, Field(ge=1, le=40)] = 1
+
+
+class CustomerIn(_In):
+    customer: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class ReassessIn(_In):
+    reason: Text
+    as_of: date | None = None
+
+
+def _comity(request: Request) -> Comity:
+    comity: Comity = request.app.state.comity
+    return comity
+
+
+def _law(request: Request) -> LawContext:
+    assessor = request.app.state.assessor
+    if assessor is None:
+        raise NoLawEngine("no law engine is configured in this API process")
+    return LawContext(assessor, _comity(request).deployment, known_countries())
+
+
+def _view(request: Request, user: User, case: Case | str) -> Doc:
+    """The case after an action, as the caller may see it."""
+    comity = _comity(request)
+    case_id = case if isinstance(case, str) else case.case_id
+    view: CaseView = cases.get_case(comity.intake_uow, comity.clock, user, case_id)
+    return view.to_document(internal=user.is_staff)
+
+
+@router.get("/cases", response_model=list[Doc])
+def list_(
+    request: Request,
+    user: Caller,
+    state: Annotated[list[str] | None, Query(max_length=12)] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+) -> list[Doc]:
+    """The queue, the most urgent first (a requester: their agency's cases only)."""
+    comity = _comity(request)
+    items = cases.list_cases(comity.reader, comity.clock, user, states=state, open_only=open_only)
+    return [i.to_document(internal=user.is_staff) for i in items]
+
+
+@router.post("/cases", response_model=Doc, status_code=status.HTTP_201_CREATED)
+def open_(request: Request, user: Caller, body: OpenIn) -> Doc:
+    """Open the case of a stored demand that has none (staff; needs the law engine)."""
+    comity = _comity(request)
+    case = cases.open_case(
+        comity.intake_uow, comity.clock, user, body.demand_id, _law(request), as_of=body.as_of
+    )
+    return _view(request, user, case)
+
+
+@router.get("/cases/{case_id}", response_model=Doc)
+def get(request: Request, user: Caller, case_id: str) -> Doc:
+    comity = _comity(request)
+    view = cases.get_case(comity.reader, comity.clock, user, case_id)
+    return view.to_document(internal=user.is_staff)
+
+
+@router.post("/cases/{case_id}/review", response_model=Doc)
+def review(request: Request, user: Caller, case_id: str) -> Doc:
+    c = _comity(request)
+    return _view(request, user, cases.start_review(c.intake_uow, c.clock, user, case_id))
+
+
+@router.post("/cases/{case_id}/decisions", response_model=Doc)
+def decide(request: Request, user: Caller, case_id: str, body: DecideIn) -> Doc:
+    """Decide one finding (``target|category|region``): produce, withhold, or narrow."""
+    c = _comity(request)
+    case = cases.decide(
+        c.intake_uow,
+        c.clock,
+        user,
+        case_id,
+        finding=body.finding,
+        decision=body.decision,
+        period=body.period,
+        justification=body.justification,
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/recommend", response_model=Doc)
+def recommend(request: Request, user: Caller, case_id: str, body: NoteIn | None = None) -> Doc:
+    c = _comity(request)
+    note = body.note if body else None
+    return _view(request, user, cases.recommend(c.intake_uow, c.clock, user, case_id, note))
+
+
+@router.post("/cases/{case_id}/approve", response_model=Doc)
+def approve(request: Request, user: Caller, case_id: str) -> Doc:
+    """Four eyes: an approver other than the reviewer who recommended."""
+    c = _comity(request)
+    return _view(request, user, cases.approve(c.intake_uow, c.clock, user, case_id))
+
+
+@router.post("/cases/{case_id}/reject", response_model=Doc)
+def reject(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
+    c = _comity(request)
+    return _view(request, user, cases.reject(c.intake_uow, c.clock, user, case_id, body.reason))
+
+
+@router.post("/cases/{case_id}/redirect", response_model=Doc)
+def redirect(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
+    c = _comity(request)
+    case = cases.redirect(c.intake_uow, c.clock, user, case_id, body.reason)
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/object", response_model=Doc)
+def object_(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
+    c = _comity(request)
+    case = cases.object_to(c.intake_uow, c.clock, user, case_id, body.reason)
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/resume", response_model=Doc)
+def resume(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
+    c = _comity(request)
+    return _view(request, user, cases.resume(c.intake_uow, c.clock, user, case_id, body.reason))
+
+
+@router.post("/cases/{case_id}/close", response_model=Doc)
+def close(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
+    """Close with a written outcome (administrator); holds are released in the regions."""
+    c = _comity(request)
+    case = case_holds.close(
+        c.intake_uow, c.clock, c.region_store, user, case_id, reason=body.reason
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/withdraw", response_model=Doc)
+def withdraw(
+    request: Request, user: Caller, case_id: str, body: OptionalReasonIn | None = None
+) -> Doc:
+    """The requester who filed the demand withdraws it, and its case."""
+    c = _comity(request)
+    reason = body.reason if body else ""
+    case = cases.withdraw(c.intake_uow, c.clock, user, case_id, reason=reason)
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/holds", response_model=Doc, status_code=status.HTTP_201_CREATED)
+def place_hold(request: Request, user: Caller, case_id: str, body: HoldIn) -> Doc:
+    """Preserve an account's categories in a region; the region refuses their deletion."""
+    c = _comity(request)
+    case = case_holds.place_hold(
+        c.intake_uow,
+        c.clock,
+        c.region_store,
+        user,
+        case_id,
+        account=body.account,
+        categories=tuple(body.categories),
+        region=body.region,
+        basis=body.basis,
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/holds/{hold_id:path}/extend", response_model=Doc)
+def extend_hold(request: Request, user: Caller, case_id: str, hold_id: str) -> Doc:
+    c = _comity(request)
+    case = case_holds.extend_hold(
+        c.intake_uow, c.clock, c.region_store, user, case_id, hold_id=hold_id
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/holds/{hold_id:path}/confirm", response_model=Doc)
+def confirm_hold(request: Request, user: Caller, case_id: str, hold_id: str) -> Doc:
+    c = _comity(request)
+    case = case_holds.confirm_hold(
+        c.intake_uow, c.clock, c.region_store, user, case_id, hold_id=hold_id
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/holds/{hold_id:path}/release", response_model=Doc)
+def release_hold(request: Request, user: Caller, case_id: str, hold_id: str, body: ReasonIn) -> Doc:
+    c = _comity(request)
+    case = case_holds.release_hold(
+        c.intake_uow, c.clock, c.region_store, user, case_id, hold_id=hold_id, reason=body.reason
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/notice/non-disclosure", response_model=Doc)
+def non_disclosure(request: Request, user: Caller, case_id: str, body: NonDisclosureIn) -> Doc:
+    c = _comity(request)
+    case = case_holds.set_non_disclosure(
+        c.intake_uow, c.clock, user, case_id, until=body.until, indefinite=body.indefinite
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/notice/delay", response_model=Doc)
+def delay(request: Request, user: Caller, case_id: str, body: DelayIn) -> Doc:
+    c = _comity(request)
+    case = case_holds.delay_notice(
+        c.intake_uow, c.clock, user, case_id, start=body.start, periods=body.periods
+    )
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/notice/customer", response_model=Doc)
+def customer(request: Request, user: Caller, case_id: str, body: CustomerIn) -> Doc:
+    c = _comity(request)
+    case = case_holds.set_customer(c.intake_uow, c.clock, user, case_id, body.customer)
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/notice/give", response_model=Doc)
+def give_notice(request: Request, user: Caller, case_id: str) -> Doc:
+    c = _comity(request)
+    return _view(request, user, case_holds.give_notice(c.intake_uow, c.clock, user, case_id))
+
+
+@router.post("/cases/{case_id}/court", response_model=Doc)
+def court(request: Request, user: Caller, case_id: str, body: dict[str, Any]) -> Doc:
+    """Record a court event: ``{"kind": "ruling", "outcome": "grants", ...}`` (docs/workflow.md)."""
+    c = _comity(request)
+    case = case_holds.record_court(c.intake_uow, c.clock, c.region_store, user, case_id, event=body)
+    return _view(request, user, case)
+
+
+@router.post("/cases/{case_id}/reassess", response_model=Doc)
+def reassess(request: Request, user: Caller, case_id: str, body: ReassessIn) -> Doc:
+    """Re-assess as of a new date; the answer says what changed, field by field."""
+    c = _comity(request)
+    result = reassess_case(
+        c.intake_uow, c.clock, user, case_id, _law(request), reason=body.reason, as_of=body.as_of
+    )
+    doc = _view(request, user, result.case)
+    doc["reassessment"] = {
+        "assessment": result.assessment_id,
+        "basis": result.basis,
+        "diff": result.diff,
+    }
+    return doc
+
+
+@router.get("/due", response_model=Doc)
+def due(
+    request: Request,
+    user: Caller,
+    within: Annotated[str, Query(max_length=16, description="48h, 3d, 90m, 2w")] = "48h",
+) -> Doc:
+    """What is overdue and what falls due within the window, across every case (staff)."""
+    c = _comity(request)
+    window = case_due.parse_window(within)
+    return case_due.due(c.reader, c.clock, user, within=window).to_document()

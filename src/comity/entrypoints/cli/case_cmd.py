@@ -1,0 +1,249 @@
+"""``comity case list | show | open | review | decide | recommend | approve | reject | redirect |
+object | resume | close | withdraw`` (holds, notices, court events and re-assessment are in
+``case_more_cmd``).
+
+Reading is done as the ``cli`` operator; every action names the person who takes it with
+``--as USER`` (a staff member, or for ``withdraw`` the requester who filed the demand), and the
+workflow checks that person's roles, so the audit log shows who did what.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from comity.domain.workflow import Period
+from comity.entrypoints.cli import case_more_cmd
+from comity.entrypoints.cli.assess_cmd import parse_day
+from comity.entrypoints.cli.case_common import As, AsJson, Reason, done, law_context, user_named
+from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.demand_cmd import OPERATOR
+from comity.errors import InvalidInput
+from comity.services import case_holds, cases
+
+app = typer.Typer(
+    help="The case workflow: review, approval, holds, notices, courts.", no_args_is_help=True
+)
+app.add_typer(case_more_cmd.hold_app, name="hold")
+app.add_typer(case_more_cmd.notice_app, name="notice")
+app.command("court")(case_more_cmd.court)
+app.command("reassess")(case_more_cmd.reassess)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    state: Annotated[list[str] | None, typer.Option(help="Only cases in this state")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only cases not finished")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """The queue: cases with their next deadline, the most urgent first."""
+    comity = open_comity(ctx)
+    items = cases.list_cases(
+        comity.intake_uow, comity.clock, OPERATOR, states=state, open_only=open_only
+    )
+    if as_json:
+        typer.echo(json.dumps([i.to_document() for i in items], indent=2))
+        return
+    now = comity.clock.now()
+    table = Table("reference", "state", "next deadline", "due", "overdue")
+    table.add_column("case", no_wrap=True)
+    for i in items:
+        d = i.next_deadline
+        mark = "" if d is None else ("OVERDUE " if d.due_at <= now else "") + d.kind
+        table.add_row(
+            i.case.reference,
+            i.case.state.value,
+            mark,
+            "" if d is None else d.due_at.isoformat(timespec="minutes"),
+            str(i.overdue or ""),
+            i.case.case_id,
+        )
+    Console().print(table)
+
+
+@app.command("show")
+def show(ctx: typer.Context, case_id: str, as_json: AsJson = False) -> None:
+    """One case: findings and their status, decisions, holds, deadlines, history."""
+    comity = open_comity(ctx)
+    view = cases.get_case(comity.intake_uow, comity.clock, OPERATOR, case_id)
+    doc = view.to_document()
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    _print(doc)
+
+
+def _print(doc: dict[str, Any]) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    case = doc["case"]
+    console.print(
+        f"case {doc['id']}  {case['reference']} ({case['instrument']}, {case['issuer_country']})"
+        f"  demand {doc['demand'] or '-'}  state {case['state']}",
+        markup=False,
+    )
+    console.print(f"next: {', '.join(doc['allowed_actions']) or 'none'}", markup=False)
+    table = Table("finding", "pathway", "status", "decision", "citation")
+    for f in case["findings"]:
+        key = f"{f['target']}|{f['category']}|{f['region'] or '-'}"
+        decision = case["decisions"].get(key)
+        table.add_row(
+            key,
+            f["pathway"],
+            doc["statuses"].get(key, ""),
+            "" if decision is None else decision["kind"],
+            f.get("citation") or "",
+        )
+    console.print(table)
+    for h in case["holds"]:
+        state = "released" if h["released_at"] else f"until {h['expires_at'] or 'released'}"
+        console.print(
+            f"hold {h['hold_id']}: {h['account']} {','.join(h['categories'])} in {h['region']}"
+            f" ({h['basis']}) {state}",
+            markup=False,
+        )
+    for d in doc["deadlines"]:
+        console.print(f"due {d['due_at']}  {d['kind']}: {d['description']} [{d['citation']}]")
+    for h in case["history"]:
+        why = f": {h['reason']}" if h.get("reason") else ""
+        console.print(
+            f"{h['at']}  {h['actor']} {h['action']} -> {h['to_state']}{why}", markup=False
+        )
+
+
+@app.command("open")
+def open_(
+    ctx: typer.Context,
+    demand_id: str,
+    as_user: As,
+    as_of: Annotated[str | None, typer.Option(help="Assess as of YYYY-MM-DD")] = None,
+) -> None:
+    """Open the case of a stored demand that has none (assessed by the rule pack)."""
+    comity = open_comity(ctx)
+    case = cases.open_case(
+        comity.intake_uow,
+        comity.clock,
+        user_named(comity, as_user),
+        demand_id,
+        law_context(comity),
+        as_of=parse_day(as_of, "--as-of"),
+    )
+    done(case)
+
+
+@app.command("review")
+def review(ctx: typer.Context, case_id: str, as_user: As) -> None:
+    """Start the legal review of an assessed case (reviewer)."""
+    comity = open_comity(ctx)
+    done(cases.start_review(comity.intake_uow, comity.clock, user_named(comity, as_user), case_id))
+
+
+@app.command("decide")
+def decide(  # noqa: PLR0917 - one parameter per CLI option
+    ctx: typer.Context,
+    case_id: str,
+    finding: Annotated[str, typer.Argument(help="target|category|region (see case show)")],
+    decision: Annotated[str, typer.Argument(help="produce, withhold or narrow")],
+    as_user: As,
+    justification: Annotated[
+        str | None, typer.Option(help="Why, when departing from the finding's pathway")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Narrowed period start")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Narrowed period end")] = None,
+) -> None:
+    """Decide one finding: produce, withhold, or narrow (with --from and --to)."""
+    comity = open_comity(ctx)
+    period = _period(parse_day(start, "--from"), parse_day(end, "--to"))
+    case = cases.decide(
+        comity.intake_uow,
+        comity.clock,
+        user_named(comity, as_user),
+        case_id,
+        finding=finding,
+        decision=decision,
+        period=period,
+        justification=justification,
+    )
+    done(case)
+
+
+def _period(start: date | None, end: date | None) -> Period | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise InvalidInput("--from and --to: a narrowed period needs both a start and an end")
+    if start > end:
+        raise InvalidInput(f"--from {start} is after --to {end}")
+    return Period(start=start, end=end)
+
+
+@app.command("recommend")
+def recommend(
+    ctx: typer.Context,
+    case_id: str,
+    as_user: As,
+    note: Annotated[str | None, typer.Option(help="A note for the approver")] = None,
+) -> None:
+    """Recommend the decisions for approval (reviewer)."""
+    comity = open_comity(ctx)
+    user = user_named(comity, as_user)
+    done(cases.recommend(comity.intake_uow, comity.clock, user, case_id, note))
+
+
+@app.command("approve")
+def approve(ctx: typer.Context, case_id: str, as_user: As) -> None:
+    """Approve the recommended decisions (an approver other than the reviewer: four eyes)."""
+    comity = open_comity(ctx)
+    done(cases.approve(comity.intake_uow, comity.clock, user_named(comity, as_user), case_id))
+
+
+def _reasoned(name: str, doc: str) -> None:
+    action = {
+        "reject": cases.reject,
+        "redirect": cases.redirect,
+        "object": cases.object_to,
+        "resume": cases.resume,
+    }[name]
+
+    def command(ctx: typer.Context, case_id: str, as_user: As, reason: Reason) -> None:
+        comity = open_comity(ctx)
+        user = user_named(comity, as_user)
+        done(action(comity.intake_uow, comity.clock, user, case_id, reason))
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+_reasoned("reject", "Reject the demand, with the reason.")
+_reasoned("redirect", "Redirect the requester elsewhere (e.g. the MLAT), with the reason.")
+_reasoned("object", "Object to the demand (motion, Art. 17 review), with the reason.")
+_reasoned("resume", "Resume review after an objection ended, saying how it ended.")
+
+
+@app.command("close")
+def close(ctx: typer.Context, case_id: str, as_user: As, reason: Reason) -> None:
+    """Close with a written outcome (administrator); the case's holds are released."""
+    comity = open_comity(ctx)
+    user = user_named(comity, as_user)
+    case = case_holds.close(
+        comity.intake_uow, comity.clock, comity.region_store, user, case_id, reason=reason
+    )
+    done(case)
+
+
+@app.command("withdraw")
+def withdraw(
+    ctx: typer.Context,
+    case_id: str,
+    as_user: Annotated[str, typer.Option("--as", help="The requester who filed the demand")],
+    reason: Annotated[str, typer.Option(help="Why (optional)")] = "",
+) -> None:
+    """Withdraw the demand and its case, on behalf of the requester who filed it."""
+    comity = open_comity(ctx)
+    user = user_named(comity, as_user)
+    done(cases.withdraw(comity.intake_uow, comity.clock, user, case_id, reason=reason))

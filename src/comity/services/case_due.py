@@ -1,0 +1,90 @@
+"""What is due soon and what is overdue across the cases: deadlines, hold expiries, notices.
+
+Each case says its own open deadlines (``Case.deadlines``: production periods, objection and
+2703(h) windows, finding deadlines, preservation to place, hold expiries, user notice once a
+non-disclosure order ends); this gathers them for every case the caller may see.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from comity.domain.registry import READERS, User
+from comity.domain.workflow import Deadline, due_list
+from comity.errors import InvalidInput
+from comity.services.case_access import CaseUowFactory
+from comity.services.identity import require
+from comity.services.ports import Clock
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_window(text: str, field: str = "within") -> timedelta:
+    """``48h``, ``3d``, ``90m``, ``2w`` as a span of time, or one sentence saying what is wrong."""
+    match = _SPAN.match(text)
+    if match is None:
+        raise InvalidInput(f"{field}: expected a span such as 48h, 3d, 90m or 2w, got {text!r}")
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One deadline with the case it belongs to."""
+
+    deadline: Deadline
+    case_id: str
+    reference: str
+    state: str
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            **self.deadline.model_dump(mode="json"),
+            "case": self.case_id,
+            "reference": self.reference,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True)
+class Due:
+    now: datetime
+    window: timedelta
+    overdue: list[DueItem]
+    due_soon: list[DueItem]
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "window_hours": self.window.total_seconds() / 3600,
+            "overdue": [i.to_document() for i in self.overdue],
+            "due_soon": [i.to_document() for i in self.due_soon],
+        }
+
+
+def due(uow_factory: CaseUowFactory, clock: Clock, actor: User, *, within: timedelta) -> Due:
+    """Overdue deadlines and those falling due within ``within`` from now (staff only)."""
+    require(actor, READERS)
+    if within < timedelta(0):
+        raise InvalidInput("within: the window cannot be negative")
+    now = clock.now()
+    with uow_factory() as uow:
+        every = list(uow.cases.list())
+    overdue: list[DueItem] = []
+    soon: list[DueItem] = []
+    for case in every:
+        report = due_list([case], now=now, window=within)
+        overdue += [
+            DueItem(d, case.case_id, case.reference, case.state.value) for d in report.overdue
+        ]
+        soon += [
+            DueItem(d, case.case_id, case.reference, case.state.value) for d in report.due_soon
+        ]
+    return Due(now, within, sorted(overdue, key=_order), sorted(soon, key=_order))
+
+
+def _order(item: DueItem) -> tuple[datetime, str, str]:
+    return (item.deadline.due_at, item.deadline.subject, item.deadline.kind)

@@ -1,0 +1,292 @@
+"""Holds, notices and court events on a case, with holds enforced in the regions.
+
+A hold is written into the region store of the held account (through the region, not the
+control plane) as a ``HoldMarker``; the store then refuses to delete those records and a user's
+deletion only hides them. The case and the marker live in different databases, so the order is
+chosen to fail safe: a marker that adds preservation (placed, extended, confirmed) is written
+before the case commits; one that ends it (released, or every hold when a case closes) after.
+A crash between the two leaves the region preserving more, never less; ``sync_holds`` rewrites
+every marker from the cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from comity.domain.categories import Category
+from comity.domain.registry import HANDLERS, User
+from comity.domain.workflow import (
+    COURT_EVENT,
+    Actor,
+    Case,
+    HoldBasis,
+    PreservationHold,
+    Step,
+    record_court_event,
+)
+from comity.errors import InvalidInput
+from comity.services.case_access import CaseUowFactory, act, act_in, load_case
+from comity.services.custody_ports import HoldMarker, RegionCustody
+from comity.services.identity import require
+from comity.services.ports import Clock
+
+Regions = Callable[[str], RegionCustody]
+
+
+def marker(hold: PreservationHold) -> HoldMarker:
+    return HoldMarker(
+        hold_id=hold.hold_id,
+        case_id=hold.case_id,
+        account_id=hold.account,
+        categories=hold.categories,
+        placed_at=hold.placed_at,
+        expires_at=hold.expires_at,
+        released_at=hold.released_at,
+    )
+
+
+def act_with_holds(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    user: User,
+    case_id: str,
+    *,
+    step: Callable[[Case, Actor, datetime], Step],
+) -> Case:
+    """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along."""
+    now = clock.now()
+    with uow_factory() as uow:
+        held = load_case(uow, user, case_id, for_update=True).holds
+        before = {h.hold_id: h for h in held}
+        case = act_in(uow, user, case_id, now, step)
+        changed = [h for h in case.holds if before.get(h.hold_id) != h]
+        for hold in changed:
+            if hold.released_at is None:
+                regions(hold.region).store.set_hold(marker(hold))
+        uow.commit()
+    for hold in changed:
+        if hold.released_at is not None:
+            regions(hold.region).store.set_hold(marker(hold))
+    return case
+
+
+def place_hold(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    actor: User,
+    case_id: str,
+    *,
+    account: str,
+    categories: tuple[Category, ...],
+    region: str,
+    basis: str,
+) -> Case:
+    """Freeze ``account``'s ``categories`` in ``region`` for this case, on the legal ``basis``."""
+    try:
+        hold_basis = HoldBasis(basis)
+    except ValueError:
+        known = ", ".join(b.value for b in HoldBasis)
+        raise InvalidInput(f"basis: expected one of {known}, got {basis!r}") from None
+    regions(region)  # an unknown region is a 404 before anything is written
+    with uow_factory() as uow:
+        held = uow.accounts.get(account)
+    if held is None:
+        raise InvalidInput(f"account: no account with id {account!r} to preserve")
+    elsewhere = [
+        f"{c.value} in {held.region_for(c)}" for c in categories if held.region_for(c) != region
+    ]
+    if elsewhere:
+        raise InvalidInput(
+            f"region: account {account} keeps {', '.join(elsewhere)}, not in {region}; "
+            "place the hold where the data is"
+        )
+    return act_with_holds(
+        uow_factory,
+        clock,
+        regions,
+        actor,
+        case_id,
+        step=lambda c, a, now: c.place_hold(
+            a, now, account=account, categories=categories, region=region, basis=hold_basis
+        ),
+    )
+
+
+def extend_hold(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    actor: User,
+    case_id: str,
+    *,
+    hold_id: str,
+) -> Case:
+    return act_with_holds(
+        uow_factory,
+        clock,
+        regions,
+        actor,
+        case_id,
+        step=lambda c, a, t: c.extend_hold(hold_id, a, t),
+    )
+
+
+def confirm_hold(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    actor: User,
+    case_id: str,
+    *,
+    hold_id: str,
+) -> Case:
+    """EPOC-PR: the issuer confirmed a follow-up production request; keep as long as needed."""
+    return act_with_holds(
+        uow_factory,
+        clock,
+        regions,
+        actor,
+        case_id,
+        step=lambda c, a, t: c.confirm_hold_follow_up(hold_id, a, t),
+    )
+
+
+def release_hold(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    actor: User,
+    case_id: str,
+    *,
+    hold_id: str,
+    reason: str,
+) -> Case:
+    return act_with_holds(
+        uow_factory,
+        clock,
+        regions,
+        actor,
+        case_id,
+        step=lambda c, a, t: c.release_hold(hold_id, a, t, reason),
+    )
+
+
+def close(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    actor: User,
+    case_id: str,
+    *,
+    reason: str,
+) -> Case:
+    """Close with a written outcome; the case's holds are released, in the regions too."""
+    return act_with_holds(
+        uow_factory, clock, regions, actor, case_id, step=lambda c, a, t: c.close(a, t, reason)
+    )
+
+
+def record_court(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    regions: Regions,
+    actor: User,
+    case_id: str,
+    *,
+    event: dict[str, Any],
+) -> Case:
+    """Record a court event (``kind`` and its fields; ``at`` defaults to now).
+
+    A judgment vacated as moot may close the case; its holds are then released in the regions.
+    """
+    now = clock.now()
+    try:
+        parsed = COURT_EVENT.validate_python({"at": now, **event})
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise InvalidInput(
+            problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}",
+            problems=problems,
+        ) from None
+    return act_with_holds(
+        uow_factory,
+        clock,
+        regions,
+        actor,
+        case_id,
+        step=lambda c, a, t: record_court_event(c, parsed, a, t),
+    )
+
+
+def sync_holds(uow_factory: CaseUowFactory, regions: Regions, actor: User) -> list[str]:
+    """Rewrite every case's hold markers into their regions (after a crash); say what was done."""
+    require(actor, HANDLERS)
+    with uow_factory() as uow:
+        every = [h for case in uow.cases.list() for h in case.holds]
+    for hold in every:
+        regions(hold.region).store.set_hold(marker(hold))
+    return [f"{h.hold_id}: {h.region} ({'released' if h.released_at else 'held'})" for h in every]
+
+
+# --- notice ----------------------------------------------------------------------------------
+
+
+def set_non_disclosure(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    case_id: str,
+    *,
+    until: date | None,
+    indefinite: bool = False,
+) -> Case:
+    """A non-disclosure order (18 U.S.C. 2705(b)) until a day, or indefinite; a past day ends it."""
+    return act(
+        uow_factory,
+        clock,
+        actor,
+        case_id,
+        lambda c, a, t: c.set_non_disclosure(a, t, until=until, indefinite=indefinite),
+    )
+
+
+def delay_notice(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    case_id: str,
+    *,
+    start: datetime,
+    periods: int,
+) -> Case:
+    """Delayed notice under 18 U.S.C. 2705(a): ``periods`` of 90 days from ``start``."""
+    return act(
+        uow_factory,
+        clock,
+        actor,
+        case_id,
+        lambda c, a, t: c.delay_notice(a, t, start=start, periods=periods),
+    )
+
+
+def set_customer(
+    uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str, customer: str
+) -> Case:
+    if not customer.strip():
+        raise InvalidInput("customer: name the enterprise customer to tell")
+    return act(
+        uow_factory, clock, actor, case_id, lambda c, a, t: c.set_customer(a, t, customer.strip())
+    )
+
+
+def give_notice(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> Case:
+    return act(uow_factory, clock, actor, case_id, lambda c, a, t: c.give_notice(a, t))
