@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pyotp
 import pytest
 import sqlalchemy
 from fastapi.testclient import TestClient
-from tests.intake_support import FakeAssessor
+from tests.intake_support import FakeAssessor, demand_doc
 from tests.web_support import (
     PASSWORD,
     PDF,
@@ -28,7 +29,7 @@ from comity.bootstrap import initialise
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app
 from comity.entrypoints.web import auth_routes
-from comity.services import cases
+from comity.services import cases, demands
 
 
 @pytest.fixture(scope="module")
@@ -324,9 +325,20 @@ def test_demo_init_prints_a_console_sign_in_for_every_person(tmp_path: Path) -> 
 def test_case_actions_keep_four_eyes_and_their_forms(web: WebDeployment) -> None:
     app = create_app(web.comity, assessor=FakeAssessor())
     rita, agent = TestClient(app), TestClient(app)
+    with web.comity.reader() as uow:
+        fbi = uow.intake.get_user("fbi-agent")
+    assert fbi is not None
+    record, _ = demands.submit_demand(  # filed through the service: no case opened yet
+        web.comity.intake_uow,
+        web.comity.clock,
+        fbi,
+        demands.Submission(json.dumps(demand_doc("FBI-CASE")).encode()),
+        known_countries=known_countries(),
+    )
     sign_in_client(rita, web, "rita")
-    page = rita.get(f"/console/demands/{web.warrant_id}")
-    opened = rita.post(f"/console/demands/{web.warrant_id}/case", data={"csrf": csrf_of(page.text)})
+    page = rita.get(f"/console/demands/{record.id}")
+    assert "Open the case" in page.text
+    opened = rita.post(f"/console/demands/{record.id}/case", data={"csrf": csrf_of(page.text)})
     assert opened.status_code == 200
     assert 'id="case-state">assessed, waiting for review' in opened.text
     case_id = re.findall(r"/console/cases/([\w-]+)/start_review", opened.text)[0]
@@ -342,7 +354,7 @@ def test_case_actions_keep_four_eyes_and_their_forms(web: WebDeployment) -> None
     assert rita.post(f"/console/cases/{case_id}/fly", data={"csrf": token}).status_code == 404
     no_reason = rita.post(f"/console/cases/{case_id}/reject", data={"csrf": token, "reason": ""})
     assert no_reason.status_code in (400, 409)
-    sign_in_client(agent, web, "dea-agent")
+    sign_in_client(agent, web, "fbi-agent")
     portal = agent.get("/portal")
     sneak = agent.post(
         f"/console/cases/{case_id}/reject",
@@ -363,8 +375,9 @@ def test_only_the_demands_agency_downloads_its_production(web: WebDeployment) ->
     assert rita is not None
     assert alan is not None
     assert ada is not None
-    law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
-    case = cases.open_case(comity.intake_uow, comity.clock, rita, web.warrant_id, law)
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(web.warrant_id)  # `init --demo` opened it
+    assert case is not None
     cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
     for finding in case.findings:
         kind = "withhold" if finding.category.value == "content" else "produce"
@@ -405,6 +418,16 @@ def test_only_the_demands_agency_downloads_its_production(web: WebDeployment) ->
     assert "Produce the package" not in console.text  # delivered already, and alan is no admin
     assert f"/console/productions/{production.id}/download" in console.text
     assert re.search(r"production:(link:created|downloaded)", console.text)
+    admin = TestClient(app)
+    sign_in_client(admin, web, "ada")
+    page = admin.get(f"/console/demands/{web.warrant_id}")
+    closed = admin.post(
+        f"/console/cases/{case.case_id}/close",
+        data={"csrf": csrf_of(page.text), "reason": "US records produced; content withheld"},
+    )
+    assert closed.status_code == 200, closed.text
+    assert 'id="case-state">closed' in closed.text
+    assert "Place the hold" not in closed.text
 
 
 def test_a_tampered_entry_is_not_proven(web: WebDeployment, client: TestClient) -> None:
@@ -421,3 +444,51 @@ def test_a_tampered_entry_is_not_proven(web: WebDeployment, client: TestClient) 
     assert page.status_code == 200
     assert "Not proven" in page.text
     assert ">fail<" in page.text
+
+
+def test_holds_court_events_and_notices_from_the_case_page(
+    web: WebDeployment, client: TestClient
+) -> None:
+    sign_in_client(client, web, "rita")
+    page = client.get(f"/console/demands/{web.warrant_id}")
+    assert "Place the hold" in page.text
+    case_id = re.findall(r"/console/cases/([\w-]+)/holds", page.text)[0]
+    account = re.findall(r'<select id="hold-account" name="account"><option>([^<]+)<', page.text)[0]
+    token = csrf_of(page.text)
+    held = client.post(
+        f"/console/cases/{case_id}/holds",
+        data={
+            "csrf": token,
+            "account": account,
+            "region": "eu-ie",
+            "categories": ["content"],
+            "basis": "us.2703f",
+        },
+    )
+    assert held.status_code == 200, held.text
+    hold_id = re.findall(r"Release hold ([^:]+):", held.text)[0]
+    bad = client.post(
+        f"/console/cases/{case_id}/court",
+        data={"csrf": token, "kind": "proceeding", "details": "{what"},
+    )
+    assert bad.status_code == 400
+    assert "details: not JSON" in html.unescape(bad.text)
+    court = client.post(
+        f"/console/cases/{case_id}/court",
+        data={"csrf": token, "kind": "proceeding", "details": '{"what": "oral argument"}'},
+    )
+    assert court.status_code == 200, court.text
+    notice = client.post(
+        f"/console/cases/{case_id}/notice/non-disclosure",
+        data={"csrf": token, "until": "2027-01-01"},
+    )
+    assert notice.status_code == 200, notice.text
+    released = client.post(
+        f"/console/cases/{case_id}/holds/{hold_id}/release",
+        data={"csrf": token, "reason": "the warrant was answered"},
+    )
+    assert released.status_code == 200, released.text
+    assert f"Release hold {hold_id}" not in released.text
+    trail = released.text
+    for action in ("case:hold:placed", "case:court:proceeding", "case:hold:released"):
+        assert action in trail

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity.entrypoints.web import (
     auth_routes,
+    case_more_routes,
     case_routes,
     console_routes,
     ireland,
@@ -43,7 +44,15 @@ async def _answer(result: Response | Awaitable[Response]) -> Response:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    routers = (auth_routes, console_routes, case_routes, production_routes, portal_routes, ireland)
+    routers = (
+        auth_routes,
+        console_routes,
+        case_more_routes,  # before case_routes: its paths are more specific than /{action}
+        case_routes,
+        production_routes,
+        portal_routes,
+        ireland,
+    )
     for router in (r.router for r in routers):
         app.include_router(router)
     app.add_middleware(SecurityHeaders)

@@ -20,9 +20,10 @@ from starlette.datastructures import FormData
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.case.transitions import TABLE, Action
-from comity.domain.registry import User
+from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import _assessor
+from comity.entrypoints.web.case_more_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
 from comity.services import cases
@@ -40,6 +41,7 @@ PAGE_ACTIONS = (
     Action.REDIRECT,
     Action.OBJECT,
     Action.RESUME,
+    Action.CLOSE,
 )
 STATE_WORDS = {
     "received": "received, not yet assessed",
@@ -57,16 +59,26 @@ STATE_WORDS = {
 }
 
 
+FINISHED = frozenset({"closed", "withdrawn"})
+
+
 @dataclass(frozen=True)
 class CasePanel:
     case: Case
     actions: list[str]
+    #: Holds, notices and court events may be recorded (an open case, a handling role).
+    more: bool = False
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    court_kinds: tuple[str, ...] = ()
 
     def may(self, action: str) -> bool:
         return action in self.actions
 
 
-def panel(comity: Comity, user: User, demand_id: str) -> CasePanel | None:
+def panel(
+    comity: Comity, user: User, demand_id: str, accounts: frozenset[str] = frozenset()
+) -> CasePanel | None:
     """The demand's case and the page actions this user may take on it now (None: no case)."""
     with comity.reader() as uow:
         case = uow.cases.for_demand(demand_id)
@@ -75,7 +87,14 @@ def panel(comity: Comity, user: User, demand_id: str) -> CasePanel | None:
     roles = workflow_actor(user).roles
     allowed = set(case.allowed_actions())
     actions = [str(a.value) for a in PAGE_ACTIONS if a.value in allowed and TABLE[a].roles & roles]
-    return CasePanel(case, actions)
+    return CasePanel(
+        case,
+        actions,
+        more=case.state.value not in FINISHED and user.has(HANDLERS),
+        accounts=tuple(sorted(accounts)),
+        regions=tuple(r.id for r in comity.deployment.regions),
+        court_kinds=COURT_KINDS,
+    )
 
 
 def law_context(request: Request) -> cases.LawContext:

@@ -87,10 +87,14 @@ def demand_page(
     shown = next((a for a in history if a.id == assessment), history[-1] if history else None)
     with comity.reader() as uow:
         agency = uow.intake.get_authority(record.agency_id) if record.agency_id else None
-    case = case_routes.panel(comity, user, demand_id)
+    accounts = frozenset(
+        f["account"] for a in history for f in a.document.get("findings", []) if f.get("account")
+    )
+    case = case_routes.panel(comity, user, demand_id, accounts)
     made = production_routes.productions_of(comity, user, demand_id)
     subjects = [f"demand/{demand_id}"] + ([case.case.subject] if case else [])
     subjects += [f"production/{p.id}" for p in made]
+    subjects += [f"hold/{h.hold_id}" for h in (case.case.holds if case else ())]
     return page(
         request,
         "demand.html",
