@@ -38,8 +38,11 @@ def _decide_and_produce(comity: Comity, warrant: str) -> None:
     assert rita is not None
     assert alan is not None
     assert ada is not None
-    law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
-    case = cases.open_case(comity.intake_uow, comity.clock, rita, warrant, law)
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(warrant)  # `init --demo` opened it
+    if case is None:
+        law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
+        case = cases.open_case(comity.intake_uow, comity.clock, rita, warrant, law)
     cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
     for finding in case.findings:
         content = finding.category.value == "content"
