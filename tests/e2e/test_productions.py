@@ -22,7 +22,7 @@ from comity.domain.demand import Period
 from comity.domain.workflow import CaseState
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
-from comity.errors import Conflict, Forbidden
+from comity.errors import Conflict, Forbidden, InvalidInput
 from comity.services.production_ports import PackageFacts
 
 
@@ -106,6 +106,10 @@ def test_produce_then_verify_from_a_stored_demand_and_an_approved_case(
         code, _, err = _comity(["verify", str(bad), "--key", str(key)], capsys)
         assert code == 1, at
         assert err.startswith("error: ")
+    code, out, err = _comity(["--dir", home, "productions", "list", demand_id], capsys)
+    assert code == 0, err
+    assert production.id in out
+    assert "published" in out
     again = _comity(["--dir", home, "produce", demand_id, "--by", "admin"], capsys)
     assert again[0] == 1
     assert "already produced and delivered" in again[2]
@@ -268,6 +272,12 @@ def test_a_production_encrypted_to_an_age_recipient_is_served_encrypted(
         pw.admin, demand_id, encrypt_to=[str(identity.to_public())]
     )
     assert production.encrypted_path is not None
+    other = submit(pw, "OTHER-1")
+    approve(pw, other, case_id="case-2")
+    with pytest.raises(InvalidInput, match="is not an age public key"):
+        pw.comity.productions.produce(pw.admin, other, encrypt_to=["age1nonsense"])
+    with pw.comity.production_uow() as uow:
+        assert uow.productions.for_demand(other) == []
     link = api.post(f"/productions/{production.id}/links", headers=pw.auth("dl")).json()
     got = api.get(link["url"], headers=pw.auth("dl"))
     assert got.status_code == 200
@@ -294,3 +304,52 @@ def test_a_second_produce_while_one_runs_conflicts(pw: ProductionWorld) -> None:
 
     service.produce(pw.admin, demand_id, progress=nested)
     assert seen
+
+
+def test_a_package_published_before_a_crash_is_verified_and_adopted_by_the_rerun(
+    pw: ProductionWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    service = pw.comity.productions
+
+    def crash(*_args: object) -> None:
+        raise KeyboardInterrupt  # killed after the rename, before the last transaction
+
+    monkeypatch.setattr(service, "_publish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        service.produce(pw.admin, demand_id)
+    monkeypatch.undo()
+    with pw.comity.production_uow() as uow:
+        (started,) = uow.productions.for_demand(demand_id)
+    first = Path(started.path).read_bytes()
+    assert started.status == "producing"
+    done = service.produce(pw.admin, demand_id)
+    assert done.id == started.id
+    assert done.status == "published"
+    assert Path(done.path).read_bytes() == first
+    assert done.record_count == 5
+
+
+def test_a_rerun_after_the_authorization_expired_abandons_it_and_issues_a_new_one(
+    pw: ProductionWorld,
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    service = pw.comity.productions
+
+    def crash(region: str, records: int, size: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        service.produce(pw.admin, demand_id, progress=crash)
+    pw.clock.current += timedelta(hours=25)
+    done = service.produce(pw.admin, demand_id)
+    with pw.comity.production_uow() as uow:
+        rows = {p.id: p.status for p in uow.productions.for_demand(demand_id)}
+        case = uow.cases.for_demand(demand_id)
+    assert sorted(rows.values()) == ["abandoned", "published"]
+    assert rows[done.id] == "published"
+    assert case is not None
+    assert case.state is CaseState.DELIVERED
+    assert "production:abandoned" in _actions(pw)

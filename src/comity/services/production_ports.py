@@ -93,6 +93,10 @@ class PackageWriter(Protocol):
         """Verify a published package (every hash and signature); ``IntegrityError`` if not."""
         ...
 
+    def check_recipients(self, recipients: list[str]) -> None:
+        """``InvalidInput`` naming a recipient that is not a public key of the format."""
+        ...
+
     def encrypt(self, path: Path, recipients: list[str], out: Path) -> Path: ...
 
 

@@ -34,12 +34,11 @@ from typing import Any
 from comity.domain.accounts import SELECTOR_TYPES, Selector
 from comity.domain.audit import AuditEvent, canonical_json
 from comity.domain.authorization import Authorization, SignedAuthorization
-from comity.domain.case.model import Role as WorkflowRole
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.productions import DEFAULT_VALIDITY, authorize_case
 from comity.domain.records import Record
 from comity.domain.registry import ADMINS, HANDLERS, User
-from comity.domain.workflow import Actor, Case, CaseState
+from comity.domain.workflow import Case, CaseState
 from comity.errors import (
     ComityError,
     Conflict,
@@ -49,7 +48,7 @@ from comity.errors import (
     NotFound,
     collect,
 )
-from comity.services.case_steps import record_step
+from comity.services.cases import deliver_in, start_production_in
 from comity.services.demands import visible_demand
 from comity.services.identity import require
 from comity.services.ports import Clock
@@ -70,14 +69,6 @@ CUSTODIAN_TITLE = "Custodian of Records"
 
 #: Called as records arrive: (region, records so far, bytes so far).
 Progress = Callable[[str, int, int], None]
-
-
-def workflow_actor(user: User) -> Actor:
-    """The case workflow's view of a staff member (same role names)."""
-    known = {r.value for r in WorkflowRole}
-    return Actor(
-        id=user.id, roles=frozenset(WorkflowRole(r.value) for r in user.roles if r.value in known)
-    )
 
 
 def hash_link_token(token: str) -> str:
@@ -113,6 +104,8 @@ class ProductionService:
     ) -> Production:
         """Produce the case (or the demand's case) and publish its package; see the module doc."""
         require(actor, ADMINS)
+        if encrypt_to:
+            self.writer.check_recipients(encrypt_to)  # before anything moves
         production, demand, signed = self._start(actor, case_or_demand_id, out_dir or self.out_dir)
         facts = PackageFacts(
             reference=demand.reference,
@@ -219,7 +212,8 @@ class ProductionService:
             else:
                 if fresh != case:
                     raise Conflict(f"case {case.case_id} changed meanwhile; run produce again")
-                record_step(uow, fresh.start_production(workflow_actor(actor), now), now)
+                # The case service's step: the workflow's checks, then intake's disclosure block.
+                start_production_in(uow, actor, case.case_id, now)
             uow.productions.add(production)
             uow.audit.record(
                 AuditEvent.of(
@@ -266,7 +260,8 @@ class ProductionService:
             )
             uow.productions.update(published)
             if case.state is CaseState.IN_PRODUCTION:
-                record_step(uow, case.deliver(workflow_actor(actor), now), now)
+                package = {"production": production.id, "sha256": written.sha256}
+                deliver_in(uow, actor, case.case_id, now, package=package)
             uow.audit.record(
                 AuditEvent.of(
                     now,

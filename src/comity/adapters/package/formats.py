@@ -48,7 +48,14 @@ def envelope_sender(message: bytes) -> str:
 def mbox_entry(message: bytes, occurred_at: datetime) -> bytes:
     """One mbox entry: the From_ line, the message with mboxrd quoting, and a blank line."""
     when = occurred_at.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y")
-    quoted = _FROM_LINE.sub(rb"\n>\1", message) if b"From " in message else message
+    if b"From " not in message:
+        quoted = message
+    elif b"\n>" in message:
+        quoted = _FROM_LINE.sub(rb"\n>\1", message)
+    else:
+        # No line starts with '>', so only plain "From " lines need quoting: the same bytes as
+        # the expression above, without a Python call per match.
+        quoted = message.replace(b"\nFrom ", b"\n>From ")
     if _FIRST_FROM.match(quoted):
         quoted = b">" + quoted
     if not quoted.endswith(b"\n"):

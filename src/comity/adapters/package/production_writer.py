@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from comity.adapters.package.certificate import Custodian, DemandInfo
-from comity.adapters.package.encryption import encrypt_package
+from comity.adapters.package.encryption import encrypt_package, parse_recipient
 from comity.adapters.package.verify import verify_package
 from comity.adapters.package.writer import ProductionRequest, produce_package
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey
@@ -58,6 +58,10 @@ class BagItPackageWriter:
         return WrittenPackage(
             path, sha.hexdigest(), path.stat().st_size, result.record_count, result.authorization.id
         )
+
+    def check_recipients(self, recipients: list[str]) -> None:
+        for recipient in recipients:
+            parse_recipient(recipient)
 
     def encrypt(self, path: Path, recipients: list[str], out: Path) -> Path:
         return encrypt_package(path, recipients, out)

@@ -14,15 +14,20 @@ import uvicorn
 
 from comity.adapters.agent.server import create_agent_app
 from comity.entrypoints.cli.context import open_comity
+from comity.errors import InvalidInput
 
 
 def agent(
     ctx: typer.Context,
-    region: Annotated[str, typer.Option("--region", help="The region this agent serves.")],
+    region: Annotated[
+        str | None, typer.Option("--region", help="The region this agent serves.")
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8501,
 ) -> None:
     """Serve a region's agent: it accepts only signed authorizations and streams their records."""
+    if not region:
+        raise InvalidInput("--region: name the region this agent serves, e.g. --region eu-ie")
     comity = open_comity(ctx)
     local = comity.local_agent(region)
     key_id = comity.trusted_control_plane_keys()[0].key_id

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from comity.domain.workflow import Period
 from comity.entrypoints.cli import case_more_cmd
@@ -88,7 +88,8 @@ def _print(doc: dict[str, Any]) -> None:
         markup=False,
     )
     console.print(f"next: {', '.join(doc['allowed_actions']) or 'none'}", markup=False)
-    table = Table("finding", "pathway", "status", "decision", "citation")
+    # The key is what `case decide` takes: folded, never shortened with an ellipsis.
+    table = Table(Column("finding", overflow="fold"), "pathway", "status", "decision", "citation")
     for f in case["findings"]:
         key = f"{f['target']}|{f['category']}|{f['region'] or '-'}"
         decision = case["decisions"].get(key)

@@ -28,6 +28,7 @@ from comity.entrypoints.cli import (
     move_cmd,
     notify_cmd,
     produce_cmd,
+    productions_cmd,
     regions_cmd,
     replay_cmd,
     report_cmd,
@@ -81,6 +82,7 @@ app.command("agent")(agent_cmd.agent)
 app.add_typer(case_cmd.app, name="case")
 app.command("due")(due_cmd.due)
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(productions_cmd.app, name="productions")
 
 
 def main() -> None:

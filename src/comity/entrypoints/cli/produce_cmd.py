@@ -11,13 +11,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
 from comity.entrypoints.cli.context import open_comity
-from comity.errors import NotFound
+from comity.errors import InvalidInput, NotFound
 
 
 def produce(
     ctx: typer.Context,
     ident: Annotated[str, typer.Argument(metavar="CASE_OR_DEMAND_ID")],
-    by: Annotated[str, typer.Option("--by", help="The administrator producing (a staff user id).")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="The administrator producing (a staff user id).")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Directory for the package (default productions/).")
     ] = None,
@@ -27,6 +29,8 @@ def produce(
     ] = None,
 ) -> None:
     """Produce an approved case (or a demand's case) into a signed, verifiable package."""
+    if not by:
+        raise InvalidInput("--by: name the administrator who produces (a staff user id)")
     comity = open_comity(ctx)
     with comity.intake_uow() as uow:
         user = uow.intake.get_user(by)

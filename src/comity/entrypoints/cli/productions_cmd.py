@@ -1,0 +1,36 @@
+"""``comity productions list DEMAND_ID``: a demand's productions, for the operator."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from comity.domain.registry import Role, User
+from comity.entrypoints.cli.context import open_comity
+
+app = typer.Typer(help="Productions of demands (see also: comity produce).", no_args_is_help=True)
+
+#: The operator at the console reads with every staff role (reading is not logged).
+OPERATOR = User("cli", "command line operator", "cli@localhost", roles=frozenset(Role))
+
+
+@app.command("list")
+def list_(ctx: typer.Context, demand_id: str) -> None:
+    """A demand's productions: status, records, size and the package's SHA-256."""
+    comity = open_comity(ctx)
+    found = comity.productions.list_productions(OPERATOR, demand_id)
+    table = Table("id", "status", "records", "bytes", "produced at", "sha256", "path")
+    for p in found:
+        table.add_row(
+            p.id,
+            p.status,
+            "" if p.record_count is None else str(p.record_count),
+            "" if p.size is None else str(p.size),
+            p.produced_at.isoformat(),
+            p.sha256 or "",
+            p.encrypted_path or p.path,
+        )
+    Console(highlight=False, width=200).print(table)
+    if not found:
+        typer.echo(f"demand {demand_id} has no productions")
