@@ -32,6 +32,8 @@ demo: install  ## Build a demo deployment in .demo and serve the console and API
 # (opens a production's mbox as a mail client would), age (decrypts an encrypted package) and
 # poppler-utils (reads the certificate PDF back).
 SYSTEM_TOOLS := pg_ctl:postgresql mutt:mutt age:age pdftotext:poppler-utils
+# chromium: the browser the console's Playwright tests drive (never `playwright install`).
+SYSTEM_TOOLS += chromium:chromium
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

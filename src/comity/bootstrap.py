@@ -19,6 +19,7 @@ from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
 from comity.adapters.controlplane.alerts_repo import SqlAlertLog
+from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork, console_uow_factory
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import (
     SqlIntakeUnitOfWork,
@@ -34,6 +35,7 @@ from comity.adapters.controlplane.productions_repo import (
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.countries import known_countries
 from comity.adapters.demo import DEMO_TOML, populate_demo
+from comity.adapters.demo_console import populate_demo_sign_ins
 from comity.adapters.demo_people import populate_demo_people
 from comity.adapters.notify.settings import NotifySettings, parse_notify
 from comity.adapters.package.production_writer import BagItPackageWriter
@@ -254,6 +256,19 @@ class Comity:
         """Which warnings were sent, inside ``uow``'s transaction."""
         return SqlAlertLog(uow.session)
 
+    # --- web console and portal (issue 8) ---
+
+    @cached_property
+    def console_uow(self) -> Callable[[], SqlConsoleUnitOfWork]:
+        """Units of work with the intake and console repositories (sessions, TOTP, messages)."""
+        return console_uow_factory(self.engine, self.clock.now, self.audit_signer)
+
+    @cached_property
+    def console_reader(self) -> Callable[[], SqlConsoleUnitOfWork]:
+        """Read-only console units of work: the session lookup every page makes takes no lock."""
+        assert self.deployment.control_plane is not None
+        return console_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
+
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:
     """Load ``home/comity.toml`` and wire its adapters."""
@@ -296,4 +311,5 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)
         lines += populate_demo_people(comity.intake_uow, comity.clock)
         lines += comity.open_cases()
+        lines += populate_demo_sign_ins(comity.console_uow, comity.clock)
     return lines

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
+from comity.entrypoints import web
 from comity.entrypoints.api import (
     assessments_api,
     audit_routes,
@@ -102,4 +103,5 @@ def create_app(
     app.include_router(audit_routes.router)
     app.include_router(productions_api.router)
     app.include_router(cases_router)
+    web.install(app)
     return app

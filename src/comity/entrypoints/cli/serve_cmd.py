@@ -1,4 +1,4 @@
-"""``comity serve``: the API (and, later, the web console) on http://127.0.0.1:8000."""
+"""``comity serve``: the API, the web console and the requester portal on http://127.0.0.1:8000."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the API with OpenAPI documentation at /docs."""
+    """Serve the API (OpenAPI documentation at /docs), the console and the portal."""
     home = deployment_dir(ctx).resolve()
     open_deployment(home)  # fail here, with a clear sentence, if the deployment is invalid
     os.environ[HOME_ENV] = str(home)
     typer.echo(f"Comity serving {home} on http://{host}:{port} (API docs at /docs)")
+    typer.echo(f"Console and requester portal: http://{host}:{port}/sign-in")
     uvicorn.run(
         "comity.entrypoints.api.asgi:app",
         host=host,

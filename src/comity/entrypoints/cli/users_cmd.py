@@ -15,7 +15,7 @@ from rich.table import Table
 from comity.domain.registry import Role, User, UserStatus
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
-from comity.services import identity
+from comity.services import identity, sign_in
 
 app = typer.Typer(help="Create and list staff members and requesters.", no_args_is_help=True)
 
@@ -109,3 +109,18 @@ def list_(ctx: typer.Context) -> None:
             u.id, "staff" if u.is_staff else "requester", u.name, u.email, scope, u.status
         )
     Console().print(table)
+
+
+@app.command("totp")
+def totp(ctx: typer.Context, user_id: Annotated[str, typer.Argument(help="The user's id")]) -> None:
+    """Enrol (or replace) the user's TOTP second factor; print the otpauth URI and the secret.
+
+    Give them to the user over a trusted channel; they are shown once and replace any old secret.
+    """
+    comity = open_comity(ctx)
+    secret = sign_in.enrol_totp(comity.console_uow, comity.clock, user_id, actor="cli")
+    with comity.intake_uow() as uow:
+        user = uow.intake.get_user(user_id)
+    assert user is not None
+    typer.echo(sign_in.provisioning_uri(secret, user.email))
+    typer.echo(f"secret: {secret}")

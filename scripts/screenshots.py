@@ -1,0 +1,134 @@
+"""Take the screenshots in docs/screenshots/ of the console's main pages.
+
+    .venv/bin/python scripts/screenshots.py [OUT_DIR]
+
+Builds a demo deployment in a temporary directory, gives the demo people a known password and
+TOTP secret, serves it on a free loopback port, and drives Debian's Chromium through the pages
+with Playwright, the way the browser tests do.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pyotp
+import uvicorn
+from playwright.sync_api import Page, sync_playwright
+
+from comity.adapters.countries import known_countries
+from comity.bootstrap import Comity, initialise, open_deployment
+from comity.entrypoints.api.app import create_app
+from comity.services import cases, messages, sign_in
+
+PASSWORD = "screenshots only, not a real password"  # noqa: S105
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _decide_and_produce(comity: Comity, warrant: str) -> None:
+    """The 2013 answer: US records produced, the Dublin mail withheld, approved, produced."""
+    with comity.reader() as uow:
+        rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
+    assert rita is not None
+    assert alan is not None
+    assert ada is not None
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(warrant)  # `init --demo` opened it
+    if case is None:
+        law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
+        case = cases.open_case(comity.intake_uow, comity.clock, rita, warrant, law)
+    cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
+    for finding in case.findings:
+        content = finding.category.value == "content"
+        cases.decide(
+            comity.intake_uow,
+            comity.clock,
+            rita,
+            case.case_id,
+            finding=finding.key,
+            decision="withhold" if content else "produce",
+            justification="Stored only in Dublin: the US must ask Ireland." if content else None,
+        )
+    cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id, "Produce the US records.")
+    cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
+    comity.productions.produce(ada, warrant)
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="comity-shots-"))
+    lines = initialise(home, demo=True)
+    warrant = next(line.rsplit(" ", 1)[1] for line in lines if "as demand" in line)
+    comity = open_deployment(home)
+    secrets = {}
+    for user in ("dea-agent", "rita"):
+        sign_in.set_password(comity.console_uow, comity.clock, user, PASSWORD, actor="screenshots")
+        secrets[user] = sign_in.enrol_totp(comity.console_uow, comity.clock, user, actor="demo")
+    with comity.intake_uow() as uow:
+        agent = uow.intake.get_user("dea-agent")
+    assert agent is not None
+    messages.post_message(
+        comity.console_uow, comity.clock, agent, warrant, "Is the Dublin mail included?"
+    )
+    _decide_and_produce(comity, warrant)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = create_app(comity, assessor=comity.assessor)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    emails = {"dea-agent": "agent@dea.gov", "rita": "rita@provider.example"}
+
+    def enter(page: Page, user: str) -> None:
+        page.goto(url + "/sign-in")
+        page.get_by_label("E-mail address").fill(emails[user])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Authenticator code").fill(pyotp.TOTP(secrets[user]).now())
+        page.get_by_role("button", name="Sign in").click()
+
+    def shot(page: Page, name: str, full: bool = False) -> None:
+        page.screenshot(path=str(out / f"{name}.png"), full_page=full)
+        print(out / f"{name}.png")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 820})
+        page.goto(url + "/sign-in")
+        shot(page, "sign-in")
+        enter(page, "rita")
+        page.goto(f"{url}/console/demands/{warrant}")
+        page.get_by_label("Assess as of").fill("2016-07-14")
+        page.get_by_role("button", name="Run the rule pack").click()
+        page.goto(url + "/console")
+        shot(page, "queue")
+        page.goto(f"{url}/console/demands/{warrant}")
+        shot(page, "demand", full=True)
+        page.get_by_role("link", name="proof").last.click()
+        shot(page, "audit-proof", full=True)
+        page.goto(url + "/microsoft-ireland")
+        shot(page, "microsoft-ireland")
+        page.set_viewport_size({"width": 1200, "height": 2400})
+        shot(page, "microsoft-ireland-timeline")
+        requester = browser.new_context(viewport={"width": 1200, "height": 820}).new_page()
+        enter(requester, "dea-agent")
+        requester.goto(url + "/portal/submit")
+        shot(requester, "portal-submit", full=True)
+        requester.goto(f"{url}/portal/demands/{warrant}")
+        shot(requester, "portal-demand", full=True)
+        narrow = browser.new_context(viewport={"width": 380, "height": 800}).new_page()
+        narrow.goto(url + "/microsoft-ireland")
+        shot(narrow, "narrow-microsoft-ireland")
+        browser.close()
+    server.should_exit = True
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/screenshots"))

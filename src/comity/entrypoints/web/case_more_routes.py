@@ -1,0 +1,190 @@
+"""Holds, notices, court events and closing, on the case part of the demand page.
+
+Each form calls ``services/case_holds.py``, as ``comity case ...`` and ``/cases/...`` do: a hold
+is written into the held region's store through ``Comity.region_store`` (so that region refuses
+to delete those records), and every change is on the audit log with the case. A court event is
+the workflow's own document (``docs/workflow.md``): its kind from a list, its other fields as a
+small JSON object, so every event the domain knows can be recorded and each wrong field is named.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from comity.domain.categories import Category
+from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
+from comity.errors import InvalidInput, NotFound
+from comity.services import case_holds
+
+router = APIRouter(include_in_schema=False)
+COURT_KINDS = (
+    "motion_to_quash",
+    "motion_to_modify",
+    "motion_2703h",
+    "ruling",
+    "stay",
+    "contempt",
+    "appeal",
+    "petition_rehearing",
+    "proceeding",
+    "law_change",
+    "moot",
+    "judgment_vacated",
+    "replacement_demand",
+)
+HOLD_OPS = ("extend", "confirm", "release")
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _categories(form: FormData) -> tuple[Category, ...]:
+    chosen = []
+    for raw in form.getlist("categories"):
+        try:
+            chosen.append(Category.parse(str(raw)))
+        except ValueError as exc:
+            raise InvalidInput(f"categories: {exc}") from None
+    if not chosen:
+        raise InvalidInput("categories: choose at least one data category to hold")
+    return tuple(chosen)
+
+
+def court_event(form: FormData) -> dict[str, Any]:
+    """The court event document: kind, optional court and note, and the JSON details."""
+    kind = _text(form, "kind")
+    if kind not in COURT_KINDS:
+        raise InvalidInput(f"kind: expected one of {', '.join(COURT_KINDS)}, got {kind!r}")
+    raw = _text(form, "details") or "{}"
+    try:
+        details = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"details: not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(details, dict):
+        raise InvalidInput('details: expected a JSON object, e.g. {"outcome": "denies"}')
+    event: dict[str, Any] = {**details, "kind": kind}
+    for name in ("court", "note"):
+        if value := _text(form, name):
+            event[name] = value
+    return event
+
+
+async def _done(request: Request, case_id: str) -> Response:
+    comity = comity_of(request)
+    with comity.reader() as uow:
+        demand_id = uow.cases.demand_of(case_id)
+    target = f"/console/demands/{demand_id}#case" if demand_id else "/console"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/console/cases/{case_id}/holds")
+async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    categories = _categories(form)
+    await run_in_threadpool(
+        lambda: case_holds.place_hold(
+            c.intake_uow,
+            c.clock,
+            c.region_store,
+            visitor.user,
+            case_id,
+            account=_text(form, "account"),
+            categories=categories,
+            region=_text(form, "region"),
+            basis=_text(form, "basis"),
+        )
+    )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/holds/{hold_id:path}/{op}")
+async def hold_op(
+    request: Request, visitor: StaffVisitor, case_id: str, hold_id: str, op: str
+) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    if op not in HOLD_OPS:
+        raise NotFound(f"no hold action {op!r} (expected {', '.join(HOLD_OPS)})")
+    if op == "release":
+        reason = _text(form, "reason")
+        await run_in_threadpool(
+            lambda: case_holds.release_hold(
+                c.intake_uow,
+                c.clock,
+                c.region_store,
+                visitor.user,
+                case_id,
+                hold_id=hold_id,
+                reason=reason,
+            )
+        )
+    else:
+        call = case_holds.extend_hold if op == "extend" else case_holds.confirm_hold
+        await run_in_threadpool(
+            lambda: call(
+                c.intake_uow, c.clock, c.region_store, visitor.user, case_id, hold_id=hold_id
+            )
+        )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/notice/non-disclosure")
+async def non_disclosure(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    raw = _text(form, "until")
+    indefinite = _text(form, "indefinite") == "yes"
+    try:
+        until = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise InvalidInput(f"until: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    await run_in_threadpool(
+        lambda: case_holds.set_non_disclosure(
+            c.intake_uow, c.clock, visitor.user, case_id, until=until, indefinite=indefinite
+        )
+    )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/notice/give")
+async def give_notice(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    await run_in_threadpool(case_holds.give_notice, c.intake_uow, c.clock, visitor.user, case_id)
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/court")
+async def court(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    event = court_event(form)
+    await run_in_threadpool(
+        lambda: case_holds.record_court(
+            c.intake_uow, c.clock, c.region_store, visitor.user, case_id, event=event
+        )
+    )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/close")
+async def close(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    reason = _text(form, "reason")
+    await run_in_threadpool(
+        lambda: case_holds.close(
+            c.intake_uow, c.clock, c.region_store, visitor.user, case_id, reason=reason
+        )
+    )
+    return await _done(request, case_id)

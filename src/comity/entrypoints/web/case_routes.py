@@ -1,0 +1,180 @@
+"""The case workflow on the demand page: open the case, review, decide, recommend, approve, and
+reject, redirect, object or resume with a reason.
+
+Forms are offered only for the actions the state machine allows now and the signed-in person's
+roles may take (``domain.case.transitions.TABLE``); the service checks both again, with four
+eyes, so a stale page is refused with the workflow's own sentence, not obeyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from comity.adapters.countries import known_countries
+from comity.bootstrap import Comity
+from comity.domain.case.transitions import TABLE, Action
+from comity.domain.registry import HANDLERS, User
+from comity.domain.workflow import Case, Period
+from comity.entrypoints.api.assessments_api import _assessor
+from comity.entrypoints.web.case_more_routes import COURT_KINDS
+from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
+from comity.errors import InvalidInput, NotFound
+from comity.services import cases
+from comity.services.case_access import CaseUowFactory, workflow_actor
+from comity.services.ports import Clock
+
+router = APIRouter(include_in_schema=False)
+#: What a person may do from the page; production and delivery belong to the productions code.
+PAGE_ACTIONS = (
+    Action.START_REVIEW,
+    Action.DECIDE,
+    Action.RECOMMEND,
+    Action.APPROVE,
+    Action.REJECT,
+    Action.REDIRECT,
+    Action.OBJECT,
+    Action.RESUME,
+    Action.CLOSE,
+)
+STATE_WORDS = {
+    "received": "received, not yet assessed",
+    "assessed": "assessed, waiting for review",
+    "in_review": "in review",
+    "approved": "approved for production",
+    "partly_approved": "partly approved for production",
+    "rejected": "rejected",
+    "redirected": "redirected elsewhere",
+    "objected": "objected to",
+    "in_production": "in production",
+    "delivered": "delivered",
+    "closed": "closed",
+    "withdrawn": "withdrawn",
+}
+
+
+FINISHED = frozenset({"closed", "withdrawn"})
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    case: Case
+    actions: list[str]
+    #: Holds, notices and court events may be recorded (an open case, a handling role).
+    more: bool = False
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    court_kinds: tuple[str, ...] = ()
+
+    def may(self, action: str) -> bool:
+        return action in self.actions
+
+
+def panel(
+    comity: Comity, user: User, demand_id: str, accounts: frozenset[str] = frozenset()
+) -> CasePanel | None:
+    """The demand's case and the page actions this user may take on it now (None: no case)."""
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(demand_id)
+    if case is None:
+        return None
+    roles = workflow_actor(user).roles
+    allowed = set(case.allowed_actions())
+    actions = [str(a.value) for a in PAGE_ACTIONS if a.value in allowed and TABLE[a].roles & roles]
+    return CasePanel(
+        case,
+        actions,
+        more=case.state.value not in FINISHED and user.has(HANDLERS),
+        accounts=tuple(sorted(accounts)),
+        regions=tuple(r.id for r in comity.deployment.regions),
+        court_kinds=COURT_KINDS,
+    )
+
+
+def law_context(request: Request) -> cases.LawContext:
+    comity = comity_of(request)
+    return cases.LawContext(_assessor(request), comity.deployment, known_countries())
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _period(form: FormData) -> Period | None:
+    start, end = _text(form, "period_start"), _text(form, "period_end")
+    if not start and not end:
+        return None
+    try:
+        return Period(start=date.fromisoformat(start), end=date.fromisoformat(end))
+    except ValueError:
+        raise InvalidInput(
+            f"period: expected two dates as YYYY-MM-DD, got {start!r} and {end!r}"
+        ) from None
+
+
+Step = Callable[[CaseUowFactory, Clock, User, str], Case]
+
+
+def _step(action: str, form: FormData) -> Step:
+    """The service call for ``action`` with the form's arguments bound."""
+    reason = _text(form, "reason")
+    note = _text(form, "note") or None
+    steps: dict[str, Step] = {
+        "start_review": cases.start_review,
+        "approve": cases.approve,
+        "recommend": lambda u, c, a, i: cases.recommend(u, c, a, i, note),
+        "reject": lambda u, c, a, i: cases.reject(u, c, a, i, reason),
+        "redirect": lambda u, c, a, i: cases.redirect(u, c, a, i, reason),
+        "object": lambda u, c, a, i: cases.object_to(u, c, a, i, reason),
+        "resume": lambda u, c, a, i: cases.resume(u, c, a, i, reason),
+        "decide": lambda u, c, a, i: cases.decide(
+            u,
+            c,
+            a,
+            i,
+            finding=_text(form, "finding"),
+            decision=_text(form, "decision"),
+            period=_period(form),
+            justification=_text(form, "justification") or None,
+        ),
+    }
+    if action not in steps:
+        raise NotFound(f"no case action {action!r} on this page")
+    return steps[action]
+
+
+@router.post("/console/demands/{demand_id}/case")
+async def open_case(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    law = law_context(request)
+    raw = _text(form, "as_of")
+    try:
+        as_of = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise InvalidInput(f"law as of: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    await run_in_threadpool(
+        lambda: cases.open_case(
+            comity.intake_uow, comity.clock, visitor.user, demand_id, law, as_of=as_of
+        )
+    )
+    return RedirectResponse(f"/console/demands/{demand_id}#case", status_code=303)
+
+
+@router.post("/console/cases/{case_id}/{action}")
+async def act(request: Request, visitor: StaffVisitor, case_id: str, action: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    step = _step(action, form)
+    await run_in_threadpool(step, comity.intake_uow, comity.clock, visitor.user, case_id)
+    with comity.reader() as uow:
+        demand_id = uow.cases.demand_of(case_id)
+    target = f"/console/demands/{demand_id}#case" if demand_id else "/console"
+    return RedirectResponse(target, status_code=303)

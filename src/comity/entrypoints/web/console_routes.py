@@ -1,0 +1,226 @@
+"""The staff console: the queue, a demand's page and the actions intake offers on it.
+
+Every action is a POST form with the session's CSRF token; each calls the same service the API
+and the CLI call, so roles, checks and the audit entry are the services' own.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from comity.adapters.countries import known_countries
+from comity.domain.intake import CallbackOutcome
+from comity.domain.registry import ADMINS, HANDLERS, VERIFIERS
+from comity.entrypoints.api.assessments_api import _assessor
+from comity.entrypoints.web import case_routes, production_routes, views
+from comity.entrypoints.web.render import page
+from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
+from comity.errors import InvalidInput
+from comity.services import assessments, cases, messages
+from comity.services import demands as svc
+from comity.services.intake_ports import DemandFilter
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+PAGE = 50
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(
+    *,
+    request: Request,
+    visitor: StaffVisitor,
+    status: Annotated[str, Query(pattern="^(|received|withdrawn|refused)$")] = "",
+    emergency: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
+    blocked: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
+    agency: Annotated[str, Query(max_length=63)] = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    """Demands, soonest deadline first, with counts for each quick filter."""
+    comity = comity_of(request)
+    flag = {"yes": True, "no": False, "": None}
+    where = DemandFilter(status or None, flag[emergency], agency or None, None, flag[blocked])
+    items, total = svc.list_demands(comity.reader, visitor.user, where, limit=PAGE, offset=offset)
+    latest = views.latest_assessments(comity, [r.id for r in items])
+    queue_items = {
+        i.demand_id: i for i in cases.list_cases(comity.reader, comity.clock, visitor.user)
+    }
+    deadlines = {r.id: views.next_deadline(queue_items.get(r.id), latest.get(r.id)) for r in items}
+    items.sort(key=lambda r: (deadlines[r.id] or "9999", r.received_at))
+    with comity.reader() as uow:
+        agencies = list(uow.intake.list_authorities())
+    return page(
+        request,
+        "queue.html",
+        visitor,
+        items=items,
+        total=total,
+        offset=offset,
+        page_size=PAGE,
+        deadlines=deadlines,
+        assessed=latest,
+        cases=queue_items,
+        STATE_WORDS=case_routes.STATE_WORDS,
+        counts=views.counts(comity, visitor.user),
+        agencies=agencies,
+        chosen={"status": status, "emergency": emergency, "blocked": blocked, "agency": agency},
+    )
+
+
+@router.get("/demands/{demand_id}", response_class=HTMLResponse)
+def demand_page(
+    request: Request,
+    visitor: StaffVisitor,
+    demand_id: str,
+    assessment: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    comity = comity_of(request)
+    user = visitor.user
+    record = svc.visible_demand(comity.reader, user, demand_id)
+    history = sorted(
+        assessments.list_assessments(comity.reader, user, demand_id), key=lambda a: a.created_at
+    )
+    shown = next((a for a in history if a.id == assessment), history[-1] if history else None)
+    with comity.reader() as uow:
+        agency = uow.intake.get_authority(record.agency_id) if record.agency_id else None
+    accounts = frozenset(
+        f["account"] for a in history for f in a.document.get("findings", []) if f.get("account")
+    )
+    case = case_routes.panel(comity, user, demand_id, accounts)
+    made = production_routes.productions_of(comity, user, demand_id)
+    subjects = [f"demand/{demand_id}"] + ([case.case.subject] if case else [])
+    subjects += [f"production/{p.id}" for p in made]
+    subjects += [f"hold/{h.hold_id}" for h in (case.case.holds if case else ())]
+    return page(
+        request,
+        "demand.html",
+        visitor,
+        record=record,
+        rows=views.document_rows(record),
+        document=record.document,
+        attachments=svc.list_attachments(comity.reader, user, demand_id),
+        history=history,
+        shown=shown,
+        agency=agency,
+        thread=messages.list_messages(comity.console_reader, user, demand_id),
+        trail=views.trail(comity, subjects),
+        case=case,
+        productions=made,
+        may_produce=user.has(ADMINS)
+        and case is not None
+        and case.case.state.value in ("approved", "partly_approved"),
+        STATE_WORDS=case_routes.STATE_WORDS,
+        today=comity.clock.now().date().isoformat(),
+        may_handle=user.has(HANDLERS),
+        may_verify=user.has(VERIFIERS),
+    )
+
+
+@router.get("/demands/{demand_id}/files/{attachment_id}")
+def demand_file(
+    request: Request, visitor: StaffVisitor, demand_id: str, attachment_id: str
+) -> Response:
+    meta, content = svc.get_attachment(
+        comity_of(request).reader, visitor.user, demand_id, attachment_id
+    )
+    return file_response(meta.filename, meta.media_type, meta.sha256, content)
+
+
+def file_response(filename: str, media_type: str, sha256: str, content: bytes) -> Response:
+    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace('"', "")
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{ascii_name}"', "Digest": sha256},
+    )
+
+
+def _back(demand_id: str, anchor: str) -> RedirectResponse:
+    return RedirectResponse(f"/console/demands/{demand_id}#{anchor}", status_code=303)
+
+
+@router.post("/demands/{demand_id}/assess")
+async def assess(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    raw = str(form.get("as_of", ""))
+    try:
+        as_of = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"as of: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    await run_in_threadpool(
+        assessments.run_assessment,
+        comity.intake_uow,
+        comity.clock,
+        visitor.user,
+        demand_id,
+        as_of=as_of,
+        assessor=_assessor(request),
+        known_countries=known_countries(),
+    )
+    return _back(demand_id, "law")
+
+
+@router.post("/demands/{demand_id}/verify")
+async def verify(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    note = str(form.get("note", ""))
+    await run_in_threadpool(
+        svc.verify_demand, comity.intake_uow, comity.clock, visitor.user, demand_id, note=note
+    )
+    return _back(demand_id, "verification")
+
+
+@router.post("/demands/{demand_id}/callback")
+async def callback(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    raw = str(form.get("outcome", ""))
+    try:
+        outcome = CallbackOutcome(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"outcome: expected confirmed, denied or unreachable, got {raw!r}"
+        ) from None
+    await run_in_threadpool(
+        lambda: svc.record_callback(
+            comity.intake_uow,
+            comity.clock,
+            visitor.user,
+            demand_id,
+            contact=str(form.get("contact", "")),
+            outcome=outcome,
+            note=str(form.get("note", "")),
+        )
+    )
+    return _back(demand_id, "callback")
+
+
+@router.post("/demands/{demand_id}/messages")
+async def post_message(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    await run_in_threadpool(
+        messages.post_message,
+        comity.console_uow,
+        comity.clock,
+        visitor.user,
+        demand_id,
+        str(form.get("body", "")),
+    )
+    return _back(demand_id, "messages")
+
+
+@router.get("/audit/{index}", response_class=HTMLResponse)
+def audit_entry(request: Request, visitor: StaffVisitor, index: int) -> HTMLResponse:
+    """One log entry, its inclusion proof, and the server's check of every link."""
+    if index < 0:
+        raise InvalidInput(f"index: expected a log index of 0 or more, got {index}")
+    return page(
+        request, "proof.html", visitor, index=index, **views.proof(comity_of(request), index)
+    )

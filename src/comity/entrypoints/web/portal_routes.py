@@ -1,0 +1,201 @@
+"""The requester portal: an agency's demands, submission by form or JSON file, messages, withdrawal.
+
+A requester sees only their agency's demands: every read goes through ``visible_demand``'s rule,
+so another agency's demand is the same "not found" as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from comity.adapters.countries import known_countries
+from comity.entrypoints.web import case_routes, demand_form, production_routes, views
+from comity.entrypoints.web.console_routes import file_response
+from comity.entrypoints.web.render import page
+from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
+from comity.errors import ComityError, InvalidInput
+from comity.services import cases, messages
+from comity.services import demands as svc
+from comity.services.intake_ports import DemandFilter
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+PAGE = 50
+#: The JSON document is small; anything larger is not a demand (the API has the same limit).
+MAX_DEMAND_BYTES = 1024 * 1024
+
+
+@router.get("", response_class=HTMLResponse)
+def demands(
+    request: Request,
+    visitor: RequesterVisitor,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HTMLResponse:
+    comity = comity_of(request)
+    items, total = svc.list_demands(
+        comity.reader, visitor.user, DemandFilter(), limit=PAGE, offset=offset
+    )
+    items.reverse()  # newest first: a requester looks for what they just filed
+    states = {
+        i.demand_id: case_routes.STATE_WORDS.get(i.case.state.value, i.case.state.value)
+        for i in cases.list_cases(comity.reader, comity.clock, visitor.user)
+    }
+    with comity.reader() as uow:
+        agency = uow.intake.get_authority(visitor.user.agency_id or "")
+    return page(
+        request,
+        "portal_list.html",
+        visitor,
+        items=items,
+        total=total,
+        offset=offset,
+        page_size=PAGE,
+        agency=agency,
+        states=states,
+    )
+
+
+def _submit_page(
+    request: Request,
+    visitor: Visitor,
+    form: FormData | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    comity = comity_of(request)
+    with comity.reader() as uow:
+        agency = uow.intake.get_authority(visitor.user.agency_id or "")
+    values = {k: v for k, v in (form or {}).items() if isinstance(v, str) and k != "csrf"}
+    chosen = [str(c) for c in form.getlist("categories")] if form else []
+    return page(
+        request,
+        "portal_submit.html",
+        visitor,
+        status_code,
+        values=values,
+        chosen=chosen,
+        problems=problems or [],
+        agency=agency,
+        instruments=demand_form.INSTRUMENTS,
+        kinds=demand_form.KINDS,
+        categories=demand_form.CATEGORIES,
+    )
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_form(request: Request, visitor: RequesterVisitor) -> HTMLResponse:
+    return _submit_page(request, visitor)
+
+
+async def _upload(form: FormData, name: str, limit: int | None = None) -> UploadFile | None:
+    value = form.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, UploadFile):
+        raise InvalidInput(f"{name}: expected a file upload")
+    if not value.filename and (value.size or 0) == 0:
+        return None  # the browser sends an empty part for a file input left empty
+    if limit is not None and (value.size or 0) > limit:
+        raise InvalidInput(f"{name}: the demand document is over {limit} bytes")
+    return value
+
+
+@router.post("/submit", response_class=HTMLResponse)
+async def submit(request: Request, visitor: RequesterVisitor) -> Response:
+    """File a demand from the form, or from an uploaded JSON document, with its file."""
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    try:
+        upload = await _upload(form, "demand_json", MAX_DEMAND_BYTES)
+        body = (
+            await upload.read()
+            if upload is not None
+            else demand_form.demand_from_form(form, comity.clock.now())
+        )
+        legal = await _upload(form, "file")
+        file = None
+        if legal is not None:
+            file = svc.LegalProcessFile(legal.filename or "legal-process", await legal.read())
+        record, _ = await run_in_threadpool(
+            lambda: svc.submit_demand(
+                comity.intake_uow,
+                comity.clock,
+                visitor.user,
+                svc.Submission(body, file),
+                known_countries=known_countries(),
+                max_file_bytes=request.app.state.max_file_bytes,
+            )
+        )
+        if request.app.state.assessor is not None:  # as the API does: the case opens at once
+            law = case_routes.law_context(request)
+            await run_in_threadpool(
+                cases.ensure_case, comity.intake_uow, comity.clock, record.id, law
+            )
+    except ComityError as exc:
+        return _submit_page(request, visitor, form, exc.problems, exc.http_status)
+    return RedirectResponse(f"/portal/demands/{record.id}", status_code=303)
+
+
+@router.get("/demands/{demand_id}", response_class=HTMLResponse)
+def demand_page(request: Request, visitor: RequesterVisitor, demand_id: str) -> HTMLResponse:
+    comity = comity_of(request)
+    record = svc.visible_demand(comity.reader, visitor.user, demand_id)
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(demand_id)  # visible: the demand is the requester's agency's
+    return page(
+        request,
+        "portal_demand.html",
+        visitor,
+        record=record,
+        rows=views.document_rows(record),
+        attachments=svc.list_attachments(comity.reader, visitor.user, demand_id),
+        thread=messages.list_messages(comity.console_reader, visitor.user, demand_id),
+        productions=production_routes.productions_of(comity, visitor.user, demand_id),
+        case_state=case_routes.STATE_WORDS.get(case.state.value) if case else None,
+        # A case past the point of withdrawal (delivered, closed) is not offered it.
+        may_withdraw=record.submitted_by == visitor.user.id
+        and record.status.value == "received"
+        and (case is None or "withdraw" in case.allowed_actions()),
+    )
+
+
+@router.get("/demands/{demand_id}/files/{attachment_id}")
+def demand_file(
+    request: Request, visitor: RequesterVisitor, demand_id: str, attachment_id: str
+) -> Response:
+    meta, content = svc.get_attachment(
+        comity_of(request).reader, visitor.user, demand_id, attachment_id
+    )
+    return file_response(meta.filename, meta.media_type, meta.sha256, content)
+
+
+@router.post("/demands/{demand_id}/messages")
+async def post_message(request: Request, visitor: RequesterVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    await run_in_threadpool(
+        messages.post_message,
+        comity.console_uow,
+        comity.clock,
+        visitor.user,
+        demand_id,
+        str(form.get("body", "")),
+    )
+    return RedirectResponse(f"/portal/demands/{demand_id}#messages", status_code=303)
+
+
+@router.post("/demands/{demand_id}/withdraw")
+async def withdraw(request: Request, visitor: RequesterVisitor, demand_id: str) -> Response:
+    form = await checked_form(request, visitor.csrf)
+    comity = comity_of(request)
+    reason = str(form.get("reason", ""))
+    await run_in_threadpool(
+        lambda: cases.withdraw_demand(
+            comity.intake_uow, comity.clock, visitor.user, demand_id, reason=reason
+        )
+    )
+    return RedirectResponse(f"/portal/demands/{demand_id}", status_code=303)
