@@ -32,6 +32,7 @@ from comity.adapters.controlplane.productions_repo import (
     SqlProductionUnitOfWork,
     production_uow_factory,
 )
+from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.countries import known_countries
 from comity.adapters.demo import DEMO_TOML, populate_demo
@@ -261,13 +262,20 @@ class Comity:
     @cached_property
     def console_uow(self) -> Callable[[], SqlConsoleUnitOfWork]:
         """Units of work with the intake and console repositories (sessions, TOTP, messages)."""
-        return console_uow_factory(self.engine, self.clock.now, self.audit_signer)
+        return console_uow_factory(self.engine, self.clock.now, self.audit_signer, self.totp_sealer)
 
     @cached_property
     def console_reader(self) -> Callable[[], SqlConsoleUnitOfWork]:
         """Read-only console units of work: the session lookup every page makes takes no lock."""
         assert self.deployment.control_plane is not None
-        return console_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
+        return console_uow_factory(
+            make_read_engine(self.deployment.control_plane), self.clock.now, None, self.totp_sealer
+        )
+
+    @cached_property
+    def totp_sealer(self) -> TotpSealer:
+        """Seals staff and requesters' TOTP secrets at rest (``keys/console-totp.key``)."""
+        return TotpSealer.at(self.home / "keys")
 
 
 def open_deployment(home: Path, clock: Clock | None = None) -> Comity:

@@ -11,9 +11,10 @@ import pytest
 from tests.conftest import FixedClock
 from tests.intake_support import body, demand_doc, populate
 
+from comity.adapters.controlplane.console_tables import TotpRow
 from comity.adapters.countries import known_countries
 from comity.bootstrap import DEFAULT_TOML, Comity, open_deployment
-from comity.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from comity.errors import Forbidden, IntegrityError, InvalidInput, NotFound, Unauthenticated
 from comity.services import demands, messages, sign_in
 
 PASSWORD = "twelve characters or more"
@@ -123,3 +124,51 @@ def test_a_code_one_step_early_or_late_is_taken_two_are_not(tmp_path: Path) -> N
         sign_in.sign_in(
             comity.console_uow, clock, "rev@provider.example", PASSWORD, totp.at(clock.now())
         )
+
+
+def _stored_secret(comity: Comity, user_id: str) -> str:
+    with comity.console_reader() as uow:
+        row = uow.session.get(TotpRow, user_id)
+        assert row is not None
+        return row.secret
+
+
+def _exercise_sealing(comity: Comity, clock: FixedClock) -> None:
+    populate(comity)
+    sign_in.set_password(comity.console_uow, clock, "rev", PASSWORD, actor="test")
+    secret = sign_in.enrol_totp(comity.console_uow, clock, "rev", actor="test")
+    stored = _stored_secret(comity, "rev")
+    # A copy of the database does not hand out the second factor.
+    assert secret not in stored
+    assert stored.startswith("v1:")
+    # Sealed for rev: the same value in another user's row does not open.
+    with comity.console_uow() as uow:
+        row = uow.session.get(TotpRow, "rev")
+        assert row is not None
+        uow.session.add(
+            TotpRow(user_id="appr", secret=row.secret, last_step=0, enrolled_at=row.enrolled_at)
+        )
+        uow.commit()
+    with comity.console_reader() as uow, pytest.raises(IntegrityError, match="does not open"):
+        uow.console.get_totp("appr")
+    # An enrolment stored before sealing still signs in, and is sealed by that sign-in.
+    with comity.console_uow() as uow:
+        row = uow.session.get(TotpRow, "rev")
+        assert row is not None
+        row.secret = secret
+        uow.commit()
+    code = pyotp.TOTP(secret).at(clock.now())
+    sign_in.sign_in(comity.console_uow, clock, "rev@provider.example", PASSWORD, code)
+    assert _stored_secret(comity, "rev").startswith("v1:")
+    assert (comity.home / "keys" / "console-totp.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_totp_secrets_are_sealed_at_rest_on_sqlite(tmp_path: Path) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 12, 0, 7, tzinfo=UTC))
+    _exercise_sealing(_comity(tmp_path, clock, None), clock)
+
+
+@pytest.mark.postgres
+def test_totp_secrets_are_sealed_at_rest_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    clock = FixedClock(datetime(2026, 11, 23, 12, 0, 7, tzinfo=UTC))
+    _exercise_sealing(_comity(tmp_path, clock, pg_url), clock)

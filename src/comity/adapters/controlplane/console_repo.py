@@ -12,7 +12,9 @@ from comity.adapters.audit.signing import NoteSigner
 from comity.adapters.controlplane.console_tables import MessageRow, SessionRow, TotpRow
 from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, _aware
 from comity.adapters.controlplane.tables import AuditEntryRow
+from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.domain.console import Message, TotpEnrolment, WebSession
+from comity.errors import ConfigurationError
 from comity.services.console_ports import TrailEntry
 
 #: A demand's trail on one page; older entries are still in the log and in ``comity audit``.
@@ -20,21 +22,29 @@ TRAIL_LIMIT = 500
 
 
 class SqlConsoleRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, sealer: TotpSealer | None = None) -> None:
         self._s = session
+        self._sealer = sealer
+
+    def _open(self, row: TotpRow) -> str:
+        if self._sealer is None:
+            raise ConfigurationError("this unit of work was built without the console TOTP key")
+        return self._sealer.open(row.user_id, row.secret)
 
     def get_totp(self, user_id: str) -> TotpEnrolment | None:
         row = self._s.get(TotpRow, user_id)
-        return None if row is None else TotpEnrolment(row.user_id, row.secret, row.last_step)
+        return None if row is None else TotpEnrolment(row.user_id, self._open(row), row.last_step)
 
     def set_totp(self, enrolment: TotpEnrolment, at: datetime) -> None:
         row = self._s.get(TotpRow, enrolment.user_id)
         if row is None:
             row = TotpRow(user_id=enrolment.user_id, enrolled_at=at)
             self._s.add(row)
-        elif row.secret != enrolment.secret:
+        elif self._open(row) != enrolment.secret:
             row.enrolled_at = at
-        row.secret = enrolment.secret
+        if self._sealer is None:
+            raise ConfigurationError("this unit of work was built without the console TOTP key")
+        row.secret = self._sealer.seal(enrolment.user_id, enrolment.secret)
         row.last_step = enrolment.last_step
         self._s.flush()
 
@@ -112,15 +122,26 @@ class SqlConsoleUnitOfWork(SqlIntakeUnitOfWork):
     """The intake unit of work plus the console repository, on the same session."""
 
     console: SqlConsoleRepository
+    sealer: TotpSealer | None = None
 
     def __enter__(self) -> SqlConsoleUnitOfWork:
         super().__enter__()
-        self.console = SqlConsoleRepository(self.session)
+        self.console = SqlConsoleRepository(self.session, self.sealer)
         return self
 
 
 def console_uow_factory(
-    engine: Engine, now: Callable[[], datetime], signer: NoteSigner | None = None
+    engine: Engine,
+    now: Callable[[], datetime],
+    signer: NoteSigner | None = None,
+    sealer: TotpSealer | None = None,
 ) -> Callable[[], SqlConsoleUnitOfWork]:
+    """Console units of work; ``sealer`` opens and seals TOTP secrets (none: TOTP refused)."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    return lambda: SqlConsoleUnitOfWork(sessions, now, signer)
+
+    def make() -> SqlConsoleUnitOfWork:
+        uow = SqlConsoleUnitOfWork(sessions, now, signer)
+        uow.sealer = sealer
+        return uow
+
+    return make

@@ -11,13 +11,12 @@ from comity.adapters.controlplane.tables import Base
 
 
 class TotpRow(Base):
-    """A user's TOTP secret. It is a shared secret by nature (RFC 6238): the control plane is
-    the provider's most protected database already (it holds the audit log and every demand)."""
+    """A user's TOTP secret, sealed with the deployment's console key (``totp_seal``)."""
 
     __tablename__ = "console_totp"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("intake_users.id"), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(200))
     last_step: Mapped[int] = mapped_column(BigInteger)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
