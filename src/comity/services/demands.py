@@ -291,10 +291,10 @@ def visible_demand(uow_factory: UowFactory, actor: User, demand_id: str) -> Dema
     """The demand if ``actor`` may see it; otherwise the same 404 as for one that does not exist."""
     with uow_factory() as uow:
         record = uow.intake.get_demand(demand_id)
-    return _visible(actor, record, demand_id)
+    return visible_record(actor, record, demand_id)
 
 
-def _visible(actor: User, record: DemandRecord | None, demand_id: str) -> DemandRecord:
+def visible_record(actor: User, record: DemandRecord | None, demand_id: str) -> DemandRecord:
     if actor.is_staff:
         require(actor, READERS)
     elif record is not None and record.agency_id != actor.agency_id:
@@ -362,7 +362,7 @@ def withdraw_in(
     uow: IntakeUnitOfWork, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
 ) -> tuple[DemandRecord, bool]:
     """``withdraw_demand`` inside a unit of work the caller commits; True if it changed."""
-    record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+    record = visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
     if actor.is_staff or record.submitted_by != actor.id:
         raise Forbidden(f"only the requester who filed {demand_id} may withdraw it")
     if record.status is DemandStatus.WITHDRAWN:
@@ -387,7 +387,7 @@ def verify_demand(
     if not note.strip():
         raise InvalidInput("note: say how the requester was verified (whom you reached, how)")
     with uow_factory() as uow:
-        record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        record = visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
         if record.status is not DemandStatus.RECEIVED:
             raise Conflict(f"demand {demand_id} is {record.status.value}; nothing to verify")
         verification = (
@@ -423,7 +423,7 @@ def record_callback(
     """
     require(actor, HANDLERS)
     with uow_factory() as uow:
-        record = _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        record = visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
         if record.status is not DemandStatus.RECEIVED:
             raise Conflict(f"demand {demand_id} is {record.status.value}; no call-back is needed")
         agency = uow.intake.get_authority(record.agency_id) if record.agency_id else None
@@ -462,7 +462,7 @@ def record_callback(
 
 def list_attachments(uow_factory: UowFactory, actor: User, demand_id: str) -> list[Attachment]:
     with uow_factory() as uow:
-        _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
         return list(uow.intake.list_attachments(demand_id))
 
 
@@ -470,7 +470,7 @@ def get_attachment(
     uow_factory: UowFactory, actor: User, demand_id: str, attachment_id: str
 ) -> tuple[Attachment, bytes]:
     with uow_factory() as uow:
-        _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
         found = uow.intake.get_attachment(demand_id, attachment_id)
     if found is None:
         raise NotFound(f"demand {demand_id} has no attachment {attachment_id!r}")

@@ -9,7 +9,7 @@ from comity.domain.audit import AuditEvent
 from comity.domain.console import MAX_MESSAGE_CHARS, Message
 from comity.domain.registry import HANDLERS, User
 from comity.errors import InvalidInput
-from comity.services.demands import _visible
+from comity.services.demands import visible_record
 from comity.services.identity import require
 from comity.services.ports import Clock
 from comity.services.sign_in import ConsoleUowFactory
@@ -29,7 +29,7 @@ def post_message(
     if actor.is_staff:
         require(actor, HANDLERS)
     with uow_factory() as uow:
-        _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
         message = uow.console.add_message(demand_id, actor.id, actor.is_staff, text, clock.now())
         uow.audit.record(
             AuditEvent.of(
@@ -46,5 +46,5 @@ def post_message(
 
 def list_messages(uow_factory: ConsoleUowFactory, actor: User, demand_id: str) -> list[Message]:
     with uow_factory() as uow:
-        _visible(actor, uow.intake.get_demand(demand_id), demand_id)
+        visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
         return list(uow.console.list_messages(demand_id))

@@ -23,7 +23,8 @@ class NoLawEngine(ComityError):
     code = "no_law_engine"
 
 
-def _assessor(request: Request) -> Assessor:
+def request_assessor(request: Request) -> Assessor:
+    """The law engine the app was built with; 503 when there is none (also used by the console)."""
     assessor: Assessor | None = request.app.state.assessor
     if assessor is None:
         raise NoLawEngine("no law engine is configured in this API process")
@@ -48,7 +49,7 @@ def run(request: Request, user: Caller, demand_id: str, body: AssessIn) -> Asses
         user,
         demand_id,
         as_of=body.as_of,
-        assessor=_assessor(request),
+        assessor=request_assessor(request),
         known_countries=known_countries(),
     )
     return _out(record)

@@ -22,7 +22,7 @@ from comity.bootstrap import Comity
 from comity.domain.case.transitions import TABLE, Action
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
-from comity.entrypoints.api.assessments_api import _assessor
+from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web.case_more_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
@@ -99,7 +99,7 @@ def panel(
 
 def law_context(request: Request) -> cases.LawContext:
     comity = comity_of(request)
-    return cases.LawContext(_assessor(request), comity.deployment, known_countries())
+    return cases.LawContext(request_assessor(request), comity.deployment, known_countries())
 
 
 def _text(form: FormData, name: str) -> str:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from comity.adapters.countries import known_countries
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import ADMINS, HANDLERS, VERIFIERS
-from comity.entrypoints.api.assessments_api import _assessor
+from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
@@ -159,7 +159,7 @@ async def assess(request: Request, visitor: StaffVisitor, demand_id: str) -> Res
         visitor.user,
         demand_id,
         as_of=as_of,
-        assessor=_assessor(request),
+        assessor=request_assessor(request),
         known_countries=known_countries(),
     )
     return _back(demand_id, "law")
