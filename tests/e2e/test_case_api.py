@@ -1,4 +1,4 @@
-"""``/v1/cases`` and ``/v1/due`` over HTTP: staff act within their roles, four eyes hold,
+"""``/cases`` and ``/due`` over HTTP: staff act within their roles, four eyes hold,
 requesters see only their agency's cases without the internal review, errors are 4xx."""
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     filed = api.post("/demands", content=json.dumps(WARRANT), headers=auth["agent"])
     assert filed.status_code == 201, filed.text
     demand_id = filed.json()["id"]
-    queue = api.get("/v1/cases", headers=auth["rev"]).json()
+    queue = api.get("/cases", headers=auth["rev"]).json()
     assert [(q["demand"], q["state"]) for q in queue] == [(demand_id, "assessed")]
     case_id = queue[0]["id"]
-    url = f"/v1/cases/{case_id}"
+    url = f"/cases/{case_id}"
 
     r = api.post(f"{url}/approve", headers=auth["appr"])
     assert r.status_code == 409
@@ -92,9 +92,9 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     assert [h["to"] for h in mine.json()["history"]] == ["assessed", "in_review", "partly_approved"]
     assert api.get(url, headers=auth["pierre"]).status_code == 404
     assert api.post(f"{url}/withdraw", headers=auth["pierre"]).status_code == 404
-    assert api.get("/v1/cases", headers=auth["pierre"]).json() == []
+    assert api.get("/cases", headers=auth["pierre"]).json() == []
     assert api.post(f"{url}/approve", headers=auth["agent"]).status_code == 403
-    assert api.get("/v1/due", headers=auth["agent"]).status_code == 403
+    assert api.get("/due", headers=auth["agent"]).status_code == 403
 
     # Holds, the due list and the court.
     r = api.post(
@@ -112,10 +112,10 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     r = api.post(f"{url}/holds/{hold_id}/extend", headers=auth["rev"])
     assert r.status_code == 200, r.text
     assert api.post(f"{url}/holds/{hold_id}/extend", headers=auth["rev"]).status_code == 409
-    due = api.get("/v1/due", params={"within": "400d"}, headers=auth["aud"]).json()
+    due = api.get("/due", params={"within": "400d"}, headers=auth["aud"]).json()
     kinds = {d["kind"] for d in due["overdue"] + due["due_soon"]}
     assert {"hold_expiry", "user_notice"} <= kinds
-    assert api.get("/v1/due", params={"within": "x"}, headers=auth["aud"]).status_code == 400
+    assert api.get("/due", params={"within": "x"}, headers=auth["aud"]).status_code == 400
     r = api.post(
         f"{url}/court",
         json={"kind": "motion_2703h", "motion_id": "m-1", "scope": {"categories": ["content"]}},
@@ -134,4 +134,4 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     assert r.json()["state"] == "withdrawn"
     demand = api.get(f"/demands/{demand_id}", headers=auth["agent"]).json()
     assert demand["status"] == "withdrawn"
-    assert api.get("/v1/cases/case-nope", headers=auth["rev"]).status_code == 404
+    assert api.get("/cases/case-nope", headers=auth["rev"]).status_code == 404

@@ -1,4 +1,4 @@
-"""``/v1/cases``: the case workflow over HTTP, and ``/v1/due``.
+"""``/cases``: the case workflow over HTTP, and ``/due``.
 
 Staff read every case and act within their roles (the workflow checks them); a requester sees
 only cases of their agency's demands, without the internal review (any other case is a 404), and
@@ -27,7 +27,7 @@ from comity.services.cases import LawContext
 from .schemas import ERRORS
 from .security import Caller
 
-router = APIRouter(prefix="/v1", tags=["cases"], responses=ERRORS)
+router = APIRouter(tags=["cases"], responses=ERRORS)
 
 Doc = dict[str, Any]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
