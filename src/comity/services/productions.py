@@ -202,31 +202,14 @@ class ProductionService:
             fresh = uow.cases.get(case.case_id, for_update=True)
             assert fresh is not None
             if resuming:
-                old = running[0]
-                uow.productions.update(replace(old, status="abandoned"))
-                uow.audit.record(
-                    AuditEvent.of(
-                        now,
-                        actor.id,
-                        "production:abandoned",
-                        f"production/{old.id}",
-                        {"reason": "its authorization expired before the package was published"},
-                    )
-                )
+                reason = "its authorization expired before the package was published"
+                _mark_abandoned(uow, actor, running[0], reason, now)
             else:
                 if fresh != case:
                     raise Conflict(f"case {case.case_id} changed meanwhile; run produce again")
                 for old in stale:
-                    uow.productions.update(replace(old, status="abandoned"))
-                    uow.audit.record(
-                        AuditEvent.of(
-                            now,
-                            actor.id,
-                            "production:abandoned",
-                            f"production/{old.id}",
-                            {"reason": "the case left production and was approved again"},
-                        )
-                    )
+                    reason = "the case left production and was approved again"
+                    _mark_abandoned(uow, actor, old, reason, now)
                 # The case service's step: the workflow's checks, then intake's disclosure block.
                 start_production_in(uow, actor, case.case_id, now)
             uow.productions.add(production)
@@ -310,16 +293,8 @@ class ProductionService:
     ) -> NoReturn:
         """The case left production while the package was written (an objection, a court):
         the package answers an approval that no longer stands, so it is removed, not published."""
-        uow.productions.update(replace(production, status="abandoned"))
-        uow.audit.record(
-            AuditEvent.of(
-                now,
-                actor.id,
-                "production:abandoned",
-                f"production/{production.id}",
-                {"reason": f"the case became {state.value} while the package was written"},
-            )
-        )
+        reason = f"the case became {state.value} while the package was written"
+        _mark_abandoned(uow, actor, production, reason, now)
         uow.commit()
         for path in (written.path, encrypted):
             if path is not None:
@@ -468,6 +443,18 @@ class ProductionService:
         if not path.is_file():
             raise IntegrityError(f"the package file of production {production.id} is missing")
         return path
+
+
+def _mark_abandoned(
+    uow: ProductionUnitOfWork, actor: User, production: Production, reason: str, now: datetime
+) -> None:
+    """A production that will never be published, and why, on the record."""
+    uow.productions.update(replace(production, status="abandoned"))
+    uow.audit.record(
+        AuditEvent.of(
+            now, actor.id, "production:abandoned", f"production/{production.id}", {"reason": reason}
+        )
+    )
 
 
 def _find_case(uow: ProductionUnitOfWork, ident: str) -> tuple[Case, str]:
