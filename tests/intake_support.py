@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -19,11 +20,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
 from comity.adapters.countries import known_countries
-from comity.bootstrap import Comity
+from comity.bootstrap import Comity, initialise, open_deployment
+from comity.domain.accounts import Account, Selector
+from comity.domain.categories import Category
 from comity.domain.demand import Demand
 from comity.domain.registry import Role, User, UserStatus
 from comity.domain.signing import signed_message
 from comity.services import identity, registry
+from comity.services.accounts import create_account
 
 
 class FakeAssessor:
@@ -195,3 +199,37 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 def body(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc).encode()
+
+
+#: Placed as Microsoft was: the mail in Dublin, subscriber and traffic records in the US.
+DUBLIN = Account(
+    "msn-1",
+    (Selector("email", "target@example.com"),),
+    "eu-ie",
+    {Category.SUBSCRIBER: "us-west", Category.TRAFFIC: "us-west"},
+)
+
+MICROSOFT_TOML = """\
+[provider]
+name = "Microsoft Corp."
+established_in = "US"
+offers_services_in = ["US", "IE"]
+
+[regions.us-west]
+country = "US"
+store = "sqlite:///regions/us-west.db"
+
+[regions.eu-ie]
+country = "IE"
+store = "sqlite:///regions/eu-ie.db"
+"""
+
+
+def microsoft_world(home: Path) -> World:
+    """A deployment in ``home`` placed as Microsoft was, with DUBLIN and ``populate``'s people."""
+    initialise(home, demo=False)
+    (home / "comity.toml").write_text(MICROSOFT_TOML)
+    comity = open_deployment(home)
+    comity.prepare_regions()
+    create_account(comity.uow, DUBLIN, actor="test", clock=comity.clock)
+    return populate(comity)

@@ -5,52 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.intake_support import World, body, demand_doc, populate, serving, sign
+from tests.intake_support import World, body, demand_doc, microsoft_world, serving, sign
 from typer.testing import CliRunner
 
-from comity.bootstrap import initialise, open_deployment
-from comity.domain.accounts import Account, Selector
-from comity.domain.categories import Category
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app as cli
-from comity.services.accounts import create_account
-
-DUBLIN = Account(
-    "msn-1",
-    (Selector("email", "target@example.com"),),
-    "eu-ie",
-    {Category.SUBSCRIBER: "us-west", Category.TRAFFIC: "us-west"},
-)
-
-TOML = """\
-[provider]
-name = "Microsoft Corp."
-established_in = "US"
-offers_services_in = ["US", "IE"]
-
-[regions.us-west]
-country = "US"
-store = "sqlite:///regions/us-west.db"
-
-[regions.eu-ie]
-country = "IE"
-store = "sqlite:///regions/eu-ie.db"
-"""
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    home: Path = tmp_path_factory.mktemp("msft")
-    initialise(home, demo=False)
-    (home / "comity.toml").write_text(TOML)
-    comity = open_deployment(home)
-    comity.prepare_regions()
-    create_account(comity.uow, DUBLIN, actor="test", clock=comity.clock)
-    return populate(comity)
+    return microsoft_world(tmp_path_factory.mktemp("msft"))
 
 
 @pytest.fixture(scope="module")

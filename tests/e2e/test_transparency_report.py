@@ -7,37 +7,18 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.intake_support import World, body, demand_doc, populate, serving
+from tests.intake_support import World, body, demand_doc, microsoft_world, serving
 from typer.testing import CliRunner
 
-from comity.bootstrap import initialise, open_deployment
-from comity.domain.accounts import Account, Selector
 from comity.domain.case.model import PRODUCIBLE
-from comity.domain.categories import Category
 from comity.domain.workflow import Actor, DecisionKind, Role
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app as cli
-from comity.services.accounts import create_account
 from comity.services.case_steps import record_step
 
-TOML = """\
-[provider]
-name = "Microsoft Corp."
-established_in = "US"
-offers_services_in = ["US", "IE"]
-
-[regions.us-west]
-country = "US"
-store = "sqlite:///regions/us-west.db"
-
-[regions.eu-ie]
-country = "IE"
-store = "sqlite:///regions/eu-ie.db"
-"""
 REVIEWER = Actor(id="rev", roles=frozenset({Role.REVIEWER}))
 APPROVER = Actor(id="appr", roles=frozenset({Role.APPROVER}))
 ADMIN = Actor(id="admin", roles=frozenset({Role.ADMINISTRATOR}))
@@ -45,19 +26,7 @@ ADMIN = Actor(id="admin", roles=frozenset({Role.ADMINISTRATOR}))
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    home: Path = tmp_path_factory.mktemp("report")
-    initialise(home, demo=False)
-    (home / "comity.toml").write_text(TOML)
-    comity = open_deployment(home)
-    comity.prepare_regions()
-    account = Account(
-        "msn-1",
-        (Selector("email", "target@example.com"),),
-        "eu-ie",
-        {Category.SUBSCRIBER: "us-west"},
-    )
-    create_account(comity.uow, account, actor="test", clock=comity.clock)
-    return populate(comity)
+    return microsoft_world(tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture(scope="module")
