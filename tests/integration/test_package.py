@@ -6,18 +6,16 @@ import dataclasses
 import hashlib
 import mailbox
 import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import sys
 import tarfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import bagit
+import pexpect
 import pytest
 from tests import packaging
 from tests.packaging import (
@@ -136,40 +134,41 @@ def test_python_mailbox_reads_every_message_of_the_mbox(package: Path, tmp_path:
     "Python's mailbox in the test above",
 )
 def test_mutt_opens_the_mbox_and_sees_every_message(package: Path, tmp_path: Path) -> None:
+    """mutt, on a real terminal (pexpect gives it a pseudo-terminal of a fixed size), opens the
+    package's mbox read-only; a person's keys tag every message (``T~A``) and copy the tagged
+    ones out (``;C``): each message must arrive.
+
+    Each key is sent once mutt has shown the screen that takes it, and every wait is bounded, so
+    the test neither races mutt's start-up nor hangs when mutt does not exit."""
     bag = unpack(package, tmp_path / "x")
     copy = tmp_path / "copied.mbox"
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child becomes mutt
-        os.environ["TERM"] = "vt100"
-        os.execvp(
-            "mutt",
-            [
-                "mutt",
-                "-n",
-                "-F",
-                "/dev/null",
-                "-R",
-                "-f",
-                str(bag / layout.mbox_path("eu-ie", "acct-0001")),
-                "-e",
-                "set confirmcreate=no confirmappend=no auto_tag=yes; "
-                f"push '<tag-pattern>~A<enter><copy-message>{copy}<enter><quit>'",
-            ],
-        )
-    screen = b""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
-    _, status = os.waitpid(pid, 0)
-    assert status == 0
+    home = tmp_path / "home"
+    (home / "Mail").mkdir(parents=True)  # mutt's default folder, so it asks nothing at start-up
+    mutt = pexpect.spawn(
+        "mutt",
+        [
+            *("-n", "-F", "/dev/null", "-R", "-e", "set confirmcreate=no confirmappend=no"),
+            *("-f", str(bag / layout.mbox_path("eu-ie", "acct-0001"))),
+        ],
+        env={**os.environ, "TERM": "vt100", "HOME": str(home)},
+        dimensions=(24, 80),
+        timeout=20,
+        encoding="utf-8",
+        codec_errors="replace",
+    )
+    try:
+        mutt.expect("message 2")  # the index shows the last of the three messages
+        mutt.send("T")
+        mutt.expect("Tag messages matching")
+        mutt.send("~A\r")
+        mutt.expect("matching messages")
+        mutt.send(";C")
+        mutt.expect("agged to mailbox")
+        mutt.send(f"{copy}\rq")  # mutt reads keys in order: it quits once the copy is done
+        mutt.expect(pexpect.EOF)
+    finally:
+        mutt.close(force=True)
+    assert mutt.exitstatus == 0, mutt.before
     copied = mailbox.mbox(str(copy), create=False)
     assert sorted(m["Message-ID"] for m in copied) == sorted(
         f"<{i}.acct-0001@example.org>" for i in range(3)
