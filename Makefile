@@ -43,9 +43,18 @@ system-deps:  ## Install the Debian packages the tests need, if missing (needs r
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
+# pytest-xdist: one worker per core; a module's tests stay on one worker (they share its fixtures).
+PYTEST_ARGS ?= -n auto --dist loadfile
+# Python 3.11 is the floor; the unit tests also run on each newer interpreter this machine has.
+OTHER_PYTHONS ?= 3.12 3.13
+
 test: install system-deps  ## Run lint and the whole test suite, with a real PostgreSQL.
 	$(MAKE) --no-print-directory lint
 	@bash scripts/with-postgres.sh $(PG_PORT) $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-interpreters
+
+test-interpreters: $(UV)  ## The unit tests on every other supported Python found here (3.12, 3.13).
+	@bash scripts/test-interpreters.sh $(UV) $(VENV) $(OTHER_PYTHONS)
 
 lint: install  ## ruff, strict mypy and the import-linter layer contracts.
 	$(BIN)/ruff check src tests bench
@@ -61,6 +70,6 @@ bench: install  ## Run the benchmarks under bench/ (figures go to docs/benchmark
 	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:  ## Remove the environment, demo and test databases.
-	rm -rf $(VENV) .tools $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-3.* .tools $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help install demo system-deps test lint format bench clean
+.PHONY: help install demo system-deps test test-interpreters lint format bench clean
