@@ -26,12 +26,13 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 
+from comity.domain import deadlines
 from comity.domain.accounts import Account, Selector
 from comity.domain.assessment import (
     NEEDS_REVIEW,
@@ -42,22 +43,17 @@ from comity.domain.assessment import (
     RulePackRef,
 )
 from comity.domain.categories import Category
-from comity.domain.demand import Demand
+from comity.domain.demand import EU_ADDRESSEE_ROLES, Demand, served_entity
 from comity.domain.deployment import Deployment
+from comity.law.facts import parse_duration
 from comity.law.pack import Rule, RulePack, load_pack
 
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?)?$")
+__all__ = ["DecisionInput", "LawEngine", "parse_duration"]
+
 _POLICY_REF = re.compile(r"`?(policy\d+)`?")
 _MEMO_LIMIT = 200_000
-EU_ADDRESSEE_ROLES = ("eu_designated_establishment", "eu_legal_representative")
-
-
-def parse_duration(text: str) -> timedelta:
-    """ISO 8601 durations the packs use: days and hours (P90D, PT8H)."""
-    m = _DURATION.match(text)
-    if not m or not (m.group(1) or m.group(2)):
-        raise ValueError(f"unsupported duration {text!r} (use PnD or PTnH)")
-    return timedelta(days=int(m.group(1) or 0), hours=int(m.group(2) or 0))
+#: Instruments that only preserve: they divulge nothing, so bars on disclosure do not engage.
+PRESERVATION_INSTRUMENTS = ("us.preservation", "eu.epoc_pr")
 
 
 @dataclass(frozen=True)
@@ -221,12 +217,32 @@ class LawEngine:
                 "the deployment's [law] qualifying_foreign_governments must be a list of "
                 f"country codes, got {override!r}"
             )
+        provider = deployment.provider
+        try:
+            addressee = served_entity(demand, provider)
+        except ValueError as exc:
+            problems.append(str(exc))
+        requesting = (demand.via.requesting_country if demand.via else None) or issuer.country
+        treaty_named = demand.via.treaty if demand.via else None
+        if treaty_named is not None and treaty_named not in facts.treaty_ids:
+            problems.append(f"via.treaty {treaty_named!r} is not a treaty the rule pack knows")
         if problems:
             return "; ".join(problems)
 
-        provider = deployment.provider
         offence = demand.offence
-        requesting = (demand.via.requesting_country if demand.via else None) or issuer.country
+        # The entity served is a proper e-Evidence addressee: the provider's designated
+        # establishment or legal representative in a bound Member State, or the provider itself
+        # when it is established there (Reg. (EU) 2023/1543 Art. 7; Dir. (EU) 2023/1544 Art. 3).
+        eu_addressee_served = facts.bound_by_eevidence(addressee.country, as_of) and (
+            "provider" in addressee.roles or any(r in addressee.roles for r in EU_ADDRESSEE_ROLES)
+        )
+        if treaty_named is not None:
+            mla_with_requester = facts.treaty_in_force(
+                treaty_named, requesting, issuer.country, as_of
+            )
+        else:
+            mla_with_requester = facts.mla_treaty(requesting, issuer.country, as_of) is not None
+        nd_until = demand.non_disclosure_until
         if instrument_country == "any":
             matches = True
         elif instrument_country == "EU":
@@ -238,6 +254,14 @@ class LawEngine:
             "instrument": demand.instrument,
             "instrument_matches_issuer": matches,
             "emergency": demand.emergency is not None,
+            "emergency_verified": demand.emergency is not None
+            and demand.emergency.verified_by is not None,
+            "non_disclosure": nd_until is not None and as_of <= nd_until,
+            "served_on_eu_addressee": eu_addressee_served,
+            "addressee_in_issuer": addressee.country == issuer.country,
+            "provider_operates_in_us": provider.established_in == "US"
+            or "US" in provider.offers_services_in,
+            "mla_treaty_with_requester": mla_with_requester,
             "offence_years": -1
             if offence is None or offence.max_custodial_years is None
             else int(offence.max_custodial_years),
@@ -248,6 +272,8 @@ class LawEngine:
             "data_in_issuer": data_country == issuer.country,
             "data_in_eu": facts.in_eu(data_country, as_of),
             "issuer_in_eu": facts.in_eu(issuer.country, as_of),
+            "data_in_gdpr": facts.in_gdpr(data_country, as_of),
+            "issuer_in_gdpr": facts.in_gdpr(issuer.country, as_of),
             "issuer_bound_eevidence": facts.bound_by_eevidence(issuer.country, as_of),
             "provider_offers_in_issuer": issuer.country in provider.offers_services_in,
             "provider_in_eevidence": facts.bound_by_eevidence(provider.established_in, as_of),
@@ -470,28 +496,34 @@ class LawEngine:
             lead.explanation or "",
             tuple(dict.fromkeys(r.id for r in contributing)),
             tuple(dict.fromkeys(r.citation for r in contributing)),
-            self._deadline(demand, chosen),
+            self._deadline(demand, deployment, chosen),
             route,
             tuple(r.summary or r.id for r in decision.conflict_rules),
             tuple(r.summary or r.id for r in decision.challenge_rules),
             tuple(dict.fromkeys(alternatives)),
         )
 
-    def _deadline(self, demand: Demand, rules: list[Rule]) -> str | None:
-        """The earliest deadline of the deciding rules, counted from the demand's receipt."""
-        ends: list[datetime] = []
-        for rule in rules:
-            if not rule.deadline:
-                continue
-            spec = self.pack.facts.deadlines[rule.deadline]
-            period = (
-                spec.emergency if demand.emergency is not None and spec.emergency else spec.period
-            )
-            ends.append(demand.received_at + parse_duration(period))
-        if not ends:
+    def _deadline(self, demand: Demand, deployment: Deployment, rules: list[Rule]) -> str | None:
+        """The earliest deadline of the deciding rules, computed by ``domain.deadlines``.
+
+        The case lists the same deadlines from the same functions, so a deadline has one value
+        wherever it is shown (issue 12: the EPOC's 10 days were once counted twice, differently).
+        """
+        names = [r.deadline for r in rules if r.deadline]
+        if not names:
             return None
-        end = min(ends).astimezone(UTC)
-        return end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        zone = deadlines.counting_zone(demand, deployment)
+        ends = [
+            deadlines.rule_deadline(
+                name,
+                demand.received_at,
+                emergency=demand.emergency is not None,
+                zone_name=zone,
+                subject=demand.reference,
+            ).due_at
+            for name in names
+        ]
+        return min(ends).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _uid(type_: str, id_: str) -> dict[str, str]:
