@@ -96,8 +96,9 @@ def test_served_on_an_entity_the_provider_lacks_fails_closed(engine: LawEngine) 
     assert d is not None
     f = finding(engine, d)
     assert (f["pathway"], f["reason"]) == ("reject", "needs_review")
-    assert "served_on 'NL' names no entity of Example Mail Inc. (entities: IE, DE" in (
-        f["explanation"]
+    assert (
+        "served_on 'NL' names no entity of Example Mail Inc. (entities: IE, DE"
+        in (f["explanation"])
     )
 
 
