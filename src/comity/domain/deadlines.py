@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from comity.domain.demand import EU_ADDRESSED_INSTRUMENTS, Demand, served_entity
+from comity.domain.deployment import Deployment
 from comity.domain.values import Frozen, Instant
 from comity.errors import InvalidInput
 
@@ -62,6 +64,123 @@ def days_after(at: datetime, days: int, zone_name: str) -> datetime:
     local_day = _aware(at, "event time").astimezone(tz).date()
     last_day_ends = datetime.combine(local_day + timedelta(days=days + 1), time(0), tzinfo=tz)
     return last_day_ends.astimezone(UTC)
+
+
+# --- where days are counted -----------------------------------------------------------------
+
+#: The zone of each US state's federal courts (the seat's zone where a state spans two).
+_STATE_ZONES = {
+    **dict.fromkeys(
+        [
+            "ct",
+            "de",
+            "dc",
+            "fl",
+            "ga",
+            "me",
+            "md",
+            "ma",
+            "nh",
+            "nj",
+            "ny",
+            "nc",
+            "oh",
+            "pa",
+            "ri",
+            "sc",
+            "vt",
+            "va",
+            "wv",
+        ],
+        "America/New_York",
+    ),
+    **dict.fromkeys(
+        [
+            "al",
+            "ar",
+            "il",
+            "ia",
+            "ks",
+            "la",
+            "mn",
+            "ms",
+            "mo",
+            "ne",
+            "nd",
+            "ok",
+            "sd",
+            "tx",
+            "wi",
+            "tn",
+        ],
+        "America/Chicago",
+    ),
+    **dict.fromkeys(["co", "mt", "nm", "ut", "wy"], "America/Denver"),
+    **dict.fromkeys(["ca", "nv", "or", "wa"], "America/Los_Angeles"),
+    "mi": "America/Detroit",
+    "in": "America/Indiana/Indianapolis",
+    "ky": "America/Kentucky/Louisville",
+    "id": "America/Boise",
+    "az": "America/Phoenix",
+    "ak": "America/Anchorage",
+    "hi": "Pacific/Honolulu",
+    "pr": "America/Puerto_Rico",
+    "vi": "America/St_Thomas",
+    "gu": "Pacific/Guam",
+    "mp": "Pacific/Saipan",
+}
+#: Districts whose seat is in another zone than the rest of their state.
+_DISTRICT_ZONES = {"tned": "America/New_York", "flnd": "America/Chicago"}
+#: The zone of a country's authorities (its capital's).
+COUNTRY_ZONES = {
+    "US": "America/New_York",
+    "IE": "Europe/Dublin",
+    "GB": "Europe/London",
+    "DE": "Europe/Berlin",
+    "FR": "Europe/Paris",
+    "BE": "Europe/Brussels",
+    "NL": "Europe/Amsterdam",
+    "LU": "Europe/Luxembourg",
+    "ES": "Europe/Madrid",
+    "PT": "Europe/Lisbon",
+    "IT": "Europe/Rome",
+    "AT": "Europe/Vienna",
+    "PL": "Europe/Warsaw",
+    "CZ": "Europe/Prague",
+    "SE": "Europe/Stockholm",
+    "DK": "Europe/Copenhagen",
+    "FI": "Europe/Helsinki",
+    "GR": "Europe/Athens",
+    "AU": "Australia/Sydney",
+    "CA": "America/Toronto",
+    "BR": "America/Sao_Paulo",
+    "IN": "Asia/Kolkata",
+    "JP": "Asia/Tokyo",
+}
+
+
+def counting_zone(demand: Demand, deployment: Deployment) -> str:
+    """Where a demand's days are counted (UTC when Comity knows no zone for the place).
+
+    e-Evidence periods run at the addressee (Reg. (EU) 2023/1543 Art. 10): the entity the order
+    was served on, the designated establishment by default; US process at the issuing court
+    (Fed. R. Crim. P. 45(a)), whose zone follows from the state in its PACER id (``us.nysd`` is
+    New York); anything else in the issuing country's capital.
+    """
+    if demand.instrument in EU_ADDRESSED_INSTRUMENTS:
+        try:
+            country = served_entity(demand, deployment.provider).country
+        except ValueError:
+            country = deployment.provider.established_in
+        return COUNTRY_ZONES.get(country, "UTC")
+    forum = demand.issuing_authority.forum or ""
+    if demand.issuing_authority.country == "US" and forum.startswith("us."):
+        district = forum.removeprefix("us.")
+        if district in _DISTRICT_ZONES:
+            return _DISTRICT_ZONES[district]
+        if district[:2] in _STATE_ZONES:
+            return _STATE_ZONES[district[:2]]
+    return COUNTRY_ZONES.get(demand.issuing_authority.country, "UTC")
 
 
 # --- e-Evidence, Regulation (EU) 2023/1543 -------------------------------------------------
@@ -204,6 +323,63 @@ def delayed_notice_end(start: datetime, *, periods: int, zone_name: str, subject
         description=f"delayed customer notice ends ({periods} period(s) of 90 days); "
         "notice is then due unless the court extends again",
     )
+
+
+# --- United Kingdom, Crime (Overseas Production Orders) Act 2019 ------------------------------
+
+UK_OPO_DAYS = 7
+
+
+def uk_opo_compliance(served_at: datetime, *, zone_name: str, subject: str) -> Deadline:
+    """Produce under an overseas production order within 7 days of service unless the judge set
+    another period (COPOA 2019 s.5(5); recalled, legal-rules.md UK-01 [U])."""
+    return Deadline(
+        kind="uk_opo_compliance",
+        subject=subject,
+        due_at=days_after(served_at, UK_OPO_DAYS, zone_name),
+        citation="Crime (Overseas Production Orders) Act 2019 s.5 [U]",
+        rule="UK-01",
+        description="overseas production order: produce within 7 days of service unless the "
+        "order sets another period",
+    )
+
+
+# --- the deadlines rule packs name ----------------------------------------------------------
+
+#: The deadlines a rule pack's ``@deadline`` may name: name -> (days, emergency hours or None).
+#: This module is the one authority that computes them; the pack's ``deadlines.yaml`` states
+#: the same periods for readers and is refused at load if it disagrees (``rule_deadline``).
+RULE_PERIODS: dict[str, tuple[int, int | None]] = {
+    "us_2703f_preservation": (US_PRESERVATION_DAYS, None),
+    "us_2703h_motion": (MOTION_2703H_DAYS, None),
+    "eu_epoc": (EPOC_DAYS, EPOC_EMERGENCY_HOURS),
+    "eu_epoc_objection": (ART17_OBJECTION_DAYS, None),
+    "eu_epoc_pr": (EPOC_PR_DAYS, None),
+    "uk_opo": (UK_OPO_DAYS, None),
+}
+
+
+def rule_deadline(
+    name: str, received_at: datetime, *, emergency: bool, zone_name: str, subject: str
+) -> Deadline:
+    """The deadline a rule names, counted from receipt by the same functions the case uses."""
+    if name == "eu_epoc":
+        return epoc_production(
+            received_at, emergency=emergency, zone_name=zone_name, subject=subject
+        )
+    if name == "eu_epoc_objection":
+        return art17_objection(received_at, zone_name=zone_name, subject=subject)
+    if name == "eu_epoc_pr":
+        return epoc_pr_expiry(received_at, extended=False, zone_name=zone_name, subject=subject)
+    if name == "us_2703f_preservation":
+        return us_preservation_expiry(
+            received_at, extended=False, zone_name=zone_name, subject=subject
+        )
+    if name == "us_2703h_motion":
+        return motion_2703h(received_at, zone_name=zone_name, subject=subject)
+    if name == "uk_opo":
+        return uk_opo_compliance(received_at, zone_name=zone_name, subject=subject)
+    raise InvalidInput(f"deadline: {name!r} is not one of {', '.join(RULE_PERIODS)}")
 
 
 # --- what is due ------------------------------------------------------------------------------

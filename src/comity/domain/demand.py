@@ -15,6 +15,7 @@ from typing import Any
 from comity.domain.accounts import Selector, selector_problem
 from comity.domain.categories import Category
 from comity.domain.countries import looks_like_country_code
+from comity.domain.deployment import Entity, Provider
 
 INSTRUMENT_ID = re.compile(r"^[a-z]{2}\.[a-z0-9_]+$")
 AUTHORITY_KINDS = (
@@ -133,10 +134,48 @@ class Demand:
     emergency: Emergency | None = None
     non_disclosure_until: date | None = None
     via: Via | None = None
+    #: The provider entity the order was served on (contract section 4): None (the entity the
+    #: instrument requires where the provider has one, else the provider), ``SERVED_ON_PROVIDER``,
+    #: or the country key of one of ``provider.entities``.
+    served_on: str | None = None
 
     @property
     def issuer_country(self) -> str:
         return self.issuing_authority.country
+
+
+#: Entities an e-Evidence order must be addressed to (Dir. (EU) 2023/1544 Art. 3; Reg. (EU)
+#: 2023/1543 Art. 7(1)): the provider's designated establishment or legal representative.
+EU_ADDRESSEE_ROLES = ("eu_designated_establishment", "eu_legal_representative")
+#: Instruments addressed to an ``EU_ADDRESSEE_ROLES`` entity (Reg. (EU) 2023/1543 Art. 7).
+EU_ADDRESSED_INSTRUMENTS = ("eu.epoc", "eu.epoc_pr")
+
+
+def served_entity(demand: Demand, provider: Provider) -> Entity:
+    """The entity the demand was served on, the provider itself as an ``Entity`` of its own.
+
+    ``served_on`` null means the entity the instrument requires where the provider has one (an
+    EPOC reaches the designated establishment or legal representative), else the provider
+    (contract section 4). Raises ``ValueError`` naming the key when ``served_on`` names no entity.
+    """
+    itself = Entity(provider.established_in, provider.name, ("provider",))
+    if demand.served_on == SERVED_ON_PROVIDER:
+        return itself
+    if demand.served_on is not None:
+        found = next((e for e in provider.entities if e.country == demand.served_on), None)
+        if found is None:
+            keys = ", ".join(e.country for e in provider.entities) or "none"
+            raise ValueError(
+                f"served_on {demand.served_on!r} names no entity of {provider.name} "
+                f'(entities: {keys}; or "provider")'
+            )
+        return found
+    if demand.instrument in EU_ADDRESSED_INSTRUMENTS:
+        for role in EU_ADDRESSEE_ROLES:
+            entity = provider.entity_with_role(role)
+            if entity is not None:
+                return entity
+    return itself
 
 
 _TOP_FIELDS = {
@@ -152,7 +191,10 @@ _TOP_FIELDS = {
     "emergency",
     "non_disclosure",
     "via",
+    "served_on",
 }
+#: ``served_on`` naming the provider itself rather than one of its entities.
+SERVED_ON_PROVIDER = "provider"
 
 
 class _Problems:
@@ -392,6 +434,20 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
                 treaty = None
             via = Via(str(channel), treaty, requesting)
 
+    served_on: str | None = None
+    raw_served = doc.get("served_on")
+    if raw_served is not None:
+        if raw_served == SERVED_ON_PROVIDER:
+            served_on = SERVED_ON_PROVIDER
+        elif looks_like_country_code(raw_served):
+            served_on = str(raw_served)
+        else:
+            p.add(
+                "served_on",
+                'null, "provider" or the country key of one of the provider\'s entities, e.g. "IE"',
+                raw_served,
+            )
+
     if p.items:
         return None, p.items
     assert reference is not None
@@ -412,6 +468,7 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
             emergency,
             nd_until,
             via,
+            served_on,
         ),
         [],
     )

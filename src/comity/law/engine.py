@@ -26,12 +26,13 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 
+from comity.domain import deadlines
 from comity.domain.accounts import Account, Selector
 from comity.domain.assessment import (
     NEEDS_REVIEW,
@@ -42,22 +43,17 @@ from comity.domain.assessment import (
     RulePackRef,
 )
 from comity.domain.categories import Category
-from comity.domain.demand import Demand
+from comity.domain.demand import EU_ADDRESSEE_ROLES, Demand, served_entity
 from comity.domain.deployment import Deployment
+from comity.law.facts import parse_duration
 from comity.law.pack import Rule, RulePack, load_pack
 
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?)?$")
+__all__ = ["DecisionInput", "LawEngine", "parse_duration"]
+
 _POLICY_REF = re.compile(r"`?(policy\d+)`?")
 _MEMO_LIMIT = 200_000
-EU_ADDRESSEE_ROLES = ("eu_designated_establishment", "eu_legal_representative")
-
-
-def parse_duration(text: str) -> timedelta:
-    """ISO 8601 durations the packs use: days and hours (P90D, PT8H)."""
-    m = _DURATION.match(text)
-    if not m or not (m.group(1) or m.group(2)):
-        raise ValueError(f"unsupported duration {text!r} (use PnD or PTnH)")
-    return timedelta(days=int(m.group(1) or 0), hours=int(m.group(2) or 0))
+#: Instruments that only preserve: they divulge nothing, so bars on disclosure do not engage.
+PRESERVATION_INSTRUMENTS = ("us.preservation", "eu.epoc_pr")
 
 
 @dataclass(frozen=True)
@@ -121,6 +117,7 @@ class LawEngine:
         self._decide_all([c for c in cases if isinstance(c, DecisionInput)])
 
         findings = []
+        deadlines_seen: dict[tuple[str, ...], str | None] = {}
         for slot, case in zip(plan, cases, strict=True):
             if slot.account is None:
                 findings.append(
@@ -139,7 +136,9 @@ class LawEngine:
                 findings.append(self._review(slot, case))
             else:
                 assert case is not None
-                findings.append(self._finding(demand, deployment, slot, as_of, case))
+                findings.append(
+                    self._finding(demand, deployment, slot, as_of, case, seen=deadlines_seen)
+                )
         return Assessment(demand.reference, as_of, self.ref, tuple(findings))
 
     def decision_inputs(
@@ -179,24 +178,52 @@ class LawEngine:
                 plan.append(_Slot(target.selector, account, category, region_id, country))
 
         cases: list[DecisionInput | str | None] = []
+        base = self._demand_context(demand, deployment, as_of) if plan else ""
+        by_country: dict[str, dict[str, object]] = {}
         for slot in plan:
-            if slot.account is None:
+            account, data_country = slot.account, slot.country
+            if account is None:
                 cases.append(None)
-            elif slot.country is None:
-                cases.append(f"region {slot.region!r} of account {slot.account.id} is not deployed")
+            elif data_country is None:
+                cases.append(f"region {slot.region!r} of account {account.id} is not deployed")
+            elif data_country not in self.pack.facts.countries:
+                why = f"the rule pack does not know the data's country {data_country}"
+                cases.append(f"{base}; {why}" if isinstance(base, str) and base else why)
+            elif isinstance(base, str):
+                cases.append(base)
             else:
-                cases.append(self._case(demand, deployment, slot, as_of))
+                authority, context, qfg = base
+                if data_country not in by_country:
+                    by_country[data_country] = self._data_context(demand, data_country, as_of, qfg)
+                issuer = demand.issuing_authority.country
+                us_person = (
+                    "unknown" if account.us_person is None else str(account.us_person).lower()
+                )
+                full = {
+                    **context,
+                    **by_country[data_country],
+                    "target_resides_in_issuer": account.residence == issuer,
+                    "target_in_us": account.residence == "US",
+                }
+                cases.append(
+                    DecisionInput(
+                        authority,
+                        (account.kind.value, us_person),
+                        (slot.category.value, data_country),
+                        tuple(sorted(full.items())),
+                    )
+                )
         return plan, cases
 
     # -- building decision inputs ---------------------------------------------------------------
 
-    def _case(
-        self, demand: Demand, deployment: Deployment, slot: _Slot, as_of: date
-    ) -> DecisionInput | str:
-        """The decision inputs, or why the case cannot be decided (fail closed)."""
-        account, category, data_country = slot.account, slot.category, slot.country
-        assert account is not None
-        assert data_country is not None
+    def _demand_context(
+        self, demand: Demand, deployment: Deployment, as_of: date
+    ) -> tuple[tuple[str, str, str], dict[str, object], list[str] | None] | str:
+        """What the whole demand contributes to every decision: the authority, the context
+        entries that depend on the demand and the date only, and the deployment's QFG list
+        (None: the pack's); or why nothing in it can be decided (fail closed). Computed once
+        per assessment rather than once per finding."""
         facts = self.pack.facts
         issuer = demand.issuing_authority
         problems = []
@@ -205,8 +232,6 @@ class LawEngine:
             problems.append(f"unknown instrument {demand.instrument!r}")
         if issuer.country not in facts.countries:
             problems.append(f"the rule pack does not know the issuing country {issuer.country}")
-        if data_country not in facts.countries:
-            problems.append(f"the rule pack does not know the data's country {data_country}")
         district = ""
         if issuer.forum and issuer.forum.startswith("us."):
             district = issuer.forum.removeprefix("us.")
@@ -221,12 +246,32 @@ class LawEngine:
                 "the deployment's [law] qualifying_foreign_governments must be a list of "
                 f"country codes, got {override!r}"
             )
+        provider = deployment.provider
+        try:
+            addressee = served_entity(demand, provider)
+        except ValueError as exc:
+            problems.append(str(exc))
+        requesting = (demand.via.requesting_country if demand.via else None) or issuer.country
+        treaty_named = demand.via.treaty if demand.via else None
+        if treaty_named is not None and treaty_named not in facts.treaty_ids:
+            problems.append(f"via.treaty {treaty_named!r} is not a treaty the rule pack knows")
         if problems:
             return "; ".join(problems)
 
-        provider = deployment.provider
         offence = demand.offence
-        requesting = (demand.via.requesting_country if demand.via else None) or issuer.country
+        # The entity served is a proper e-Evidence addressee: the provider's designated
+        # establishment or legal representative in a bound Member State, or the provider itself
+        # when it is established there (Reg. (EU) 2023/1543 Art. 7; Dir. (EU) 2023/1544 Art. 3).
+        eu_addressee_served = facts.bound_by_eevidence(addressee.country, as_of) and (
+            "provider" in addressee.roles or any(r in addressee.roles for r in EU_ADDRESSEE_ROLES)
+        )
+        if treaty_named is not None:
+            mla_with_requester = facts.treaty_in_force(
+                treaty_named, requesting, issuer.country, as_of
+            )
+        else:
+            mla_with_requester = facts.mla_treaty(requesting, issuer.country, as_of) is not None
+        nd_until = demand.non_disclosure_until
         if instrument_country == "any":
             matches = True
         elif instrument_country == "EU":
@@ -238,6 +283,14 @@ class LawEngine:
             "instrument": demand.instrument,
             "instrument_matches_issuer": matches,
             "emergency": demand.emergency is not None,
+            "emergency_verified": demand.emergency is not None
+            and demand.emergency.verified_by is not None,
+            "non_disclosure": nd_until is not None and as_of <= nd_until,
+            "served_on_eu_addressee": eu_addressee_served,
+            "addressee_in_issuer": addressee.country == issuer.country,
+            "provider_operates_in_us": provider.established_in == "US"
+            or "US" in provider.offers_services_in,
+            "mla_treaty_with_requester": mla_with_requester,
             "offence_years": -1
             if offence is None or offence.max_custodial_years is None
             else int(offence.max_custodial_years),
@@ -245,29 +298,32 @@ class LawEngine:
             "offence_listed": offence is not None and offence.listed_for_eevidence,
             "validated_by": issuer.validated_by or "",
             "channel": demand.via.channel if demand.via else "",
-            "data_in_issuer": data_country == issuer.country,
-            "data_in_eu": facts.in_eu(data_country, as_of),
             "issuer_in_eu": facts.in_eu(issuer.country, as_of),
+            "issuer_in_gdpr": facts.in_gdpr(issuer.country, as_of),
             "issuer_bound_eevidence": facts.bound_by_eevidence(issuer.country, as_of),
             "provider_offers_in_issuer": issuer.country in provider.offers_services_in,
             "provider_in_eevidence": facts.bound_by_eevidence(provider.established_in, as_of),
             "has_eu_addressee": any(provider.entity_with_role(r) for r in EU_ADDRESSEE_ROLES),
-            "data_country_qfg": facts.is_qfg(
-                data_country, as_of, list(override) if isinstance(override, list) else None
-            ),
             "exec_agreement_with_us": facts.executive_agreement(issuer.country, "US", as_of)
             is not None,
-            "mla_route": facts.mla_treaty(requesting, data_country, as_of) is not None,
-            "target_resides_in_issuer": account.residence == issuer.country,
-            "target_in_us": account.residence == "US",
         }
-        us_person = "unknown" if account.us_person is None else str(account.us_person).lower()
-        return DecisionInput(
-            (issuer.country, issuer.kind, district),
-            (account.kind.value, us_person),
-            (category.value, data_country),
-            tuple(sorted(context.items())),
-        )
+        qfg = list(override) if isinstance(override, list) else None
+        return (issuer.country, issuer.kind, district), context, qfg
+
+    def _data_context(
+        self, demand: Demand, data_country: str, as_of: date, qfg: list[str] | None
+    ) -> dict[str, object]:
+        """The context entries that depend on where the data is held."""
+        facts = self.pack.facts
+        issuer = demand.issuing_authority.country
+        requesting = (demand.via.requesting_country if demand.via else None) or issuer
+        return {
+            "data_in_issuer": data_country == issuer,
+            "data_in_eu": facts.in_eu(data_country, as_of),
+            "data_in_gdpr": facts.in_gdpr(data_country, as_of),
+            "data_country_qfg": facts.is_qfg(data_country, as_of, qfg),
+            "mla_route": facts.mla_treaty(requesting, data_country, as_of) is not None,
+        }
 
     def _date_key(self, day: int) -> int:
         """The representative of ``day`` among dates all policies treat alike (see pack)."""
@@ -409,7 +465,14 @@ class LawEngine:
         )
 
     def _finding(
-        self, demand: Demand, deployment: Deployment, slot: _Slot, as_of: date, case: DecisionInput
+        self,
+        demand: Demand,
+        deployment: Deployment,
+        slot: _Slot,
+        as_of: date,
+        case: DecisionInput,
+        *,
+        seen: dict[tuple[str, ...], str | None],
     ) -> Finding:
         decision = self._memo[case]
         account, category, country = slot.account, slot.category, slot.country
@@ -470,28 +533,43 @@ class LawEngine:
             lead.explanation or "",
             tuple(dict.fromkeys(r.id for r in contributing)),
             tuple(dict.fromkeys(r.citation for r in contributing)),
-            self._deadline(demand, chosen),
+            self._deadline(demand, deployment, chosen, seen),
             route,
             tuple(r.summary or r.id for r in decision.conflict_rules),
             tuple(r.summary or r.id for r in decision.challenge_rules),
             tuple(dict.fromkeys(alternatives)),
         )
 
-    def _deadline(self, demand: Demand, rules: list[Rule]) -> str | None:
-        """The earliest deadline of the deciding rules, counted from the demand's receipt."""
-        ends: list[datetime] = []
-        for rule in rules:
-            if not rule.deadline:
-                continue
-            spec = self.pack.facts.deadlines[rule.deadline]
-            period = (
-                spec.emergency if demand.emergency is not None and spec.emergency else spec.period
-            )
-            ends.append(demand.received_at + parse_duration(period))
-        if not ends:
+    def _deadline(
+        self,
+        demand: Demand,
+        deployment: Deployment,
+        rules: list[Rule],
+        seen: dict[tuple[str, ...], str | None],
+    ) -> str | None:
+        """The earliest deadline of the deciding rules, computed by ``domain.deadlines``.
+
+        The case lists the same deadlines from the same functions, so a deadline has one value
+        wherever it is shown (issue 12: the EPOC's 10 days were once counted twice, differently).
+        """
+        names = tuple(r.deadline for r in rules if r.deadline)
+        if not names:
             return None
-        end = min(ends).astimezone(UTC)
-        return end.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if names in seen:  # the same deadlines for the demand's other findings
+            return seen[names]
+        zone = deadlines.counting_zone(demand, deployment)
+        ends = [
+            deadlines.rule_deadline(
+                name,
+                demand.received_at,
+                emergency=demand.emergency is not None,
+                zone_name=zone,
+                subject=demand.reference,
+            ).due_at
+            for name in names
+        ]
+        seen[names] = min(ends).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return seen[names]
 
 
 def _uid(type_: str, id_: str) -> dict[str, str]:

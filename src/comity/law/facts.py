@@ -8,9 +8,45 @@ UK left the EU on 2020-01-31; the UK-US agreement entered into force on 2022-10-
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+from comity.domain.deadlines import RULE_PERIODS
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?)?$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """ISO 8601 durations the packs use: days and hours (P90D, PT8H)."""
+    m = _DURATION.match(text)
+    if not m or not (m.group(1) or m.group(2)):
+        raise ValueError(f"unsupported duration {text!r} (use PnD or PTnH)")
+    return timedelta(days=int(m.group(1) or 0), hours=int(m.group(2) or 0))
+
+
+def _deadline_problem(key: str, spec: Deadline) -> str | None:
+    """A pack's deadline must be one ``domain.deadlines`` computes, with the same periods: the
+    YAML states them for readers, the domain is the one authority that counts them."""
+    if key not in RULE_PERIODS:
+        return f"deadlines.{key}: not a deadline Comity computes ({', '.join(RULE_PERIODS)})"
+    days, hours = RULE_PERIODS[key]
+    try:
+        period = parse_duration(spec.period)
+        emergency = parse_duration(spec.emergency) if spec.emergency else None
+    except ValueError as exc:
+        return f"deadlines.{key}: {exc}"
+    stated = (period, emergency)
+    computed = (timedelta(days=days), None if hours is None else timedelta(hours=hours))
+    if stated != computed:
+        return (
+            f"deadlines.{key}: states {spec.period}"
+            + (f" (emergency {spec.emergency})" if spec.emergency else "")
+            + f" but Comity counts {days} days"
+            + (f" ({hours} hours in an emergency)" if hours is not None else "")
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,13 +86,16 @@ class Facts:
     qfg: dict[str, date]
     instruments: dict[str, str]
     deadlines: dict[str, Deadline]
+    #: Where the GDPR applied beyond the EU's members (the UK until 2020-12-31).
+    gdpr_also: dict[str, tuple[date, date | None]] = field(default_factory=dict)
 
     def in_eu(self, country: str, on: date) -> bool:
-        span = self.eu_members.get(country)
-        if span is None:
-            return False
-        start, end = span
-        return start <= on and (end is None or on < end)
+        return _within(self.eu_members.get(country), on)
+
+    def in_gdpr(self, country: str, on: date) -> bool:
+        """Whether the GDPR applies in ``country`` on ``on``: EU members, and the UK during the
+        Brexit transition (Withdrawal Agreement Art. 127: Union law applied until 2020-12-31)."""
+        return self.in_eu(country, on) or _within(self.gdpr_also.get(country), on)
 
     def bound_by_eevidence(self, country: str, on: date) -> bool:
         """Reg. (EU) 2023/1543 binds EU Member States except Denmark from 2026-08-18."""
@@ -90,6 +129,16 @@ class Facts:
             and self._party(t, b, on)
         ]
 
+    @property
+    def treaty_ids(self) -> frozenset[str]:
+        return frozenset(t.id for t in self.treaties)
+
+    def treaty_in_force(self, treaty_id: str, a: str, b: str, on: date) -> bool:
+        """Whether the MLA treaty ``treaty_id`` binds both ``a`` and ``b`` on ``on``."""
+        return any(
+            t.id == treaty_id for t in self.treaties_between(a, b, on, ("mlat", "mla_agreement"))
+        )
+
     def executive_agreement(self, a: str, b: str, on: date) -> Treaty | None:
         found = self.treaties_between(a, b, on, ("executive_agreement",))
         return found[0] if found else None
@@ -101,6 +150,23 @@ class Facts:
             if found:
                 return found[0]
         return None
+
+
+def _within(span: tuple[date, date | None] | None, on: date) -> bool:
+    if span is None:
+        return False
+    start, end = span
+    return start <= on and (end is None or on < end)
+
+
+def _spans(raw: Any, where: str, problems: list[str]) -> dict[str, tuple[date, date | None]]:
+    """``{CC: {from: date, to: date}}`` tables; ``to`` is the first day outside."""
+    out: dict[str, tuple[date, date | None]] = {}
+    for code, item in (raw or {}).items():
+        start = _day((item or {}).get("from"), f"{where}.{code}.from", problems)
+        end = (item or {}).get("to")
+        out[code] = (start, None if end is None else _day(end, f"{where}.{code}.to", problems))
+    return out
 
 
 def _day(value: Any, where: str, problems: list[str]) -> date:
@@ -126,14 +192,8 @@ def parse_facts(doc: dict[str, Any], problems: list[str]) -> Facts:
         )
 
     blocs = doc.get("blocs") or {}
-    eu_members: dict[str, tuple[date, date | None]] = {}
-    for code, raw in ((blocs.get("EU") or {}).get("members") or {}).items():
-        start = _day(raw.get("from"), f"blocs.EU.members.{code}.from", problems)
-        end = raw.get("to")
-        eu_members[code] = (
-            start,
-            None if end is None else _day(end, f"blocs.EU.members.{code}.to", problems),
-        )
+    eu_members = _spans((blocs.get("EU") or {}).get("members"), "blocs.EU.members", problems)
+    gdpr_also = _spans((blocs.get("gdpr") or {}).get("also"), "blocs.gdpr.also", problems)
     eev = blocs.get("e-evidence") or {}
     eevidence_from = _day(eev.get("applies_from"), "blocs.e-evidence.applies_from", problems)
 
@@ -175,6 +235,7 @@ def parse_facts(doc: dict[str, Any], problems: list[str]) -> Facts:
     }
     for key in set(doc.get("deadlines") or {}) - set(deadlines):
         problems.append(f"deadlines.{key}: expected a mapping with a period")
+    problems += [p for k, spec in deadlines.items() if (p := _deadline_problem(k, spec))]
     return Facts(
         countries,
         eu_members,
@@ -185,4 +246,5 @@ def parse_facts(doc: dict[str, Any], problems: list[str]) -> Facts:
         qfg,
         instruments,
         deadlines,
+        gdpr_also,
     )

@@ -261,8 +261,11 @@ class Case(Frozen):
                     deadlines.motion_2703h(self.received_at, zone_name=self.zone, subject=subject)
                 )
         if self.state in ANSWERING:
+            # The engine counts a finding's deadline with the same ``domain.deadlines`` function
+            # as the case, so one already listed here is the same deadline: list it once.
+            listed = {d.due_at for d in out}
             for f in self.findings:
-                if f.deadline is not None:
+                if f.deadline is not None and f.deadline not in listed:
                     out.append(
                         Deadline(
                             kind="finding",
