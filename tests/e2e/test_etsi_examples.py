@@ -24,8 +24,11 @@ INSTRUMENT = "xx.domestic_order"
 
 #: Examples that import: one AuthorisationObject with one LDTaskObject for SubscriberData of an
 #: E.164 number (request10 also creates an LDDestinationObject, which is listed as not kept).
-IMPORTS = ["xml/request4.xml", "xml/request10_LDDestinationObject.xml",
-           "json/request10_LDDestinationObject.json"]  # fmt: skip
+IMPORTS = [
+    "xml/request4.xml",
+    "xml/request10_LDDestinationObject.xml",
+    "json/request10_LDDestinationObject.json",
+]
 #: Examples that ask rather than create: answered, nothing imported.
 ANSWERED = {
     "xml/request2.xml": "GETResponse",
@@ -135,9 +138,11 @@ def test_importable_example_becomes_a_demand_matching_the_message(
     }
     auth = created["7dbbc880-8750-4d3c-abe7-ea4a17646045"]
     task = created["2b36a78b-b628-416d-bd22-404e68a0cd36"]
-    assert auth is not None and task is not None
+    assert auth is not None
+    assert task is not None
     demand_id = auth.text_at("ExternalIdentifier")
-    assert demand_id is not None and demand_id == task.text_at("ExternalIdentifier")
+    assert demand_id is not None
+    assert demand_id == task.text_at("ExternalIdentifier")
     assert auth.text_at("AuthorisationStatus", "Value") == "AwaitingApproval"
     assert task.text_at("Status", "Value") == "AwaitingApproval"
     assert task.text_at("Reference") == "XX-ACTOR01-1234"
@@ -198,9 +203,11 @@ def _assert_config(config: Element) -> None:
     # Two regions (us-west, eu-ie) times four target formats.
     assert len(entries) == 8
     guidance = " ".join(e.text_at("Guidance") or "" for e in entries)
-    assert "Region us-west (US)" in guidance and "Region eu-ie (IE)" in guidance
+    assert "Region us-west (US)" in guidance
+    assert "Region eu-ie (IE)" in guidance
     formats = {(e.text_at("FormatOwner"), e.text_at("FormatName")) for e in entries}
-    assert ("ETSI", "EmailAddress") in formats and ("ETSI", "InternationalE164") in formats
+    assert ("ETSI", "EmailAddress") in formats
+    assert ("ETSI", "InternationalE164") in formats
     ld = entries[0].one("AssociatedLDRequestTypes")
     assert ld is not None
     assert {d.text_at("Value") for d in ld.all("DictionaryEntry")} >= {
@@ -247,18 +254,24 @@ def test_cli_imports_an_example_prints_the_demand_and_writes_the_answer(
     assert code == 0, err
     demand_id = out.strip()
     assert demand_id.startswith("dem-")
-    assert "warning:" in err and "DeliveryDetails is not kept" in err
+    assert "warning:" in err
+    assert "DeliveryDetails is not kept" in err
     parsed = codec.parse(answer.read_bytes())
     assert parsed.form == "xml"
-    ids = [
-        o.text_at("ExternalIdentifier")
-        for o in _all(parsed.root, "HI1Object")
-    ]
+    ids = [o.text_at("ExternalIdentifier") for o in _all(parsed.root, "HI1Object")]
     assert ids == [demand_id, demand_id]
     # The same transaction again is answered from what was stored: no second demand.
     code, out2, err = _cli(
-        ["--dir", str(pw.comity.home), "demand", "import", str(message), "--instrument",
-         INSTRUMENT, "--no-case"],  # fmt: skip
+        [
+            "--dir",
+            str(pw.comity.home),
+            "demand",
+            "import",
+            str(message),
+            "--instrument",
+            INSTRUMENT,
+            "--no-case",
+        ],
         capsys,
     )
     assert code == 0, err
@@ -271,8 +284,15 @@ def test_cli_refuses_an_li_example_with_one_sentence_per_problem(
     message = tmp_path / "request1.json"
     message.write_bytes(example("json/request1.json"))
     code, out, err = _cli(
-        ["--dir", str(pw.comity.home), "demand", "import", str(message), "--instrument",
-         INSTRUMENT],  # fmt: skip
+        [
+            "--dir",
+            str(pw.comity.home),
+            "demand",
+            "import",
+            str(message),
+            "--instrument",
+            INSTRUMENT,
+        ],
         capsys,
     )
     assert code == 2
