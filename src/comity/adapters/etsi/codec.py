@@ -74,7 +74,52 @@ def parse(body: bytes) -> Hi1Message:
 # --- XML -------------------------------------------------------------------------------------
 
 
+class _Prolog(Exception):
+    """Stops the first pass: ``doctype`` says the message declared one, else None."""
+
+    def __init__(self, doctype: str | None) -> None:
+        super().__init__(doctype)
+        self.doctype = doctype
+
+
+class _PrologTarget:
+    """A parser target that stops at the DOCTYPE (before any entity is declared) or the root."""
+
+    def doctype(self, name: str, _pubid: str | None, _system: str | None) -> None:
+        raise _Prolog(name or "?")
+
+    def start(self, _tag: str, _attrib: object, _nsmap: object = None) -> None:
+        raise _Prolog(None)
+
+    def end(self, _tag: str) -> None:
+        return None
+
+    def data(self, _data: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _refuse_doctype(body: bytes) -> None:
+    """Refuse a DOCTYPE before libxml2 reads its entity declarations (bombs, external files)."""
+    parser = etree.XMLParser(
+        target=cast(Any, _PrologTarget()), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    try:
+        etree.fromstring(body, parser=parser)
+    except _Prolog as stop:
+        if stop.doctype is not None:
+            raise InvalidInput(
+                "the HI-1 message declares a DOCTYPE; HI-1 messages have none, and Comity "
+                "refuses DTDs and the entities they declare (entity expansion, external files)"
+            ) from None
+    except etree.XMLSyntaxError:
+        return  # the full parse below names the syntax error
+
+
 def parse_xml(body: bytes) -> Hi1Message:
+    _refuse_doctype(body)
     try:
         root = etree.fromstring(body, parser=_parser())
     except etree.XMLSyntaxError as exc:
