@@ -9,7 +9,7 @@ demand and the DeliveryObject of a production are fetched from the two routes be
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -43,6 +43,11 @@ _BODY = {
     }
 }
 Format = Annotated[str, Query(alias="format", pattern="^(xml|json)$")]
+_HI1_OUT: dict[str, Any] = {"application/xml": {}, "application/json": {}}
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"content": _HI1_OUT, "description": "An HI-1 response (nothing new filed)"},
+    201: {"content": _HI1_OUT, "description": "An HI-1 response; a demand was filed"},
+}
 
 
 def _uow(comity: Comity) -> EtsiUowFactory:
@@ -58,7 +63,7 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "replace").decode("ascii")
 
 
-@router.post("", openapi_extra=_BODY, response_class=Response)
+@router.post("", openapi_extra=_BODY, response_class=Response, responses=_ANSWERS)
 async def post_message(
     request: Request,
     user: Caller,
@@ -101,14 +106,23 @@ async def post_message(
     return response
 
 
-@router.get("/demands/{demand_id}/status", response_class=Response)
+@router.get(
+    "/demands/{demand_id}/status",
+    response_class=Response,
+    responses={200: {"content": _HI1_OUT, "description": "An HI-1 notification"}},
+)
 def demand_status(request: Request, user: Caller, demand_id: str, form: Format = "xml") -> Response:
     """The HI-1 notification of an imported demand: each object's status now."""
     comity: Comity = request.app.state.comity
     return _reply(hi1.status_message(_uow(comity), comity.clock, user, demand_id), form)
 
 
-@router.post("/productions/{production_id}/delivery", response_class=Response)
+@router.post(
+    "/productions/{production_id}/delivery",
+    response_class=Response,
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"content": _HI1_OUT, "description": "An HI-1 DELIVER message"}},
+)
 def production_delivery(
     request: Request, user: Caller, production_id: str, form: Format = "xml"
 ) -> Response:
