@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.etsi_support import jws_sign, request_message
-from tests.production_support import ProductionWorld, approve, build
+from tests.production_support import ProductionWorld, approve, build, submit
 
 from comity.adapters.controlplane.etsi_tables import EtsiObjectRow
 from comity.adapters.controlplane.tables import AuditEntryRow
@@ -125,8 +125,7 @@ def test_signed_request_imported_approved_produced_then_status_and_delivery_pars
         "c3c3c3c3-0000-4000-8000-000000000001": "Approved",
     }
 
-    code = _cli(["--dir", str(pw.comity.home), "produce", demand_id, "--by", "admin"], capsys)
-    assert code == 0
+    _cli(["--dir", str(pw.comity.home), "produce", demand_id, "--by", "admin"], capsys)
     with pw.comity.production_uow() as puow:
         (production,) = puow.productions.for_demand(demand_id)
     status = api.get(f"/hi1/demands/{demand_id}/status", headers=pw.auth("jsmith"))
@@ -152,6 +151,31 @@ def test_signed_request_imported_approved_produced_then_status_and_delivery_pars
     package = api.get(url, headers=pw.auth("dl"))
     assert package.status_code == 200
     assert hashlib.sha256(package.content).hexdigest() == production.sha256
+
+    # The same from the command line, in JSON: the operator sends it through their exchange.
+    home = str(pw.comity.home)
+    out = _cli(["--dir", home, "demand", "hi1-deliver", production.id, "--format", "json"], capsys)
+    (by_cli,) = _objects(codec.parse(out.encode()).root).values()
+    assert by_cli.text_at("Delivery", "URL", "Checksum") == production.sha256
+    assert (by_cli.text_at("Delivery", "URL", "URL") or "").startswith("http://127.0.0.1:8000/")
+    out = _cli(["--dir", home, "demand", "hi1-status", demand_id], capsys)
+    (note,) = _objects(codec.parse(out.encode()).root).values()
+    assert _statuses(note)[AUTH_ID] == "Approved"
+
+
+def test_a_production_of_a_demand_not_sent_in_hi1_gets_no_delivery_and_no_link(
+    api: TestClient, pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    _cli(["--dir", str(pw.comity.home), "produce", demand_id, "--by", "admin"], capsys)
+    with pw.comity.production_uow() as puow:
+        (production,) = puow.productions.for_demand(demand_id)
+    before = _stored(pw)
+    refused = api.post(f"/hi1/productions/{production.id}/delivery", headers=pw.auth("dl"))
+    assert refused.status_code == 404
+    assert "did not come in an HI-1 message" in refused.json()["error"]["message"]
+    assert _stored(pw) == before
 
 
 def test_resending_a_transaction_answers_the_same_and_files_nothing_new(
@@ -272,7 +296,8 @@ def test_an_emergency_flag_reaches_the_demand_and_is_named_in_a_warning(
     assert "call-back" in (record.disclosure_blocked_reason or "")
 
 
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> int:
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the CLI; it must succeed; its standard output."""
     saved = sys.argv
     sys.argv = ["comity", *args]
     try:
@@ -284,4 +309,4 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> int:
         sys.argv = saved
     out = capsys.readouterr()
     assert code == 0, out.err
-    return code
+    return out.out

@@ -9,6 +9,7 @@ demand and the DeliveryObject of a production are fetched from the two routes be
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -128,9 +129,10 @@ def production_delivery(
 ) -> Response:
     """A download link for a published production, as the HI-1 DeliveryObject pointing at it."""
     comity: Comity = request.app.state.comity
-    token, link = comity.productions.create_link(user, production_id)
-    url = str(request.url_for("download", token=token))
-    message = hi1.delivery_message(
-        _uow(comity), comity.clock, user, production_id, url=url, expires_at=link.expires_at
-    )
+
+    def link() -> tuple[str, datetime | None]:
+        token, made = comity.productions.create_link(user, production_id)
+        return str(request.url_for("download", token=token)), made.expires_at
+
+    message = hi1.delivery_message(_uow(comity), comity.clock, user, production_id, link=link)
     return _reply(message, form, status.HTTP_201_CREATED)

@@ -8,6 +8,7 @@ published production and prints the DeliveryObject that points at it. See docs/e
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -115,13 +116,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create a download link for a published production; print its HI-1 DeliveryObject."""
         comity = open_comity(ctx)
-        token, link = comity.productions.create_link(OPERATOR, production_id)
+
+        def link() -> tuple[str, datetime | None]:
+            token, made = comity.productions.create_link(OPERATOR, production_id)
+            return f"{base_url.rstrip('/')}/downloads/{token}", made.expires_at
+
         message = hi1.delivery_message(
-            _etsi_uow(comity),
-            comity.clock,
-            OPERATOR,
-            production_id,
-            url=f"{base_url.rstrip('/')}/downloads/{token}",
-            expires_at=link.expires_at,
+            _etsi_uow(comity), comity.clock, OPERATOR, production_id, link=link
         )
         typer.echo(_write(message, form).decode("utf-8"))

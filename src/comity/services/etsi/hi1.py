@@ -15,7 +15,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -501,10 +501,13 @@ def delivery_message(
     actor: User,
     production_id: str,
     *,
-    url: str,
-    expires_at: datetime | None,
+    link: Callable[[], tuple[str, datetime | None]],
 ) -> Element:
-    """A DELIVER of a DeliveryObject pointing at a published production's signed package."""
+    """A DELIVER of a DeliveryObject pointing at a published production's signed package.
+
+    ``link`` makes the download link (URL and expiry); it is called only once every check has
+    passed, so a refused delivery leaves no link behind.
+    """
     if actor.is_staff:
         require(actor, HANDLERS)
     now = clock.now()
@@ -520,6 +523,7 @@ def delivery_message(
         raise Conflict(
             f"demand {production.demand_id} has no LD task to deliver to (a preservation only)"
         )
+    url, expires_at = link()
     package = PackageRef(
         production.id,
         url,
