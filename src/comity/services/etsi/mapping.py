@@ -272,6 +272,11 @@ def plan(
         else:
             result.problems.append(f"{where}: Comity does not support the action {verb!r}")
     _plan_demands(result, created, authority, now, instrument)
+    if not (result.problems or result.demands or result.gets or result.config):
+        result.problems.append(
+            "the message creates no authorisation and asks nothing Comity answers (CREATE of an "
+            "AuthorisationObject with its tasks, GET, GETCSPCONFIG)"
+        )
     result.warnings = list(dict.fromkeys(result.warnings))
     return result
 
