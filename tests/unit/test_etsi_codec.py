@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from tests.etsi_support import example
 
 from comity.adapters.etsi import codec
 from comity.domain.registry import Authority
+from comity.errors import InvalidInput
 from comity.services.etsi import answers
 from comity.services.etsi.mapping import plan
 from comity.services.etsi.message import Element
@@ -52,3 +54,12 @@ def test_what_comity_writes_reads_back_the_same_from_xml_and_json() -> None:
     from_xml = codec.parse(codec.to_xml(message)).root
     from_json = codec.parse(codec.to_json(message)).root
     assert from_xml == from_json == _strip(message)
+
+
+def test_deep_nesting_is_refused_in_both_forms() -> None:
+    deep_json = b'{"Header":' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"}"
+    with pytest.raises(InvalidInput, match="nested more than 128 levels deep"):
+        codec.parse(deep_json)
+    deep_xml = b"<HI1Message>" + b"<a>" * 300 + b"</a>" * 300 + b"</HI1Message>"
+    with pytest.raises(InvalidInput, match="not well-formed XML: Excessive depth"):
+        codec.parse(deep_xml)

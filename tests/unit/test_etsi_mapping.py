@@ -94,3 +94,14 @@ def test_a_message_that_creates_nothing_comity_files_is_refused() -> None:
         "AuthorisationObject with its tasks, GET, GETCSPCONFIG)"
     ]
     assert any("LDDestinationObject" in w for w in result.warnings)
+
+
+def test_an_action_request_with_two_actions_or_two_objects_is_refused() -> None:
+    doc = request_message()
+    _actions(doc)[1]["GET"] = {"Identifier": "x"}
+    _actions(doc)[2]["CREATE"]["HI1Object"] = [_task(doc, 2), _task(doc, 2)]
+    problems = _plan(doc).problems
+    assert "ActionRequest 1: expected exactly one action (CREATE, GET, ...), got CREATE, GET" in (
+        problems
+    )
+    assert "ActionRequest 2: CREATE carries more than one HI1Object" in problems

@@ -22,6 +22,8 @@ from comity.services.etsi.message import NAMESPACES, Element, Hi1Message, JwsSig
 
 #: Legal process travels base64 inside the message; libxml2 caps one text node at 10 MB anyway.
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+#: HI-1 messages nest about 15 levels; libxml2 stops XML at 256 without huge_tree.
+MAX_DEPTH = 128
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 _DSIG = "http://www.w3.org/2000/09/xmldsig#"
 #: Elements that the JSON form always writes as arrays (maxOccurs > 1 in the schemas).
@@ -252,10 +254,12 @@ def _jws(doc: dict[str, Any]) -> JwsSignature | None:
     )
 
 
-def _from_json(name: str, value: Any) -> list[Element]:
+def _from_json(name: str, value: Any, depth: int = 0) -> list[Element]:
+    if depth > MAX_DEPTH:
+        raise InvalidInput(f"the HI-1 message is nested more than {MAX_DEPTH} levels deep")
     local = name.rsplit(":", 1)[-1]
     if isinstance(value, list):
-        return [e for item in value for e in _from_json(name, item)]
+        return [e for item in value for e in _from_json(name, item, depth + 1)]
     if isinstance(value, dict):
         type_ = None
         children: list[Element] = []
@@ -265,7 +269,7 @@ def _from_json(name: str, value: Any) -> list[Element]:
             elif key.startswith("@"):
                 continue  # namespace declarations
             else:
-                children.extend(_from_json(key, item))
+                children.extend(_from_json(key, item, depth + 1))
         return [Element(local, None if children else "", type_, tuple(children))]
     if isinstance(value, bool):
         return [Element(local, "true" if value else "false")]

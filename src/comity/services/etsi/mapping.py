@@ -224,6 +224,15 @@ def plan(
         verb = verbs[0] if verbs else ""
         node = request.one(verb) if verb else None
         where = f"ActionRequest {action_id}"
+        if len(verbs) != 1:
+            result.problems.append(
+                f"{where}: expected exactly one action (CREATE, GET, ...), got "
+                f"{', '.join(verbs) or 'none'}"
+            )
+            continue
+        if verb == "CREATE" and node is not None and len(node.all("HI1Object")) > 1:
+            result.problems.append(f"{where}: CREATE carries more than one HI1Object")
+            continue
         if verb == "CREATE" and node is not None:
             obj = node.one("HI1Object")
             if obj is None:
