@@ -20,6 +20,7 @@ from comity.entrypoints.api import (
     assessments_api,
     audit_routes,
     demands_api,
+    hi1_api,
     productions_api,
     registry_api,
     reports_api,
@@ -103,5 +104,6 @@ def create_app(
     app.include_router(audit_routes.router)
     app.include_router(productions_api.router)
     app.include_router(cases_router)
+    app.include_router(hi1_api.router)
     web.install(app)
     return app

@@ -1,4 +1,4 @@
-"""``comity demand submit | list | show | withdraw | verify | verify-callback``.
+"""``comity demand submit | list | show | withdraw | verify | verify-callback | import``.
 
 Demands that arrive outside the API (post, e-mail) are entered here by the operator, acting as the
 ``cli`` administrator; ``--agency`` attributes one to a registered authority. Withdrawal,
@@ -19,6 +19,7 @@ from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import Role, User
+from comity.entrypoints.cli import etsi_cmd
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput, NotFound
 from comity.services import cases
@@ -170,3 +171,6 @@ def verify_callback(  # noqa: PLR0917 - one parameter per CLI option
     typer.echo(
         f"{demand_id}: {record.status.value}; {record.disclosure_blocked_reason or 'not blocked'}"
     )
+
+
+etsi_cmd.register(app)  # comity demand import | hi1-status | hi1-deliver (ETSI TS 103 120)
