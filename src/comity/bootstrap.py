@@ -6,6 +6,7 @@ one on a temporary directory. Adapters are created lazily so a command pays only
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,10 +44,10 @@ from comity.adapters.package.production_writer import BagItPackageWriter
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
-from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
+from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
-from comity.errors import ConfigurationError, Conflict, NotFound
+from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.law.engine import LawEngine
 from comity.services.agent import EngineRecheck, LocalRegionAgent
 from comity.services.assessment import LawAssessor
@@ -301,13 +302,27 @@ store = "sqlite:///regions/us-west.db"
 """
 
 
-def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
-    """Create a deployment in ``home``; return what was made, one line each, for the user."""
+def initialise(
+    home: Path, *, demo: bool, force: bool = False, log_url: str | None = None
+) -> list[str]:
+    """Create a deployment in ``home``; return what was made, one line each, for the user.
+
+    ``log_url`` is where the audit log will be published (``[log] public_url``); the log's key,
+    made here, takes its origin from it, as tlog-tiles recommends.
+    """
+    if log_url is not None:
+        try:
+            origin_from_url(log_url)
+        except ValueError as exc:
+            raise InvalidInput(f"--log-url: {exc}") from None
     home.mkdir(parents=True, exist_ok=True)
     toml_path = home / FILE_NAME
     if toml_path.exists() and not force:
         raise Conflict(f"{toml_path} already exists; use --force to overwrite it")
-    toml_path.write_text(DEMO_TOML if demo else DEFAULT_TOML, encoding="utf-8")
+    text = DEMO_TOML if demo else DEFAULT_TOML
+    if log_url is not None:
+        text += f"\n[log]\npublic_url = {json.dumps(log_url)}\n"
+    toml_path.write_text(text, encoding="utf-8")
     comity = open_deployment(home)
     made_key = comity.ensure_audit_key()
     comity.migrate()

@@ -20,6 +20,7 @@ from comity.entrypoints.api import (
     assessments_api,
     audit_routes,
     demands_api,
+    log_routes,
     productions_api,
     registry_api,
     reports_api,
@@ -101,6 +102,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(audit_routes.router)
+    app.include_router(log_routes.router)
     app.include_router(productions_api.router)
     app.include_router(cases_router)
     web.install(app)
