@@ -54,7 +54,7 @@ def test_a_bad_public_url_is_refused_before_anything_is_written(
 
 def test_an_unknown_log_key_is_named(tmp_path: Path) -> None:
     (tmp_path / "comity.toml").write_text(DEFAULT_TOML + '\n[log]\npublic_ur = "x"\n')
-    with pytest.raises(ConfigurationError, match="unknown key log.public_ur"):
+    with pytest.raises(ConfigurationError, match=r"unknown key log\.public_ur"):
         load_deployment(tmp_path)
 
 
