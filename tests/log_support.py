@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import delete, select, update
 
+from comity.adapters.controlplane.audit_tables import AuditCheckpointRow, AuditNodeRow
+from comity.adapters.controlplane.tables import AuditEntryRow, AuditTreeStateRow
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.domain.audit import AuditEvent
 from tests.intake_support import free_port
@@ -98,3 +102,33 @@ def go_program(source: Path, out_dir: Path) -> Path:
         [go, "build", "-o", str(binary), str(source)], env=env, check=True, capture_output=True
     )
     return binary
+
+
+def fork(comity: Comity, index: int) -> None:
+    """Rewrite entry ``index`` and rebuild the whole tree, re-signing every checkpoint.
+
+    What an operator with the database and the log key could do: the result passes
+    ``comity audit verify`` on its own, and only someone holding an earlier view can tell.
+    """
+    with comity.uow() as uow:
+        s = uow.session
+        texts = s.scalars(select(AuditEntryRow.entry).order_by(AuditEntryRow.idx))
+        docs = [json.loads(e) for e in texts]
+        sizes = list(s.scalars(select(AuditCheckpointRow.size).order_by(AuditCheckpointRow.size)))
+        for table in (AuditEntryRow, AuditNodeRow, AuditCheckpointRow):
+            s.execute(delete(table))
+        s.execute(update(AuditTreeStateRow).values(size=0, frontier=b""))
+        uow.commit()
+    docs[index]["actor"] = "someone-else"
+    events = [
+        AuditEvent(
+            datetime.fromisoformat(d["time"]), d["actor"], d["action"], d["subject"], d["digest"]
+        )
+        for d in docs
+    ]
+    start = 0
+    for size in sizes:
+        with comity.uow() as uow:
+            uow.audit.record_many(events[start:size])
+            uow.commit()
+        start = size

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from comity.adapters.audit.proofs import SqlTreeReader
+from comity.adapters.audit.witnessing import cosignature_lines
 from comity.adapters.controlplane.audit_tables import AuditCheckpointRow
 from comity.domain.merkle import node_id
 from comity.domain.tiles import TileRef, bundle
@@ -54,6 +55,10 @@ class TileReader:
         if latest is None:
             raise NotFound("the audit log has no signed checkpoint yet")
         return latest
+
+    def cosignatures(self, size: int) -> str:
+        """The witnesses' cosignature lines for the checkpoint at ``size``."""
+        return cosignature_lines(self._reader._session, size)
 
     def signed_size(self) -> int:
         session = self._reader._session

@@ -49,7 +49,8 @@ def parse_deployment(
     if not isinstance(doc, dict):
         raise ConfigurationError(f"{source}: the deployment must be a mapping")
 
-    known = {"provider", "regions", "control_plane", "law", "api", "agents", "notify", "log"}
+    known = {"provider", "regions", "control_plane", "law", "api", "agents", "notify"}
+    known |= {"log", "witness"}
     for key in sorted(set(doc) - known):
         problems.append(f"{source}: unknown section [{key}]")
 
@@ -64,10 +65,10 @@ def parse_deployment(
         control_plane = _resolve_url(cp.get("database", "sqlite:///control.db"), base_dir)
 
     agents = _parse_agents(doc.get("agents", {}), {r.id for r in regions}, problems, source)
-    problems += log_section_problems(doc.get("log"), source)
+    problems += log_section_problems(doc, source)
     collect(problems, ConfigurationError)
     assert provider is not None
-    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify", "log")}
+    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify", "log", "witness")}
     if agents:
         extra["agents"] = agents
     return Deployment(provider, tuple(regions), control_plane, extra)

@@ -36,7 +36,8 @@ def _comity(request: Request) -> Comity:
 
 def checkpoint_text(reader: TileReader) -> str:
     """The served checkpoint: the log's signed note with the witnesses' cosignature lines."""
-    return reader.checkpoint().note
+    latest = reader.checkpoint()
+    return latest.note + reader.cosignatures(latest.size)
 
 
 @router.get("/checkpoint", response_class=Response)
