@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from comity.adapters.agent.client import HttpRegionAgent
+from comity.adapters.audit.production_proof import write_production_proof
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
@@ -54,7 +55,7 @@ from comity.services.assessment import LawAssessor
 from comity.services.cases import LawContext, ensure_case
 from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
-from comity.services.production_ports import RegionAgent
+from comity.services.production_ports import Production, RegionAgent
 from comity.services.productions import DEFAULT_LINK_TTL, ProductionService
 
 
@@ -231,7 +232,13 @@ class Comity:
             out_dir=self.home / "productions",
             known_countries=known_countries(),
             link_ttl=self.download_link_ttl,
+            on_published=self.write_log_proof,
         )
+
+    def write_log_proof(self, production: Production) -> None:
+        """``<package>.tlog-proof``: the C2SP tlog-proof of the package's publication entry."""
+        with self.reader() as uow:
+            write_production_proof(uow.session, production)
 
     # --- case workflow (issue 6) ---
 
