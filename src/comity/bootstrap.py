@@ -236,7 +236,12 @@ class Comity:
         )
 
     def write_log_proof(self, production: Production) -> None:
-        """``<package>.tlog-proof``: the C2SP tlog-proof of the package's publication entry."""
+        """``<package>.tlog-proof``: the C2SP tlog-proof of the package's publication entry.
+
+        A deployment without a log key signs no checkpoints, so there is nothing to prove in.
+        """
+        if self.audit_signer is None:
+            return
         with self.reader() as uow:
             write_production_proof(uow.session, production)
 

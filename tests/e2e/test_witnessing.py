@@ -133,3 +133,18 @@ def test_the_quorum_fails_when_the_latest_checkpoint_is_not_witnessed(pair, cli)
     failed = cli(a.home, "audit", "verify")
     assert failed.returncode == 1
     assert "latest checkpoint (size 41) is cosigned by 0 of the 1 witnesses" in failed.stderr
+
+
+def test_witness_key_and_a_log_without_witnesses(pair, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a, _b, a_key, _b_key = pair
+    shown = cli(a.home, "witness", "key")
+    assert shown.returncode == 0
+    assert shown.stdout.strip() == str(a_key)
+    assert CosignerKey.parse(shown.stdout) == a_key
+    lone = new_log(tmp_path / "lone", "https://lone.test/log", 3)
+    refused = cli(lone.home, "audit", "witness")
+    assert refused.returncode == 2
+    assert "lists no [[log.witnesses]]" in refused.stderr
+    no_service = cli(lone.home, "witness", "key")
+    assert no_service.returncode == 2
+    assert "no [witness] section" in no_service.stderr
