@@ -59,7 +59,7 @@ def comity_serve(home: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"comity serve exited: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
@@ -69,7 +69,7 @@ def comity_serve(home: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("comity serve did not answer within 60 s")
+                raise RuntimeError("comity serve did not answer within 120 s")
             time.sleep(0.1)
         yield base
     finally:
