@@ -48,12 +48,13 @@ def new_log(home: Path, url: str, *sizes: int) -> Comity:
 
 
 @contextmanager
-def comity_serve(home: Path) -> Iterator[str]:
-    """``comity serve`` as a separate process on a free loopback port; yield its base URL."""
+def comity_serve(home: Path, command: str = "serve", probe: str = "/health") -> Iterator[str]:
+    """``comity serve`` (or ``witness serve``) as a separate process on a free loopback port;
+    yield its base URL once ``probe`` answers."""
     port = free_port()
     exe = Path(sys.executable).with_name("comity")
     proc = subprocess.Popen(
-        [str(exe), "--dir", str(home), "serve", "--port", str(port)],
+        [str(exe), "--dir", str(home), *command.split(), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -62,10 +63,10 @@ def comity_serve(home: Path) -> Iterator[str]:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"comity serve exited: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"comity exited: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
             try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
+                httpx.get(base + probe, timeout=1)
+                break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:

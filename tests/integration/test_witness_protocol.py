@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.log_support import new_log
+from tests.log_support import comity_serve, new_log
 
 from comity.adapters.audit.cosigning import cosignature_time
 from comity.adapters.controlplane.audit_tables import AuditCheckpointRow
@@ -75,3 +76,18 @@ def test_unknown_logs_bad_signatures_and_malformed_requests(setup, tmp_path: Pat
         assert resp.status_code == 400
         assert resp.text.startswith("bad request: ")
     assert client.post("/add-checkpoint", content=b"x" * 70_000).status_code == 413
+
+
+def test_comity_witness_serve_answers_as_a_process(setup) -> None:  # type: ignore[no-untyped-def]
+    log, _client, witness = setup
+    with comity_serve(witness.home, "witness serve", "/add-checkpoint") as base:
+        first = httpx.post(
+            base + "/add-checkpoint", content=AddCheckpoint(0, (), note_at(log, 30)).body()
+        )
+        assert first.status_code == 200, first.text
+        assert first.text.startswith("\u2014 w.test/w1 ")
+        again = httpx.post(
+            base + "/add-checkpoint", content=AddCheckpoint(0, (), note_at(log, 30)).body()
+        )
+        assert again.status_code == 409
+        assert again.text == "30\n"
