@@ -97,6 +97,7 @@ def test_two_deployments_witness_each_other_and_a_fork_is_refused(pair, cli) -> 
     assert len(mine) == 1
     assert cosignature_time(mine[0], note.text, b_key) > 0
     assert checkpoint.size == 40
+    assert cli(a.home, "audit", "head").stdout == served
 
     # A grows; B checks the consistency proof from size 40 and cosigns again.
     grow(a, 90)

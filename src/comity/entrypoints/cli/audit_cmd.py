@@ -19,7 +19,11 @@ from comity.adapters.audit.documents import (
 )
 from comity.adapters.audit.log_config import witness_policy
 from comity.adapters.audit.verify import verify_log
-from comity.adapters.audit.witnessing import check_witness_policy, collect_cosignatures
+from comity.adapters.audit.witnessing import (
+    check_witness_policy,
+    collect_cosignatures,
+    cosignature_lines,
+)
 from comity.bootstrap import Comity
 from comity.domain.note import NoteError, VerifierKey
 from comity.entrypoints.cli.context import open_comity
@@ -56,9 +60,11 @@ def key(ctx: typer.Context) -> None:
 
 @app.command("head")
 def head(ctx: typer.Context) -> None:
-    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note), with the witnesses'
+    cosignatures, as /log/checkpoint serves it."""
     with open_comity(ctx).uow() as uow:
-        _out(str(checkpoint_document(uow.audit)["note"]))
+        doc = checkpoint_document(uow.audit)
+        _out(str(doc["note"]) + cosignature_lines(uow.session, int(str(doc["size"]))))
 
 
 @app.command("prove")
