@@ -34,10 +34,15 @@ demo: install  ## Build a demo deployment in .demo and serve the console and API
 SYSTEM_TOOLS := pg_ctl:postgresql mutt:mutt age:age pdftotext:poppler-utils
 # chromium: the browser the console's Playwright tests drive (never `playwright install`).
 SYSTEM_TOOLS += chromium:chromium
+# Go and golang.org/x/mod (sumdb/tlog, sumdb/note): an independent verifier of the audit log's
+# tiles and checkpoints, compiled by a test from Debian's sources, offline. A tool given as an
+# absolute path is checked with `test -e`.
+SYSTEM_TOOLS += go:golang-go /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog:golang-golang-x-mod-dev
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \
 	  if [ "$$tool" = pg_ctl ]; then ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && continue; \
+	  elif [ "$${tool#/}" != "$$tool" ]; then [ -e "$$tool" ] && continue; \
 	  else command -v $$tool >/dev/null && continue; fi; missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then echo "installing from Debian:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -6,6 +6,7 @@ one on a temporary directory. Adapters are created lazily so a command pays only
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from comity.adapters.agent.client import HttpRegionAgent
+from comity.adapters.audit.production_proof import write_production_proof
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
@@ -43,17 +45,17 @@ from comity.adapters.package.production_writer import BagItPackageWriter
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
-from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name
+from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
-from comity.errors import ConfigurationError, Conflict, NotFound
+from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.law.engine import LawEngine
 from comity.services.agent import EngineRecheck, LocalRegionAgent
 from comity.services.assessment import LawAssessor
 from comity.services.cases import LawContext, ensure_case
 from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
-from comity.services.production_ports import RegionAgent
+from comity.services.production_ports import Production, RegionAgent
 from comity.services.productions import DEFAULT_LINK_TTL, ProductionService
 
 
@@ -230,7 +232,18 @@ class Comity:
             out_dir=self.home / "productions",
             known_countries=known_countries(),
             link_ttl=self.download_link_ttl,
+            on_published=self.write_log_proof,
         )
+
+    def write_log_proof(self, production: Production) -> None:
+        """``<package>.tlog-proof``: the C2SP tlog-proof of the package's publication entry.
+
+        A deployment without a log key signs no checkpoints, so there is nothing to prove in.
+        """
+        if self.audit_signer is None:
+            return
+        with self.reader() as uow:
+            write_production_proof(uow.session, production)
 
     # --- case workflow (issue 6) ---
 
@@ -301,13 +314,27 @@ store = "sqlite:///regions/us-west.db"
 """
 
 
-def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
-    """Create a deployment in ``home``; return what was made, one line each, for the user."""
+def initialise(
+    home: Path, *, demo: bool, force: bool = False, log_url: str | None = None
+) -> list[str]:
+    """Create a deployment in ``home``; return what was made, one line each, for the user.
+
+    ``log_url`` is where the audit log will be published (``[log] public_url``); the log's key,
+    made here, takes its origin from it, as tlog-tiles recommends.
+    """
+    if log_url is not None:
+        try:
+            origin_from_url(log_url)
+        except ValueError as exc:
+            raise InvalidInput(f"--log-url: {exc}") from None
     home.mkdir(parents=True, exist_ok=True)
     toml_path = home / FILE_NAME
     if toml_path.exists() and not force:
         raise Conflict(f"{toml_path} already exists; use --force to overwrite it")
-    toml_path.write_text(DEMO_TOML if demo else DEFAULT_TOML, encoding="utf-8")
+    text = DEMO_TOML if demo else DEFAULT_TOML
+    if log_url is not None:
+        text += f"\n[log]\npublic_url = {json.dumps(log_url)}\n"
+    toml_path.write_text(text, encoding="utf-8")
     comity = open_deployment(home)
     made_key = comity.ensure_audit_key()
     comity.migrate()

@@ -90,6 +90,8 @@ class ProductionService:
     known_countries: frozenset[str]
     link_ttl: timedelta = DEFAULT_LINK_TTL
     validity: timedelta = DEFAULT_VALIDITY
+    #: Called with each production once published and committed: writes the package's log proof.
+    on_published: Callable[[Production], None] | None = None
 
     # --- producing -----------------------------------------------------------------------
 
@@ -132,7 +134,10 @@ class ProductionService:
             encrypted = path.with_name(path.name + ".age")
             if not encrypted.exists():
                 self.writer.encrypt(path, encrypt_to, encrypted)
-        return self._publish(actor, production, written, encrypted)
+        published = self._publish(actor, production, written, encrypted)
+        if self.on_published is not None:
+            self.on_published(published)
+        return published
 
     def _start(
         self, actor: User, ident: str, out_dir: Path

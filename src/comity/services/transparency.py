@@ -6,12 +6,20 @@ Reading changes nothing, so nothing is written to the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from comity.domain.intake import DemandRecord, DemandStatus
 from comity.domain.registry import READERS, User
 from comity.domain.transparency import DemandFacts, Report, check_period, tabulate
+from comity.domain.transparency_profiles import (
+    Bands,
+    Profile,
+    is_national_security,
+    national_security,
+    table,
+)
 from comity.domain.workflow import Case
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.identity import require
@@ -63,3 +71,41 @@ def _of(record: DemandRecord, case: Case | None) -> DemandFacts:
         refused_at_intake=record.status is DemandStatus.REFUSED,
         case=case,
     )
+
+
+def published_report(
+    uow_factory: Callable[[], CaseUnitOfWork],
+    actor: User,
+    start: date,
+    end: date,
+    *,
+    which: Profile,
+    bands: Bands,
+    logged: Collection[str],
+    counted_at: dict[str, object],
+) -> dict[str, object]:
+    """The report as published: ``which`` provider's columns, national-security process in
+    counsel's bands, counted over the demands whose receipt the log held at ``counted_at``.
+
+    ``logged`` is the ids of the demands whose ``demand:received`` entry lies below the
+    checkpoint's size; a demand received after it waits for the next report. Recounting with the
+    same inputs gives the same document, which is what ``comity report verify`` does.
+    """
+    require(actor, READERS)
+    check_period(start, end)
+    facts = [f for f in _facts(uow_factory, start, end) if f.demand_id in logged]
+    secret = Counter(f.instrument for f in facts if is_national_security(f.instrument))
+    report = tabulate((f for f in facts if not is_national_security(f.instrument)), start, end)
+    doc: dict[str, object] = (
+        report.to_document()
+        if which is Profile.COMITY
+        else {
+            "period": {"start": start.isoformat(), "end": end.isoformat()},
+            "counted_by": "date the provider received the demand",
+        }
+    )
+    doc["report"] = "transparency"
+    doc.update(table(report, which).to_document())
+    doc["national_security"] = national_security(dict(secret), end, bands)
+    doc["checkpoint"] = counted_at
+    return doc

@@ -27,6 +27,8 @@ from comity.adapters.controlplane.audit_tables import NODE_MIN_LEVEL, AuditCheck
 from comity.domain.audit import AuditEvent
 from comity.domain.merkle import CompactRange, leaf_hash, node_id
 from comity.domain.note import Checkpoint
+from comity.domain.tiles import MAX_ENTRY_BYTES
+from comity.errors import InvalidInput
 
 # Every statement of an append goes to the driver directly (sqlite3 takes "?", psycopg "%s"), on
 # the session's connection and so in the caller's transaction: through the ORM the bookkeeping
@@ -65,6 +67,19 @@ def _forget_after_rollback(session: Session) -> None:
 
 def _unpack(frontier: bytes) -> tuple[bytes, ...]:
     return tuple(frontier[i : i + 32] for i in range(0, len(frontier), 32))
+
+
+def _capped(entry: bytes, action: str) -> bytes:
+    """Refuse an entry too long for a tlog-tiles entry bundle (a uint16 length prefix).
+
+    Raised inside the caller's transaction, so the change the entry records does not happen.
+    """
+    if len(entry) > MAX_ENTRY_BYTES:
+        raise InvalidInput(
+            f"the audit entry for {action!r} is {len(entry)} bytes; entries are capped at "
+            f"{MAX_ENTRY_BYTES} bytes so the log can serve them as tlog-tiles entry bundles"
+        )
+    return entry
 
 
 def _utc_now() -> datetime:
@@ -119,7 +134,7 @@ class SqlMerkleLog(SqlTreeReader):
         self._unsealed = True
 
     def record(self, event: AuditEvent) -> int:
-        entry = event.canonical()
+        entry = _capped(event.canonical(), event.action)
         tree = self._state()
         leaf = leaf_hash(entry)
         grown, formed = tree.append_nodes(leaf)
@@ -136,7 +151,7 @@ class SqlMerkleLog(SqlTreeReader):
         rows: list[tuple[int, str, bytes, str, str]] = []
         leaves: list[bytes] = []
         for index, ev in enumerate(events, start=tree.size):
-            entry = ev.canonical()
+            entry = _capped(ev.canonical(), ev.action)
             leaf = leaf_hash(entry)
             leaves.append(leaf)
             rows.append((index, entry.decode(), leaf, ev.action, ev.subject))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from comity.adapters.audit.log_config import log_section_problems
 from comity.adapters.countries import country_problem
 from comity.domain.deployment import ENTITY_ROLES, REGION_ID, Deployment, Entity, Provider, Region
 from comity.errors import ConfigurationError, collect
@@ -49,6 +50,7 @@ def parse_deployment(
         raise ConfigurationError(f"{source}: the deployment must be a mapping")
 
     known = {"provider", "regions", "control_plane", "law", "api", "agents", "notify"}
+    known |= {"log", "witness"}
     for key in sorted(set(doc) - known):
         problems.append(f"{source}: unknown section [{key}]")
 
@@ -63,9 +65,10 @@ def parse_deployment(
         control_plane = _resolve_url(cp.get("database", "sqlite:///control.db"), base_dir)
 
     agents = _parse_agents(doc.get("agents", {}), {r.id for r in regions}, problems, source)
+    problems += log_section_problems(doc, source)
     collect(problems, ConfigurationError)
     assert provider is not None
-    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify")}
+    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify", "log", "witness")}
     if agents:
         extra["agents"] = agents
     return Deployment(provider, tuple(regions), control_plane, extra)

@@ -21,6 +21,7 @@ from comity.entrypoints.api import (
     audit_routes,
     demands_api,
     hi1_api,
+    log_routes,
     productions_api,
     registry_api,
     reports_api,
@@ -102,6 +103,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(audit_routes.router)
+    app.include_router(log_routes.router)
     app.include_router(productions_api.router)
     app.include_router(cases_router)
     app.include_router(hi1_api.router)

@@ -1,4 +1,4 @@
-"""``comity audit head | key | prove N [--against SIZE] | verify [--checkpoint FILE]``."""
+"""``comity audit head | key | prove N [--against SIZE] | verify [--checkpoint FILE] | witness``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 
@@ -16,11 +17,17 @@ from comity.adapters.audit.documents import (
     head_size,
     inclusion_document,
 )
+from comity.adapters.audit.log_config import witness_policy
 from comity.adapters.audit.verify import verify_log
+from comity.adapters.audit.witnessing import (
+    check_witness_policy,
+    collect_cosignatures,
+    cosignature_lines,
+)
 from comity.bootstrap import Comity
 from comity.domain.note import NoteError, VerifierKey
 from comity.entrypoints.cli.context import open_comity
-from comity.errors import ConfigurationError, InvalidInput
+from comity.errors import ConfigurationError, IntegrityError, InvalidInput
 
 app = typer.Typer(
     help="Inspect, prove and verify the tamper-evident audit log.", no_args_is_help=True
@@ -53,9 +60,11 @@ def key(ctx: typer.Context) -> None:
 
 @app.command("head")
 def head(ctx: typer.Context) -> None:
-    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
+    """Print the latest signed checkpoint (C2SP tlog-checkpoint signed note), with the witnesses'
+    cosignatures, as /log/checkpoint serves it."""
     with open_comity(ctx).uow() as uow:
-        _out(str(checkpoint_document(uow.audit)["note"]))
+        doc = checkpoint_document(uow.audit)
+        _out(str(doc["note"]) + cosignature_lines(uow.session, int(str(doc["size"]))))
 
 
 @app.command("prove")
@@ -99,12 +108,32 @@ def verify(
             note = checkpoint.read_text(encoding="utf-8")
         except (FileNotFoundError, UnicodeDecodeError):
             raise InvalidInput(f"{checkpoint}: not a readable UTF-8 checkpoint file") from None
+    policy = witness_policy(comity.deployment.extra)
     with comity.uow() as uow:
         report = verify_log(uow.session, verifier, note)
+        witnessed = check_witness_policy(uow.session, policy) if policy.quorum else []
     lines = [
         f"ok: {report.entries} entries, root {b64(report.root)}",
         f"{report.checkpoints} signed checkpoints verified, {report.nodes} stored subtree hashes",
     ]
     if report.outside is not None:
         lines.append(f"consistent with the saved checkpoint of size {report.outside.size}")
-    _out("\n".join(lines + report.notes) + "\n")
+    _out("\n".join(lines + witnessed + report.notes) + "\n")
+
+
+@app.command("witness")
+def witness(ctx: typer.Context) -> None:
+    """Ask the [[log.witnesses]] to cosign the latest checkpoint; exit 1 below the quorum."""
+    comity = open_comity(ctx)
+    policy = witness_policy(comity.deployment.extra)
+    if not policy.witnesses:
+        raise ConfigurationError("comity.toml lists no [[log.witnesses]] to ask for cosignatures")
+    with comity.uow() as uow, httpx.Client(timeout=30) as http:
+        size, outcomes = collect_cosignatures(uow.session, policy, http)
+    for o in outcomes:
+        _out(f"{o.witness}: {o.message}\n")
+    cosigned = sum(o.cosigned for o in outcomes)
+    if cosigned < policy.quorum:
+        raise IntegrityError(
+            f"checkpoint {size} has {cosigned} of the {policy.quorum} cosignatures the policy needs"
+        )

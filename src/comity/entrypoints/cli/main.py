@@ -38,6 +38,7 @@ from comity.entrypoints.cli import (
     tokens_cmd,
     users_cmd,
     verify_cmd,
+    witness_cmd,
 )
 from comity.errors import ComityError
 
@@ -83,6 +84,7 @@ app.add_typer(case_cmd.app, name="case")
 app.command("due")(due_cmd.due)
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(productions_cmd.app, name="productions")
+app.add_typer(witness_cmd.app, name="witness")
 
 
 def main() -> None:
