@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, status
 
 from comity.adapters.countries import known_countries
+from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
 from comity.domain.registry import ADMINS, READERS, AuthorityStatus, User, UserStatus
 from comity.errors import InvalidInput, NotFound
@@ -146,8 +147,9 @@ def add_requester(request: Request, user: Caller, body: RequesterIn) -> UserOut:
 
 @router.post("/users/{user_id}/status", response_model=UserOut, tags=["registry"])
 def set_user_status(request: Request, user: Caller, user_id: str, body: UserStatusIn) -> UserOut:
-    """Suspend, blocklist or reactivate a user (administrators only)."""
-    identity.require(user, ADMINS)
+    """Suspend, blocklist or reactivate a user (administrators; never their own account or the
+    last active administrator: 409)."""
+    permissions.check(user, permissions.Action.SET_USER_STATUS)
     comity = request.app.state.comity
     changed = identity.set_user_status(
         comity.intake_uow, comity.clock, user_id, UserStatus(body.status), actor=user.id
