@@ -27,7 +27,7 @@ def create_account(
         uow.accounts.add(account)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
                 "account:created",
                 f"account/{account.id}",

@@ -48,13 +48,13 @@ def run_assessment(
         digest,
         document,
         actor.id,
-        clock.now(),
+        clock.now(),  # one reading: the record and its audit entry carry the same instant
     )
     with uow_factory() as uow:
         uow.intake.add_assessment(assessment)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                assessment.created_at,
                 actor.id,
                 "demand:assessment:created",
                 f"demand/{demand_id}",

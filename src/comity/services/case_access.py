@@ -64,8 +64,8 @@ def act(
     step: Callable[[Case, Actor, datetime], Step],
 ) -> Case:
     """Load the case for update, apply ``step`` as ``user`` at the clock's now, save, commit."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         case = act_in(uow, user, case_id, now, step)
         uow.commit()
     return case

@@ -59,8 +59,8 @@ def act_with_holds(
     step: Callable[[Case, Actor, datetime], Step],
 ) -> Case:
     """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         held = load_case(uow, user, case_id, for_update=True).holds
         before = {h.hold_id: h for h in held}
         case = act_in(uow, user, case_id, now, step)

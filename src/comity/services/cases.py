@@ -354,8 +354,8 @@ def resume(
 
 def start_production(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> Case:
     """Move an approved case to ``in_production``; refused while intake blocks disclosure."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         case = start_production_in(uow, actor, case_id, now)
         uow.commit()
     return case
@@ -387,8 +387,8 @@ def deliver(
     package: dict[str, Any] | None = None,
 ) -> Case:
     """Record the delivery; ``package`` (e.g. its id and digest) goes on the audit event."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         case = deliver_in(uow, actor, case_id, now, package=package)
         uow.commit()
     return case
@@ -414,8 +414,8 @@ def withdraw_demand(
     uow_factory: CaseUowFactory, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
 ) -> DemandRecord:
     """The requester withdraws their demand; its case, if still open, is withdrawn with it."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         record, changed = demands.withdraw_in(uow, clock, actor, demand_id, reason=reason)
         case = uow.cases.for_demand(demand_id) if changed else None
         if case is not None and "withdraw" in case.allowed_actions():

@@ -369,11 +369,11 @@ def withdraw_in(
         return record, False
     if record.status is not DemandStatus.RECEIVED:
         raise Conflict(f"demand {demand_id} is {record.status.value} and cannot be withdrawn")
-    record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=clock.now())
+    record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=uow.now)
     uow.intake.update_demand(record)
     uow.audit.record(
         AuditEvent.of(
-            clock.now(), actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
+            uow.now, actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
         )
     )
     return record, True
@@ -399,7 +399,7 @@ def verify_demand(
         uow.intake.update_demand(record)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(), actor.id, "demand:verified", f"demand/{demand_id}", {"note": note}
+                uow.now, actor.id, "demand:verified", f"demand/{demand_id}", {"note": note}
             )
         )
         uow.commit()
@@ -438,7 +438,7 @@ def record_callback(
             raise InvalidInput(
                 f"contact: {contact!r} is not a registry contact of {agency.id} (known: {known})"
             )
-        callback = Callback(contact, outcome, actor.id, clock.now(), note)
+        callback = Callback(contact, outcome, actor.id, uow.now, note)
         status = DemandStatus.REFUSED if outcome is CallbackOutcome.DENIED else record.status
         signs = record.fraud_signs
         if outcome is CallbackOutcome.DENIED:
@@ -449,7 +449,7 @@ def record_callback(
         uow.intake.update_demand(record)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor.id,
                 "demand:callback",
                 f"demand/{demand_id}",

@@ -30,10 +30,10 @@ def post_message(
         require(actor, HANDLERS)
     with uow_factory() as uow:
         visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
-        message = uow.console.add_message(demand_id, actor.id, actor.is_staff, text, clock.now())
+        message = uow.console.add_message(demand_id, actor.id, actor.is_staff, text, uow.now)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor.id,
                 "demand:message:posted",
                 f"demand/{demand_id}",

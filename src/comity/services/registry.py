@@ -29,10 +29,10 @@ def add_authority(
     with uow_factory() as uow:
         if uow.intake.get_authority(authority.id) is not None:
             raise Conflict(f"an authority with id {authority.id} is already registered")
-        uow.intake.add_authority(authority, clock.now())
+        uow.intake.add_authority(authority, uow.now)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
                 "authority:registered",
                 f"authority/{authority.id}",
@@ -73,7 +73,7 @@ def set_authority_status(
         uow.intake.update_authority(authority)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
                 "authority:status",
                 f"authority/{authority.id}",

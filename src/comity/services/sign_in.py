@@ -58,10 +58,8 @@ def enrol_totp(uow_factory: ConsoleUowFactory, clock: Clock, user_id: str, *, ac
     with uow_factory() as uow:
         if uow.intake.get_user(user_id) is None:
             raise NotFound(f"no user with id {user_id!r}")
-        uow.console.set_totp(TotpEnrolment(user_id, secret, -1), clock.now())
-        uow.audit.record(
-            AuditEvent.of(clock.now(), actor, "user:totp:enrolled", f"user/{user_id}", {})
-        )
+        uow.console.set_totp(TotpEnrolment(user_id, secret, -1), uow.now)
+        uow.audit.record(AuditEvent.of(uow.now, actor, "user:totp:enrolled", f"user/{user_id}", {}))
         uow.commit()
     return secret
 
@@ -76,9 +74,7 @@ def set_password(
         if user is None:
             raise NotFound(f"no user with id {user_id!r}")
         uow.intake.update_user(replace(user, password_hash=hashed))
-        uow.audit.record(
-            AuditEvent.of(clock.now(), actor, "user:password:set", f"user/{user_id}", {})
-        )
+        uow.audit.record(AuditEvent.of(uow.now, actor, "user:password:set", f"user/{user_id}", {}))
         uow.commit()
 
 
@@ -175,7 +171,7 @@ def sign_out(uow_factory: ConsoleUowFactory, clock: Clock, token: str) -> None:
         uow.console.delete_session(session.token_hash)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 session.user_id,
                 "user:signed-out",
                 f"user/{session.user_id}",
