@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from comity.domain.accounts import Account, Selector
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.errors import Conflict, NotFound
 from comity.services.ports import Clock, UnitOfWork
 
@@ -29,7 +29,7 @@ def create_account(
             AuditEvent.of(
                 uow.now,
                 actor,
-                "account:created",
+                AuditAction.ACCOUNT_CREATED,
                 f"account/{account.id}",
                 account.to_document(),
             )

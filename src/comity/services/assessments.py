@@ -10,7 +10,7 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.intake import AssessmentRecord, DemandRecord, Verification
 from comity.domain.registry import HANDLERS, READERS, User
@@ -56,7 +56,7 @@ def run_assessment(
             AuditEvent.of(
                 assessment.created_at,
                 actor.id,
-                "demand:assessment:created",
+                AuditAction.DEMAND_ASSESSMENT_CREATED,
                 f"demand/{demand_id}",
                 assessment.to_document(),
             )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment
 from comity.domain.intake import AssessmentRecord, DemandRecord
@@ -135,7 +135,7 @@ def store_assessment(uow: CaseUnitOfWork, assessment: AssessmentRecord) -> None:
         AuditEvent.of(
             assessment.created_at,
             assessment.created_by,
-            "demand:assessment:created",
+            AuditAction.DEMAND_ASSESSMENT_CREATED,
             f"demand/{assessment.demand_id}",
             assessment.to_document(),
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.fraud import FraudSign, contact_signs, lookalike_signs, standing_signs
 from comity.domain.intake import (
@@ -238,7 +238,7 @@ def submit_demand(
             AuditEvent.of(
                 now,
                 actor.id,
-                "demand:received",
+                AuditAction.DEMAND_RECEIVED,
                 f"demand/{record.id}",
                 {
                     "record": record.to_document(),
@@ -373,7 +373,11 @@ def withdraw_in(
     uow.intake.update_demand(record)
     uow.audit.record(
         AuditEvent.of(
-            uow.now, actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
+            uow.now,
+            actor.id,
+            AuditAction.DEMAND_WITHDRAWN,
+            f"demand/{demand_id}",
+            {"reason": reason},
         )
     )
     return record, True
@@ -399,7 +403,11 @@ def verify_demand(
         uow.intake.update_demand(record)
         uow.audit.record(
             AuditEvent.of(
-                uow.now, actor.id, "demand:verified", f"demand/{demand_id}", {"note": note}
+                uow.now,
+                actor.id,
+                AuditAction.DEMAND_VERIFIED,
+                f"demand/{demand_id}",
+                {"note": note},
             )
         )
         uow.commit()
@@ -451,7 +459,7 @@ def record_callback(
             AuditEvent.of(
                 uow.now,
                 actor.id,
-                "demand:callback",
+                AuditAction.DEMAND_CALLBACK,
                 f"demand/{demand_id}",
                 callback.to_document(),
             )

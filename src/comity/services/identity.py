@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from comity.domain import permissions
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.registry import USER_ID, Role, User, UserStatus
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, collect
 from comity.services.intake_ports import IntakeUnitOfWork
@@ -119,7 +119,9 @@ def create_user(uow_factory: UowFactory, clock: Clock, user: User, *, actor: str
             raise NotFound(f"agency: no authority {user.agency_id!r} in the registry")
         uow.intake.add_user(user, uow.now)
         uow.audit.record(
-            AuditEvent.of(uow.now, actor, "user:created", f"user/{user.id}", user.to_document())
+            AuditEvent.of(
+                uow.now, actor, AuditAction.USER_CREATED, f"user/{user.id}", user.to_document()
+            )
         )
         uow.commit()
     return user
@@ -146,7 +148,9 @@ def set_user_status(
         payload: dict[str, object] = {"status": status.value}
         if permissions.standing_problem(user) is not None:
             payload["credentials_revoked"] = uow.intake.revoke_credentials(user.id)
-        uow.audit.record(AuditEvent.of(uow.now, actor, "user:status", f"user/{user.id}", payload))
+        uow.audit.record(
+            AuditEvent.of(uow.now, actor, AuditAction.USER_STATUS, f"user/{user.id}", payload)
+        )
         uow.commit()
     return user
 
@@ -168,7 +172,7 @@ def issue_token(
             AuditEvent.of(
                 uow.now,
                 actor,
-                "token:issued",
+                AuditAction.TOKEN_ISSUED,
                 f"user/{user_id}",
                 {"label": label, "token_sha256": hash_token(token)},
             )

@@ -5,7 +5,7 @@ two-way messages). A requester reaches only their agency's demands, under the sa
 
 from __future__ import annotations
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.console import MAX_MESSAGE_CHARS, Message
 from comity.domain.registry import HANDLERS, User
 from comity.errors import InvalidInput
@@ -35,7 +35,7 @@ def post_message(
             AuditEvent.of(
                 uow.now,
                 actor.id,
-                "demand:message:posted",
+                AuditAction.DEMAND_MESSAGE_POSTED,
                 f"demand/{demand_id}",
                 message.to_document(),
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.registry import Authority, AuthorityStatus, parse_authority
 from comity.errors import Conflict, NotFound, collect
 from comity.services.identity import UowFactory
@@ -34,7 +34,7 @@ def add_authority(
             AuditEvent.of(
                 uow.now,
                 actor,
-                "authority:registered",
+                AuditAction.AUTHORITY_REGISTERED,
                 f"authority/{authority.id}",
                 authority.to_document(),
             )
@@ -75,7 +75,7 @@ def set_authority_status(
             AuditEvent.of(
                 uow.now,
                 actor,
-                "authority:status",
+                AuditAction.AUTHORITY_STATUS,
                 f"authority/{authority.id}",
                 {"status": status.value, "note": note},
             )
