@@ -167,7 +167,8 @@ def allowed_actions(user: User, case: Case | None = None) -> list[str]:
     if case is None:
         return [a.value for a in Action if may(user, a)]
     steps = [a for a in case.allowed_actions() if a in TABLE and may(user, a)]
-    if case.recommended_by == user.id:
+    if case.recommended_by is None or case.recommended_by == user.id:
+        # Four eyes: approval needs someone's recommendation, and someone else to approve it.
         steps = [a for a in steps if a != CaseAction.APPROVE.value]
     return steps
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from comity.domain import permissions
 from comity.domain.registry import READERS, User
 from comity.domain.registry import Role as StaffRole
 from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
@@ -105,6 +106,9 @@ class CaseView:
     case: Case
     demand_id: str | None
     now: datetime
+    #: Who is looking: ``allowed_actions`` lists what *they* may do now (permission table),
+    #: not every step the state allows; None lists the state's steps (Comity's own view).
+    viewer: User | None = None
 
     def to_document(self, *, internal: bool = True) -> dict[str, Any]:
         case = self.case
@@ -125,7 +129,11 @@ class CaseView:
         return {
             "id": case.case_id,
             "demand": self.demand_id,
-            "allowed_actions": case.allowed_actions(),
+            "allowed_actions": (
+                case.allowed_actions()
+                if self.viewer is None
+                else permissions.allowed_actions(self.viewer, case)
+            ),
             "statuses": case.statuses(),
             "deadlines": [d.model_dump(mode="json") for d in case.deadlines()],
             "active_holds": [h.hold_id for h in case.active_holds(self.now)],

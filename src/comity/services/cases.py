@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from comity.domain import permissions
 from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment
@@ -187,7 +188,7 @@ def get_case(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: st
     with uow_factory() as uow:
         case = load_case(uow, actor, case_id)
         demand_id = uow.cases.demand_of(case_id)
-    return CaseView(case, demand_id, clock.now())
+    return CaseView(case, demand_id, clock.now(), actor)
 
 
 def case_for_demand(uow_factory: CaseUowFactory, actor: User, demand_id: str) -> Case:
@@ -207,6 +208,8 @@ class QueueItem:
     demand_id: str | None
     next_deadline: Deadline | None
     overdue: int
+    #: What the caller who listed the queue may do on this case now (the permission table).
+    allowed: tuple[str, ...] = ()
 
     def to_document(self, *, internal: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -221,7 +224,7 @@ class QueueItem:
             d = self.next_deadline
             doc["next_deadline"] = None if d is None else d.model_dump(mode="json")
             doc["overdue"] = self.overdue
-            doc["allowed_actions"] = self.case.allowed_actions()
+            doc["allowed_actions"] = list(self.allowed)
         return doc
 
 
@@ -255,7 +258,10 @@ def list_cases(
             continue
         deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
         overdue = sum(1 for d in deadlines if d.due_at <= now)
-        items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
+        allowed = tuple(permissions.allowed_actions(actor, case))
+        items.append(
+            QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue, allowed)
+        )
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(
         key=lambda i: (
