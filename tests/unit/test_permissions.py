@@ -68,8 +68,14 @@ def test_a_blocklisted_requester_may_do_nothing_a_suspended_one_files_to_be_flag
 
 
 def test_allowed_actions_without_a_case_follow_the_roles() -> None:
-    assert allowed_actions(AUDITOR) == ["read"]
-    assert allowed_actions(REVIEWER) == ["read", "submit_demand", "handle_demand", "download"]
+    assert allowed_actions(AUDITOR) == ["read", "read_internal"]
+    assert allowed_actions(REVIEWER) == [
+        "read",
+        "read_internal",
+        "submit_demand",
+        "handle_demand",
+        "download",
+    ]
     assert "verify_demand" in allowed_actions(APPROVER)
     assert "manage_users" not in allowed_actions(APPROVER)
     assert set(allowed_actions(ADMIN)) == {a.value for a in Action}

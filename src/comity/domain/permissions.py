@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from comity.domain.case.model import Role as WorkflowRole
 from comity.domain.case.transitions import TABLE as CASE_TABLE
 from comity.domain.case.transitions import Action as CaseAction
-from comity.domain.registry import Role, User, UserStatus
+from comity.domain.registry import ADMINS, HANDLERS, READERS, VERIFIERS, Role, User, UserStatus
 from comity.errors import Conflict, Forbidden
 
 if TYPE_CHECKING:
@@ -44,8 +44,11 @@ if TYPE_CHECKING:
 class Action(StrEnum):
     """Everything a caller can be allowed to do outside a case's own workflow steps."""
 
-    #: Read demands, assessments, cases, the registry, reports and audit entries.
+    #: Read demands and cases (a requester: their own agency's, without the internal review).
     READ = "read"
+    #: Read what only staff see: assessments, the queue's internals, what is due, the registry,
+    #: reports and audit entries (auditors included: they read, never change).
+    READ_INTERNAL = "read_internal"
     #: File a demand (a requester for their agency; staff on an agency's behalf).
     SUBMIT_DEMAND = "submit_demand"
     #: Work a demand: open its case, run or re-run an assessment, record a call-back, message.
@@ -72,10 +75,10 @@ class Permission:
     conditions: tuple[str, ...]
 
 
-_ALL = frozenset(Role)
-_HANDLERS = frozenset({Role.REVIEWER, Role.APPROVER, Role.ADMINISTRATOR})
-_VERIFIERS = frozenset({Role.APPROVER, Role.ADMINISTRATOR})
-_ADMINS = frozenset({Role.ADMINISTRATOR})
+_ALL = READERS
+_HANDLERS = HANDLERS
+_VERIFIERS = VERIFIERS
+_ADMINS = ADMINS
 
 #: Workflow roles held by staff roles (an auditor holds none: auditors read, never act).
 STAFF_TO_WORKFLOW: dict[Role, WorkflowRole] = {
@@ -101,6 +104,7 @@ TABLE: dict[str, Permission] = {
     p.action: p
     for p in (
         Permission(Action.READ, _ALL, True, ("standing", "agency scope")),
+        Permission(Action.READ_INTERNAL, _ALL, False, ("standing",)),
         Permission(Action.SUBMIT_DEMAND, _HANDLERS, True, ("standing", "agency scope")),
         Permission(Action.HANDLE_DEMAND, _HANDLERS, False, ("standing",)),
         Permission(Action.VERIFY_DEMAND, _VERIFIERS, False, ("standing",)),

@@ -10,13 +10,14 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
+from comity.domain import permissions
 from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.intake import AssessmentRecord, DemandRecord, Verification
-from comity.domain.registry import HANDLERS, READERS, User
+from comity.domain.registry import User
 from comity.errors import IntegrityError, NotFound, collect
 from comity.services.demands import visible_demand
-from comity.services.identity import UowFactory, require
+from comity.services.identity import UowFactory
 from comity.services.intake_ports import Assessor
 from comity.services.ports import Clock
 
@@ -31,7 +32,7 @@ def run_assessment(
     assessor: Assessor,
     known_countries: frozenset[str],
 ) -> AssessmentRecord:
-    require(actor, HANDLERS)
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     record = visible_demand(uow_factory, actor, demand_id)
     demand, problems = parse_demand(record.document, known_countries=known_countries)
     collect(problems)
@@ -83,7 +84,7 @@ def with_recorded_verification(demand: Demand, record: DemandRecord) -> Demand:
 
 
 def get_assessment(uow_factory: UowFactory, actor: User, assessment_id: str) -> AssessmentRecord:
-    require(actor, READERS)
+    permissions.check(actor, permissions.Action.READ_INTERNAL)
     with uow_factory() as uow:
         found = uow.intake.get_assessment(assessment_id)
     if found is None:
@@ -94,7 +95,7 @@ def get_assessment(uow_factory: UowFactory, actor: User, assessment_id: str) -> 
 def list_assessments(
     uow_factory: UowFactory, actor: User, demand_id: str
 ) -> list[AssessmentRecord]:
-    require(actor, READERS)
+    permissions.check(actor, permissions.Action.READ_INTERNAL)
     visible_demand(uow_factory, actor, demand_id)
     with uow_factory() as uow:
         return list(uow.intake.list_assessments(demand_id))

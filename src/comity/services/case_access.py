@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from comity.domain import permissions
-from comity.domain.registry import READERS, User
 from comity.domain.registry import Role as StaffRole
+from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
 from comity.errors import Forbidden, NotFound
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_step
-from comity.services.identity import require
 from comity.services.ports import Clock
 
 CaseUowFactory = Callable[[], CaseUnitOfWork]
@@ -46,7 +45,7 @@ def load_case(
     """The case if ``user`` may see it (``None``: Comity itself); else the same 404 as for none."""
     case = uow.cases.get(case_id, for_update=for_update)
     if user is not None and user.is_staff:
-        require(user, READERS)
+        permissions.check(user, permissions.Action.READ_INTERNAL)
     elif user is not None and case is not None:
         demand_id = uow.cases.demand_of(case_id)
         record = uow.intake.get_demand(demand_id) if demand_id else None

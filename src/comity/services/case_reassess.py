@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from comity.domain.registry import HANDLERS, User
+from comity.domain import permissions
+from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, Role
 from comity.errors import Conflict, InvalidInput
 from comity.services.case_access import CaseUowFactory, act_in, load_case
 from comity.services.case_findings import finding_refs
 from comity.services.cases import LawContext, assess_record, store_assessment
-from comity.services.identity import require
 from comity.services.ports import Clock
 
 #: The fields of a finding (contract section 5) compared between two assessments.
@@ -56,7 +56,7 @@ def reassess(
     as_of: date | None = None,
 ) -> Reassessed:
     """Run the law again for an open case (staff ask; Comity performs, as the table says)."""
-    require(actor, HANDLERS)
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     if not reason.strip():
         raise InvalidInput("reason: say why the case is re-assessed (a new date, a new rule pack)")
     now = clock.now()

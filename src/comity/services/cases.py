@@ -24,7 +24,7 @@ from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment
 from comity.domain.intake import AssessmentRecord, DemandRecord
-from comity.domain.registry import HANDLERS, READERS, User
+from comity.domain.registry import User
 from comity.domain.workflow import (
     SYSTEM,
     Actor,
@@ -51,7 +51,6 @@ from comity.services.case_access import (
 from comity.services.case_findings import case_zone, finding_refs
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_opening, record_step
-from comity.services.identity import require
 from comity.services.intake_ports import Assessor, DemandFilter
 from comity.services.ports import Clock
 
@@ -80,7 +79,7 @@ def open_case(
     as_of: date | None = None,
 ) -> Case:
     """Open the case of a stored demand that has none (staff); ``Conflict`` if it has one."""
-    require(actor, HANDLERS)
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     record = demands.visible_demand(uow_factory, actor, demand_id)
     with uow_factory() as uow:
         existing = uow.cases.for_demand(demand_id)
@@ -245,7 +244,7 @@ def list_cases(
     items = []
     with uow_factory() as uow:
         if actor.is_staff:
-            require(actor, READERS)
+            permissions.check(actor, permissions.Action.READ_INTERNAL)
             mine = None
         else:  # a requester: only their agency's demands
             found, _ = uow.intake.list_demands(
