@@ -18,9 +18,10 @@ from comity.domain import permissions
 from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, Role
 from comity.errors import Conflict, InvalidInput
+from comity.services.assessments import assess_stored, store_assessment
 from comity.services.case_access import CaseUowFactory, act_in, load_case
 from comity.services.case_findings import finding_refs
-from comity.services.cases import LawContext, assess_record, store_assessment
+from comity.services.cases import LawContext
 from comity.services.ports import Clock
 
 #: The fields of a finding (contract section 5) compared between two assessments.
@@ -69,7 +70,7 @@ def reassess(
         raise Conflict(f"case {case_id} has no stored demand for the law engine to assess")
     if "reassess" not in case.allowed_actions():
         case.reassess(list(case.findings), _system(actor), now, reason)  # the domain's refusal
-    _, assessment = assess_record(record, law, as_of, actor.id, now)
+    _, assessment = assess_stored(record, law.assessor, law.known_countries, as_of, actor.id, now)
     findings = finding_refs(assessment.document)
     rule_pack = assessment.document.get("rule_pack") or {}
     basis = (

@@ -20,8 +20,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from comity.domain import permissions
-from comity.domain.audit import AuditAction, AuditEvent
-from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment
 from comity.domain.intake import AssessmentRecord, DemandRecord
 from comity.domain.registry import User
@@ -37,9 +35,9 @@ from comity.domain.workflow import (
     Step,
     open_case_for_demand,
 )
-from comity.errors import Conflict, IntegrityError, InvalidInput, NotFound, collect
+from comity.errors import Conflict, InvalidInput, NotFound
 from comity.services import demands
-from comity.services.assessments import with_recorded_verification
+from comity.services.assessments import assess_stored, store_assessment
 from comity.services.case_access import (
     CaseUowFactory,
     CaseView,
@@ -106,42 +104,6 @@ def ensure_case(uow_factory: CaseUowFactory, clock: Clock, demand_id: str, law: 
     return case
 
 
-def _parsed(record: DemandRecord, known_countries: frozenset[str]) -> Demand:
-    demand, problems = parse_demand(record.document, known_countries=known_countries)
-    collect(problems)
-    assert demand is not None
-    return with_recorded_verification(demand, record)
-
-
-def assess_record(
-    record: DemandRecord, law: LawContext, as_of: date | None, by: str, at: datetime
-) -> tuple[Demand, AssessmentRecord]:
-    demand = _parsed(record, law.known_countries)
-    day = as_of or demand.received_at.astimezone(UTC).date()
-    document = law.assessor.assess(demand, day)
-    rule_pack = document.get("rule_pack")
-    digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
-    if not isinstance(digest, str) or not digest.startswith("sha256:"):
-        raise IntegrityError("the law engine's answer names no rule pack digest (sha256:...)")
-    assessment = AssessmentRecord(
-        "asm-" + uuid.uuid4().hex[:16], record.id, day.isoformat(), digest, document, by, at
-    )
-    return demand, assessment
-
-
-def store_assessment(uow: CaseUnitOfWork, assessment: AssessmentRecord) -> None:
-    uow.intake.add_assessment(assessment)
-    uow.audit.record(
-        AuditEvent.of(
-            assessment.created_at,
-            assessment.created_by,
-            AuditAction.DEMAND_ASSESSMENT_CREATED,
-            f"demand/{assessment.demand_id}",
-            assessment.to_document(),
-        )
-    )
-
-
 def _customer(assessment: AssessmentRecord) -> str | None:
     """The enterprise account to tell, when a finding redirects the demand to the customer."""
     for finding in assessment.document.get("findings") or []:
@@ -159,7 +121,7 @@ def _open(  # noqa: PLR0917 - private; the public forms name their arguments
     as_of: date | None,
 ) -> tuple[Case, bool]:
     now = clock.now()
-    demand, assessment = assess_record(record, law, as_of, by, now)
+    demand, assessment = assess_stored(record, law.assessor, law.known_countries, as_of, by, now)
     findings = finding_refs(assessment.document)
     with uow_factory() as uow:
         existing = uow.cases.for_demand(record.id)
