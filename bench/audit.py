@@ -36,7 +36,7 @@ from sqlalchemy import event
 
 from comity.adapters.audit.verify import verify_log
 from comity.bootstrap import Comity, initialise, open_deployment
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_consistency, verify_inclusion
 
@@ -45,7 +45,7 @@ T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
 def make_event(i: int) -> AuditEvent:
     return AuditEvent.of(
-        T0 + timedelta(microseconds=i), "bench", "bench:appended", f"item/{i}", {"i": i}
+        T0 + timedelta(microseconds=i), "bench", AuditAction.ACCOUNT_CREATED, f"item/{i}", {"i": i}
     )
 
 

@@ -150,7 +150,7 @@ class Comity:
 
     def move_journal(self, uow: SqlUnitOfWork) -> SqlMoveJournal:
         """The journal of account moves, inside ``uow``'s transaction."""
-        return SqlMoveJournal(uow.session, self.clock.now)
+        return SqlMoveJournal(uow.session, lambda: uow.now)
 
     # --- intake (issue 4) ---
 

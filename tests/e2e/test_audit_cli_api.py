@@ -6,6 +6,7 @@ import base64
 import json
 import sqlite3
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,3 +177,27 @@ def test_the_api_refuses_out_of_range_numbers_with_the_error_body(demo: Path) ->
         assert response.status_code == 404, url
         assert response.json()["error"]["code"] == "not_found"
     assert client.get("/audit/entries/-1").status_code == 404
+
+
+def test_proofs_beyond_the_log_are_refused_at_once_without_a_token(demo: Path) -> None:
+    """Issue 12: an anonymous proof request for a tree far beyond the log got a 500 after 42 s
+    (every leaf of the imaginary tree was read); it must be a prompt 404 naming the log's size."""
+    anonymous = TestClient(create_app(open_deployment(demo)))
+    size = anonymous.get("/audit/checkpoint").json()["size"]
+    for url, params in [
+        ("/audit/proof/inclusion", {"size": 134217728, "index": 61508681}),
+        ("/audit/proof/inclusion", {"size": 2**31 - 1, "index": 0}),
+        ("/audit/proof/consistency", {"first": 61508681, "second": 134217728}),
+        ("/audit/proof/consistency", {"first": 0, "second": 2**31 - 1}),
+        ("/audit/proof/consistency", {"first": 1, "second": 2**30}),
+    ]:
+        started = time.monotonic()
+        response = anonymous.get(url, params=params)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 404, (url, params, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "not_found"
+        assert f"the log has {size} entries" in error["message"]
+        assert elapsed < 2, (url, params, elapsed)
+    # The log itself is untouched and still proves what it holds.
+    assert anonymous.get("/audit/proof/inclusion", params={"index": size - 1}).status_code == 200

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from comity.adapters.audit.verify import verify_log
 from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.bootstrap import DEFAULT_TOML, Comity, initialise, open_deployment
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 
 PER_WORKER = 25
 
@@ -26,7 +26,7 @@ def _append(home: str, worker: int, start: multiprocessing.synchronize.Event) ->
                 AuditEvent.of(
                     datetime(2026, 11, 23, tzinfo=UTC),
                     f"w{worker}",
-                    "test:append",
+                    AuditAction.ACCOUNT_CREATED,
                     f"w{worker}/{k}",
                     k,
                 )

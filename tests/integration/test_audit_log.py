@@ -16,7 +16,7 @@ from comity.adapters.controlplane.audit_tables import AuditCheckpointRow, AuditN
 from comity.adapters.controlplane.tables import AccountRow, AuditEntryRow
 from comity.bootstrap import DEFAULT_TOML, Comity, initialise, open_deployment
 from comity.domain.accounts import Account, Selector
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.merkle import leaf_hash, node_id
 from comity.domain.merkle_proofs import (
     reference_root,
@@ -30,7 +30,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def event(i: int) -> AuditEvent:
-    return AuditEvent.of(T0, "test", "test:event", f"thing/{i}", {"i": i})
+    return AuditEvent.of(T0, "test", AuditAction.ACCOUNT_CREATED, f"thing/{i}", {"i": i})
 
 
 def append_each(comity: Comity, start: int, count: int) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -26,11 +27,102 @@ def digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+class AuditAction(StrEnum):
+    """Every action Comity writes to the log: a closed list (issue 12).
+
+    The values are the stored strings and must never change, or logs written before would no
+    longer read as the same actions (their hashes still verify: the log hashes what is stored).
+    ``AuditEvent.of`` refuses any other string, so a new kind of entry is added here first.
+    """
+
+    ACCOUNT_CREATED = "account:created"
+    ACCOUNT_RECORDS_DELETED = "account:records:deleted"
+    ACCOUNT_RECORDS_PURGED = "account:records:purged"
+    AUTHORITY_REGISTERED = "authority:registered"
+    AUTHORITY_STATUS = "authority:status"
+    CUSTODY_INGEST_STARTED = "custody:ingest_started"
+    CUSTODY_INGESTED = "custody:ingested"
+    CUSTODY_INGEST_FAILED = "custody:ingest_failed"
+    CUSTODY_KEY_ROTATED = "custody:key:rotated"
+    CUSTODY_MOVE_STARTED = "custody:move:started"
+    CUSTODY_MOVE_SWITCHED = "custody:move:switched"
+    CUSTODY_MOVE_COMPLETED = "custody:move:completed"
+    DEMAND_RECEIVED = "demand:received"
+    DEMAND_WITHDRAWN = "demand:withdrawn"
+    DEMAND_VERIFIED = "demand:verified"
+    DEMAND_CALLBACK = "demand:callback"
+    DEMAND_MESSAGE_POSTED = "demand:message:posted"
+    DEMAND_ASSESSMENT_CREATED = "demand:assessment:created"
+    NOTIFY_SENT = "notify:sent"
+    PRODUCTION_REFUSED = "production:refused"
+    PRODUCTION_STARTED = "production:started"
+    PRODUCTION_PUBLISHED = "production:published"
+    PRODUCTION_LINK_CREATED = "production:link:created"
+    PRODUCTION_DOWNLOADED = "production:downloaded"
+    PRODUCTION_ABANDONED = "production:abandoned"
+    TOKEN_ISSUED = "token:issued"  # noqa: S105 - an action name, not a secret
+    USER_CREATED = "user:created"
+    USER_STATUS = "user:status"
+    USER_TOTP_ENROLLED = "user:totp:enrolled"
+    USER_PASSWORD_SET = "user:password:set"  # noqa: S105 - an action name, not a secret
+    USER_SIGNED_IN = "user:signed-in"
+    USER_SIGNED_OUT = "user:signed-out"
+    # The case: its opening, each workflow step (``case:<transition>``), decisions, holds,
+    # notices and court events (``case:court:<kind>``).
+    CASE_OPENED = "case:opened"
+    CASE_ASSESS = "case:assess"
+    CASE_REASSESS = "case:reassess"
+    CASE_START_REVIEW = "case:start_review"
+    CASE_DECIDE = "case:decide"
+    CASE_RECOMMEND = "case:recommend"
+    CASE_APPROVE = "case:approve"
+    CASE_REJECT = "case:reject"
+    CASE_REDIRECT = "case:redirect"
+    CASE_OBJECT = "case:object"
+    CASE_RESUME = "case:resume"
+    CASE_START_PRODUCTION = "case:start_production"
+    CASE_DELIVER = "case:deliver"
+    CASE_CLOSE = "case:close"
+    CASE_WITHDRAW = "case:withdraw"
+    CASE_FINDING_DECIDED = "case:finding:decided"
+    CASE_HOLD_PLACED = "case:hold:placed"
+    CASE_HOLD_EXTENDED = "case:hold:extended"
+    CASE_HOLD_CONFIRMED = "case:hold:confirmed"
+    CASE_HOLD_RELEASED = "case:hold:released"
+    CASE_NOTICE_NON_DISCLOSURE = "case:notice:non_disclosure"
+    CASE_NOTICE_DELAYED = "case:notice:delayed"
+    CASE_NOTICE_CUSTOMER = "case:notice:customer"
+    CASE_NOTICE_GIVEN = "case:notice:given"
+    CASE_COURT_MOTION_TO_QUASH = "case:court:motion_to_quash"
+    CASE_COURT_MOTION_TO_MODIFY = "case:court:motion_to_modify"
+    CASE_COURT_MOTION_2703H = "case:court:motion_2703h"
+    CASE_COURT_RULING = "case:court:ruling"
+    CASE_COURT_STAY = "case:court:stay"
+    CASE_COURT_CONTEMPT = "case:court:contempt"
+    CASE_COURT_APPEAL = "case:court:appeal"
+    CASE_COURT_PETITION_REHEARING = "case:court:petition_rehearing"
+    CASE_COURT_PROCEEDING = "case:court:proceeding"
+    CASE_COURT_LAW_CHANGE = "case:court:law_change"
+    CASE_COURT_MOOT = "case:court:moot"
+    CASE_COURT_JUDGMENT_VACATED = "case:court:judgment_vacated"
+    CASE_COURT_REPLACEMENT_DEMAND = "case:court:replacement_demand"
+
+
+def audit_action(action: str) -> AuditAction:
+    """``action`` as a member of the closed list; a string not on it is a programming error."""
+    try:
+        return AuditAction(action)
+    except ValueError:
+        raise ValueError(
+            f"audit action {action!r} is not in comity.domain.audit.AuditAction; add it there"
+        ) from None
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     """One entry of the audit log.
 
-    ``action`` is a tag such as ``account:created`` or ``demand:assessment:created``;
+    ``action`` is one of ``AuditAction``, such as ``account:created``;
     ``subject`` names what changed (``account/acct-0001``).
     """
 
@@ -42,7 +134,10 @@ class AuditEvent:
 
     @staticmethod
     def of(time: datetime, actor: str, action: str, subject: str, payload: Any) -> AuditEvent:
-        return AuditEvent(time, actor, action, subject, digest(payload))
+        """A new event to write; ``action`` must be an ``AuditAction`` (or its exact string).
+
+        Events read back from a stored log are built directly, so old entries always load."""
+        return AuditEvent(time, actor, audit_action(action).value, subject, digest(payload))
 
     def to_document(self) -> dict[str, str]:
         if self.time.tzinfo is None:

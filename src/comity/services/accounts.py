@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from comity.domain.accounts import Account, Selector
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.errors import Conflict, NotFound
 from comity.services.ports import Clock, UnitOfWork
 
@@ -27,9 +27,9 @@ def create_account(
         uow.accounts.add(account)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
-                "account:created",
+                AuditAction.ACCOUNT_CREATED,
                 f"account/{account.id}",
                 account.to_document(),
             )

@@ -1,5 +1,11 @@
 """Running the law engine on a stored demand and keeping its answer with the rule pack digest.
 
+``assess_stored`` is the one path from a stored demand to a stored assessment (issue 12: it was
+written four times): the demand's document is parsed once, the engine sees the verification
+Comity recorded (never what the request claims), and the answer must name its rule pack digest.
+Staff asking for an assessment (API, console, CLI), a case opening and a re-assessment all come
+through it, and ``store_assessment`` writes it with its audit entry.
+
 The answer is stored as the engine gave it (contract section 5), so a later reader sees exactly
 what staff saw, and the rule pack digest says which version of the law produced it.
 """
@@ -8,17 +14,68 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
-from comity.domain.audit import AuditEvent
+from comity.domain import permissions
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.intake import AssessmentRecord, DemandRecord, Verification
-from comity.domain.registry import HANDLERS, READERS, User
+from comity.domain.registry import User
 from comity.errors import IntegrityError, NotFound, collect
 from comity.services.demands import visible_demand
-from comity.services.identity import UowFactory, require
-from comity.services.intake_ports import Assessor
+from comity.services.identity import UowFactory
+from comity.services.intake_ports import Assessor, IntakeUnitOfWork
 from comity.services.ports import Clock
+
+
+def stored_demand(record: DemandRecord, known_countries: frozenset[str]) -> Demand:
+    """The demand a record holds, as the law engine may see it: parsed from the stored document,
+    with ``emergency.verified_by`` as Comity recorded it (``with_recorded_verification``)."""
+    demand, problems = parse_demand(record.document, known_countries=known_countries)
+    collect(problems)
+    assert demand is not None
+    return with_recorded_verification(demand, record)
+
+
+def assess_stored(  # noqa: PLR0917 - each argument is a distinct input of the one path
+    record: DemandRecord,
+    assessor: Assessor,
+    known_countries: frozenset[str],
+    as_of: date | None,
+    by: str,
+    at: datetime,
+) -> tuple[Demand, AssessmentRecord]:
+    """Assess a stored demand as of ``as_of`` (default: the day it was received, in UTC, when
+    the provider's obligations arose); the assessment is ``by`` someone ``at`` an instant.
+
+    Nothing is written: the engine runs outside any transaction (it reads accounts through its
+    own unit of work) and the caller stores the result with ``store_assessment``.
+    """
+    demand = stored_demand(record, known_countries)
+    day = as_of or demand.received_at.astimezone(UTC).date()
+    document = assessor.assess(demand, day)
+    rule_pack = document.get("rule_pack")
+    digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
+    if not isinstance(digest, str) or not digest.startswith("sha256:"):
+        raise IntegrityError("the law engine's answer names no rule pack digest (sha256:...)")
+    assessment = AssessmentRecord(
+        "asm-" + uuid.uuid4().hex[:16], record.id, day.isoformat(), digest, document, by, at
+    )
+    return demand, assessment
+
+
+def store_assessment(uow: IntakeUnitOfWork, assessment: AssessmentRecord) -> None:
+    """Write ``assessment`` and its audit entry (same instant) in the caller's transaction."""
+    uow.intake.add_assessment(assessment)
+    uow.audit.record(
+        AuditEvent.of(
+            assessment.created_at,
+            assessment.created_by,
+            AuditAction.DEMAND_ASSESSMENT_CREATED,
+            f"demand/{assessment.demand_id}",
+            assessment.to_document(),
+        )
+    )
 
 
 def run_assessment(
@@ -31,36 +88,12 @@ def run_assessment(
     assessor: Assessor,
     known_countries: frozenset[str],
 ) -> AssessmentRecord:
-    require(actor, HANDLERS)
+    """Staff ask for an assessment of a demand they may see, as of a date; it is stored."""
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     record = visible_demand(uow_factory, actor, demand_id)
-    demand, problems = parse_demand(record.document, known_countries=known_countries)
-    collect(problems)
-    assert demand is not None
-    document = assessor.assess(with_recorded_verification(demand, record), as_of)
-    rule_pack = document.get("rule_pack")
-    digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
-    if not isinstance(digest, str) or not digest.startswith("sha256:"):
-        raise IntegrityError("the law engine's answer names no rule pack digest (sha256:...)")
-    assessment = AssessmentRecord(
-        "asm-" + uuid.uuid4().hex[:16],
-        demand_id,
-        as_of.isoformat(),
-        digest,
-        document,
-        actor.id,
-        clock.now(),
-    )
+    _, assessment = assess_stored(record, assessor, known_countries, as_of, actor.id, clock.now())
     with uow_factory() as uow:
-        uow.intake.add_assessment(assessment)
-        uow.audit.record(
-            AuditEvent.of(
-                clock.now(),
-                actor.id,
-                "demand:assessment:created",
-                f"demand/{demand_id}",
-                assessment.to_document(),
-            )
-        )
+        store_assessment(uow, assessment)
         uow.commit()
     return assessment
 
@@ -83,7 +116,7 @@ def with_recorded_verification(demand: Demand, record: DemandRecord) -> Demand:
 
 
 def get_assessment(uow_factory: UowFactory, actor: User, assessment_id: str) -> AssessmentRecord:
-    require(actor, READERS)
+    permissions.check(actor, permissions.Action.READ_INTERNAL)
     with uow_factory() as uow:
         found = uow.intake.get_assessment(assessment_id)
     if found is None:
@@ -94,7 +127,7 @@ def get_assessment(uow_factory: UowFactory, actor: User, assessment_id: str) -> 
 def list_assessments(
     uow_factory: UowFactory, actor: User, demand_id: str
 ) -> list[AssessmentRecord]:
-    require(actor, READERS)
+    permissions.check(actor, permissions.Action.READ_INTERNAL)
     visible_demand(uow_factory, actor, demand_id)
     with uow_factory() as uow:
         return list(uow.intake.list_assessments(demand_id))

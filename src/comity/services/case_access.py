@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from comity.domain.registry import READERS, User
+from comity.domain import permissions
 from comity.domain.registry import Role as StaffRole
+from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
 from comity.errors import Forbidden, NotFound
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_step
-from comity.services.identity import require
 from comity.services.ports import Clock
 
 CaseUowFactory = Callable[[], CaseUnitOfWork]
@@ -45,7 +45,7 @@ def load_case(
     """The case if ``user`` may see it (``None``: Comity itself); else the same 404 as for none."""
     case = uow.cases.get(case_id, for_update=for_update)
     if user is not None and user.is_staff:
-        require(user, READERS)
+        permissions.check(user, permissions.Action.READ_INTERNAL)
     elif user is not None and case is not None:
         demand_id = uow.cases.demand_of(case_id)
         record = uow.intake.get_demand(demand_id) if demand_id else None
@@ -64,8 +64,8 @@ def act(
     step: Callable[[Case, Actor, datetime], Step],
 ) -> Case:
     """Load the case for update, apply ``step`` as ``user`` at the clock's now, save, commit."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         case = act_in(uow, user, case_id, now, step)
         uow.commit()
     return case
@@ -105,6 +105,9 @@ class CaseView:
     case: Case
     demand_id: str | None
     now: datetime
+    #: Who is looking: ``allowed_actions`` lists what *they* may do now (permission table),
+    #: not every step the state allows; None lists the state's steps (Comity's own view).
+    viewer: User | None = None
 
     def to_document(self, *, internal: bool = True) -> dict[str, Any]:
         case = self.case
@@ -125,7 +128,11 @@ class CaseView:
         return {
             "id": case.case_id,
             "demand": self.demand_id,
-            "allowed_actions": case.allowed_actions(),
+            "allowed_actions": (
+                case.allowed_actions()
+                if self.viewer is None
+                else permissions.allowed_actions(self.viewer, case)
+            ),
             "statuses": case.statuses(),
             "deadlines": [d.model_dump(mode="json") for d in case.deadlines()],
             "active_holds": [h.hold_id for h in case.active_holds(self.now)],

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from comity.domain.registry import READERS, User
+from comity.domain import permissions
+from comity.domain.registry import User
 from comity.domain.workflow import Deadline, due_list
 from comity.errors import InvalidInput
 from comity.services.case_access import CaseUowFactory
-from comity.services.identity import require
 from comity.services.ports import Clock
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
@@ -67,7 +67,7 @@ class Due:
 
 def due(uow_factory: CaseUowFactory, clock: Clock, actor: User, *, within: timedelta) -> Due:
     """Overdue deadlines and those falling due within ``within`` from now (staff only)."""
-    require(actor, READERS)
+    permissions.check(actor, permissions.Action.READ_INTERNAL)
     if within < timedelta(0):
         raise InvalidInput("within: the window cannot be negative")
     now = clock.now()

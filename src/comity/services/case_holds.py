@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from comity.domain import permissions
 from comity.domain.categories import Category
-from comity.domain.registry import HANDLERS, User
+from comity.domain.registry import User
 from comity.domain.workflow import (
     COURT_EVENT,
     Actor,
@@ -31,7 +32,6 @@ from comity.domain.workflow import (
 from comity.errors import InvalidInput
 from comity.services.case_access import CaseUowFactory, act, act_in, load_case
 from comity.services.custody_ports import HoldMarker, RegionCustody
-from comity.services.identity import require
 from comity.services.ports import Clock
 
 Regions = Callable[[str], RegionCustody]
@@ -59,8 +59,8 @@ def act_with_holds(
     step: Callable[[Case, Actor, datetime], Step],
 ) -> Case:
     """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         held = load_case(uow, user, case_id, for_update=True).holds
         before = {h.hold_id: h for h in held}
         case = act_in(uow, user, case_id, now, step)
@@ -229,7 +229,7 @@ def record_court(
 
 def sync_holds(uow_factory: CaseUowFactory, regions: Regions, actor: User) -> list[str]:
     """Rewrite every case's hold markers into their regions (after a crash); say what was done."""
-    require(actor, HANDLERS)
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     with uow_factory() as uow:
         every = [h for case in uow.cases.list() for h in case.holds]
     for hold in every:

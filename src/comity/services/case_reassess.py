@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from comity.domain.registry import HANDLERS, User
+from comity.domain import permissions
+from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, Role
 from comity.errors import Conflict, InvalidInput
+from comity.services.assessments import assess_stored, store_assessment
 from comity.services.case_access import CaseUowFactory, act_in, load_case
 from comity.services.case_findings import finding_refs
-from comity.services.cases import LawContext, assess_record, store_assessment
-from comity.services.identity import require
+from comity.services.cases import LawContext
 from comity.services.ports import Clock
 
 #: The fields of a finding (contract section 5) compared between two assessments.
@@ -56,7 +57,7 @@ def reassess(
     as_of: date | None = None,
 ) -> Reassessed:
     """Run the law again for an open case (staff ask; Comity performs, as the table says)."""
-    require(actor, HANDLERS)
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     if not reason.strip():
         raise InvalidInput("reason: say why the case is re-assessed (a new date, a new rule pack)")
     now = clock.now()
@@ -69,7 +70,7 @@ def reassess(
         raise Conflict(f"case {case_id} has no stored demand for the law engine to assess")
     if "reassess" not in case.allowed_actions():
         case.reassess(list(case.findings), _system(actor), now, reason)  # the domain's refusal
-    _, assessment = assess_record(record, law, as_of, actor.id, now)
+    _, assessment = assess_stored(record, law.assessor, law.known_countries, as_of, actor.id, now)
     findings = finding_refs(assessment.document)
     rule_pack = assessment.document.get("rule_pack") or {}
     basis = (

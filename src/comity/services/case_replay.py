@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from comity.domain.audit import AuditAction
 from comity.domain.case.replay import (
     CourtStep,
     Frame,
@@ -109,7 +110,7 @@ def _open(uow: CaseUnitOfWork, demand: ScriptDemand, replaces: str | None) -> Ca
     opened = CaseEvent(
         time=demand.received_at,
         actor="system",
-        action="case:opened",
+        action=AuditAction.CASE_OPENED,
         subject=case.subject,
         payload=case.model_dump(mode="json"),
     )

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from comity.domain.audit import AuditEvent
-from comity.domain.demand import Demand, parse_demand
+from comity.domain import permissions
 from comity.domain.deployment import Deployment
 from comity.domain.intake import AssessmentRecord, DemandRecord
-from comity.domain.registry import HANDLERS, READERS, User
+from comity.domain.registry import User
 from comity.domain.workflow import (
     SYSTEM,
     Actor,
@@ -36,9 +35,9 @@ from comity.domain.workflow import (
     Step,
     open_case_for_demand,
 )
-from comity.errors import Conflict, IntegrityError, InvalidInput, NotFound, collect
+from comity.errors import Conflict, InvalidInput, NotFound
 from comity.services import demands
-from comity.services.assessments import with_recorded_verification
+from comity.services.assessments import assess_stored, store_assessment
 from comity.services.case_access import (
     CaseUowFactory,
     CaseView,
@@ -50,7 +49,6 @@ from comity.services.case_access import (
 from comity.services.case_findings import case_zone, finding_refs
 from comity.services.case_ports import CaseUnitOfWork
 from comity.services.case_steps import record_opening, record_step
-from comity.services.identity import require
 from comity.services.intake_ports import Assessor, DemandFilter
 from comity.services.ports import Clock
 
@@ -79,7 +77,7 @@ def open_case(
     as_of: date | None = None,
 ) -> Case:
     """Open the case of a stored demand that has none (staff); ``Conflict`` if it has one."""
-    require(actor, HANDLERS)
+    permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     record = demands.visible_demand(uow_factory, actor, demand_id)
     with uow_factory() as uow:
         existing = uow.cases.for_demand(demand_id)
@@ -106,42 +104,6 @@ def ensure_case(uow_factory: CaseUowFactory, clock: Clock, demand_id: str, law: 
     return case
 
 
-def _parsed(record: DemandRecord, known_countries: frozenset[str]) -> Demand:
-    demand, problems = parse_demand(record.document, known_countries=known_countries)
-    collect(problems)
-    assert demand is not None
-    return with_recorded_verification(demand, record)
-
-
-def assess_record(
-    record: DemandRecord, law: LawContext, as_of: date | None, by: str, at: datetime
-) -> tuple[Demand, AssessmentRecord]:
-    demand = _parsed(record, law.known_countries)
-    day = as_of or demand.received_at.astimezone(UTC).date()
-    document = law.assessor.assess(demand, day)
-    rule_pack = document.get("rule_pack")
-    digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
-    if not isinstance(digest, str) or not digest.startswith("sha256:"):
-        raise IntegrityError("the law engine's answer names no rule pack digest (sha256:...)")
-    assessment = AssessmentRecord(
-        "asm-" + uuid.uuid4().hex[:16], record.id, day.isoformat(), digest, document, by, at
-    )
-    return demand, assessment
-
-
-def store_assessment(uow: CaseUnitOfWork, assessment: AssessmentRecord) -> None:
-    uow.intake.add_assessment(assessment)
-    uow.audit.record(
-        AuditEvent.of(
-            assessment.created_at,
-            assessment.created_by,
-            "demand:assessment:created",
-            f"demand/{assessment.demand_id}",
-            assessment.to_document(),
-        )
-    )
-
-
 def _customer(assessment: AssessmentRecord) -> str | None:
     """The enterprise account to tell, when a finding redirects the demand to the customer."""
     for finding in assessment.document.get("findings") or []:
@@ -159,7 +121,7 @@ def _open(  # noqa: PLR0917 - private; the public forms name their arguments
     as_of: date | None,
 ) -> tuple[Case, bool]:
     now = clock.now()
-    demand, assessment = assess_record(record, law, as_of, by, now)
+    demand, assessment = assess_stored(record, law.assessor, law.known_countries, as_of, by, now)
     findings = finding_refs(assessment.document)
     with uow_factory() as uow:
         existing = uow.cases.for_demand(record.id)
@@ -187,7 +149,7 @@ def get_case(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: st
     with uow_factory() as uow:
         case = load_case(uow, actor, case_id)
         demand_id = uow.cases.demand_of(case_id)
-    return CaseView(case, demand_id, clock.now())
+    return CaseView(case, demand_id, clock.now(), actor)
 
 
 def case_for_demand(uow_factory: CaseUowFactory, actor: User, demand_id: str) -> Case:
@@ -207,6 +169,8 @@ class QueueItem:
     demand_id: str | None
     next_deadline: Deadline | None
     overdue: int
+    #: What the caller who listed the queue may do on this case now (the permission table).
+    allowed: tuple[str, ...] = ()
 
     def to_document(self, *, internal: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -221,7 +185,7 @@ class QueueItem:
             d = self.next_deadline
             doc["next_deadline"] = None if d is None else d.model_dump(mode="json")
             doc["overdue"] = self.overdue
-            doc["allowed_actions"] = self.case.allowed_actions()
+            doc["allowed_actions"] = list(self.allowed)
         return doc
 
 
@@ -242,7 +206,7 @@ def list_cases(
     items = []
     with uow_factory() as uow:
         if actor.is_staff:
-            require(actor, READERS)
+            permissions.check(actor, permissions.Action.READ_INTERNAL)
             mine = None
         else:  # a requester: only their agency's demands
             found, _ = uow.intake.list_demands(
@@ -255,7 +219,10 @@ def list_cases(
             continue
         deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
         overdue = sum(1 for d in deadlines if d.due_at <= now)
-        items.append(QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue))
+        allowed = tuple(permissions.allowed_actions(actor, case))
+        items.append(
+            QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue, allowed)
+        )
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(
         key=lambda i: (
@@ -354,8 +321,8 @@ def resume(
 
 def start_production(uow_factory: CaseUowFactory, clock: Clock, actor: User, case_id: str) -> Case:
     """Move an approved case to ``in_production``; refused while intake blocks disclosure."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         case = start_production_in(uow, actor, case_id, now)
         uow.commit()
     return case
@@ -387,8 +354,8 @@ def deliver(
     package: dict[str, Any] | None = None,
 ) -> Case:
     """Record the delivery; ``package`` (e.g. its id and digest) goes on the audit event."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         case = deliver_in(uow, actor, case_id, now, package=package)
         uow.commit()
     return case
@@ -414,8 +381,8 @@ def withdraw_demand(
     uow_factory: CaseUowFactory, clock: Clock, actor: User, demand_id: str, *, reason: str = ""
 ) -> DemandRecord:
     """The requester withdraws their demand; its case, if still open, is withdrawn with it."""
-    now = clock.now()
     with uow_factory() as uow:
+        now = uow.now  # the unit's one clock reading, for the case and its audit entries
         record, changed = demands.withdraw_in(uow, clock, actor, demand_id, reason=reason)
         case = uow.cases.for_demand(demand_id) if changed else None
         if case is not None and "withdraw" in case.allowed_actions():

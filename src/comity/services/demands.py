@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.fraud import FraudSign, contact_signs, lookalike_signs, standing_signs
 from comity.domain.intake import (
@@ -238,7 +238,7 @@ def submit_demand(
             AuditEvent.of(
                 now,
                 actor.id,
-                "demand:received",
+                AuditAction.DEMAND_RECEIVED,
                 f"demand/{record.id}",
                 {
                     "record": record.to_document(),
@@ -369,11 +369,15 @@ def withdraw_in(
         return record, False
     if record.status is not DemandStatus.RECEIVED:
         raise Conflict(f"demand {demand_id} is {record.status.value} and cannot be withdrawn")
-    record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=clock.now())
+    record = replace(record, status=DemandStatus.WITHDRAWN, withdrawn_at=uow.now)
     uow.intake.update_demand(record)
     uow.audit.record(
         AuditEvent.of(
-            clock.now(), actor.id, "demand:withdrawn", f"demand/{demand_id}", {"reason": reason}
+            uow.now,
+            actor.id,
+            AuditAction.DEMAND_WITHDRAWN,
+            f"demand/{demand_id}",
+            {"reason": reason},
         )
     )
     return record, True
@@ -399,7 +403,11 @@ def verify_demand(
         uow.intake.update_demand(record)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(), actor.id, "demand:verified", f"demand/{demand_id}", {"note": note}
+                uow.now,
+                actor.id,
+                AuditAction.DEMAND_VERIFIED,
+                f"demand/{demand_id}",
+                {"note": note},
             )
         )
         uow.commit()
@@ -438,7 +446,7 @@ def record_callback(
             raise InvalidInput(
                 f"contact: {contact!r} is not a registry contact of {agency.id} (known: {known})"
             )
-        callback = Callback(contact, outcome, actor.id, clock.now(), note)
+        callback = Callback(contact, outcome, actor.id, uow.now, note)
         status = DemandStatus.REFUSED if outcome is CallbackOutcome.DENIED else record.status
         signs = record.fraud_signs
         if outcome is CallbackOutcome.DENIED:
@@ -449,9 +457,9 @@ def record_callback(
         uow.intake.update_demand(record)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor.id,
-                "demand:callback",
+                AuditAction.DEMAND_CALLBACK,
                 f"demand/{demand_id}",
                 callback.to_document(),
             )

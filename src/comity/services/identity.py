@@ -3,7 +3,12 @@
 A token is 256 random bits, shown once when issued; the control plane keeps only its SHA-256, so a
 stolen database holds no usable credential. Passwords are hashed with Argon2id (RFC 9106), the
 memory-hard function OWASP recommends. Every endpoint resolves the caller with ``authenticate`` and
-checks its role with ``require``.
+checks what it may do against the one permission table (``comity.domain.permissions``).
+
+Suspending or blocklisting a staff member (blocklisting anyone) ends their API tokens and console
+sessions in the same transaction as the status change, and ``authenticate`` refuses such an
+account even if a token were left behind (issue 12: a suspended staff member's tokens kept
+working while the console refused them).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from dataclasses import replace
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from comity.domain.audit import AuditEvent
+from comity.domain import permissions
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.registry import USER_ID, Role, User, UserStatus
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, collect
 from comity.services.intake_ports import IntakeUnitOfWork
@@ -53,8 +59,9 @@ def authenticated(uow: IntakeUnitOfWork, token: str | None) -> User:
     user = uow.intake.user_for_token(hash_token(token))
     if user is None:
         raise Unauthenticated("the API token is not valid")
-    if user.status is UserStatus.BLOCKLISTED:
-        raise Forbidden(f"the account {user.id} is blocklisted")
+    why = permissions.standing_problem(user)
+    if why is not None:
+        raise Forbidden(f"{why}; its API tokens no longer work")
     return user
 
 
@@ -74,7 +81,12 @@ def login(uow_factory: UowFactory, clock: Clock, email: str, password: str, labe
 
 
 def require(user: User, allowed: frozenset[Role]) -> None:
-    """Staff with one of ``allowed`` roles may pass; anyone else is refused."""
+    """Staff in good standing with one of ``allowed`` roles may pass; anyone else is refused.
+
+    Prefer ``permissions.check(user, action)``, which names the action as the table does."""
+    why = permissions.standing_problem(user)
+    if why is not None:
+        raise Forbidden(f"{why}; it may do nothing")
     if not user.has(allowed):
         needed = ", ".join(sorted(r.value for r in allowed))
         raise Forbidden(f"this needs a staff member with one of the roles: {needed}")
@@ -105,9 +117,11 @@ def create_user(uow_factory: UowFactory, clock: Clock, user: User, *, actor: str
             raise Conflict(f"a user with e-mail {user.email} already exists")
         if user.agency_id is not None and uow.intake.get_authority(user.agency_id) is None:
             raise NotFound(f"agency: no authority {user.agency_id!r} in the registry")
-        uow.intake.add_user(user, clock.now())
+        uow.intake.add_user(user, uow.now)
         uow.audit.record(
-            AuditEvent.of(clock.now(), actor, "user:created", f"user/{user.id}", user.to_document())
+            AuditEvent.of(
+                uow.now, actor, AuditAction.USER_CREATED, f"user/{user.id}", user.to_document()
+            )
         )
         uow.commit()
     return user
@@ -116,16 +130,26 @@ def create_user(uow_factory: UowFactory, clock: Clock, user: User, *, actor: str
 def set_user_status(
     uow_factory: UowFactory, clock: Clock, user_id: str, status: UserStatus, *, actor: str
 ) -> User:
+    """Suspend, blocklist or reactivate ``user_id``, as ``actor`` (an id).
+
+    409 if ``actor`` is the user (nobody locks themselves out) or the user is the last active
+    administrator (the deployment would have nobody to manage it); see ``domain.permissions``.
+    When the new standing may do nothing, the user's tokens and sessions end in the same
+    transaction, and the audit entry says how many.
+    """
     with uow_factory() as uow:
         user = uow.intake.get_user(user_id)
         if user is None:
             raise NotFound(f"no user with id {user_id!r}")
+        admins = [u for u in uow.intake.list_users() if u.has(frozenset({Role.ADMINISTRATOR}))]
+        permissions.check_status_change(actor, user, status, admins)
         user = replace(user, status=status)
         uow.intake.update_user(user)
+        payload: dict[str, object] = {"status": status.value}
+        if permissions.standing_problem(user) is not None:
+            payload["credentials_revoked"] = uow.intake.revoke_credentials(user.id)
         uow.audit.record(
-            AuditEvent.of(
-                clock.now(), actor, "user:status", f"user/{user.id}", {"status": status.value}
-            )
+            AuditEvent.of(uow.now, actor, AuditAction.USER_STATUS, f"user/{user.id}", payload)
         )
         uow.commit()
     return user
@@ -140,14 +164,15 @@ def issue_token(
         user = uow.intake.get_user(user_id)
         if user is None:
             raise NotFound(f"no user with id {user_id!r}")
-        if user.status is UserStatus.BLOCKLISTED:
-            raise Forbidden(f"the account {user_id} is blocklisted; no token is issued")
-        uow.intake.add_token(hash_token(token), user_id, label, clock.now())
+        why = permissions.standing_problem(user)
+        if why is not None:
+            raise Forbidden(f"{why}; no token is issued")
+        uow.intake.add_token(hash_token(token), user_id, label, uow.now)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
-                "token:issued",
+                AuditAction.TOKEN_ISSUED,
                 f"user/{user_id}",
                 {"label": label, "token_sha256": hash_token(token)},
             )

@@ -5,7 +5,7 @@ two-way messages). A requester reaches only their agency's demands, under the sa
 
 from __future__ import annotations
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.console import MAX_MESSAGE_CHARS, Message
 from comity.domain.registry import HANDLERS, User
 from comity.errors import InvalidInput
@@ -30,12 +30,12 @@ def post_message(
         require(actor, HANDLERS)
     with uow_factory() as uow:
         visible_record(actor, uow.intake.get_demand(demand_id), demand_id)
-        message = uow.console.add_message(demand_id, actor.id, actor.is_staff, text, clock.now())
+        message = uow.console.add_message(demand_id, actor.id, actor.is_staff, text, uow.now)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor.id,
-                "demand:message:posted",
+                AuditAction.DEMAND_MESSAGE_POSTED,
                 f"demand/{demand_id}",
                 message.to_document(),
             )

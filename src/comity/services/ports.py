@@ -42,6 +42,12 @@ class UnitOfWork(Protocol):
     """One transaction over the control plane: repositories plus the audit log, all or nothing."""
 
     @property
+    def now(self) -> datetime:
+        """The action's instant: the clock read once when the unit was entered. Stamp it on the
+        record and on its audit entry alike, never a second reading."""
+        ...
+
+    @property
     def accounts(self) -> AccountRepository: ...
 
     @property

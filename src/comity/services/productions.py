@@ -31,13 +31,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector
 from comity.domain.audit import AuditEvent, canonical_json
 from comity.domain.authorization import Authorization, SignedAuthorization
+from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.productions import DEFAULT_VALIDITY, authorize_case
 from comity.domain.records import Record
-from comity.domain.registry import ADMINS, HANDLERS, User
+from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, CaseState
 from comity.errors import (
     ComityError,
@@ -105,7 +107,7 @@ class ProductionService:
         progress: Progress | None = None,
     ) -> Production:
         """Produce the case (or the demand's case) and publish its package; see the module doc."""
-        require(actor, ADMINS)
+        permissions.check(actor, CaseAction.START_PRODUCTION)
         if encrypt_to:
             self.writer.check_recipients(encrypt_to)  # before anything moves
         production, demand, signed = self._start(actor, case_or_demand_id, out_dir or self.out_dir)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.registry import Authority, AuthorityStatus, parse_authority
 from comity.errors import Conflict, NotFound, collect
 from comity.services.identity import UowFactory
@@ -29,12 +29,12 @@ def add_authority(
     with uow_factory() as uow:
         if uow.intake.get_authority(authority.id) is not None:
             raise Conflict(f"an authority with id {authority.id} is already registered")
-        uow.intake.add_authority(authority, clock.now())
+        uow.intake.add_authority(authority, uow.now)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
-                "authority:registered",
+                AuditAction.AUTHORITY_REGISTERED,
                 f"authority/{authority.id}",
                 authority.to_document(),
             )
@@ -73,9 +73,9 @@ def set_authority_status(
         uow.intake.update_authority(authority)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 actor,
-                "authority:status",
+                AuditAction.AUTHORITY_STATUS,
                 f"authority/{authority.id}",
                 {"status": status.value, "note": note},
             )

@@ -19,7 +19,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.console import TotpEnrolment, WebSession
 from comity.domain.registry import User, UserStatus
 from comity.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -58,9 +58,9 @@ def enrol_totp(uow_factory: ConsoleUowFactory, clock: Clock, user_id: str, *, ac
     with uow_factory() as uow:
         if uow.intake.get_user(user_id) is None:
             raise NotFound(f"no user with id {user_id!r}")
-        uow.console.set_totp(TotpEnrolment(user_id, secret, -1), clock.now())
+        uow.console.set_totp(TotpEnrolment(user_id, secret, -1), uow.now)
         uow.audit.record(
-            AuditEvent.of(clock.now(), actor, "user:totp:enrolled", f"user/{user_id}", {})
+            AuditEvent.of(uow.now, actor, AuditAction.USER_TOTP_ENROLLED, f"user/{user_id}", {})
         )
         uow.commit()
     return secret
@@ -77,7 +77,7 @@ def set_password(
             raise NotFound(f"no user with id {user_id!r}")
         uow.intake.update_user(replace(user, password_hash=hashed))
         uow.audit.record(
-            AuditEvent.of(clock.now(), actor, "user:password:set", f"user/{user_id}", {})
+            AuditEvent.of(uow.now, actor, AuditAction.USER_PASSWORD_SET, f"user/{user_id}", {})
         )
         uow.commit()
 
@@ -141,7 +141,7 @@ def sign_in(
             AuditEvent.of(
                 now,
                 user.id,
-                "user:signed-in",
+                AuditAction.USER_SIGNED_IN,
                 f"user/{user.id}",
                 {"session_sha256": session.token_hash, "factors": factor},
             )
@@ -175,9 +175,9 @@ def sign_out(uow_factory: ConsoleUowFactory, clock: Clock, token: str) -> None:
         uow.console.delete_session(session.token_hash)
         uow.audit.record(
             AuditEvent.of(
-                clock.now(),
+                uow.now,
                 session.user_id,
-                "user:signed-out",
+                AuditAction.USER_SIGNED_OUT,
                 f"user/{session.user_id}",
                 {"session_sha256": session.token_hash},
             )

@@ -6,12 +6,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.audit.signing import NoteSigner
 from comity.adapters.controlplane.cases_repo import SqlCaseRepository
+from comity.adapters.controlplane.console_tables import SessionRow
 from comity.adapters.controlplane.db import make_engine, normalise_url, sqlite_engine
 from comity.adapters.controlplane.intake_tables import (
     AssessmentRow,
@@ -121,6 +122,14 @@ class SqlIntakeRepository:
     def add_token(self, token_hash: str, user_id: str, label: str, at: datetime) -> None:
         self._s.add(TokenRow(token_hash=token_hash, user_id=user_id, label=label, created_at=at))
         self._s.flush()
+
+    def revoke_credentials(self, user_id: str) -> int:
+        # Sessions are the console's table, but ending them belongs to the same status change.
+        gone = 0
+        for table in (TokenRow, SessionRow):
+            result = self._s.execute(delete(table).where(table.user_id == user_id))
+            gone += int(getattr(result, "rowcount", 0) or 0)
+        return gone
 
     def user_for_token(self, token_hash: str) -> User | None:
         # A prepared Core statement on the session's connection: this runs on every request.

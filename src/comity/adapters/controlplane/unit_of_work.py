@@ -1,6 +1,9 @@
 """The SQL unit of work: one session, its repositories and the audit log.
 
 It rolls back unless committed, so a change and its audit entry land together or not at all.
+It also reads the clock once, on entry: ``now`` is the instant of the whole action, which the
+services stamp on the record and on its audit entry alike (issue 12: they used to take two
+readings, so a record and its log entry could disagree about when something happened).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ class SqlUnitOfWork:
     accounts: SqlAccountRepository
     audit: SqlMerkleLog
     moves: SqlMoveJournal
+    #: The action's one clock reading, taken on ``__enter__``.
+    now: datetime
 
     def __init__(
         self,
@@ -35,10 +40,11 @@ class SqlUnitOfWork:
         self._signer = signer
 
     def __enter__(self) -> SqlUnitOfWork:
+        self.now = self._now()
         self.session = self._session_factory()
-        self.accounts = SqlAccountRepository(self.session, self._now)
-        self.audit = SqlMerkleLog(self.session, self._signer, self._now)
-        self.moves = SqlMoveJournal(self.session, self._now)
+        self.accounts = SqlAccountRepository(self.session, self._instant)
+        self.audit = SqlMerkleLog(self.session, self._signer, self._instant)
+        self.moves = SqlMoveJournal(self.session, self._instant)
         return self
 
     def __exit__(
@@ -50,6 +56,10 @@ class SqlUnitOfWork:
         # Anything not committed explicitly is rolled back: a failed audit append undoes the change.
         self.session.rollback()
         self.session.close()
+
+    def _instant(self) -> datetime:
+        """The repositories' clock: the unit's one reading, never a new one."""
+        return self.now
 
     def commit(self) -> None:
         self.session.commit()

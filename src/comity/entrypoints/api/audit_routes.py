@@ -21,10 +21,9 @@ from comity.adapters.audit.documents import (
     inclusion_document,
 )
 from comity.bootstrap import Comity
-from comity.domain.registry import READERS
+from comity.domain import permissions
 from comity.entrypoints.api.schemas import ERRORS
 from comity.entrypoints.api.security import Caller
-from comity.services.identity import require
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
 
@@ -68,6 +67,6 @@ def consistency(
 @router.get("/entries/{index}")
 def entry(request: Request, index: int, caller: Caller) -> dict[str, object]:
     """One entry's canonical JSON (time, actor, action, subject, payload digest) and leaf hash."""
-    require(caller, READERS)
+    permissions.check(caller, permissions.Action.READ_INTERNAL)
     with _comity(request).reader() as uow:
         return entry_document(uow.audit, index)

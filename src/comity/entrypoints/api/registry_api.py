@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, status
 
 from comity.adapters.countries import known_countries
+from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
-from comity.domain.registry import ADMINS, READERS, AuthorityStatus, User, UserStatus
+from comity.domain.registry import AuthorityStatus, User, UserStatus
 from comity.errors import InvalidInput, NotFound
 from comity.services import identity, registry
 from comity.services.accounts import find_account
@@ -62,7 +63,7 @@ def login(request: Request, body: LoginIn) -> TokenOut:
 
 @router.get("/authorities", response_model=list[AuthorityOut], tags=["registry"])
 def list_authorities(request: Request, user: Caller) -> list[AuthorityOut]:
-    identity.require(user, READERS)
+    permissions.check(user, permissions.Action.READ_INTERNAL)
     return [_authority_out(a) for a in registry.list_authorities(request.app.state.comity.reader)]
 
 
@@ -78,7 +79,7 @@ def add_authority(
     doc: Annotated[dict[str, Any], Body(examples=[_AUTHORITY_EXAMPLE])],
 ) -> AuthorityOut:
     """Register an authority with contacts staff found themselves (administrators only)."""
-    identity.require(user, ADMINS)
+    permissions.check(user, permissions.Action.MANAGE_REGISTRY)
     comity = request.app.state.comity
     authority = registry.add_authority(
         comity.intake_uow, comity.clock, doc, known_countries=known_countries(), actor=user.id
@@ -88,7 +89,7 @@ def add_authority(
 
 @router.get("/authorities/{authority_id}", response_model=AuthorityOut, tags=["registry"])
 def get_authority(request: Request, user: Caller, authority_id: str) -> AuthorityOut:
-    identity.require(user, READERS)
+    permissions.check(user, permissions.Action.READ_INTERNAL)
     return _authority_out(registry.get_authority(request.app.state.comity.reader, authority_id))
 
 
@@ -97,7 +98,7 @@ def set_authority_status(
     request: Request, user: Caller, authority_id: str, body: StatusIn
 ) -> AuthorityOut:
     """Verify, suspend or blocklist an authority (administrators only)."""
-    identity.require(user, ADMINS)
+    permissions.check(user, permissions.Action.MANAGE_REGISTRY)
     comity = request.app.state.comity
     authority = registry.set_authority_status(
         comity.intake_uow,
@@ -116,7 +117,7 @@ def list_requesters(
     user: Caller,
     agency: Annotated[str | None, Query(max_length=63)] = None,
 ) -> list[UserOut]:
-    identity.require(user, READERS)
+    permissions.check(user, permissions.Action.READ_INTERNAL)
     users = identity.list_users(request.app.state.comity.reader, agency)
     return [UserOut.model_validate(u.to_document()) for u in users if not u.is_staff]
 
@@ -126,7 +127,7 @@ def list_requesters(
 )
 def add_requester(request: Request, user: Caller, body: RequesterIn) -> UserOut:
     """Create a requester account in a registered agency (administrators only)."""
-    identity.require(user, ADMINS)
+    permissions.check(user, permissions.Action.MANAGE_USERS)
     comity = request.app.state.comity
     created = identity.create_user(
         comity.intake_uow,
@@ -146,8 +147,9 @@ def add_requester(request: Request, user: Caller, body: RequesterIn) -> UserOut:
 
 @router.post("/users/{user_id}/status", response_model=UserOut, tags=["registry"])
 def set_user_status(request: Request, user: Caller, user_id: str, body: UserStatusIn) -> UserOut:
-    """Suspend, blocklist or reactivate a user (administrators only)."""
-    identity.require(user, ADMINS)
+    """Suspend, blocklist or reactivate a user (administrators; never their own account or the
+    last active administrator: 409)."""
+    permissions.check(user, permissions.Action.SET_USER_STATUS)
     comity = request.app.state.comity
     changed = identity.set_user_status(
         comity.intake_uow, comity.clock, user_id, UserStatus(body.status), actor=user.id
@@ -163,7 +165,7 @@ def lookup_account(
     value: Annotated[str, Query(min_length=1, max_length=320)],
 ) -> AccountOut:
     """The account a selector names (staff only), with where each category is stored."""
-    identity.require(user, READERS)
+    permissions.check(user, permissions.Action.READ_INTERNAL)
     why = selector_problem(type_, value)
     if why:
         raise InvalidInput(f"value: {why}")

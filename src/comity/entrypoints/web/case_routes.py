@@ -2,8 +2,9 @@
 reject, redirect, object or resume with a reason.
 
 Forms are offered only for the actions the state machine allows now and the signed-in person's
-roles may take (``domain.case.transitions.TABLE``); the service checks both again, with four
-eyes, so a stale page is refused with the workflow's own sentence, not obeyed.
+roles may take, four eyes included (``domain.permissions.allowed_actions``, the one permission
+table); the service checks again, so a stale page is refused with the workflow's own sentence,
+not obeyed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from starlette.datastructures import FormData
 
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
-from comity.domain.case.transitions import TABLE, Action
+from comity.domain import permissions
+from comity.domain.case.transitions import Action
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import request_assessor
@@ -27,7 +29,7 @@ from comity.entrypoints.web.case_more_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
 from comity.services import cases
-from comity.services.case_access import CaseUowFactory, workflow_actor
+from comity.services.case_access import CaseUowFactory
 from comity.services.ports import Clock
 
 router = APIRouter(include_in_schema=False)
@@ -84,9 +86,8 @@ def panel(
         case = uow.cases.for_demand(demand_id)
     if case is None:
         return None
-    roles = workflow_actor(user).roles
-    allowed = set(case.allowed_actions())
-    actions = [str(a.value) for a in PAGE_ACTIONS if a.value in allowed and TABLE[a].roles & roles]
+    allowed = set(permissions.allowed_actions(user, case))  # the one permission table
+    actions = [str(a.value) for a in PAGE_ACTIONS if a.value in allowed]
     return CasePanel(
         case,
         actions,
