@@ -716,9 +716,7 @@ class Case(Frozen):
         _legal_team(actor, "record a non-disclosure order")
         if until is None and not indefinite:
             raise InvalidInput("until: a non-disclosure order needs an end date or indefinite=true")
-        plan = self.notice.model_copy(
-            update={"non_disclosure_until": until, "non_disclosure_indefinite": indefinite}
-        )
+        plan = self.notice.changed(non_disclosure_until=until, non_disclosure_indefinite=indefinite)
         return self._notice_changed(plan, actor, now, "case:notice:non_disclosure")
 
     def delay_notice(self, actor: Actor, now: datetime, *, start: datetime, periods: int) -> Step:
@@ -726,7 +724,7 @@ class Case(Frozen):
         _legal_team(actor, "record a delayed notice")
         if periods < 1:
             raise InvalidInput("periods: a delayed notice lasts at least one 90-day period")
-        plan = self.notice.model_copy(update={"delayed_from": start, "delay_periods": periods})
+        plan = self.notice.changed(delayed_from=start, delay_periods=periods)
         return self._notice_changed(plan, actor, now, "case:notice:delayed")
 
     def set_customer(self, actor: Actor, now: datetime, customer: str) -> Step:

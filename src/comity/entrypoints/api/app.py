@@ -6,8 +6,6 @@ Every ``ComityError`` becomes the one error body shape: ``{"error": {"code", "me
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
+from comity.domain.inputs import validation_problems
 from comity.entrypoints import web
 from comity.entrypoints.api import (
     assessments_api,
@@ -26,23 +25,13 @@ from comity.entrypoints.api import (
 )
 from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
-from comity.errors import ComityError
+from comity.errors import ComityError, InvalidInput
 from comity.services.demands import MAX_FILE_BYTES
 from comity.services.intake_ports import Assessor
 
 
 def error_body(code: str, message: str, problems: list[str]) -> dict[str, object]:
     return {"error": {"code": code, "message": message, "problems": problems}}
-
-
-def _where(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``("body", "note")`` -> ``note``; ``("query", "limit")`` -> ``query parameter limit``."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] == "body":
-        return ".".join(parts[1:]) or "the request body"
-    if parts and parts[0] in ("query", "path", "header"):
-        return f"{parts[0]} parameter {'.'.join(parts[1:])}"
-    return ".".join(parts)
 
 
 def create_app(
@@ -75,10 +64,13 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        # One status for every invalid input, whichever layer finds it (docs/adr/0006).
+        problems = validation_problems(exc.errors())
         problems = problems or ["the request does not match the API's schema"]
         head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
-        return JSONResponse(error_body("invalid_request", head, problems), status_code=422)
+        return JSONResponse(
+            error_body(InvalidInput.code, head, problems), status_code=InvalidInput.http_status
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -7,7 +7,6 @@ may only withdraw. Every action answers with the case as the caller may see it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -15,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
+from comity.domain import inputs
 from comity.domain.categories import Category
+from comity.domain.inputs import DelayIn, NonDisclosureIn
 from comity.domain.registry import User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
@@ -30,7 +31,8 @@ from .security import Caller
 router = APIRouter(tags=["cases"], responses=ERRORS)
 
 Doc = dict[str, Any]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Text = Annotated[inputs.Text, Field(min_length=1, max_length=4000)]
+Note = Annotated[inputs.Text, Field(max_length=4000)]
 
 
 class _In(BaseModel):
@@ -39,18 +41,18 @@ class _In(BaseModel):
 
 class OpenIn(_In):
     demand_id: Annotated[str, Field(min_length=1, max_length=63)]
-    as_of: date | None = None
+    as_of: inputs.Day | None = None
 
 
 class DecideIn(_In):
     finding: Annotated[str, Field(min_length=1, max_length=400)]
     decision: Annotated[str, Field(pattern="^(produce|withhold|narrow)$")]
     period: Period | None = None
-    justification: Annotated[str, Field(max_length=4000)] | None = None
+    justification: Note | None = None
 
 
 class NoteIn(_In):
-    note: Annotated[str, Field(max_length=4000)] | None = None
+    note: Note | None = None
 
 
 class ReasonIn(_In):
@@ -58,7 +60,7 @@ class ReasonIn(_In):
 
 
 class OptionalReasonIn(_In):
-    reason: Annotated[str, Field(max_length=4000)] = ""
+    reason: Note = ""
 
 
 class HoldIn(_In):
@@ -68,23 +70,13 @@ class HoldIn(_In):
     basis: Annotated[str, Field(max_length=32)] = "us.2703f"
 
 
-class NonDisclosureIn(_In):
-    until: date | None = None
-    indefinite: bool = False
-
-
-class DelayIn(_In):
-    start: datetime
-    periods: Annotated[int, Field(ge=1, le=40)] = 1
-
-
 class CustomerIn(_In):
     customer: Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class ReassessIn(_In):
     reason: Text
-    as_of: date | None = None
+    as_of: inputs.Day | None = None
 
 
 def _comity(request: Request) -> Comity:

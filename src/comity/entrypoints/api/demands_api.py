@@ -118,6 +118,7 @@ async def submit(
         submission,
         known_countries=known_countries(),
         max_file_bytes=request.app.state.max_file_bytes,
+        vocabulary=svc.vocabulary_of(comity.law_engine),
     )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -23,13 +23,13 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
     for status, what in (
-        (400, "Invalid input: one sentence per problem"),
+        (400, "Invalid input (any field, parameter or body): one sentence per problem"),
         (401, "No or unknown API token"),
         (403, "The caller's role or scope does not allow this"),
         (404, "Not found (or not visible to the caller)"),
         (409, "Conflicts with what is stored"),
         (413, "Request body or file too large"),
-        (422, "The request does not match the API's schema"),
+        (422, "A stored or delivered package failed an integrity check"),
     )
 }
 

@@ -128,6 +128,7 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
                 svc.Submission(body, file),
                 known_countries=known_countries(),
                 max_file_bytes=request.app.state.max_file_bytes,
+                vocabulary=svc.vocabulary_of(comity.law_engine),
             )
         )
         if request.app.state.assessor is not None:  # as the API does: the case opens at once
