@@ -492,3 +492,33 @@ def test_holds_court_events_and_notices_from_the_case_page(
     trail = released.text
     for action in ("case:hold:placed", "case:court:proceeding", "case:hold:released"):
         assert action in trail
+
+
+def test_a_court_event_nested_deep_or_a_double_order_is_a_400_page(
+    web: WebDeployment, client: TestClient
+) -> None:
+    sign_in_client(client, web, "rita")
+    page = client.get(f"/console/demands/{web.warrant_id}")
+    case_id = re.findall(r"/console/cases/([\w-]+)/holds", page.text)[0]
+    token = csrf_of(page.text)
+    before = _actions(web, "case:")
+    for details, why in (
+        ('{"what": ' + '{"a": ' * 20_000 + "1" + "}" * 20_001, "details: more than 20000"),
+        ('{"what": ' + "[" * 5_000 + "]" * 5_000 + "}", "details: nested more than 8 levels"),
+        ('{"what": ' + '{"a": ' * 30 + "1" + "}" * 31, "details: nested more than 8 levels"),
+    ):
+        bad = client.post(
+            f"/console/cases/{case_id}/court",
+            data={"csrf": token, "kind": "proceeding", "details": details},
+        )
+        assert bad.status_code == 400, bad.text[:300]
+        assert bad.headers["content-type"].startswith("text/html")
+        assert why in html.unescape(bad.text)
+    both = client.post(
+        f"/console/cases/{case_id}/notice/non-disclosure",
+        data={"csrf": token, "until": "2027-01-01", "indefinite": "yes"},
+    )
+    assert both.status_code == 400
+    assert "until: an order cannot both end on a day and be indefinite" in html.unescape(both.text)
+    assert _actions(web, "case:") == before
+    assert client.get("/console").status_code == 200

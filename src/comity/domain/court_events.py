@@ -177,7 +177,12 @@ def parse_court_event(doc: object, *, now: datetime) -> CourtEvent:
     try:
         event = COURT_EVENT.validate_python({"at": now, **doc})
     except ValidationError as exc:
-        collect(validation_problems(exc.errors()))
+        # A tagged union puts the kind first in each error's location: name the field alone.
+        errors = [
+            {**err, "loc": err["loc"][1:]} if err["loc"][:1] == (doc.get("kind"),) else err
+            for err in exc.errors()
+        ]
+        collect(validation_problems(errors))
         raise
     if not EARLIEST_DAY <= event.at.date() <= LATEST_DAY:
         raise InvalidInput(

@@ -273,7 +273,11 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
     reference = text("reference", doc.get("reference"))
     if reference is not None and len(reference) > 200:
         p.add("reference", "at most 200 characters", f"{len(reference)} characters")
-    elif reference is not None and (why := text_problem(reference, single_line=True)):
+    elif (
+        reference is not None
+        and text_problem(reference) is None  # already reported by text_problems
+        and (why := text_problem(reference, single_line=True))
+    ):
         p.items.append(f"reference: {why}")
 
     received_at = instant("received_at", doc.get("received_at"))

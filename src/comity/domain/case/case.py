@@ -787,6 +787,7 @@ def open_case(
     non_disclosure_until: date | None = None,
     customer: str | None = None,
     replaces: str | None = None,
+    non_disclosure_indefinite: bool = False,
     actor: str = "system",
 ) -> Step:
     """A new case in state ``received`` and its opening event."""
@@ -802,7 +803,11 @@ def open_case(
         zone=zone,
         emergency=emergency,
         period=period,
-        notice=NoticePlan(non_disclosure_until=non_disclosure_until, customer=customer),
+        notice=NoticePlan(
+            non_disclosure_until=non_disclosure_until,
+            non_disclosure_indefinite=non_disclosure_indefinite,
+            customer=customer,
+        ),
         replaces=replaces,
     )
     event = CaseEvent(

@@ -74,8 +74,16 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "bad_method"}
+        codes = {
+            400: InvalidInput.code,
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "bad_method",
+        }
         message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's words for the body
+            message = "the request body is not valid JSON, or is nested too deeply to read"
         return JSONResponse(
             error_body(codes.get(exc.status_code, "http_error"), message, [message]),
             status_code=exc.status_code,
