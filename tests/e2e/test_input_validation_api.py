@@ -211,15 +211,14 @@ def test_received_at_is_the_servers_and_the_requesters_value_is_kept_as_dated(
     assert listed["items"][0]["received_at"] == "2013-12-01T09:00:00+00:00"
     # The command line runs on the machine's clock: a year ahead of it is in the future.
     future = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0)
-    path.write_text(
-        json.dumps({**staff, "reference": "FUTURE", "received_at": future.isoformat()})
-    )
+    path.write_text(json.dumps({**staff, "reference": "FUTURE", "received_at": future.isoformat()}))
     result = CliRunner().invoke(cli, ["--dir", str(comity.home), "demand", "submit", str(path)])
     assert isinstance(result.exception, ComityError)
     assert f"received_at: {future.isoformat()} is in the future" in result.exception.message
-    assert api.get("/demands", params={"reference": "FUTURE"}, headers=auth["admin"]).json()[
-        "total"
-    ] == 0
+    assert (
+        api.get("/demands", params={"reference": "FUTURE"}, headers=auth["admin"]).json()["total"]
+        == 0
+    )
 
 
 def test_a_changed_resubmission_is_a_conflict_and_an_identical_one_is_idempotent(
@@ -252,8 +251,8 @@ def test_a_document_naming_another_agency_is_blocked_until_staff_verify(
     demand = r.json()
     assert "agency_mismatch" in {s["code"] for s in demand["fraud_signs"]}
     assert demand["disclosure_blocked"]
-    assert "fraud signs not cleared by staff: agency_mismatch" in (
-        demand["disclosure_blocked_reason"]
+    assert (
+        "fraud signs not cleared by staff: agency_mismatch" in (demand["disclosure_blocked_reason"])
     )
     verified = api.post(
         f"/demands/{demand['id']}/verify",

@@ -45,9 +45,7 @@ def problems_of(doc: dict[str, object]) -> list[str]:
 def test_a_delay_without_a_time_zone_is_refused_naming_start() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_input(DelayIn, {"start": "2026-11-30T00:00:00"})
-    assert caught.value.problems == [
-        "start: needs a time zone offset, e.g. 2026-11-30T00:00:00Z"
-    ]
+    assert caught.value.problems == ["start: needs a time zone offset, e.g. 2026-11-30T00:00:00Z"]
     delay = parse_input(DelayIn, {"start": "2026-11-30T01:00:00+01:00", "periods": 2})
     assert delay.start == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     assert delay.start.tzinfo is UTC
@@ -195,9 +193,7 @@ def test_a_demand_with_a_bad_field_is_refused_naming_it(
 
 
 def test_an_indefinite_order_and_a_document_date_are_kept() -> None:
-    doc = demand_doc(
-        "R-2", non_disclosure={"indefinite": True}, dated="2013-12-04T11:00:00-05:00"
-    )
+    doc = demand_doc("R-2", non_disclosure={"indefinite": True}, dated="2013-12-04T11:00:00-05:00")
     demand, problems = parse_demand(doc, known_countries=COUNTRIES)
     assert problems == []
     assert demand is not None
