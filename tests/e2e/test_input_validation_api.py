@@ -307,6 +307,14 @@ def test_the_cli_refuses_a_naive_delay_and_a_double_order(
     )
     assert isinstance(result.exception, ComityError)
     assert result.exception.message.startswith("--until: an order cannot both end on a day")
+    decide = ["--dir", str(home), "case", "decide", case_id, "x|content|eu-ie", "narrow"]
+    result = runner.invoke(
+        cli, [*decide, "--as", "rev", "--from", "2013-12-04", "--to", "2013-01-01"]
+    )
+    assert isinstance(result.exception, ComityError)
+    assert result.exception.message == (
+        "--from/--to: the start 2013-12-04 is after the end 2013-01-01"
+    )
     assert api.get(f"/cases/{case_id}", headers=auth["admin"]).json() == before
     still_readable(api, auth)
     audit_verifies(home)

@@ -254,3 +254,24 @@ def test_the_published_examples_are_accepted() -> None:
         assert examples
         for example in examples:
             parse_input(model, json.loads(json.dumps(example)))
+
+
+def test_a_decision_is_checked_by_one_model() -> None:
+    from comity.domain.inputs import DecisionIn
+
+    with pytest.raises(InvalidInput) as caught:
+        parse_input(
+            DecisionIn,
+            {
+                "finding": "t@example.com|content|eu-ie",
+                "decision": "narrow",
+                "period": {"start": "2013-12-04", "end": "2013-01-01"},
+            },
+        )
+    assert caught.value.problems == ["period: the start 2013-12-04 is after the end 2013-01-01"]
+    with pytest.raises(InvalidInput) as caught:
+        parse_input(DecisionIn, {"finding": "a\u202eb", "decision": "keep"})
+    assert caught.value.problems == [
+        "finding: the text contains the Unicode bidirectional control U+202E at position 1",
+        "decision: input should be 'produce', 'withhold' or 'narrow'",
+    ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from comity.domain.categories import Category
 from comity.errors import InvalidInput
 
 #: The earliest and latest dates a legal document, a data period or a case step may carry. Stored
@@ -217,6 +218,9 @@ def validation_problems(errors: Sequence[Any]) -> list[str]:
                 message if head.replace(".", "").isidentifier() else f"the document: {message}"
             )
             continue
+        if message.startswith(f"{where}: "):  # a model's own check names its field already
+            problems.append(message)
+            continue
         problems.append(f"{where}: {message}")
     return problems
 
@@ -243,3 +247,65 @@ def parse_input(model: type[M], doc: object) -> M:
         problems = validation_problems(list(exc.errors()))
         head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
         raise InvalidInput(head, problems=problems) from None
+
+
+class PeriodIn(InputModel):
+    """A narrowed period of data: both days, the start not after the end."""
+
+    start: Day
+    end: Day
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeriodIn:
+        if self.start > self.end:
+            raise ValueError(f"period: the start {self.start} is after the end {self.end}")
+        return self
+
+
+class DecisionIn(InputModel):
+    """A reviewer's decision on one finding (``target|category|region``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"finding": "target@example.com|subscriber|us-west", "decision": "produce"},
+                {
+                    "finding": "target@example.com|content|eu-ie",
+                    "decision": "withhold",
+                    "justification": "stored only in Dublin; the warrant does not reach it",
+                },
+            ]
+        }
+    )
+
+    finding: Annotated[Line, Field(min_length=1, max_length=400)]
+    decision: Literal["produce", "withhold", "narrow"]
+    period: PeriodIn | None = None
+    justification: Annotated[Text, Field(max_length=4000)] | None = None
+
+
+class ReasonIn(InputModel):
+    """Why: a rejection, a redirection, an objection, a resumption, a closing, a release."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "outside the order"}]})
+
+    reason: Annotated[Text, Field(min_length=1, max_length=4000)]
+
+
+class NoteIn(InputModel):
+    note: Annotated[Text, Field(max_length=4000)] | None = None
+
+
+class HoldIn(InputModel):
+    """A preservation hold on an account's categories in one region (18 U.S.C. 2703(f))."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"account": "msn-1", "categories": ["content"], "region": "eu-ie"}]
+        }
+    )
+
+    account: Annotated[Line, Field(min_length=1, max_length=128)]
+    categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
+    region: Annotated[Line, Field(min_length=1, max_length=63)]
+    basis: Annotated[Line, Field(max_length=32)] = "us.2703f"

@@ -15,8 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain import inputs
-from comity.domain.categories import Category
-from comity.domain.inputs import DelayIn, NonDisclosureIn
+from comity.domain.inputs import (
+    DecisionIn,
+    DelayIn,
+    HoldIn,
+    NonDisclosureIn,
+    NoteIn,
+    ReasonIn,
+)
 from comity.domain.registry import User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
@@ -40,38 +46,16 @@ class _In(BaseModel):
 
 
 class OpenIn(_In):
-    demand_id: Annotated[str, Field(min_length=1, max_length=63)]
+    demand_id: Annotated[inputs.Line, Field(min_length=1, max_length=63)]
     as_of: inputs.Day | None = None
-
-
-class DecideIn(_In):
-    finding: Annotated[str, Field(min_length=1, max_length=400)]
-    decision: Annotated[str, Field(pattern="^(produce|withhold|narrow)$")]
-    period: Period | None = None
-    justification: Note | None = None
-
-
-class NoteIn(_In):
-    note: Note | None = None
-
-
-class ReasonIn(_In):
-    reason: Text
 
 
 class OptionalReasonIn(_In):
     reason: Note = ""
 
 
-class HoldIn(_In):
-    account: Annotated[str, Field(min_length=1, max_length=128)]
-    categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
-    region: Annotated[str, Field(min_length=1, max_length=63)]
-    basis: Annotated[str, Field(max_length=32)] = "us.2703f"
-
-
 class CustomerIn(_In):
-    customer: Annotated[str, Field(min_length=1, max_length=300)]
+    customer: Annotated[inputs.Line, Field(min_length=1, max_length=300)]
 
 
 class ReassessIn(_In):
@@ -136,7 +120,7 @@ def review(request: Request, user: Caller, case_id: str) -> Doc:
 
 
 @router.post("/cases/{case_id}/decisions", response_model=Doc)
-def decide(request: Request, user: Caller, case_id: str, body: DecideIn) -> Doc:
+def decide(request: Request, user: Caller, case_id: str, body: DecisionIn) -> Doc:
     """Decide one finding (``target|category|region``): produce, withhold, or narrow."""
     c = _comity(request)
     case = cases.decide(
@@ -146,7 +130,7 @@ def decide(request: Request, user: Caller, case_id: str, body: DecideIn) -> Doc:
         case_id,
         finding=body.finding,
         decision=body.decision,
-        period=body.period,
+        period=Period(start=body.period.start, end=body.period.end) if body.period else None,
         justification=body.justification,
     )
     return _view(request, user, case)

@@ -14,11 +14,18 @@ import typer
 import yaml
 
 from comity.domain.categories import Category
-from comity.domain.inputs import DelayIn, M, NonDisclosureIn, parse_input
+from comity.domain.inputs import DelayIn, NonDisclosureIn
 from comity.entrypoints.cli.assess_cmd import parse_day
-from comity.entrypoints.cli.case_common import As, Reason, done, law_context, user_named
+from comity.entrypoints.cli.case_common import (
+    As,
+    Reason,
+    done,
+    law_context,
+    option_input,
+    user_named,
+)
 from comity.entrypoints.cli.context import open_comity
-from comity.errors import InvalidInput, collect
+from comity.errors import InvalidInput
 from comity.law.engine import LawEngine
 from comity.services import case_holds
 from comity.services.assessment import LawAssessor
@@ -27,16 +34,6 @@ from comity.services.cases import LawContext
 
 hold_app = typer.Typer(help="Preservation holds, enforced in the regions.", no_args_is_help=True)
 notice_app = typer.Typer(help="User notice, gag orders, delayed notice.", no_args_is_help=True)
-
-
-def _option_input(model: type[M], options: dict[str, Any]) -> M:
-    """The options as the same input model the API takes; problems name the ``--option``."""
-    given = {name: value for name, value in options.items() if value is not None}
-    try:
-        return parse_input(model, given)
-    except InvalidInput as exc:
-        collect(["--" + problem for problem in exc.problems])
-        raise
 
 
 def _categories(values: list[str]) -> tuple[Category, ...]:
@@ -142,7 +139,7 @@ def gag(
     indefinite: Annotated[bool, typer.Option(help="The order has no end date")] = False,
 ) -> None:
     """Record a non-disclosure order (18 U.S.C. 2705(b)); a past --until ends it."""
-    order = _option_input(NonDisclosureIn, {"until": until, "indefinite": indefinite})
+    order = option_input(NonDisclosureIn, {"until": until, "indefinite": indefinite})
     comity = open_comity(ctx)
     done(
         case_holds.set_non_disclosure(
@@ -165,7 +162,7 @@ def delay(
     periods: Annotated[int, typer.Option(help="Number of 90-day periods")] = 1,
 ) -> None:
     """Record delayed notice under 18 U.S.C. 2705(a), 90 days per period."""
-    order = _option_input(DelayIn, {"start": start, "periods": periods})
+    order = option_input(DelayIn, {"start": start, "periods": periods})
     comity = open_comity(ctx)
     done(
         case_holds.delay_notice(

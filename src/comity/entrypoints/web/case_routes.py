@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.case.transitions import TABLE, Action
+from comity.domain.inputs import DecisionIn, parse_input
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import request_assessor
@@ -107,16 +108,32 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _period(form: FormData) -> Period | None:
+def _decision(form: FormData) -> DecisionIn:
+    """The form as the API's decision document, checked by the same model."""
     start, end = _text(form, "period_start"), _text(form, "period_end")
-    if not start and not end:
-        return None
-    try:
-        return Period(start=date.fromisoformat(start), end=date.fromisoformat(end))
-    except ValueError:
-        raise InvalidInput(
-            f"period: expected two dates as YYYY-MM-DD, got {start!r} and {end!r}"
-        ) from None
+    doc: dict[str, object] = {
+        "finding": _text(form, "finding"),
+        "decision": _text(form, "decision"),
+        "justification": _text(form, "justification") or None,
+    }
+    if start or end:
+        doc["period"] = {"start": start, "end": end}
+    return parse_input(DecisionIn, doc)
+
+
+def _decide(uow: CaseUowFactory, clock: Clock, user: User, case_id: str, form: FormData) -> Case:
+    body = _decision(form)
+    period = Period(start=body.period.start, end=body.period.end) if body.period else None
+    return cases.decide(
+        uow,
+        clock,
+        user,
+        case_id,
+        finding=body.finding,
+        decision=body.decision,
+        period=period,
+        justification=body.justification,
+    )
 
 
 Step = Callable[[CaseUowFactory, Clock, User, str], Case]
@@ -134,16 +151,7 @@ def _step(action: str, form: FormData) -> Step:
         "redirect": lambda u, c, a, i: cases.redirect(u, c, a, i, reason),
         "object": lambda u, c, a, i: cases.object_to(u, c, a, i, reason),
         "resume": lambda u, c, a, i: cases.resume(u, c, a, i, reason),
-        "decide": lambda u, c, a, i: cases.decide(
-            u,
-            c,
-            a,
-            i,
-            finding=_text(form, "finding"),
-            decision=_text(form, "decision"),
-            period=_period(form),
-            justification=_text(form, "justification") or None,
-        ),
+        "decide": lambda u, c, a, i: _decide(u, c, a, i, form),
     }
     if action not in steps:
         raise NotFound(f"no case action {action!r} on this page")
