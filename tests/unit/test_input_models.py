@@ -21,6 +21,7 @@ from comity.domain.court_events import Ruling, parse_court_event
 from comity.domain.demand import RequestingAgency, Vocabulary, parse_demand
 from comity.domain.fraud import agency_signs
 from comity.domain.inputs import (
+    DecisionIn,
     DelayIn,
     NonDisclosureIn,
     parse_input,
@@ -257,8 +258,6 @@ def test_the_published_examples_are_accepted() -> None:
 
 
 def test_a_decision_is_checked_by_one_model() -> None:
-    from comity.domain.inputs import DecisionIn
-
     with pytest.raises(InvalidInput) as caught:
         parse_input(
             DecisionIn,
