@@ -274,3 +274,12 @@ def test_a_decision_is_checked_by_one_model() -> None:
         "finding: the text contains the Unicode bidirectional control U+202E at position 1",
         "decision: input should be 'produce', 'withhold' or 'narrow'",
     ]
+
+
+def test_a_listed_offence_that_is_not_a_name_is_refused_not_a_crash() -> None:
+    """Schemathesis sent ``"listed": {}``; the membership test raised TypeError (a 500)."""
+    offence = {"description": "fraud", "listed": {}}
+    assert problems_of({**demand_doc("R-6"), "offence": offence}) == [
+        "offence.listed: expected null or one of non_cash_payment_fraud, child_sexual_abuse, "
+        "attack_on_information_systems, terrorism, got {}"
+    ]

@@ -404,7 +404,9 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
             if committed is not None:
                 committed = country("offence.committed_in", committed)
             listed = raw_off.get("listed")
-            if listed is not None and listed not in LISTED_OFFENCES:
+            if listed is not None and (
+                not isinstance(listed, str) or listed not in LISTED_OFFENCES
+            ):
                 p.add("offence.listed", "null or one of " + ", ".join(LISTED_OFFENCES), listed)
                 listed = None
             by_system = raw_off.get("by_information_system", False)

@@ -6,6 +6,8 @@ Every ``ComityError`` becomes the one error body shape: ``{"error": {"code", "me
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -104,4 +106,20 @@ def create_app(
     app.include_router(productions_api.router)
     app.include_router(cases_router)
     web.install(app)
+    _publish_documents(app)
     return app
+
+
+def _publish_documents(app: FastAPI) -> None:
+    """Add the input documents read as raw bytes (the demand) to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(demands_api.DEMAND_COMPONENTS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
