@@ -24,6 +24,7 @@ from comity.domain.inputs import (
     DecisionIn,
     DelayIn,
     NonDisclosureIn,
+    parse_day,
     parse_input,
     shape_problem,
     text_problem,
@@ -283,3 +284,11 @@ def test_a_listed_offence_that_is_not_a_name_is_refused_not_a_crash() -> None:
         "offence.listed: expected null or one of non_cash_payment_fraud, child_sexual_abuse, "
         "attack_on_information_systems, terrorism, got {}"
     ]
+
+
+def test_a_typed_date_is_checked_for_shape_and_plausibility() -> None:
+    assert parse_day(" 2013-12-04 ", "--as-of") == date(2013, 12, 4)
+    with pytest.raises(InvalidInput, match=r"^--as-of: expected a date as YYYY-MM-DD, got '4/12'"):
+        parse_day("4/12", "--as-of")
+    with pytest.raises(InvalidInput, match=r"^law as of: the date 0001-01-01 is implausible"):
+        parse_day("0001-01-01", "law as of")

@@ -309,3 +309,15 @@ class HoldIn(InputModel):
     categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
     region: Annotated[Line, Field(min_length=1, max_length=63)]
     basis: Annotated[Line, Field(max_length=32)] = "us.2703f"
+
+
+def parse_day(text: str, field: str) -> date:
+    """A form's or an option's ``YYYY-MM-DD``, 1970 to 2199, or one sentence naming ``field``."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: expected a date as YYYY-MM-DD, got {text!r}") from None
+    try:
+        return _plausible_day(day)
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: {exc}") from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,13 +19,13 @@ from starlette.datastructures import FormData
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.case.transitions import TABLE, Action
-from comity.domain.inputs import DecisionIn, parse_input
+from comity.domain.inputs import DecisionIn, parse_day, parse_input
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web.case_more_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
-from comity.errors import InvalidInput, NotFound
+from comity.errors import NotFound
 from comity.services import cases
 from comity.services.case_access import CaseUowFactory, workflow_actor
 from comity.services.ports import Clock
@@ -164,10 +163,7 @@ async def open_case(request: Request, visitor: StaffVisitor, demand_id: str) -> 
     comity = comity_of(request)
     law = law_context(request)
     raw = _text(form, "as_of")
-    try:
-        as_of = date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise InvalidInput(f"law as of: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    as_of = parse_day(raw, "law as of") if raw else None
     await run_in_threadpool(
         lambda: cases.open_case(
             comity.intake_uow, comity.clock, visitor.user, demand_id, law, as_of=as_of
