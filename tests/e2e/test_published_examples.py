@@ -80,3 +80,17 @@ def test_every_published_example_is_accepted(world: tuple[httpx.Client, World]) 
     r = api.post(f"{url}/reject", json=reason, headers=w.auth("appr"))
     assert r.status_code == 200, r.text
     assert r.json()["case"]["state"] == "rejected"
+
+
+def test_the_published_court_events_are_accepted(world: tuple[httpx.Client, World]) -> None:
+    api, w = world
+    spec = api.get("/openapi.json").json()
+    assert body_ref(spec, "/cases/{case_id}/court") == "CourtEvent"
+    ruling = spec["components"]["schemas"]["CourtEventRuling"]
+    assert "at" not in ruling["required"]
+    [demand] = examples(spec, "Demand")
+    assert api.post("/demands", json=demand, headers=w.auth("jdoe")).status_code == 201
+    [case] = api.get("/cases", headers=w.auth("admin")).json()
+    for event in examples(spec, "CourtEvent"):
+        r = api.post(f"/cases/{case['id']}/court", json=event, headers=w.auth("rev"))
+        assert r.status_code == 200, (event, r.text)

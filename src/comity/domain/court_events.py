@@ -8,8 +8,9 @@ demand standing (the provider must produce, or keep fighting).
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -190,3 +191,38 @@ def parse_court_event(doc: object, *, now: datetime) -> CourtEvent:
             f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
         )
     return event
+
+
+#: Court events a client may copy: each is accepted by ``POST /cases/{id}/court`` as it is.
+COURT_EVENT_EXAMPLES: list[dict[str, Any]] = [
+    {"kind": "motion_to_quash", "motion_id": "m-1", "court": "us.nysd", "note": "filed today"},
+    {"kind": "ruling", "outcome": "denies", "decides": "m-1"},
+    {"kind": "proceeding", "what": "oral argument"},
+]
+
+
+def court_event_json_schema() -> dict[str, Any]:
+    """The court event's schema as OpenAPI components, ``CourtEvent`` and one per kind.
+
+    ``at`` is optional in the request (it defaults to the time of recording), so it is left out
+    of each kind's required fields; component names carry the ``CourtEvent`` prefix so that no
+    other document's names collide with them.
+    """
+    schema = COURT_EVENT.json_schema(ref_template="#/components/schemas/{model}")
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    renamed = {name: name if name == "Category" else f"CourtEvent{name}" for name in defs}
+    text = json.dumps({"defs": defs, "root": schema})
+    for old, new in renamed.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    moved = json.loads(text)
+    components: dict[str, Any] = {}
+    for old, body in moved["defs"].items():
+        if "at" in body.get("required", []):
+            body["required"] = [f for f in body["required"] if f != "at"]
+            body["properties"]["at"]["description"] = "When it happened; default: now"
+        components[renamed[old]] = body
+    root = moved["root"]
+    root["title"] = "CourtEvent"
+    root["examples"] = COURT_EVENT_EXAMPLES
+    components["CourtEvent"] = root
+    return components

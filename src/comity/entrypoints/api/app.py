@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
+from comity.domain.court_events import court_event_json_schema
 from comity.domain.inputs import validation_problems
 from comity.entrypoints import web
 from comity.entrypoints.api import (
@@ -111,7 +112,9 @@ def create_app(
 
 
 def _publish_documents(app: FastAPI) -> None:
-    """Add the input documents read as raw bytes (the demand) to the OpenAPI components."""
+    """Add the input documents the routes read themselves (the demand, a court event) to the
+    OpenAPI components: the demand is read as bytes (for its signature), a court event as a
+    mapping (its ``at`` defaults to now)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -119,6 +122,11 @@ def _publish_documents(app: FastAPI) -> None:
             schema = build()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(demands_api.DEMAND_COMPONENTS)
+            components.update(court_event_json_schema())
+            court = schema["paths"]["/cases/{case_id}/court"]["post"]["requestBody"]
+            court["content"]["application/json"]["schema"] = {
+                "$ref": "#/components/schemas/CourtEvent"
+            }
             app.openapi_schema = schema
         return app.openapi_schema
 

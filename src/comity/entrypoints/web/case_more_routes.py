@@ -18,7 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from comity.domain.categories import Category
-from comity.domain.inputs import MAX_NESTING, NonDisclosureIn, parse_input, shape_problem
+from comity.domain.inputs import (
+    MAX_NESTING,
+    HoldIn,
+    NonDisclosureIn,
+    parse_input,
+    shape_problem,
+)
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
 from comity.services import case_holds
@@ -98,7 +104,15 @@ async def _done(request: Request, case_id: str) -> Response:
 async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
     form = await checked_form(request, visitor.csrf)
     c = comity_of(request)
-    categories = _categories(form)
+    hold = parse_input(
+        HoldIn,
+        {
+            "account": _text(form, "account"),
+            "categories": list(_categories(form)),
+            "region": _text(form, "region"),
+            "basis": _text(form, "basis") or "us.2703f",
+        },
+    )
     await run_in_threadpool(
         lambda: case_holds.place_hold(
             c.intake_uow,
@@ -106,10 +120,10 @@ async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> R
             c.region_store,
             visitor.user,
             case_id,
-            account=_text(form, "account"),
-            categories=categories,
-            region=_text(form, "region"),
-            basis=_text(form, "basis"),
+            account=hold.account,
+            categories=tuple(hold.categories),
+            region=hold.region,
+            basis=hold.basis,
         )
     )
     return await _done(request, case_id)
