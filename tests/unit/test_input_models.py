@@ -292,3 +292,11 @@ def test_a_typed_date_is_checked_for_shape_and_plausibility() -> None:
         parse_day("4/12", "--as-of")
     with pytest.raises(InvalidInput, match=r"^law as of: the date 0001-01-01 is implausible"):
         parse_day("0001-01-01", "law as of")
+
+
+def test_a_demand_nested_as_deep_as_json_allows_is_refused_not_a_crash() -> None:
+    deep: object = "x\x00"
+    for _ in range(5_000):
+        deep = [deep]
+    problems = problems_of({**demand_doc("R-7"), "offence": deep})
+    assert problems[0] == "offence" + "[0]" * 5_000 + ": contains a NUL byte at position 1"

@@ -210,7 +210,10 @@ class _Problems:
 def _show(value: object) -> str:
     if value is None:
         return "nothing"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested as deep as the JSON parser allows
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

@@ -31,8 +31,9 @@ from pydantic import (
 from comity.domain.categories import Category
 from comity.errors import InvalidInput
 
-#: The earliest and latest dates a legal document, a data period or a case step may carry. Stored
-#: communications predate 1990 only on paper; 2199 leaves room for any real order's end.
+#: The earliest and latest dates a legal document, a data period or a case step may carry: no
+#: provider holds electronic records from before 1970, and 2199 leaves room for any real order's
+#: end while refusing the year 9999 that made every deadline meaningless.
 EARLIEST_DAY = date(1970, 1, 1)
 LATEST_DAY = date(2199, 12, 31)
 
@@ -69,21 +70,27 @@ def text_problem(value: str, *, single_line: bool = False) -> str | None:
 
 
 def text_problems(doc: object, where: str = "") -> Iterator[str]:
-    """Every string (key or value) anywhere in ``doc`` that may not be stored, named by its path."""
-    if isinstance(doc, str):
-        why = text_problem(doc)
-        if why:
-            yield f"{where or 'the document'}: {why}"
-    elif isinstance(doc, dict):
-        for key, value in doc.items():
-            path = f"{where}.{key}" if where else str(key)
-            if isinstance(key, str) and (why := text_problem(key)):
-                yield f"{where or 'the document'}: a field name {why}"
-                continue
-            yield from text_problems(value, path)
-    elif isinstance(doc, list):
-        for i, value in enumerate(doc):
-            yield from text_problems(value, f"{where}[{i}]")
+    """Every string (key or value) anywhere in ``doc`` that may not be stored, named by its path.
+
+    Walks with its own stack, in document order, so any depth the JSON parser accepted is
+    measured without recursion.
+    """
+    stack: list[tuple[object, str]] = [(doc, where)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if why := text_problem(value):
+                yield f"{path or 'the document'}: {why}"
+        elif isinstance(value, dict):
+            children: list[tuple[object, str]] = []
+            for key, child in value.items():
+                if isinstance(key, str) and (why := text_problem(key)):
+                    yield f"{path or 'the document'}: a field name {why}"
+                    continue
+                children.append((child, f"{path}.{key}" if path else str(key)))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(child, f"{path}[{i}]") for i, child in enumerate(value)]))
 
 
 def shape_problem(

@@ -168,9 +168,16 @@ def _decode_json(body: bytes) -> dict[str, Any]:
     return doc
 
 
-def _content(doc: dict[str, Any]) -> dict[str, Any]:
-    """What a resubmission must repeat to be the same demand: all but the provider's stamp."""
-    return {k: v for k, v in doc.items() if k != "received_at"}
+def _same_content(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a resubmission repeats the stored demand: all but the provider's stamp.
+
+    A demand stored before ``dated`` existed kept the requester's date in ``received_at``, so
+    ``dated`` is compared only when the stored document has one.
+    """
+    ignored = {"received_at"} if "dated" in stored else {"received_at", "dated"}
+    return {k: v for k, v in stored.items() if k not in ignored} == {
+        k: v for k, v in new.items() if k not in ignored
+    }
 
 
 def check_file(file: LegalProcessFile, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -275,7 +282,7 @@ def submit_demand(
         key = _idempotency_key(agency_id, demand)
         existing = uow.intake.find_demand(key)
         if existing is not None:
-            if _content(existing.document) != _content(doc):
+            if not _same_content(existing.document, doc):
                 raise Conflict(
                     f"reference: {demand.reference} was already filed ({existing.id}) with "
                     "different content; a changed demand needs a new reference, or withdraw "
