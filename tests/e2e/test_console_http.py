@@ -6,6 +6,7 @@ import hashlib
 import html
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -522,3 +523,30 @@ def test_a_court_event_nested_deep_or_a_double_order_is_a_400_page(
     assert "until: an order cannot both end on a day and be indefinite" in html.unescape(both.text)
     assert _actions(web, "case:") == before
     assert client.get("/console").status_code == 200
+
+
+def test_a_demand_filed_from_the_portal_form_is_received_when_intake_says(
+    web: WebDeployment, client: TestClient
+) -> None:
+    """The form sets no ``received_at``: intake stamps it, and no ``dated`` is invented."""
+    sign_in_client(client, web, "fbi-agent")
+    token = csrf_of(client.get("/portal/submit").text)
+    form = {
+        "csrf": token,
+        "reference": "FBI-FORM-1",
+        "issuer_country": "US",
+        "issuer_kind": "court",
+        "issuer_name": "U.S. District Court",
+        "issuer_forum": "us.nysd",
+        "instrument": "us.warrant",
+        "categories": ["subscriber"],
+        "targets": "x@example.com",
+    }
+    response = client.post("/portal/submit", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    with web.comity.reader() as uow:
+        [record] = uow.intake.list_demands(demands.DemandFilter(reference="FBI-FORM-1"), 10, 0)[0]
+    assert "dated" not in record.document
+    stamped = datetime.fromisoformat(record.document["received_at"])
+    assert stamped == record.received_at
+    assert abs(stamped - datetime.now(UTC)) < timedelta(minutes=5)
