@@ -30,9 +30,10 @@ from comity.domain.inputs import (
     text_problem,
     validation_problems,
 )
-from comity.domain.registry import Authority, AuthorityStatus
+from comity.domain.registry import Authority, AuthorityStatus, Role, User
 from comity.errors import InvalidInput
 from comity.services.case_due import parse_window
+from comity.services.demands import stamp_received
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 COUNTRIES = known_countries()
@@ -300,3 +301,23 @@ def test_a_demand_nested_as_deep_as_json_allows_is_refused_not_a_crash() -> None
         deep = [deep]
     problems = problems_of({**demand_doc("R-7"), "offence": deep})
     assert problems[0] == "offence" + "[0]" * 5_000 + ": contains a NUL byte at position 1"
+
+
+def test_the_provider_stamps_received_at_and_keeps_the_requesters_as_dated() -> None:
+    requester = User("jdoe", "J Doe", "jdoe@dea.gov", agency_id="us-dea")
+    staff = User("rev", "Rita", "rev@provider.example", frozenset({Role.REVIEWER}))
+    sent = {"reference": "R-8", "received_at": "0001-01-01T00:00:00Z"}
+    assert stamp_received(sent, requester, NOW) == {
+        "reference": "R-8",
+        "received_at": NOW.isoformat(),
+        "dated": "0001-01-01T00:00:00Z",
+    }
+    both = {**sent, "dated": "2013-12-04T00:00:00Z"}
+    assert stamp_received(both, requester, NOW)["dated"] == "2013-12-04T00:00:00Z"
+    assert stamp_received({"reference": "R-9"}, requester, NOW) == {
+        "reference": "R-9",
+        "received_at": NOW.isoformat(),
+    }
+    assert stamp_received(sent, staff, NOW) == sent  # by post: staff give the arrival time
+    assert stamp_received({"reference": "R-9"}, staff, NOW)["received_at"] == NOW.isoformat()
+    assert sent == {"reference": "R-8", "received_at": "0001-01-01T00:00:00Z"}  # not changed
