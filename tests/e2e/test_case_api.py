@@ -73,7 +73,7 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     r = api.post(f"{url}/approve", headers=auth["appr"])
     assert r.json()["case"]["state"] == "partly_approved"
     r = api.post(f"{url}/reject", json={"reason": ""}, headers=auth["rev"])
-    assert r.status_code == 422
+    assert r.status_code == 400
 
     # Requesters: their agency's case without the review; another agency's is a 404.
     mine = api.get(url, headers=auth["agent"])

@@ -6,6 +6,7 @@ import hashlib
 import html
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -289,11 +290,11 @@ def test_a_bad_filter_is_a_page_and_the_api_keeps_json(
 ) -> None:
     sign_in_client(client, web, "rita")
     page = client.get("/console?status=bogus")
-    assert page.status_code == 422
+    assert page.status_code == 400
     assert page.headers["content-type"].startswith("text/html")
     assert "status" in page.text
     api = client.get("/demands?status=bogus")
-    assert api.status_code in (401, 422)
+    assert api.status_code in (401, 400)
     assert api.headers["content-type"].startswith("application/json")
 
 
@@ -492,3 +493,60 @@ def test_holds_court_events_and_notices_from_the_case_page(
     trail = released.text
     for action in ("case:hold:placed", "case:court:proceeding", "case:hold:released"):
         assert action in trail
+
+
+def test_a_court_event_nested_deep_or_a_double_order_is_a_400_page(
+    web: WebDeployment, client: TestClient
+) -> None:
+    sign_in_client(client, web, "rita")
+    page = client.get(f"/console/demands/{web.warrant_id}")
+    case_id = re.findall(r"/console/cases/([\w-]+)/holds", page.text)[0]
+    token = csrf_of(page.text)
+    before = _actions(web, "case:")
+    for details, why in (
+        ('{"what": ' + '{"a": ' * 20_000 + "1" + "}" * 20_001, "details: more than 20000"),
+        ('{"what": ' + "[" * 5_000 + "]" * 5_000 + "}", "details: nested more than 8 levels"),
+        ('{"what": ' + '{"a": ' * 30 + "1" + "}" * 31, "details: nested more than 8 levels"),
+    ):
+        bad = client.post(
+            f"/console/cases/{case_id}/court",
+            data={"csrf": token, "kind": "proceeding", "details": details},
+        )
+        assert bad.status_code == 400, bad.text[:300]
+        assert bad.headers["content-type"].startswith("text/html")
+        assert why in html.unescape(bad.text)
+    both = client.post(
+        f"/console/cases/{case_id}/notice/non-disclosure",
+        data={"csrf": token, "until": "2027-01-01", "indefinite": "yes"},
+    )
+    assert both.status_code == 400
+    assert "until: an order cannot both end on a day and be indefinite" in html.unescape(both.text)
+    assert _actions(web, "case:") == before
+    assert client.get("/console").status_code == 200
+
+
+def test_a_demand_filed_from_the_portal_form_is_received_when_intake_says(
+    web: WebDeployment, client: TestClient
+) -> None:
+    """The form sets no ``received_at``: intake stamps it, and no ``dated`` is invented."""
+    sign_in_client(client, web, "fbi-agent")
+    token = csrf_of(client.get("/portal/submit").text)
+    form = {
+        "csrf": token,
+        "reference": "FBI-FORM-1",
+        "issuer_country": "US",
+        "issuer_kind": "court",
+        "issuer_name": "U.S. District Court",
+        "issuer_forum": "us.nysd",
+        "instrument": "us.warrant",
+        "categories": ["subscriber"],
+        "targets": "x@example.com",
+    }
+    response = client.post("/portal/submit", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    with web.comity.reader() as uow:
+        [record] = uow.intake.list_demands(demands.DemandFilter(reference="FBI-FORM-1"), 10, 0)[0]
+    assert "dated" not in record.document
+    stamped = datetime.fromisoformat(record.document["received_at"])
+    assert stamped == record.received_at
+    assert abs(stamped - datetime.now(UTC)) < timedelta(minutes=5)

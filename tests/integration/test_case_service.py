@@ -109,7 +109,10 @@ def test_a_case_opens_for_a_submitted_demand_with_the_engines_findings(comity: C
     with comity.intake_uow() as uow:
         stored = uow.intake.list_assessments(record.id)
     assert len(stored) == 1
-    assert stored[0].as_of == "2013-12-04"
+    # The law is assessed as of when the provider received the demand (the server's clock,
+    # contract section 4), not the date the requester typed (kept as ``dated``).
+    assert stored[0].as_of == T0.date().isoformat() == "2013-12-05"
+    assert record.document["dated"] == WARRANT["received_at"]
 
 
 def test_staff_open_a_case_explicitly_and_requesters_cannot(comity: Comity) -> None:

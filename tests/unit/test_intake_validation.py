@@ -48,9 +48,9 @@ def test_every_problem_of_a_document_is_reported_at_once() -> None:
     with pytest.raises(InvalidInput) as caught:
         decode_demand(body(doc), known_countries=COUNTRIES)
     assert caught.value.problems == [
-        "extra: unknown field (expected: categories, emergency, instrument, issuing_authority, "
-        "non_disclosure, offence, period, received_at, reference, requesting_agency, served_on, "
-        "targets, via)",
+        "extra: unknown field (expected: categories, dated, emergency, instrument, "
+        "issuing_authority, non_disclosure, offence, period, received_at, reference, "
+        "requesting_agency, served_on, targets, via)",
         "issuing_authority.country: expected an ISO 3166-1 alpha-2 country code (the United "
         "Kingdom is GB), got 'UK'",
         "instrument: expected an instrument id such as us.warrant or eu.epoc, got 'warrant'",

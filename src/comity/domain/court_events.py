@@ -8,14 +8,23 @@ demand standing (the provider must produce, or keep fighting).
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from comity.domain.case.model import FindingRef
 from comity.domain.categories import Category
+from comity.domain.inputs import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    shape_problem,
+    text_problems,
+    validation_problems,
+)
 from comity.domain.values import Frozen, Instant
+from comity.errors import InvalidInput, collect
 
 
 class FindingScope(Frozen):
@@ -146,3 +155,74 @@ CourtEvent = Annotated[
 ]
 
 COURT_EVENT: TypeAdapter[CourtEvent] = TypeAdapter(CourtEvent)
+
+
+def parse_court_event(doc: object, *, now: datetime) -> CourtEvent:
+    """The one parse of a court event, from the API body, the console form or the CLI options.
+
+    ``at`` defaults to ``now``. The document is measured before it is validated (a form's details
+    nested 20,000 deep made the validator itself fail), its texts are checked for control and
+    bidi characters, and every problem is one sentence naming the field.
+    """
+    problems: list[str] = []
+    if why := shape_problem(doc, "event"):
+        problems.append(why)
+    elif not isinstance(doc, dict):
+        problems.append(
+            f"event: expected an object with kind and its fields, got {type(doc).__name__}"
+        )
+    else:
+        problems += text_problems(doc)
+    collect(problems)
+    assert isinstance(doc, dict)
+    try:
+        event = COURT_EVENT.validate_python({"at": now, **doc})
+    except ValidationError as exc:
+        # A tagged union puts the kind first in each error's location: name the field alone.
+        errors = [
+            {**err, "loc": err["loc"][1:]} if err["loc"][:1] == (doc.get("kind"),) else err
+            for err in exc.errors()
+        ]
+        collect(validation_problems(errors))
+        raise
+    if not EARLIEST_DAY <= event.at.date() <= LATEST_DAY:
+        raise InvalidInput(
+            f"at: {event.at.isoformat()} is implausible: expected a time from "
+            f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+        )
+    return event
+
+
+#: Court events a client may copy: each is accepted by ``POST /cases/{id}/court`` as it is.
+COURT_EVENT_EXAMPLES: list[dict[str, Any]] = [
+    {"kind": "motion_to_quash", "motion_id": "m-1", "court": "us.nysd", "note": "filed today"},
+    {"kind": "ruling", "outcome": "denies", "decides": "m-1"},
+    {"kind": "proceeding", "what": "oral argument"},
+]
+
+
+def court_event_json_schema() -> dict[str, Any]:
+    """The court event's schema as OpenAPI components, ``CourtEvent`` and one per kind.
+
+    ``at`` is optional in the request (it defaults to the time of recording), so it is left out
+    of each kind's required fields; component names carry the ``CourtEvent`` prefix so that no
+    other document's names collide with them.
+    """
+    schema = COURT_EVENT.json_schema(ref_template="#/components/schemas/{model}")
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    renamed = {name: name if name == "Category" else f"CourtEvent{name}" for name in defs}
+    text = json.dumps({"defs": defs, "root": schema})
+    for old, new in renamed.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    moved = json.loads(text)
+    components: dict[str, Any] = {}
+    for old, body in moved["defs"].items():
+        if "at" in body.get("required", []):
+            body["required"] = [f for f in body["required"] if f != "at"]
+            body["properties"]["at"]["description"] = "When it happened; default: now"
+        components[renamed[old]] = body
+    root = moved["root"]
+    root["title"] = "CourtEvent"
+    root["examples"] = COURT_EVENT_EXAMPLES
+    components["CourtEvent"] = root
+    return components

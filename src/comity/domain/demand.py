@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from comity.domain.accounts import Selector, selector_problem
 from comity.domain.categories import Category
 from comity.domain.countries import looks_like_country_code
 from comity.domain.deployment import Entity, Provider
+from comity.domain.inputs import EARLIEST_DAY, LATEST_DAY, text_problem, text_problems
 
 INSTRUMENT_ID = re.compile(r"^[a-z]{2}\.[a-z0-9_]+$")
 AUTHORITY_KINDS = (
@@ -33,6 +34,10 @@ VERIFIED_BY = ("callback", "signature", None)
 CHANNELS = ("mla", "executive_agreement", "eio", "direct", "police_cooperation")
 TARGET_ROLES = ("suspect", "victim", "witness", "other")
 _FORUM = re.compile(r"^[a-z]{2}\.[a-z0-9_.-]+$")
+#: Bounds on one demand: a name or a description is a line or a paragraph; one order names a few
+#: accounts (the largest reported, e.g. geofence returns, name hundreds).
+MAX_TEXT_CHARS = 2000
+MAX_TARGETS = 1000
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,11 @@ class Demand:
     #: instrument requires where the provider has one, else the provider), ``SERVED_ON_PROVIDER``,
     #: or the country key of one of ``provider.entities``.
     served_on: str | None = None
+    #: A non-disclosure order with no end date (18 U.S.C. 2705(b) lets a court set none).
+    non_disclosure_indefinite: bool = False
+    #: The date the document itself bears, as the requester gave it (contract section 4); the
+    #: provider's ``received_at`` is set by the server and runs the deadlines.
+    dated: datetime | None = None
 
     @property
     def issuer_country(self) -> str:
@@ -178,6 +188,39 @@ def served_entity(demand: Demand, provider: Provider) -> Entity:
     return itself
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the rule pack knows, for intake to refuse what the law engine could never assess.
+
+    The law engine fails closed on an unknown instrument or court; refusing it at intake tells
+    the requester at once, in the words of the field, instead of storing a demand no rule
+    decides. The lists come from the rule pack's facts (``instruments``, US ``districts``), never
+    from a second list here.
+    """
+
+    instruments: frozenset[str]
+    us_districts: frozenset[str]
+
+    def problems(self, demand: Demand) -> list[str]:
+        found = []
+        if demand.instrument not in self.instruments:
+            found.append(
+                f"instrument: the rule pack knows no instrument {demand.instrument!r} "
+                f"(known: {', '.join(sorted(self.instruments))})"
+            )
+        forum = demand.issuing_authority.forum
+        if (
+            forum is not None
+            and forum.startswith("us.")
+            and forum.removeprefix("us.") not in self.us_districts
+        ):
+            found.append(
+                f"issuing_authority.forum: {forum!r} is not a US district court the rule "
+                "pack knows (us. + the court's PACER id, e.g. us.nysd)"
+            )
+        return found
+
+
 _TOP_FIELDS = {
     "reference",
     "received_at",
@@ -192,6 +235,7 @@ _TOP_FIELDS = {
     "non_disclosure",
     "via",
     "served_on",
+    "dated",
 }
 #: ``served_on`` naming the provider itself rather than one of its entities.
 SERVED_ON_PROVIDER = "provider"
@@ -208,7 +252,10 @@ class _Problems:
 def _show(value: object) -> str:
     if value is None:
         return "nothing"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested as deep as the JSON parser allows
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -232,35 +279,54 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
         if not isinstance(value, str) or not value.strip():
             p.add(field, "a non-empty string", value)
             return None
+        if len(value) > MAX_TEXT_CHARS:
+            p.add(field, f"at most {MAX_TEXT_CHARS} characters", f"{len(value)} characters")
+            return None
         return value.strip()
 
     def day(field: str, value: object) -> date | None:
         if isinstance(value, str):
             try:
-                return date.fromisoformat(value)
+                parsed = date.fromisoformat(value)
             except ValueError:
                 pass
+            else:
+                if EARLIEST_DAY <= parsed <= LATEST_DAY:
+                    return parsed
+                p.add(field, f"a plausible date, {EARLIEST_DAY} to {LATEST_DAY}", value)
+                return None
         p.add(field, "a date as YYYY-MM-DD", value)
         return None
 
+    def instant(field: str, value: object) -> datetime | None:
+        """A time with its offset (a naive one could never be compared again), 1970 to 2199."""
+        parsed: datetime | None = None
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                parsed = None
+        if parsed is None or parsed.tzinfo is None or parsed.utcoffset() is None:
+            p.add(field, "a date and time with a time zone, e.g. 2013-12-04T16:00:00Z", value)
+            return None
+        if not EARLIEST_DAY <= parsed.astimezone(UTC).date() <= LATEST_DAY:
+            p.add(field, f"a plausible time, {EARLIEST_DAY} to {LATEST_DAY}", value)
+            return None
+        return parsed
+
+    p.items += text_problems(doc)
     reference = text("reference", doc.get("reference"))
     if reference is not None and len(reference) > 200:
         p.add("reference", "at most 200 characters", f"{len(reference)} characters")
+    elif (
+        reference is not None
+        and text_problem(reference) is None  # already reported by text_problems
+        and (why := text_problem(reference, single_line=True))
+    ):
+        p.items.append(f"reference: {why}")
 
-    received_at: datetime | None = None
-    raw_received = doc.get("received_at")
-    if isinstance(raw_received, str):
-        try:
-            received_at = datetime.fromisoformat(raw_received.replace("Z", "+00:00"))
-        except ValueError:
-            received_at = None
-    if received_at is None or received_at.tzinfo is None:
-        p.add(
-            "received_at",
-            "a date and time with a time zone, e.g. 2013-12-04T16:00:00Z",
-            raw_received,
-        )
-        received_at = None
+    received_at = instant("received_at", doc.get("received_at"))
+    dated = instant("dated", doc["dated"]) if doc.get("dated") is not None else None
 
     authority: IssuingAuthority | None = None
     raw_auth = doc.get("issuing_authority")
@@ -333,6 +399,8 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
     raw_targets = doc.get("targets")
     if not isinstance(raw_targets, list) or not raw_targets:
         p.add("targets", "a non-empty list of {type, value} selectors", raw_targets)
+    elif len(raw_targets) > MAX_TARGETS:
+        p.add("targets", f"at most {MAX_TARGETS} selectors", f"{len(raw_targets)} selectors")
     else:
         for i, raw in enumerate(raw_targets):
             if not isinstance(raw, dict):
@@ -381,7 +449,9 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
             if committed is not None:
                 committed = country("offence.committed_in", committed)
             listed = raw_off.get("listed")
-            if listed is not None and listed not in LISTED_OFFENCES:
+            if listed is not None and (
+                not isinstance(listed, str) or listed not in LISTED_OFFENCES
+            ):
                 p.add("offence.listed", "null or one of " + ", ".join(LISTED_OFFENCES), listed)
                 listed = None
             by_system = raw_off.get("by_information_system", False)
@@ -409,12 +479,27 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
             emergency = Emergency(text("emergency.threat", raw_em.get("threat")) or "", verified)
 
     nd_until: date | None = None
+    nd_indefinite = False
     raw_nd = doc.get("non_disclosure")
     if raw_nd is not None:
-        if not isinstance(raw_nd, dict) or "until" not in raw_nd:
-            p.add("non_disclosure", "null or an object with until", raw_nd)
+        if not isinstance(raw_nd, dict) or not ({"until", "indefinite"} & set(raw_nd)):
+            p.add("non_disclosure", 'null, {"until": "YYYY-MM-DD"} or {"indefinite": true}', raw_nd)
         else:
-            nd_until = day("non_disclosure.until", raw_nd.get("until"))
+            for key in sorted(set(raw_nd) - {"until", "indefinite"}):
+                p.items.append(f"non_disclosure.{key}: unknown field (expected: until, indefinite)")
+            indefinite = raw_nd.get("indefinite", False)
+            if not isinstance(indefinite, bool):
+                p.add("non_disclosure.indefinite", "true or false", indefinite)
+                indefinite = False
+            if raw_nd.get("until") is not None and indefinite:
+                p.items.append(
+                    "non_disclosure: an order cannot both end on a day and be indefinite; "
+                    "give until or indefinite, not both"
+                )
+            elif indefinite:
+                nd_indefinite = True
+            else:
+                nd_until = day("non_disclosure.until", raw_nd.get("until"))
 
     via: Via | None = None
     raw_via = doc.get("via")
@@ -469,6 +554,8 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
             nd_until,
             via,
             served_on,
+            nd_indefinite,
+            dated,
         ),
         [],
     )

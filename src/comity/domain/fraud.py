@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from comity.domain.demand import RequestingAgency
 from comity.domain.registry import Authority, AuthorityStatus, User, UserStatus, email_domain
 
 #: Characters attackers swap for look-alikes in domains (Unicode TR 39 confusables, ASCII subset
@@ -146,6 +147,31 @@ def standing_signs(requester: User | None, agency: Authority | None) -> list[Fra
             FraudSign("agency_pending", f"the agency {agency.id} is not yet verified by staff")
         )
     return signs
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def agency_signs(named: RequestingAgency | None, agency: Authority | None) -> list[FraudSign]:
+    """The agency the document names must be the one the demand comes from.
+
+    A requester's account belongs to one registered agency; a document that names another one is
+    what a compromised police account forging another force's request looks like (FBI PIN of
+    4 November 2024). It is flagged, and the demand stays blocked from disclosure until staff
+    verify it out of band; it is not refused, because a task force may file for a partner.
+    """
+    if named is None or agency is None:
+        return []
+    if named.country == agency.country and _folded(named.name) == _folded(agency.name):
+        return []
+    return [
+        FraudSign(
+            "agency_mismatch",
+            f"requesting_agency: the document names {named.name} ({named.country}), but the "
+            f"demand comes from {agency.name} ({agency.id}, {agency.country})",
+        )
+    ]
 
 
 def domain_of(email: str | None) -> str | None:

@@ -59,6 +59,7 @@ def open_case_for_demand(
         emergency=demand.emergency is not None,
         period=period,
         non_disclosure_until=demand.non_disclosure_until,
+        non_disclosure_indefinite=demand.non_disclosure_indefinite,
         customer=customer,
         actor=actor,
     )

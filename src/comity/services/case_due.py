@@ -21,6 +21,9 @@ from comity.services.ports import Clock
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+#: The furthest ahead the due list looks: a preservation hold runs 90 days and may be extended
+#: once (18 U.S.C. 2703(f)(2)), a delayed notice 90 days per period; two years covers any of them.
+MAX_WINDOW = timedelta(days=731)
 
 
 def parse_window(text: str, field: str = "within") -> timedelta:
@@ -28,7 +31,12 @@ def parse_window(text: str, field: str = "within") -> timedelta:
     match = _SPAN.match(text)
     if match is None:
         raise InvalidInput(f"{field}: expected a span such as 48h, 3d, 90m or 2w, got {text!r}")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+    if amount > MAX_WINDOW / timedelta(**{unit: 1}):
+        raise InvalidInput(
+            f"{field}: {text.strip()} is longer than the longest window, {MAX_WINDOW.days} days"
+        )
+    return timedelta(**{unit: amount})
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from comity.domain import permissions
 from comity.domain.categories import Category
+from comity.domain.court_events import parse_court_event
 from comity.domain.registry import User
 from comity.domain.workflow import (
-    COURT_EVENT,
     Actor,
     Case,
     HoldBasis,
@@ -205,18 +203,7 @@ def record_court(
 
     A judgment vacated as moot may close the case; its holds are then released in the regions.
     """
-    now = clock.now()
-    try:
-        parsed = COURT_EVENT.validate_python({"at": now, **event})
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        raise InvalidInput(
-            problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}",
-            problems=problems,
-        ) from None
+    parsed = parse_court_event(event, now=clock.now())
     return act_with_holds(
         uow_factory,
         clock,

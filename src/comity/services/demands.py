@@ -11,16 +11,25 @@ import binascii
 import hashlib
 import json
 import math
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from comity.domain.audit import AuditAction, AuditEvent
-from comity.domain.demand import Demand, parse_demand
-from comity.domain.fraud import FraudSign, contact_signs, lookalike_signs, standing_signs
+from comity.domain.demand import Demand, Vocabulary, parse_demand
+from comity.domain.fraud import (
+    FraudSign,
+    agency_signs,
+    contact_signs,
+    lookalike_signs,
+    standing_signs,
+)
 from comity.domain.intake import (
     Attachment,
     Callback,
@@ -42,6 +51,7 @@ from comity.domain.registry import (
 )
 from comity.domain.signing import HEADER, parse_signature_header, signed_message
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, collect
+from comity.law.engine import LawEngine
 from comity.services.identity import UowFactory, authenticated, require
 from comity.services.intake_ports import DemandFilter, DemandStatusView, IntakeUnitOfWork
 from comity.services.ports import Clock
@@ -90,9 +100,53 @@ def _finite_float(text: str) -> float:
 
 
 def decode_demand(
-    body: bytes, *, known_countries: frozenset[str]
+    body: bytes, *, known_countries: frozenset[str], vocabulary: Vocabulary | None = None
 ) -> tuple[dict[str, object], Demand]:
     """The demand document from JSON bytes, or every problem with it, each in one sentence."""
+    doc = _decode_json(body)
+    return doc, parse_checked(doc, known_countries=known_countries, vocabulary=vocabulary)
+
+
+def parse_checked(
+    doc: dict[str, Any], *, known_countries: frozenset[str], vocabulary: Vocabulary | None = None
+) -> Demand:
+    """The demand, or every problem with its shape and with what the rule pack knows."""
+    demand, problems = parse_demand(doc, known_countries=known_countries)
+    if demand is not None and vocabulary is not None:
+        problems = vocabulary.problems(demand)
+    collect(problems)
+    assert demand is not None
+    return demand
+
+
+def vocabulary_of(engine: LawEngine) -> Vocabulary:
+    """The instruments and courts ``engine``'s rule pack knows, as intake checks them."""
+    facts = engine.pack.facts
+    return Vocabulary(frozenset(facts.instruments), frozenset(facts.districts))
+
+
+def stamp_received(doc: dict[str, Any], actor: User, now: datetime) -> dict[str, Any]:
+    """The document as stored, with the provider's ``received_at`` (contract section 4).
+
+    Deadlines run from, and the law is assessed as of, when the provider received the demand, so
+    a requester may not set it: through the API and the portal it is ``now``, and a value the
+    requester sent is kept only as ``dated``, the date on the document. Staff recording a demand
+    that came by post or fax give the time it arrived (checked in ``submit_demand``: never in the
+    future), or leave it to be ``now``.
+    """
+    stamped = dict(doc)
+    sent = stamped.get("received_at")
+    if actor.is_staff:
+        if sent is None:
+            stamped["received_at"] = now.isoformat()
+        return stamped
+    stamped["received_at"] = now.isoformat()
+    if sent is not None and stamped.get("dated") is None:
+        stamped["dated"] = sent
+    return stamped
+
+
+def _decode_json(body: bytes) -> dict[str, Any]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -109,11 +163,21 @@ def decode_demand(
         raise InvalidInput(f"the demand is not plain JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput("the demand is not plain JSON: it is nested too deeply") from None
-    demand, problems = parse_demand(doc, known_countries=known_countries)
-    collect(problems)
-    assert demand is not None
-    assert isinstance(doc, dict)
-    return doc, demand
+    if not isinstance(doc, dict):
+        raise InvalidInput(f"the demand must be a JSON object, got {type(doc).__name__}")
+    return doc
+
+
+def _same_content(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a resubmission repeats the stored demand: all but the provider's stamp.
+
+    A demand stored before ``dated`` existed kept the requester's date in ``received_at``, so
+    ``dated`` is compared only when the stored document has one.
+    """
+    ignored = {"received_at"} if "dated" in stored else {"received_at", "dated"}
+    return {k: v for k, v in stored.items() if k not in ignored} == {
+        k: v for k, v in new.items() if k not in ignored
+    }
 
 
 def check_file(file: LegalProcessFile, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -173,16 +237,35 @@ def submit_demand(
     *,
     known_countries: frozenset[str],
     max_file_bytes: int = MAX_FILE_BYTES,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[DemandRecord, bool]:
     """Store a new demand, or return the one already filed under the same reference.
 
-    Returns the record and whether it was created now.
+    Returns the record and whether it was created now. The same reference with different
+    content is a conflict (409), never a silent return of the old demand. With ``vocabulary``
+    (the rule pack's), an instrument or court the law engine does not know is refused.
     """
     if actor.is_staff:
         require(actor, HANDLERS)
     elif actor.status is UserStatus.BLOCKLISTED:
         raise Forbidden(f"the requester {actor.id} is blocklisted")
-    doc, demand = decode_demand(submission.body, known_countries=known_countries)
+    now = clock.now()
+    sent = _decode_json(submission.body)
+    doc = stamp_received(sent, actor, now)
+    try:
+        demand = parse_checked(doc, known_countries=known_countries, vocabulary=vocabulary)
+    except InvalidInput as exc:
+        if "dated" in sent or "received_at" not in sent:
+            raise
+        # The requester's received_at is kept as dated: name the field they sent.
+        problems = [re.sub(r"^dated\b", "received_at", p) for p in exc.problems]
+        collect(problems)
+        raise
+    if demand.received_at > now:
+        raise InvalidInput(
+            f"received_at: {demand.received_at.isoformat()} is in the future; give the time "
+            "the demand reached the provider, or leave it out for now"
+        )
     media_type = check_file(submission.file, max_file_bytes) if submission.file else None
     file_sha = hashlib.sha256(submission.file.content).hexdigest() if submission.file else None
     if demand.emergency is not None and not actor.is_staff and not actor.may_file_emergency:
@@ -190,7 +273,6 @@ def submit_demand(
             f"emergency: the requester {actor.id} is not permitted to file emergency requests"
         )
     agency_id = actor.agency_id if not actor.is_staff else submission.agency_id
-    now = clock.now()
     with uow_factory() as uow:
         agency = uow.intake.get_authority(agency_id) if agency_id else None
         if agency_id and agency is None:
@@ -200,6 +282,12 @@ def submit_demand(
         key = _idempotency_key(agency_id, demand)
         existing = uow.intake.find_demand(key)
         if existing is not None:
+            if not _same_content(existing.document, doc):
+                raise Conflict(
+                    f"reference: {demand.reference} was already filed ({existing.id}) with "
+                    "different content; a changed demand needs a new reference, or withdraw "
+                    "the first one"
+                )
             return existing, False
         key_id = None
         if submission.signature is not None:
@@ -213,7 +301,7 @@ def submit_demand(
             id="dem-" + uuid.uuid4().hex[:16],
             reference=demand.reference,
             document=doc,
-            received_at=now,
+            received_at=demand.received_at,
             submitted_by=actor.id,
             agency_id=agency_id,
             status=DemandStatus.RECEIVED,
@@ -283,6 +371,7 @@ def _fraud_signs(
         )
         signs += contact_signs(contact.email, contact.phone, agency)
     signs += standing_signs(None if actor.is_staff else actor, agency)
+    signs += agency_signs(demand.requesting_agency, agency)
     unique: dict[str, FraudSign] = {s.message: s for s in signs}
     return list(unique.values())
 

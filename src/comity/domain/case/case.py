@@ -719,9 +719,7 @@ class Case(Frozen):
         _legal_team(actor, "record a non-disclosure order")
         if until is None and not indefinite:
             raise InvalidInput("until: a non-disclosure order needs an end date or indefinite=true")
-        plan = self.notice.model_copy(
-            update={"non_disclosure_until": until, "non_disclosure_indefinite": indefinite}
-        )
+        plan = self.notice.changed(non_disclosure_until=until, non_disclosure_indefinite=indefinite)
         return self._notice_changed(plan, actor, now, "case:notice:non_disclosure")
 
     def delay_notice(self, actor: Actor, now: datetime, *, start: datetime, periods: int) -> Step:
@@ -729,7 +727,7 @@ class Case(Frozen):
         _legal_team(actor, "record a delayed notice")
         if periods < 1:
             raise InvalidInput("periods: a delayed notice lasts at least one 90-day period")
-        plan = self.notice.model_copy(update={"delayed_from": start, "delay_periods": periods})
+        plan = self.notice.changed(delayed_from=start, delay_periods=periods)
         return self._notice_changed(plan, actor, now, "case:notice:delayed")
 
     def set_customer(self, actor: Actor, now: datetime, customer: str) -> Step:
@@ -792,6 +790,7 @@ def open_case(
     non_disclosure_until: date | None = None,
     customer: str | None = None,
     replaces: str | None = None,
+    non_disclosure_indefinite: bool = False,
     actor: str = "system",
 ) -> Step:
     """A new case in state ``received`` and its opening event."""
@@ -807,7 +806,11 @@ def open_case(
         zone=zone,
         emergency=emergency,
         period=period,
-        notice=NoticePlan(non_disclosure_until=non_disclosure_until, customer=customer),
+        notice=NoticePlan(
+            non_disclosure_until=non_disclosure_until,
+            non_disclosure_indefinite=non_disclosure_indefinite,
+            customer=customer,
+        ),
         replaces=replaces,
     )
     event = CaseEvent(

@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from comity.domain import deadlines
 from comity.domain.deadlines import Deadline
+from comity.domain.inputs import parse_input
 from comity.domain.values import Frozen, Instant
+from comity.errors import InvalidInput
 
 
 class NoticePlan(Frozen):
@@ -27,6 +29,22 @@ class NoticePlan(Frozen):
     delay_periods: int = 0
     given_at: Instant | None = None
     given_to: str | None = None
+
+    def changed(self, **update: object) -> NoticePlan:
+        """This plan with ``update`` applied and validated again.
+
+        ``model_copy`` would store a naive time as given, and a case holding one could never be
+        compared with the clock again (every list reading it failed); validating refuses it, and
+        refuses an order that both ends on a day and is indefinite (18 U.S.C. 2705(b) orders
+        are one or the other).
+        """
+        if update.get("non_disclosure_until") is not None and update.get(
+            "non_disclosure_indefinite"
+        ):
+            raise InvalidInput(
+                "until: an order cannot both end on a day and be indefinite; give one of them"
+            )
+        return parse_input(NoticePlan, {**self.model_dump(), **update})
 
     def recipient(self) -> str:
         return f"customer {self.customer}" if self.customer else "the user"

@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity import __version__
 from comity.bootstrap import Comity
+from comity.domain.court_events import court_event_json_schema
+from comity.domain.inputs import validation_problems
 from comity.entrypoints import web
 from comity.entrypoints.api import (
     assessments_api,
@@ -28,23 +30,13 @@ from comity.entrypoints.api import (
 )
 from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
-from comity.errors import ComityError
+from comity.errors import ComityError, InvalidInput
 from comity.services.demands import MAX_FILE_BYTES
 from comity.services.intake_ports import Assessor
 
 
 def error_body(code: str, message: str, problems: list[str]) -> dict[str, object]:
     return {"error": {"code": code, "message": message, "problems": problems}}
-
-
-def _where(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``("body", "note")`` -> ``note``; ``("query", "limit")`` -> ``query parameter limit``."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] == "body":
-        return ".".join(parts[1:]) or "the request body"
-    if parts and parts[0] in ("query", "path", "header"):
-        return f"{parts[0]} parameter {'.'.join(parts[1:])}"
-    return ".".join(parts)
 
 
 def create_app(
@@ -77,15 +69,26 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        # One status for every invalid input, whichever layer finds it (docs/adr/0006).
+        problems = validation_problems(exc.errors())
         problems = problems or ["the request does not match the API's schema"]
         head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
-        return JSONResponse(error_body("invalid_request", head, problems), status_code=422)
+        return JSONResponse(
+            error_body(InvalidInput.code, head, problems), status_code=InvalidInput.http_status
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "bad_method"}
+        codes = {
+            400: InvalidInput.code,
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "bad_method",
+        }
         message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's words for the body
+            message = "the request body is not valid JSON, or is nested too deeply to read"
         return JSONResponse(
             error_body(codes.get(exc.status_code, "http_error"), message, [message]),
             status_code=exc.status_code,
@@ -108,4 +111,27 @@ def create_app(
     app.include_router(cases_router)
     app.include_router(hi1_api.router)
     web.install(app)
+    _publish_documents(app)
     return app
+
+
+def _publish_documents(app: FastAPI) -> None:
+    """Add the input documents the routes read themselves (the demand, a court event) to the
+    OpenAPI components: the demand is read as bytes (for its signature), a court event as a
+    mapping (its ``at`` defaults to now)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(demands_api.DEMAND_COMPONENTS)
+            components.update(court_event_json_schema())
+            court = schema["paths"]["/cases/{case_id}/court"]["post"]["requestBody"]
+            court["content"]["application/json"]["schema"] = {
+                "$ref": "#/components/schemas/CourtEvent"
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

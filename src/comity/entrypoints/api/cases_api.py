@@ -7,7 +7,6 @@ may only withdraw. Every action answers with the case as the caller may see it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -15,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
-from comity.domain.categories import Category
+from comity.domain import inputs
+from comity.domain.inputs import (
+    DecisionIn,
+    DelayIn,
+    HoldIn,
+    NonDisclosureIn,
+    NoteIn,
+    ReasonIn,
+)
 from comity.domain.registry import User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
@@ -30,7 +37,8 @@ from .security import Caller
 router = APIRouter(tags=["cases"], responses=ERRORS)
 
 Doc = dict[str, Any]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Text = Annotated[inputs.Text, Field(min_length=1, max_length=4000)]
+Note = Annotated[inputs.Text, Field(max_length=4000)]
 
 
 class _In(BaseModel):
@@ -38,53 +46,21 @@ class _In(BaseModel):
 
 
 class OpenIn(_In):
-    demand_id: Annotated[str, Field(min_length=1, max_length=63)]
-    as_of: date | None = None
-
-
-class DecideIn(_In):
-    finding: Annotated[str, Field(min_length=1, max_length=400)]
-    decision: Annotated[str, Field(pattern="^(produce|withhold|narrow)$")]
-    period: Period | None = None
-    justification: Annotated[str, Field(max_length=4000)] | None = None
-
-
-class NoteIn(_In):
-    note: Annotated[str, Field(max_length=4000)] | None = None
-
-
-class ReasonIn(_In):
-    reason: Text
+    demand_id: Annotated[inputs.Line, Field(min_length=1, max_length=63)]
+    as_of: inputs.Day | None = None
 
 
 class OptionalReasonIn(_In):
-    reason: Annotated[str, Field(max_length=4000)] = ""
-
-
-class HoldIn(_In):
-    account: Annotated[str, Field(min_length=1, max_length=128)]
-    categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
-    region: Annotated[str, Field(min_length=1, max_length=63)]
-    basis: Annotated[str, Field(max_length=32)] = "us.2703f"
-
-
-class NonDisclosureIn(_In):
-    until: date | None = None
-    indefinite: bool = False
-
-
-class DelayIn(_In):
-    start: datetime
-    periods: Annotated[int, Field(ge=1, le=40)] = 1
+    reason: Note = ""
 
 
 class CustomerIn(_In):
-    customer: Annotated[str, Field(min_length=1, max_length=300)]
+    customer: Annotated[inputs.Line, Field(min_length=1, max_length=300)]
 
 
 class ReassessIn(_In):
     reason: Text
-    as_of: date | None = None
+    as_of: inputs.Day | None = None
 
 
 def _comity(request: Request) -> Comity:
@@ -144,7 +120,7 @@ def review(request: Request, user: Caller, case_id: str) -> Doc:
 
 
 @router.post("/cases/{case_id}/decisions", response_model=Doc)
-def decide(request: Request, user: Caller, case_id: str, body: DecideIn) -> Doc:
+def decide(request: Request, user: Caller, case_id: str, body: DecisionIn) -> Doc:
     """Decide one finding (``target|category|region``): produce, withhold, or narrow."""
     c = _comity(request)
     case = cases.decide(
@@ -154,7 +130,7 @@ def decide(request: Request, user: Caller, case_id: str, body: DecideIn) -> Doc:
         case_id,
         finding=body.finding,
         decision=body.decision,
-        period=body.period,
+        period=Period(start=body.period.start, end=body.period.end) if body.period else None,
         justification=body.justification,
     )
     return _view(request, user, case)

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from comity.adapters.countries import known_countries
+from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
@@ -34,6 +35,10 @@ router = APIRouter(prefix="/demands", tags=["demands"], responses=ERRORS)
 #: Demand documents are small; the legal-process file has its own limit (services.demands).
 MAX_DEMAND_BYTES = 1024 * 1024
 
+#: The demand document's schema (contract section 4) and the components it refers to, which
+#: ``create_app`` adds to the OpenAPI description (the body is read as bytes, for signatures).
+DEMAND_SCHEMA, DEMAND_COMPONENTS = demand_json_schema()
+
 _SUBMIT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -45,7 +50,7 @@ _SUBMIT_BODY: dict[str, Any] = {
             '[+ b"\\n" + the file\'s SHA-256 hex].'
         ),
         "content": {
-            "application/json": {"schema": {"type": "object"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/Demand"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -118,6 +123,7 @@ async def submit(
         submission,
         known_countries=known_countries(),
         max_file_bytes=request.app.state.max_file_bytes,
+        vocabulary=svc.vocabulary_of(comity.law_engine),
     )
     if not created:
         response.status_code = status.HTTP_200_OK

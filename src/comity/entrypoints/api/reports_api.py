@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from comity.domain.inputs import Day
 from comity.services.transparency import transparency_report
 
 from .schemas import ERRORS
@@ -28,8 +28,8 @@ router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
 def transparency(
     request: Request,
     user: Caller,
-    start: Annotated[date, Query(description="First day (UTC), inclusive.")],
-    end: Annotated[date, Query(description="Last day (UTC), inclusive.")],
+    start: Annotated[Day, Query(description="First day (UTC), inclusive; 1970 to 2199.")],
+    end: Annotated[Day, Query(description="Last day (UTC), inclusive; 1970 to 2199.")],
     format: Annotated[Literal["json", "csv", "markdown"], Query()] = "json",
 ) -> Any:
     """Requests received in the period, per country and legal process, and their outcomes."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from comity.domain.inputs import Day, Line, Text
 
 
 class ErrorDetail(BaseModel):
@@ -23,13 +24,13 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
     for status, what in (
-        (400, "Invalid input: one sentence per problem"),
+        (400, "Invalid input (any field, parameter or body): one sentence per problem"),
         (401, "No or unknown API token"),
         (403, "The caller's role or scope does not allow this"),
         (404, "Not found (or not visible to the caller)"),
         (409, "Conflicts with what is stored"),
         (413, "Request body or file too large"),
-        (422, "The request does not match the API's schema"),
+        (422, "A stored or delivered package failed an integrity check"),
     )
 }
 
@@ -93,24 +94,24 @@ class DemandPage(BaseModel):
 
 class WithdrawIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=2000)
+    reason: Text = Field(default="", max_length=2000)
 
 
 class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str = Field(min_length=1, max_length=2000)
+    note: Text = Field(min_length=1, max_length=2000)
 
 
 class CallbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    contact: str = Field(min_length=1, max_length=300, description="Name of a registry contact")
+    contact: Line = Field(min_length=1, max_length=300, description="Name of a registry contact")
     outcome: str = Field(pattern="^(confirmed|denied|unreachable)$")
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class AssessIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: date
+    as_of: Day
 
 
 class AssessmentOut(BaseModel):
@@ -147,9 +148,12 @@ class AuthorityOut(BaseModel):
 
 
 class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"status": "verified", "note": "checked by phone"}]},
+    )
     status: str = Field(pattern="^(pending|verified|suspended|blocklisted)$")
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class UserOut(BaseModel):
@@ -166,16 +170,18 @@ class UserOut(BaseModel):
 
 class RequesterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=2, max_length=63)
-    name: str = Field(min_length=1, max_length=300)
-    email: str = Field(min_length=3, max_length=320)
-    agency: str = Field(min_length=2, max_length=63)
+    id: Line = Field(min_length=2, max_length=63)
+    name: Line = Field(min_length=1, max_length=300)
+    email: Line = Field(min_length=3, max_length=320)
+    agency: Line = Field(min_length=2, max_length=63)
     may_file_emergency: bool = False
     may_download: bool = False
 
 
 class UserStatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"status": "suspended"}]}
+    )
     status: str = Field(pattern="^(active|suspended|blocklisted)$")
 
 

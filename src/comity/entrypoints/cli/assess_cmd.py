@@ -19,9 +19,10 @@ from comity.adapters.countries import known_countries
 from comity.adapters.law_files import read_demand_file
 from comity.bootstrap import Comity
 from comity.domain.demand import parse_demand
+from comity.domain.inputs import parse_day as parse_day_input
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
-from comity.errors import InvalidInput, collect
+from comity.errors import collect
 from comity.services.assessment import assess_demand, default_as_of
 from comity.services.assessments import run_assessment
 from comity.services.demands import visible_demand
@@ -30,10 +31,7 @@ from comity.services.demands import visible_demand
 def parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
+    return parse_day_input(value, option)
 
 
 def print_assessment(doc: dict[str, Any]) -> None:

@@ -10,20 +10,27 @@ workflow checks that person's roles, so the audit log shows who did what.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from comity.domain.inputs import DecisionIn
 from comity.domain.workflow import Period
 from comity.entrypoints.cli import case_more_cmd
 from comity.entrypoints.cli.assess_cmd import parse_day
-from comity.entrypoints.cli.case_common import As, AsJson, Reason, done, law_context, user_named
+from comity.entrypoints.cli.case_common import (
+    As,
+    AsJson,
+    Reason,
+    done,
+    law_context,
+    option_input,
+    user_named,
+)
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
-from comity.errors import InvalidInput
 from comity.services import case_holds, cases
 
 app = typer.Typer(
@@ -158,29 +165,36 @@ def decide(  # noqa: PLR0917 - one parameter per CLI option
     end: Annotated[str | None, typer.Option("--to", help="Narrowed period end")] = None,
 ) -> None:
     """Decide one finding: produce, withhold, or narrow (with --from and --to)."""
+    options: dict[str, Any] = {
+        "finding": finding,
+        "decision": decision,
+        "justification": justification,
+    }
+    if start is not None or end is not None:
+        options["period"] = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+    body = option_input(
+        DecisionIn,
+        options,
+        {
+            "finding": "FINDING",
+            "decision": "DECISION",
+            "period.start": "--from",
+            "period.end": "--to",
+            "period": "--from/--to",
+        },
+    )
     comity = open_comity(ctx)
-    period = _period(parse_day(start, "--from"), parse_day(end, "--to"))
     case = cases.decide(
         comity.intake_uow,
         comity.clock,
         user_named(comity, as_user),
         case_id,
-        finding=finding,
-        decision=decision,
-        period=period,
-        justification=justification,
+        finding=body.finding,
+        decision=body.decision,
+        period=Period(start=body.period.start, end=body.period.end) if body.period else None,
+        justification=body.justification,
     )
     done(case)
-
-
-def _period(start: date | None, end: date | None) -> Period | None:
-    if start is None and end is None:
-        return None
-    if start is None or end is None:
-        raise InvalidInput("--from and --to: a narrowed period needs both a start and an end")
-    if start > end:
-        raise InvalidInput(f"--from {start} is after --to {end}")
-    return Period(start=start, end=end)
 
 
 @app.command("recommend")

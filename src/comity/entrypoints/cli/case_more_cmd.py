@@ -7,7 +7,6 @@ deletion; ``hold sync`` rewrites every marker from the cases after a crash.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +14,16 @@ import typer
 import yaml
 
 from comity.domain.categories import Category
+from comity.domain.inputs import DelayIn, NonDisclosureIn
 from comity.entrypoints.cli.assess_cmd import parse_day
-from comity.entrypoints.cli.case_common import As, Reason, done, law_context, user_named
+from comity.entrypoints.cli.case_common import (
+    As,
+    Reason,
+    done,
+    law_context,
+    option_input,
+    user_named,
+)
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
 from comity.law.engine import LawEngine
@@ -132,6 +139,7 @@ def gag(
     indefinite: Annotated[bool, typer.Option(help="The order has no end date")] = False,
 ) -> None:
     """Record a non-disclosure order (18 U.S.C. 2705(b)); a past --until ends it."""
+    order = option_input(NonDisclosureIn, {"until": until, "indefinite": indefinite})
     comity = open_comity(ctx)
     done(
         case_holds.set_non_disclosure(
@@ -139,8 +147,8 @@ def gag(
             comity.clock,
             user_named(comity, as_user),
             case_id,
-            until=parse_day(until, "--until"),
-            indefinite=indefinite,
+            until=order.until,
+            indefinite=order.indefinite,
         )
     )
 
@@ -154,10 +162,7 @@ def delay(
     periods: Annotated[int, typer.Option(help="Number of 90-day periods")] = 1,
 ) -> None:
     """Record delayed notice under 18 U.S.C. 2705(a), 90 days per period."""
-    try:
-        begins = datetime.fromisoformat(start)
-    except ValueError:
-        raise InvalidInput(f"--start: expected an ISO 8601 time, got {start!r}") from None
+    order = option_input(DelayIn, {"start": start, "periods": periods})
     comity = open_comity(ctx)
     done(
         case_holds.delay_notice(
@@ -165,8 +170,8 @@ def delay(
             comity.clock,
             user_named(comity, as_user),
             case_id,
-            start=begins,
-            periods=periods,
+            start=order.start,
+            periods=order.periods,
         )
     )
 

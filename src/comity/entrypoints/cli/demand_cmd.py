@@ -67,7 +67,12 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
     try:
         submission = svc.Submission(_read(demand), upload, signature, agency)
         record, _created = svc.submit_demand(
-            comity.intake_uow, comity.clock, OPERATOR, submission, known_countries=known_countries()
+            comity.intake_uow,
+            comity.clock,
+            OPERATOR,
+            submission,
+            known_countries=known_countries(),
+            vocabulary=svc.vocabulary_of(comity.law_engine),
         )
     except InvalidInput as exc:
         exc.problems = [f"{demand}: {p}" for p in exc.problems]

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from comity.domain.inputs import validation_problems
 from comity.entrypoints.web import (
     auth_routes,
     case_more_routes,
@@ -30,7 +31,7 @@ from comity.entrypoints.web import (
 from comity.entrypoints.web.headers import WEB_PREFIXES, SecurityHeaders
 from comity.entrypoints.web.render import HERE, page
 from comity.entrypoints.web.visitor import SignInNeeded, WrongSide
-from comity.errors import ComityError
+from comity.errors import ComityError, InvalidInput
 
 
 def _is_page(request: Request) -> bool:
@@ -87,11 +88,11 @@ def install(app: FastAPI) -> None:
         if not _is_page(request):
             return await _answer(api_invalid(request, exc))
         assert isinstance(exc, RequestValidationError)
-        problems = [
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', 'invalid')}"
-            for e in exc.errors()
-        ] or ["the request does not match what this page takes"]
-        return page(request, "error.html", None, 422, title=problems[0], problems=problems)
+        problems = validation_problems(exc.errors()) or [
+            "the request does not match what this page takes"
+        ]
+        status = InvalidInput.http_status  # one status for invalid input (docs/adr/0006)
+        return page(request, "error.html", None, status, title=problems[0], problems=problems)
 
     app.add_exception_handler(SignInNeeded, sign_in_needed)
     app.add_exception_handler(RequestValidationError, invalid_request)

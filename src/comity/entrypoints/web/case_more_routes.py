@@ -10,7 +10,6 @@ small JSON object, so every event the domain knows can be recorded and each wron
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,6 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from comity.domain.categories import Category
+from comity.domain.inputs import (
+    MAX_NESTING,
+    HoldIn,
+    NonDisclosureIn,
+    parse_input,
+    shape_problem,
+)
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
 from comity.services import case_holds
@@ -40,6 +46,8 @@ COURT_KINDS = (
     "replacement_demand",
 )
 HOLD_OPS = ("extend", "confirm", "release")
+#: A court event's details are a few fields; a page of text is the most a person types.
+MAX_DETAILS_CHARS = 20_000
 
 
 def _text(form: FormData, name: str) -> str:
@@ -65,10 +73,16 @@ def court_event(form: FormData) -> dict[str, Any]:
     if kind not in COURT_KINDS:
         raise InvalidInput(f"kind: expected one of {', '.join(COURT_KINDS)}, got {kind!r}")
     raw = _text(form, "details") or "{}"
+    if len(raw) > MAX_DETAILS_CHARS:
+        raise InvalidInput(f"details: more than {MAX_DETAILS_CHARS} characters")
     try:
         details = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"details: not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise InvalidInput(f"details: nested more than {MAX_NESTING} levels deep") from None
+    if why := shape_problem(details, "details"):
+        raise InvalidInput(why)
     if not isinstance(details, dict):
         raise InvalidInput('details: expected a JSON object, e.g. {"outcome": "denies"}')
     event: dict[str, Any] = {**details, "kind": kind}
@@ -90,7 +104,15 @@ async def _done(request: Request, case_id: str) -> Response:
 async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
     form = await checked_form(request, visitor.csrf)
     c = comity_of(request)
-    categories = _categories(form)
+    hold = parse_input(
+        HoldIn,
+        {
+            "account": _text(form, "account"),
+            "categories": list(_categories(form)),
+            "region": _text(form, "region"),
+            "basis": _text(form, "basis") or "us.2703f",
+        },
+    )
     await run_in_threadpool(
         lambda: case_holds.place_hold(
             c.intake_uow,
@@ -98,10 +120,10 @@ async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> R
             c.region_store,
             visitor.user,
             case_id,
-            account=_text(form, "account"),
-            categories=categories,
-            region=_text(form, "region"),
-            basis=_text(form, "basis"),
+            account=hold.account,
+            categories=tuple(hold.categories),
+            region=hold.region,
+            basis=hold.basis,
         )
     )
     return await _done(request, case_id)
@@ -142,15 +164,18 @@ async def hold_op(
 async def non_disclosure(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
     form = await checked_form(request, visitor.csrf)
     c = comity_of(request)
-    raw = _text(form, "until")
-    indefinite = _text(form, "indefinite") == "yes"
-    try:
-        until = date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise InvalidInput(f"until: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    order = parse_input(
+        NonDisclosureIn,
+        {"until": _text(form, "until") or None, "indefinite": _text(form, "indefinite") == "yes"},
+    )
     await run_in_threadpool(
         lambda: case_holds.set_non_disclosure(
-            c.intake_uow, c.clock, visitor.user, case_id, until=until, indefinite=indefinite
+            c.intake_uow,
+            c.clock,
+            visitor.user,
+            case_id,
+            until=order.until,
+            indefinite=order.indefinite,
         )
     )
     return await _done(request, case_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,12 +21,13 @@ from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain import permissions
 from comity.domain.case.transitions import Action
+from comity.domain.inputs import DecisionIn, parse_day, parse_input
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web.case_more_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
-from comity.errors import InvalidInput, NotFound
+from comity.errors import NotFound
 from comity.services import cases
 from comity.services.case_access import CaseUowFactory
 from comity.services.ports import Clock
@@ -108,16 +108,32 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _period(form: FormData) -> Period | None:
+def _decision(form: FormData) -> DecisionIn:
+    """The form as the API's decision document, checked by the same model."""
     start, end = _text(form, "period_start"), _text(form, "period_end")
-    if not start and not end:
-        return None
-    try:
-        return Period(start=date.fromisoformat(start), end=date.fromisoformat(end))
-    except ValueError:
-        raise InvalidInput(
-            f"period: expected two dates as YYYY-MM-DD, got {start!r} and {end!r}"
-        ) from None
+    doc: dict[str, object] = {
+        "finding": _text(form, "finding"),
+        "decision": _text(form, "decision"),
+        "justification": _text(form, "justification") or None,
+    }
+    if start or end:
+        doc["period"] = {"start": start, "end": end}
+    return parse_input(DecisionIn, doc)
+
+
+def _decide(uow: CaseUowFactory, clock: Clock, user: User, case_id: str, form: FormData) -> Case:
+    body = _decision(form)
+    period = Period(start=body.period.start, end=body.period.end) if body.period else None
+    return cases.decide(
+        uow,
+        clock,
+        user,
+        case_id,
+        finding=body.finding,
+        decision=body.decision,
+        period=period,
+        justification=body.justification,
+    )
 
 
 Step = Callable[[CaseUowFactory, Clock, User, str], Case]
@@ -135,16 +151,7 @@ def _step(action: str, form: FormData) -> Step:
         "redirect": lambda u, c, a, i: cases.redirect(u, c, a, i, reason),
         "object": lambda u, c, a, i: cases.object_to(u, c, a, i, reason),
         "resume": lambda u, c, a, i: cases.resume(u, c, a, i, reason),
-        "decide": lambda u, c, a, i: cases.decide(
-            u,
-            c,
-            a,
-            i,
-            finding=_text(form, "finding"),
-            decision=_text(form, "decision"),
-            period=_period(form),
-            justification=_text(form, "justification") or None,
-        ),
+        "decide": lambda u, c, a, i: _decide(u, c, a, i, form),
     }
     if action not in steps:
         raise NotFound(f"no case action {action!r} on this page")
@@ -157,10 +164,7 @@ async def open_case(request: Request, visitor: StaffVisitor, demand_id: str) -> 
     comity = comity_of(request)
     law = law_context(request)
     raw = _text(form, "as_of")
-    try:
-        as_of = date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise InvalidInput(f"law as of: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    as_of = parse_day(raw, "law as of") if raw else None
     await run_in_threadpool(
         lambda: cases.open_case(
             comity.intake_uow, comity.clock, visitor.user, demand_id, law, as_of=as_of

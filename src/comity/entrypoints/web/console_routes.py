@@ -6,7 +6,6 @@ and the CLI call, so roles, checks and the audit entry are the services' own.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from comity.adapters.countries import known_countries
+from comity.domain.inputs import parse_day
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import ADMINS, HANDLERS, VERIFIERS
 from comity.entrypoints.api.assessments_api import request_assessor
@@ -148,10 +148,7 @@ async def assess(request: Request, visitor: StaffVisitor, demand_id: str) -> Res
     form = await checked_form(request, visitor.csrf)
     comity = comity_of(request)
     raw = str(form.get("as_of", ""))
-    try:
-        as_of = date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"as of: expected a date as YYYY-MM-DD, got {raw!r}") from None
+    as_of = parse_day(raw, "as of")
     await run_in_threadpool(
         assessments.run_assessment,
         comity.intake_uow,

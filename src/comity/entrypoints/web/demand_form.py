@@ -8,7 +8,6 @@ one voice. Empty optional fields are left out rather than sent as empty strings.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -64,11 +63,10 @@ def _targets(text: str) -> list[dict[str, str]]:
     return targets
 
 
-def demand_from_form(form: FormData, now: datetime) -> bytes:
-    """The demand JSON for a filled-in form; ``received_at`` is when Comity received it."""
+def demand_from_form(form: FormData) -> bytes:
+    """The demand JSON for a filled-in form; intake sets ``received_at`` (contract section 4)."""
     doc: dict[str, Any] = {
         "reference": _text(form, "reference"),
-        "received_at": now.isoformat(),
         "issuing_authority": {
             "country": _text(form, "issuer_country").upper(),
             "kind": _text(form, "issuer_kind"),

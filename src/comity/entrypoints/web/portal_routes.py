@@ -111,11 +111,7 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
     comity = comity_of(request)
     try:
         upload = await _upload(form, "demand_json", MAX_DEMAND_BYTES)
-        body = (
-            await upload.read()
-            if upload is not None
-            else demand_form.demand_from_form(form, comity.clock.now())
-        )
+        body = await upload.read() if upload is not None else demand_form.demand_from_form(form)
         legal = await _upload(form, "file")
         file = None
         if legal is not None:
@@ -128,6 +124,7 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
                 svc.Submission(body, file),
                 known_countries=known_countries(),
                 max_file_bytes=request.app.state.max_file_bytes,
+                vocabulary=svc.vocabulary_of(comity.law_engine),
             )
         )
         if request.app.state.assessor is not None:  # as the API does: the case opens at once

@@ -1,0 +1,330 @@
+"""The input documents people send, validated once and shared by the API, console, CLI and runner.
+
+Each model here is the one definition of a document (a notice delay, a non-disclosure order, a
+court event's envelope): the API publishes it in its OpenAPI schema, the console and the CLI build
+the same model from their forms and options, and the services receive it already checked. Every
+check gives one sentence naming the field, so a person can fix the input in one pass.
+
+Why the bounds: a naive time stored in a case can never be compared with an aware one again (the
+case document could no longer be read, and every list that reads it answered 500); year 1 or 9999
+makes every deadline and every "as of" date meaningless; text with NUL bytes or Unicode bidi
+controls hides what a reference says from the person reading it (Trojan Source, CVE-2021-42574).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from comity.domain.categories import Category
+from comity.errors import InvalidInput
+
+#: The earliest and latest dates a legal document, a data period or a case step may carry: no
+#: provider holds electronic records from before 1970, and 2199 leaves room for any real order's
+#: end while refusing the year 9999 that made every deadline meaningless.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+
+#: Explicit bidirectional formatting characters (Unicode UAX #9): they reorder what a reader sees.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+#: Layout characters a multi-line text field may hold; every other control character is refused.
+_LAYOUT = frozenset("\t\n\r")
+
+#: How deep and how large a free-form JSON object (a court event's details) may be.
+MAX_NESTING = 8
+MAX_NODES = 2_000
+#: The longest free text a document field may hold (a note, a justification).
+MAX_TEXT = 20_000
+
+
+def text_problem(value: str, *, single_line: bool = False) -> str | None:
+    """Why ``value`` may not be stored as text (one clause), or None when it may.
+
+    Refuses NUL and other control characters, lone surrogates and bidi controls; a single-line
+    field (a reference, a name) refuses line breaks and tabs too.
+    """
+    for index, ch in enumerate(value):
+        if ch in BIDI_CONTROLS:
+            return f"contains the Unicode bidirectional control U+{ord(ch):04X} at position {index}"
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return f"contains a lone surrogate U+{ord(ch):04X} at position {index}"
+        if category == "Cc" and (single_line or ch not in _LAYOUT):
+            name = "a NUL byte" if ch == "\0" else f"the control character U+{ord(ch):04X}"
+            return f"contains {name} at position {index}"
+    return None
+
+
+def text_problems(doc: object, where: str = "") -> Iterator[str]:
+    """Every string (key or value) anywhere in ``doc`` that may not be stored, named by its path.
+
+    Walks with its own stack, in document order, so any depth the JSON parser accepted is
+    measured without recursion.
+    """
+    stack: list[tuple[object, str]] = [(doc, where)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if why := text_problem(value):
+                yield f"{path or 'the document'}: {why}"
+        elif isinstance(value, dict):
+            children: list[tuple[object, str]] = []
+            for key, child in value.items():
+                if isinstance(key, str) and (why := text_problem(key)):
+                    yield f"{path or 'the document'}: a field name {why}"
+                    continue
+                children.append((child, f"{path}.{key}" if path else str(key)))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(child, f"{path}[{i}]") for i, child in enumerate(value)]))
+
+
+def shape_problem(
+    doc: object, field: str, *, depth: int = MAX_NESTING, nodes: int = MAX_NODES
+) -> str | None:
+    """Why a free-form JSON value is too deep, too large or too long to accept, or None.
+
+    Walks iteratively, so a document nested 20,000 deep is measured without recursion.
+    """
+    stack: list[tuple[object, int]] = [(doc, 0)]
+    seen = 0
+    while stack:
+        value, level = stack.pop()
+        seen += 1
+        if seen > nodes:
+            return f"{field}: more than {nodes} values; a court event is a few fields"
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            return f"{field}: a text of {len(value)} characters; the limit is {MAX_TEXT}"
+        if isinstance(value, dict | list):
+            if level >= depth:
+                return f"{field}: nested more than {depth} levels deep"
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, level + 1) for child in children)
+            if isinstance(value, dict):
+                stack.extend((key, level + 1) for key in value)
+    return None
+
+
+def _plausible_day(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(
+            f"the date {value.isoformat()} is implausible: expected one from "
+            f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+        )
+    return value
+
+
+def _plausible_instant(value: datetime) -> datetime:
+    _plausible_day(value.astimezone(UTC).date())
+    return value.astimezone(UTC)
+
+
+def _clean_line(value: str) -> str:
+    why = text_problem(value, single_line=True)
+    if why:
+        raise ValueError(f"the text {why}")
+    return value
+
+
+def _clean_text(value: str) -> str:
+    why = text_problem(value)
+    if why:
+        raise ValueError(f"the text {why}")
+    return value
+
+
+#: A date between 1970 and 2199.
+Day = Annotated[date, AfterValidator(_plausible_day)]
+#: A time with a UTC offset (a naive one is refused), between 1970 and 2199, normalised to UTC.
+When = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+#: One line of text: no control or bidi characters.
+Line = Annotated[str, AfterValidator(_clean_line)]
+#: Free text: line breaks and tabs allowed, no other control or bidi characters.
+Text = Annotated[str, AfterValidator(_clean_text)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class InputModel(BaseModel):
+    """An input document: unknown fields are refused, nothing is coerced from the wrong type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NonDisclosureIn(InputModel):
+    """A non-disclosure ("gag") order under 18 U.S.C. 2705(b): until a day, or indefinite."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"until": "2027-06-30"}, {"indefinite": True}]}
+    )
+
+    until: Day | None = None
+    indefinite: bool = False
+
+    @model_validator(mode="after")
+    def _one_end(self) -> NonDisclosureIn:
+        if self.until is not None and self.indefinite:
+            raise ValueError(
+                "until: an order cannot both end on a day and be indefinite; give one of them"
+            )
+        if self.until is None and not self.indefinite:
+            raise ValueError("until: a non-disclosure order needs an end date or indefinite=true")
+        return self
+
+
+class DelayIn(InputModel):
+    """Delayed notice under 18 U.S.C. 2705(a): 90-day periods from ``start`` (US-14)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"start": "2026-11-30T00:00:00Z", "periods": 1}]}
+    )
+
+    start: When
+    periods: Annotated[int, Field(ge=1, le=40)] = 1
+
+
+def validation_problems(errors: Sequence[Any]) -> list[str]:
+    """Pydantic's (or FastAPI's) errors as one sentence each, naming the field: ``start: ...``.
+
+    A FastAPI location starts with where the value came from: ``("body", "start")`` names
+    ``start``, ``("query", "limit")`` names ``query parameter limit``. A model-level check names
+    its own field in its message.
+    """
+    problems = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith("function-")]
+        kind = err.get("type", "")
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+            if kind == "json_invalid":
+                error = (err.get("ctx") or {}).get("error", "it cannot be parsed")
+                problems.append(f"the request body is not valid JSON: {error}")
+                continue
+        where = ".".join(loc)
+        if loc and loc[0] in ("query", "path", "header", "cookie"):
+            where = f"{loc[0]} parameter {'.'.join(loc[1:])}"
+        message = _message(err)
+        if not where:
+            head = message.split(":", 1)[0]
+            problems.append(
+                message if head.replace(".", "").isidentifier() else f"the document: {message}"
+            )
+            continue
+        if message.startswith(f"{where}: "):  # a model's own check names its field already
+            problems.append(message)
+            continue
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+def _message(err: Any) -> str:
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "invalid"))
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "timezone_aware":
+        return "needs a time zone offset, e.g. 2026-11-30T00:00:00Z"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    return msg[:1].lower() + msg[1:]
+
+
+def parse_input(model: type[M], doc: object) -> M:
+    """``doc`` as ``model``, or an ``InvalidInput`` with one sentence per problem."""
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        problems = validation_problems(list(exc.errors()))
+        head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"
+        raise InvalidInput(head, problems=problems) from None
+
+
+class PeriodIn(InputModel):
+    """A narrowed period of data: both days, the start not after the end."""
+
+    start: Day
+    end: Day
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeriodIn:
+        if self.start > self.end:
+            raise ValueError(f"period: the start {self.start} is after the end {self.end}")
+        return self
+
+
+class DecisionIn(InputModel):
+    """A reviewer's decision on one finding (``target|category|region``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"finding": "target@example.com|subscriber|us-west", "decision": "produce"},
+                {
+                    "finding": "target@example.com|content|eu-ie",
+                    "decision": "withhold",
+                    "justification": "stored only in Dublin; the warrant does not reach it",
+                },
+            ]
+        }
+    )
+
+    finding: Annotated[Line, Field(min_length=1, max_length=400)]
+    decision: Literal["produce", "withhold", "narrow"]
+    period: PeriodIn | None = None
+    justification: Annotated[Text, Field(max_length=4000)] | None = None
+
+
+class ReasonIn(InputModel):
+    """Why: a rejection, a redirection, an objection, a resumption, a closing, a release."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "outside the order"}]})
+
+    reason: Annotated[Text, Field(min_length=1, max_length=4000)]
+
+
+class NoteIn(InputModel):
+    note: Annotated[Text, Field(max_length=4000)] | None = None
+
+
+class HoldIn(InputModel):
+    """A preservation hold on an account's categories in one region (18 U.S.C. 2703(f))."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"account": "msn-1", "categories": ["content"], "region": "eu-ie"}]
+        }
+    )
+
+    account: Annotated[Line, Field(min_length=1, max_length=128)]
+    categories: Annotated[list[Category], Field(min_length=1, max_length=4)]
+    region: Annotated[Line, Field(min_length=1, max_length=63)]
+    basis: Annotated[Line, Field(max_length=32)] = "us.2703f"
+
+
+def parse_day(text: str, field: str) -> date:
+    """A form's or an option's ``YYYY-MM-DD``, 1970 to 2199, or one sentence naming ``field``."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: expected a date as YYYY-MM-DD, got {text!r}") from None
+    try:
+        return _plausible_day(day)
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: {exc}") from None
