@@ -210,6 +210,52 @@ def test_a_narrowed_and_partly_approved_case_releases_only_what_was_approved(
     assert [r.id for _, r in read_records(bag)] == ["msg-acct-0001-1", "sub-1"]
 
 
+def test_two_accounts_in_one_region_and_a_period_per_category_produce_and_verify(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: eu-ie holds two accounts' mail and us-west one account's subscriber record
+    (whole period) and traffic (narrowed): several grants per region, one package that verifies
+    and holds exactly the approved records."""
+    targets = [
+        {"type": "email", "value": "target@example.com"},
+        {"type": "email", "value": "other@example.com"},
+    ]
+    demand_id = submit(pw, targets=targets)
+    approve(
+        pw,
+        demand_id,
+        narrow={
+            Category.CONTENT: (date(2013, 6, 1), date(2013, 6, 2)),
+            Category.TRAFFIC: (date(2013, 6, 1), date(2013, 6, 1)),
+        },
+    )
+    home = str(pw.comity.home)
+    code, out, err = _comity(["--dir", home, "produce", demand_id, "--by", "admin"], capsys)
+    assert code == 0, err
+    with pw.comity.production_uow() as uow:
+        (production,) = uow.productions.for_demand(demand_id)
+        case = uow.cases.for_demand(demand_id)
+    assert production.status == "published"
+    assert case is not None
+    assert case.state is CaseState.DELIVERED
+    signed = SignedAuthorization.from_bytes(production.authorization.encode())
+    grants = signed.authorization.grants
+    assert len(grants) > len(signed.authorization.regions)  # several grants in one region
+    key = pw.comity.home / "keys" / "provider.pub.pem"
+    code, out, err = _comity(["verify", production.path, "--key", str(key)], capsys)
+    assert code == 0, err
+    assert "valid:" in out
+    bag = extract_canonical(Path(production.path), pw.comity.home / "x")
+    released = sorted((region, r.id) for region, r in read_records(bag))
+    assert released == [
+        ("eu-ie", "msg-acct-0001-0"),
+        ("eu-ie", "msg-acct-0001-1"),
+        ("eu-ie", "msg-acct-0002-1"),
+        ("us-west", "login-1"),
+        ("us-west", "sub-1"),
+    ]
+
+
 def test_the_requester_downloads_through_a_short_lived_single_agency_link(
     pw: ProductionWorld, api: TestClient
 ) -> None:
