@@ -30,7 +30,9 @@ from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.productions_repo import (
     SqlProductionUnitOfWork,
+    process_alive,
     production_uow_factory,
+    this_process,
 )
 from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
@@ -40,6 +42,7 @@ from comity.adapters.demo_console import populate_demo_sign_ins
 from comity.adapters.demo_people import populate_demo_people
 from comity.adapters.notify.settings import NotifySettings, parse_notify
 from comity.adapters.package.production_writer import BagItPackageWriter
+from comity.adapters.package.writer import DEFAULT_PACKAGE_MODE
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
@@ -224,13 +227,34 @@ class Comity:
             clock=self.clock,
             agents=self.region_agent,
             sign=sign,
-            writer=BagItPackageWriter(self.provider_key, [key.public]),
+            writer=BagItPackageWriter(self.provider_key, [key.public], self.package_mode),
             provider=self.deployment.provider.name,
             issuer=f"control-plane {key.key_id}",
             out_dir=self.home / "productions",
             known_countries=known_countries(),
             link_ttl=self.download_link_ttl,
+            process=this_process,
+            alive=process_alive,
         )
+
+    @property
+    def package_mode(self) -> int:
+        """``[productions] package_mode`` (an octal string, default "0600"): the file mode of
+        packages, which hold disclosed records in clear unless encrypted to the requester."""
+        section = self.deployment.extra.get("productions")
+        raw = section.get("package_mode") if isinstance(section, dict) else None
+        if raw is None:
+            return DEFAULT_PACKAGE_MODE
+        try:
+            mode = int(raw, 8) if isinstance(raw, str) else -1
+        except ValueError:
+            mode = -1
+        if not 0 <= mode <= 0o666 or not mode & 0o600 == 0o600:
+            raise ConfigurationError(
+                'productions.package_mode must be an octal file mode string such as "0600" or '
+                f'"0640" that lets the owner read and write, got {raw!r}'
+            )
+        return mode
 
     # --- case workflow (issue 6) ---
 
