@@ -151,7 +151,7 @@ class ProductionService:
         encrypt_to: list[str] | None,
         progress: Progress | None,
     ) -> Production:
-        production, demand, signed = self._start(actor, case_id, out_dir)
+        production, demand, signed = self._start(actor, case_id, out_dir, claim.production_id)
         claim = self._heartbeat(replace(claim, production_id=production.id), force=True)
         facts = PackageFacts(
             reference=demand.reference,
@@ -226,8 +226,16 @@ class ProductionService:
             if attempt:
                 self.sleep(CLAIM_POLL)
             now = self.clock.now()
-            mine = ProductionClaim(case_id, secrets.token_hex(16), host, pid, now, now)
             with self.uow() as uow:
+                # The claim names the production from the start: the one a re-run resumes, else
+                # the id a new one will have, so a refused run can say which production runs.
+                resumable = [
+                    p.id for p in uow.productions.for_case(case_id) if p.status in RESUMABLE
+                ]
+                production_id = resumable[-1] if resumable else _new_production_id()
+                mine = ProductionClaim(
+                    case_id, secrets.token_hex(16), host, pid, now, now, production_id
+                )
                 held = uow.productions.claim(mine)
                 if held is None:
                     uow.commit()
@@ -296,7 +304,7 @@ class ProductionService:
             uow.commit()
 
     def _start(
-        self, actor: User, ident: str, out_dir: Path
+        self, actor: User, ident: str, out_dir: Path, new_id: str | None = None
     ) -> tuple[Production, Demand, SignedAuthorization]:
         now = self.clock.now()
         with self.uow() as uow:
@@ -332,7 +340,8 @@ class ProductionService:
             assert record is not None
             accounts = {f.target: _account_for(uow, demand, f.target) for f in case.findings}
             digest = _assessment_digest(uow, demand_id, case)
-        pid = "prd-" + uuid.uuid4().hex[:16]
+        known = {p.id for p in [*running, *stale]}
+        pid = new_id if new_id and new_id not in known else _new_production_id()
         resuming = bool(running)
         auth = authorize_case(
             case if not resuming else case.model_copy(update={"state": CaseState.APPROVED}),
@@ -641,6 +650,10 @@ def _mark_abandoned(
             now, actor.id, "production:abandoned", f"production/{production.id}", {"reason": reason}
         )
     )
+
+
+def _new_production_id() -> str:
+    return "prd-" + uuid.uuid4().hex[:16]
 
 
 def _find_case(uow: ProductionUnitOfWork, ident: str) -> tuple[Case, str]:
