@@ -113,6 +113,7 @@ def demand_page(
         may_produce=user.has(ADMINS)
         and case is not None
         and case.case.state.value in ("approved", "partly_approved"),
+        may_retry=user.has(ADMINS),
         STATE_WORDS=case_routes.STATE_WORDS,
         today=comity.clock.now().date().isoformat(),
         may_handle=user.has(HANDLERS),
