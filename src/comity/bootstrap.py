@@ -173,6 +173,26 @@ class Comity:
         """Units of work with intake, cases and productions on one transaction."""
         return production_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
+    def signing_keys(self) -> list[str]:
+        """Make the provider's and the control plane's signing keys (if missing) and say what to
+        publish: requesters check packages against the provider key, regional agents and anyone
+        holding a package check authorizations against the control-plane key, so both must be
+        public before the first production, not made by it."""
+        lines = []
+        for label, key, path in (
+            ("provider signing key (signs packages)", self.provider_key, "provider.pem"),
+            (
+                "control-plane key (signs authorizations)",
+                self.control_plane_key,
+                "control-plane.pem",
+            ),
+        ):
+            private = self.home / "keys" / path
+            lines.append(f"{label}: {private} (keep secret; mode 0600), id {key.key_id}")
+            lines.append(f"  publish {public_path(private)}:")
+            lines += ["  " + line for line in key.public.pem().decode("ascii").splitlines()]
+        return lines
+
     def trusted_control_plane_keys(self) -> list[PublicKey]:
         """The control-plane key an agent trusts: the published public half if present (an
         agent host holds only that), else the control plane's own key."""
@@ -338,6 +358,7 @@ def initialise(home: Path, *, demo: bool, force: bool = False) -> list[str]:
     lines = [f"deployment: {toml_path}", f"control plane: {comity.deployment.control_plane}"]
     if made_key:
         lines.append(f"audit log key: {comity.audit_key_path} (keep secret; mode 0600)")
+    lines += comity.signing_keys()
     lines += comity.prepare_regions()
     if demo:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)

@@ -20,6 +20,8 @@ from comity.adapters.controlplane.production_tables import ProductionClaimRow
 from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.adapters.package.verify import verify_package
 from comity.adapters.package.writer import staging_dir
+from comity.adapters.signing.ed25519 import PublicKey
+from comity.bootstrap import initialise, open_deployment
 from comity.domain.workflow import CaseState
 from comity.entrypoints.api.app import create_app
 from comity.errors import Conflict, IntegrityError
@@ -300,3 +302,23 @@ def test_the_api_shows_a_failed_production_and_retries_it(
 
 def _damaged(region: str, records: int, size: int) -> None:
     raise IntegrityError("the region's store returned a damaged record")
+
+
+def test_init_makes_and_prints_the_provider_and_control_plane_keys_for_publishing(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: the keys exist before the first production, so they can be published first."""
+    home = tmp_path / "fresh"
+    lines = initialise(home, demo=False)
+    text = "\n".join(lines)
+    for name in ("provider", "control-plane"):
+        private = home / "keys" / f"{name}.pem"
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+        public = PublicKey.load(home / "keys" / f"{name}.pub.pem")
+        assert f"id {public.key_id}" in text
+        assert f"publish {home / 'keys' / f'{name}.pub.pem'}" in text
+        body = public.pem().decode().splitlines()[1]
+        assert f"  {body}" in lines
+    comity = open_deployment(home)
+    assert comity.provider_key.key_id in text
+    assert comity.control_plane_key.key_id in text
