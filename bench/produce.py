@@ -108,7 +108,7 @@ def main() -> None:
     )
     request = ProductionRequest(
         auth,
-        DemandInfo("BENCH-1", "Bench Court", None),
+        DemandInfo("BENCH-1", "Bench Court", None, "US"),
         Custodian("Bench Custodian", "Custodian of Records", "Example Mail Inc."),
         datetime(2026, 6, 1, tzinfo=UTC),
     )

@@ -254,6 +254,9 @@ def test_two_accounts_in_one_region_and_a_period_per_category_produce_and_verify
         ("us-west", "login-1"),
         ("us-west", "sub-1"),
     ]
+    # US process (S.D.N.Y.): the certificate follows, and names, the US form.
+    certificate = next(bag.glob("certificate.txt")).read_text()
+    assert "Form: us.fre-902 (Federal Rules of Evidence 902(11), 902(14) and 803(6))" in certificate
 
 
 def test_the_requester_downloads_through_a_short_lived_single_agency_link(

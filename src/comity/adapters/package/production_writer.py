@@ -44,7 +44,7 @@ class BagItPackageWriter:
     ) -> WrittenPackage:
         request = ProductionRequest(
             signed,
-            DemandInfo(facts.reference, facts.authority, facts.period),
+            DemandInfo(facts.reference, facts.authority, facts.period, facts.authority_country),
             Custodian(facts.custodian_name, facts.custodian_title, facts.provider),
             facts.produced_at,
         )
