@@ -4,6 +4,7 @@ visible state with its reason and a retry; no plaintext outlives a production.""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -322,3 +323,29 @@ def test_init_makes_and_prints_the_provider_and_control_plane_keys_for_publishin
     comity = open_deployment(home)
     assert comity.provider_key.key_id in text
     assert comity.control_plane_key.key_id in text
+
+
+def test_a_production_killed_mid_write_is_resumed_with_no_plaintext_left_and_a_valid_log(
+    pw: ProductionWorld, tmp_path: Path
+) -> None:
+    """Issue 14, done when: SIGKILL, then a re-run, leaves exactly one published package, no
+    decrypted mail on disk, and an audit log that ``comity audit verify`` accepts."""
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    victim = _paused(pw, tmp_path / "never", demand_id)
+    ((running, _),) = _rows(pw, demand_id)
+    out_dir = pw.comity.home / "productions"
+    assert [p for p in out_dir.iterdir() if p.name.endswith(".incomplete")]  # plaintext staged
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    home = str(pw.comity.home)
+    rerun = _cli("--dir", home, "produce", demand_id, "--by", "admin")
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err
+    assert f"production {running} of case case-1: published" in out
+    assert _rows(pw, demand_id) == [(running, "published")]
+    _no_plaintext_left(out_dir)
+    assert "production:claim:taken_over" in _actions(pw)
+    audit = _cli("--dir", home, "audit", "verify")
+    _, err = audit.communicate(timeout=120)
+    assert audit.returncode == 0, err
