@@ -349,3 +349,26 @@ def test_a_production_killed_mid_write_is_resumed_with_no_plaintext_left_and_a_v
     audit = _cli("--dir", home, "audit", "verify")
     _, err = audit.communicate(timeout=120)
     assert audit.returncode == 0, err
+
+
+def test_a_run_whose_claim_was_taken_over_stops_and_leaves_the_production_to_the_other(
+    pw: ProductionWorld,
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    service = pw.comity.productions
+
+    def taken_over(region: str, records: int, size: int) -> None:
+        if records == 1:
+            with pw.comity.production_uow() as uow:
+                row = uow.session.get(ProductionClaimRow, "case-1")
+                assert row is not None
+                row.token = "z" * 32  # another run took the claim over
+                uow.commit()
+            pw.clock.current += timedelta(minutes=1)  # the next record refreshes the claim
+
+    with pytest.raises(Conflict, match="lost its claim on case case-1"):
+        service.produce(pw.admin, demand_id, progress=taken_over)
+    ((_, status),) = _rows(pw, demand_id)
+    assert status == "producing"  # not marked failed: the other run owns it now
+    _no_plaintext_left(service.out_dir)

@@ -81,6 +81,10 @@ CUSTODIAN_TITLE = "Custodian of Records"
 Progress = Callable[[str, int, int], None]
 
 
+class ClaimLost(Conflict):
+    """This run's claim on the case was taken over (it was silent past the lease)."""
+
+
 def hash_link_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -181,6 +185,8 @@ class ProductionService:
                 encrypted = path.with_name(path.name + ".age")
                 if not encrypted.exists():
                     self.writer.encrypt(path, encrypt_to, encrypted)
+        except ClaimLost:
+            raise  # the production is another run's now: its state is that run's to set
         except Exception as exc:
             self._fail(actor, production, exc)
             raise
@@ -276,7 +282,7 @@ class ProductionService:
         fresh = replace(claim, heartbeat_at=now)
         with self.uow() as uow:
             if not uow.productions.refresh_claim(fresh):
-                raise Conflict(
+                raise ClaimLost(
                     f"this run lost its claim on case {claim.case_id} (it was silent for longer "
                     f"than {self.claim_lease}); another run took over"
                 )
