@@ -156,6 +156,7 @@ def test_a_crashed_production_resumes_with_the_same_authorization_and_bytes(
         "Custodian of Records",
         "Example Mail Inc.",
         done.produced_at,
+        authority_country="US",  # the issuing authority's: it chooses the certificate's form
     )
     twin = service.writer.write(
         pw.comity.home / "twin.tar",
