@@ -466,3 +466,48 @@ def test_an_objection_while_the_package_is_written_keeps_it_from_being_published
     assert final.state is CaseState.OBJECTED
     # Nothing to download: the requester's list shows no production.
     assert service.list_productions(staff(pw, "jsmith"), demand_id) == []
+
+
+def test_the_cli_lists_a_failed_production_with_its_reason_and_retries_it(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+
+    def unreadable(region: str, records: int, size: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(OSError, match="Input/output error"):
+        pw.comity.productions.produce(pw.admin, demand_id, progress=unreadable)
+    with pw.comity.production_uow() as uow:
+        (failed,) = uow.productions.for_demand(demand_id)
+    home = str(pw.comity.home)
+    code, out, err = _comity(["--dir", home, "productions", "list", demand_id], capsys)
+    assert code == 0, err
+    assert (
+        f"production {failed.id} failed: OSError: [Errno 5] Input/output error; retry it with: "
+        f"comity productions retry {failed.id} --by ADMIN"
+    ) in out
+    code, out, err = _comity(["--dir", home, "productions", "retry", failed.id], capsys)
+    assert code != 0
+    assert "--by" in err
+    code, out, err = _comity(
+        ["--dir", home, "productions", "retry", failed.id, "--by", "admin"], capsys
+    )
+    assert code == 0, err
+    # The command line runs on the real clock, a week after this world's: the failed
+    # production's authorization has expired, so the retry abandons it and publishes anew.
+    with pw.comity.production_uow() as uow:
+        rows = {p.id: (p.status, p.reason) for p in uow.productions.for_demand(demand_id)}
+    assert rows.pop(failed.id) == (
+        "abandoned",
+        "its authorization expired before the package was published",
+    )
+    ((published, (status, _)),) = rows.items()
+    assert status == "published"
+    assert f"production {published} of case case-1: published" in out
+    code, _, err = _comity(
+        ["--dir", home, "productions", "retry", failed.id, "--by", "admin"], capsys
+    )
+    assert code == 1
+    assert f"production {failed.id} is abandoned; only a failed production can be retried" in err
