@@ -36,6 +36,7 @@ DEMAND = DemandInfo(
     reference="2013-MAG-2814",
     authority="United States District Court for the Southern District of New York",
     period=Period(date(2013, 1, 1), date(2013, 12, 31)),
+    country="US",
 )
 CUSTODIAN = Custodian(
     name="Ada Lovelace", title="Custodian of Records", provider="Example Mail Inc."

@@ -32,7 +32,9 @@ from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.moves_repo import SqlMoveJournal
 from comity.adapters.controlplane.productions_repo import (
     SqlProductionUnitOfWork,
+    process_alive,
     production_uow_factory,
+    this_process,
 )
 from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
@@ -42,6 +44,7 @@ from comity.adapters.demo_console import populate_demo_sign_ins
 from comity.adapters.demo_people import populate_demo_people
 from comity.adapters.notify.settings import NotifySettings, parse_notify
 from comity.adapters.package.production_writer import BagItPackageWriter
+from comity.adapters.package.writer import DEFAULT_PACKAGE_MODE
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
@@ -172,6 +175,26 @@ class Comity:
         """Units of work with intake, cases and productions on one transaction."""
         return production_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
+    def signing_keys(self) -> list[str]:
+        """Make the provider's and the control plane's signing keys (if missing) and say what to
+        publish: requesters check packages against the provider key, regional agents and anyone
+        holding a package check authorizations against the control-plane key, so both must be
+        public before the first production, not made by it."""
+        lines = []
+        for label, key, path in (
+            ("provider signing key (signs packages)", self.provider_key, "provider.pem"),
+            (
+                "control-plane key (signs authorizations)",
+                self.control_plane_key,
+                "control-plane.pem",
+            ),
+        ):
+            private = self.home / "keys" / path
+            lines.append(f"{label}: {private} (keep secret; mode 0600), id {key.key_id}")
+            lines.append(f"  publish {public_path(private)}:")
+            lines += ["  " + line for line in key.public.pem().decode("ascii").splitlines()]
+        return lines
+
     def trusted_control_plane_keys(self) -> list[PublicKey]:
         """The control-plane key an agent trusts: the published public half if present (an
         agent host holds only that), else the control plane's own key."""
@@ -226,13 +249,15 @@ class Comity:
             clock=self.clock,
             agents=self.region_agent,
             sign=sign,
-            writer=BagItPackageWriter(self.provider_key, [key.public]),
+            writer=BagItPackageWriter(self.provider_key, [key.public], self.package_mode),
             provider=self.deployment.provider.name,
             issuer=f"control-plane {key.key_id}",
             out_dir=self.home / "productions",
             known_countries=known_countries(),
             link_ttl=self.download_link_ttl,
             on_published=self.write_log_proof,
+            process=this_process,
+            alive=process_alive,
         )
 
     def write_log_proof(self, production: Production) -> None:
@@ -244,6 +269,25 @@ class Comity:
             return
         with self.reader() as uow:
             write_production_proof(uow.session, production)
+
+    @property
+    def package_mode(self) -> int:
+        """``[productions] package_mode`` (an octal string, default "0600"): the file mode of
+        packages, which hold disclosed records in clear unless encrypted to the requester."""
+        section = self.deployment.extra.get("productions")
+        raw = section.get("package_mode") if isinstance(section, dict) else None
+        if raw is None:
+            return DEFAULT_PACKAGE_MODE
+        try:
+            mode = int(raw, 8) if isinstance(raw, str) else -1
+        except ValueError:
+            mode = -1
+        if not 0 <= mode <= 0o666 or not mode & 0o600 == 0o600:
+            raise ConfigurationError(
+                'productions.package_mode must be an octal file mode string such as "0600" or '
+                f'"0640" that lets the owner read and write, got {raw!r}'
+            )
+        return mode
 
     # --- case workflow (issue 6) ---
 
@@ -341,6 +385,7 @@ def initialise(
     lines = [f"deployment: {toml_path}", f"control plane: {comity.deployment.control_plane}"]
     if made_key:
         lines.append(f"audit log key: {comity.audit_key_path} (keep secret; mode 0600)")
+    lines += comity.signing_keys()
     lines += comity.prepare_regions()
     if demo:
         lines += populate_demo(comity.uow, comity.clock, comity.region_store)

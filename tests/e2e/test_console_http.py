@@ -550,3 +550,56 @@ def test_a_demand_filed_from_the_portal_form_is_received_when_intake_says(
     stamped = datetime.fromisoformat(record.document["received_at"])
     assert stamped == record.received_at
     assert abs(stamped - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_a_failed_production_shows_its_reason_and_an_administrator_retries_it(
+    web: WebDeployment,
+) -> None:
+    """Issue 14: the console's production section shows a failed production, why, and a retry."""
+    comity = web.comity
+    with comity.reader() as uow:
+        rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
+        case = uow.cases.for_demand(web.warrant_id)
+    assert rita is not None
+    assert alan is not None
+    assert ada is not None
+    assert case is not None
+    cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
+    for finding in case.findings:
+        cases.decide(
+            comity.intake_uow,
+            comity.clock,
+            rita,
+            case.case_id,
+            finding=finding.key,
+            decision="withhold" if finding.category.value == "content" else "produce",
+            justification="stored in Dublin" if finding.category.value == "content" else None,
+        )
+    cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id)
+    cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
+
+    def broken(region: str, records: int, size: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(OSError, match="Input/output error"):
+        comity.productions.produce(ada, web.warrant_id, progress=broken)
+    app = create_app(comity, assessor=FakeAssessor())
+    staff = TestClient(app)
+    sign_in_client(staff, web, "ada")
+    page = staff.get(f"/console/demands/{web.warrant_id}")
+    assert "OSError: [Errno 5] Input/output error" in page.text
+    match = re.search(r'action="/console/productions/(prd-[0-9a-f]+)/retry"', page.text)
+    assert match is not None
+    done = staff.post(
+        f"/console/productions/{match.group(1)}/retry",
+        data={"csrf": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with comity.production_uow() as tx:
+        production = tx.productions.get(match.group(1))
+    assert production is not None
+    assert production.status == "published"
+    reader = TestClient(app)
+    sign_in_client(reader, web, "rita")  # a reviewer may not start a production (the table)
+    assert "/retry" not in reader.get(f"/console/demands/{web.warrant_id}").text

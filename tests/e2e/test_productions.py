@@ -156,6 +156,7 @@ def test_a_crashed_production_resumes_with_the_same_authorization_and_bytes(
         "Custodian of Records",
         "Example Mail Inc.",
         done.produced_at,
+        authority_country="US",  # the issuing authority's: it chooses the certificate's form
     )
     twin = service.writer.write(
         pw.comity.home / "twin.tar",
@@ -208,6 +209,55 @@ def test_a_narrowed_and_partly_approved_case_releases_only_what_was_approved(
     production = pw.comity.productions.produce(pw.admin, demand_id)
     bag = extract_canonical(Path(production.path), pw.comity.home / "x")
     assert [r.id for _, r in read_records(bag)] == ["msg-acct-0001-1", "sub-1"]
+
+
+def test_two_accounts_in_one_region_and_a_period_per_category_produce_and_verify(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: eu-ie holds two accounts' mail and us-west one account's subscriber record
+    (whole period) and traffic (narrowed): several grants per region, one package that verifies
+    and holds exactly the approved records."""
+    targets = [
+        {"type": "email", "value": "target@example.com"},
+        {"type": "email", "value": "other@example.com"},
+    ]
+    demand_id = submit(pw, targets=targets)
+    approve(
+        pw,
+        demand_id,
+        narrow={
+            Category.CONTENT: (date(2013, 6, 1), date(2013, 6, 2)),
+            Category.TRAFFIC: (date(2013, 6, 1), date(2013, 6, 1)),
+        },
+    )
+    home = str(pw.comity.home)
+    code, out, err = _comity(["--dir", home, "produce", demand_id, "--by", "admin"], capsys)
+    assert code == 0, err
+    with pw.comity.production_uow() as uow:
+        (production,) = uow.productions.for_demand(demand_id)
+        case = uow.cases.for_demand(demand_id)
+    assert production.status == "published"
+    assert case is not None
+    assert case.state is CaseState.DELIVERED
+    signed = SignedAuthorization.from_bytes(production.authorization.encode())
+    grants = signed.authorization.grants
+    assert len(grants) > len(signed.authorization.regions)  # several grants in one region
+    key = pw.comity.home / "keys" / "provider.pub.pem"
+    code, out, err = _comity(["verify", production.path, "--key", str(key)], capsys)
+    assert code == 0, err
+    assert "valid:" in out
+    bag = extract_canonical(Path(production.path), pw.comity.home / "x")
+    released = sorted((region, r.id) for region, r in read_records(bag))
+    assert released == [
+        ("eu-ie", "msg-acct-0001-0"),
+        ("eu-ie", "msg-acct-0001-1"),
+        ("eu-ie", "msg-acct-0002-1"),
+        ("us-west", "login-1"),
+        ("us-west", "sub-1"),
+    ]
+    # US process (S.D.N.Y.): the certificate follows, and names, the US form.
+    certificate = next(bag.glob("certificate.txt")).read_text()
+    assert "Form: us.fre-902 (Federal Rules of Evidence 902(11), 902(14) and 803(6))" in certificate
 
 
 def test_the_requester_downloads_through_a_short_lived_single_agency_link(
@@ -416,3 +466,48 @@ def test_an_objection_while_the_package_is_written_keeps_it_from_being_published
     assert final.state is CaseState.OBJECTED
     # Nothing to download: the requester's list shows no production.
     assert service.list_productions(staff(pw, "jsmith"), demand_id) == []
+
+
+def test_the_cli_lists_a_failed_production_with_its_reason_and_retries_it(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+
+    def unreadable(region: str, records: int, size: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(OSError, match="Input/output error"):
+        pw.comity.productions.produce(pw.admin, demand_id, progress=unreadable)
+    with pw.comity.production_uow() as uow:
+        (failed,) = uow.productions.for_demand(demand_id)
+    home = str(pw.comity.home)
+    code, out, err = _comity(["--dir", home, "productions", "list", demand_id], capsys)
+    assert code == 0, err
+    assert (
+        f"production {failed.id} failed: OSError: [Errno 5] Input/output error; retry it with: "
+        f"comity productions retry {failed.id} --by ADMIN"
+    ) in out
+    code, out, err = _comity(["--dir", home, "productions", "retry", failed.id], capsys)
+    assert code != 0
+    assert "--by" in err
+    code, out, err = _comity(
+        ["--dir", home, "productions", "retry", failed.id, "--by", "admin"], capsys
+    )
+    assert code == 0, err
+    # The command line runs on the real clock, a week after this world's: the failed
+    # production's authorization has expired, so the retry abandons it and publishes anew.
+    with pw.comity.production_uow() as uow:
+        rows = {p.id: (p.status, p.reason) for p in uow.productions.for_demand(demand_id)}
+    assert rows.pop(failed.id) == (
+        "abandoned",
+        "its authorization expired before the package was published",
+    )
+    ((published, (status, _)),) = rows.items()
+    assert status == "published"
+    assert f"production {published} of case case-1: published" in out
+    code, _, err = _comity(
+        ["--dir", home, "productions", "retry", failed.id, "--by", "admin"], capsys
+    )
+    assert code == 1
+    assert f"production {failed.id} is abandoned; only a failed production can be retried" in err

@@ -379,18 +379,7 @@ def test_agents_release_exactly_the_authorized_ingested_records(
     custody: Comity, data: st.DataObject
 ) -> None:
     accounts = data.draw(custody_accounts())
-    for account, records in accounts:
-        create_account(custody.uow, account, actor="test", clock=custody.clock)
-        ingest(
-            custody.uow,
-            custody.region_store,
-            account.id,
-            lambda records=records: records,  # type: ignore[misc]
-            kind="test",
-            source="test",
-            actor="test",
-            clock=custody.clock,
-        )
+    _ingest(custody, accounts)
     ids = [a.id for a, _ in accounts] + ["nobody"]
     regions = data.draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3, unique=True))
     chosen = []
@@ -407,6 +396,56 @@ def test_agents_release_exactly_the_authorized_ingested_records(
                 Period(start, end),
             )
         )
+    _assert_agents_release_exactly(custody, accounts, chosen)
+
+
+def _ingest(custody: Comity, accounts: list[tuple[Account, list[Record]]]) -> None:
+    for account, records in accounts:
+        create_account(custody.uow, account, actor="test", clock=custody.clock)
+        ingest(
+            custody.uow,
+            custody.region_store,
+            account.id,
+            lambda records=records: records,  # type: ignore[misc]
+            kind="test",
+            source="test",
+            actor="test",
+            clock=custody.clock,
+        )
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_number_of_grants_per_region_account_category_and_period_release_exactly_them(
+    custody: Comity, data: st.DataObject
+) -> None:
+    """Issue 14: several grants in one region (two accounts, one account with a period per
+    category, overlapping periods, an unlimited one) are one group per region, and the package
+    holds exactly the records some grant covers, byte for byte, each once."""
+    accounts = data.draw(custody_accounts())
+    _ingest(custody, accounts)
+    ids = [a.id for a, _ in accounts] + ["nobody"]
+    chosen: dict[str, RegionGrant] = {}
+    for _ in range(data.draw(st.integers(1, 6))):
+        period = None
+        if data.draw(st.booleans()):
+            start = date(2012, 1, 1) + timedelta(days=data.draw(st.integers(0, 1000)))
+            period = Period(start, start + timedelta(days=data.draw(st.integers(0, 600))))
+        g = RegionGrant(
+            data.draw(st.sampled_from(REGIONS)),
+            tuple(data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=2, unique=True))),
+            tuple(data.draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, unique=True))),
+            period,
+        )
+        chosen[repr(g.to_document())] = g
+    _assert_agents_release_exactly(custody, accounts, list(chosen.values()))
+
+
+def _assert_agents_release_exactly(
+    custody: Comity, accounts: list[tuple[Account, list[Record]]], chosen: list[RegionGrant]
+) -> None:
     signed = authorization(chosen)
     auth = signed.authorization
     law = _Permissive()
@@ -441,3 +480,9 @@ def test_agents_release_exactly_the_authorized_ingested_records(
             want.category,
         )
         assert record.occurred_at == want.occurred_at
+    # Each account's records come oldest first, whichever grants they came through.
+    order: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    for (region, _), record in released.items():
+        order[(region, record.account_id)].append((record.occurred_at, record.id))
+    for times in order.values():
+        assert times == sorted(times)

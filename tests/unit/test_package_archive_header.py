@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import tarfile
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from comity.adapters.package.archive import _header, _ustar_header
+from comity.adapters.package.verify import verify_package
+from comity.errors import IntegrityError
 
 
 def _tarfile_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
@@ -42,3 +46,23 @@ def test_typical_package_names_take_the_fast_path() -> None:
     name = "package-auth-0001/data/eu-ie/acct-0001/content/00000001-msg-0001.eml"
     assert _ustar_header(name, 20_000, is_dir=False, mtime=1_795_000_000) is not None
     assert _ustar_header("x" * 101, 1, is_dir=False, mtime=0) is None
+
+
+def test_verify_names_a_corrupt_header_instead_of_counting_trailing_bytes(tmp_path: Path) -> None:
+    """Issue 14: a damaged tar header is named (its offset, entry and what is wrong)."""
+    from tests.packaging import produce, sample_records  # noqa: PLC0415 (heavy; this test only)
+
+    package = produce(tmp_path / "p.tar", sample_records())
+    data = bytearray(package.read_bytes())
+    with tarfile.open(package) as tar:
+        members = tar.getmembers()
+    victim = members[len(members) // 2]
+    data[victim.offset + 148] ^= 0x01  # one bit of the header's checksum field
+    bad = tmp_path / "bad.tar"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError) as caught:
+        verify_package(bad)
+    message = caught.value.message
+    assert f"the archive header at byte {victim.offset}" in message
+    assert "checksum" in message
+    assert "after its last entry" not in message

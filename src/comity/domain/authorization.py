@@ -152,7 +152,13 @@ class Authorization:
 
     @property
     def regions(self) -> tuple[str, ...]:
-        return tuple(sorted(g.region for g in self.grants))
+        """Each region once, in order: a region with several grants (two accounts, or one account
+        with a period per category) is still one group of records, released by one agent call."""
+        return tuple(sorted({g.region for g in self.grants}))
+
+    def accounts_in(self, region: str) -> tuple[str, ...]:
+        """Every account any grant of ``region`` names, each once, in order."""
+        return tuple(sorted({a for g in self.grants_for(region) for a in g.accounts}))
 
     def refusal(
         self, region: str, account: str, category: Category, occurred_at: datetime

@@ -14,6 +14,7 @@ dates; Reg. (EU) 2023/1543 Art. 10(2) suspends production while a notified autho
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 
@@ -79,26 +80,40 @@ class LocalRegionAgent:
             )
 
     def _records(self, auth: Authorization) -> Iterator[Record]:
-        seen: set[str] = set()
-        for grant in auth.grants_for(self.region_id):
-            start = end = None
-            if grant.period is not None:
-                start = datetime.combine(grant.period.start, time(), UTC)
-                end = datetime.combine(grant.period.end + timedelta(days=1), time(), UTC)
-            for account in grant.accounts:
-                for record in self._custody.read(account, grant.categories, start, end):
-                    if record.id in seen:
-                        continue  # two grants (two periods) of one account overlap
-                    refusal = auth.refusal(
-                        self.region_id, record.account_id, record.category, record.occurred_at
+        """The region's records, merged across its grants: per account (in order), every grant
+        naming it is read and the reads are merged oldest first, so an account with a period per
+        category, or two targets naming it, gives one ordered stream with each record once."""
+        for account in auth.accounts_in(self.region_id):
+            reads = [
+                self._custody.read(account, grant.categories, *_bounds(grant))
+                for grant in auth.grants_for(self.region_id)
+                if account in grant.accounts
+            ]
+            seen: set[str] = set()
+            for record in heapq.merge(*reads, key=lambda r: (r.occurred_at, r.id)):
+                if record.id in seen:
+                    continue  # two grants (two periods) of one account overlap
+                refusal = auth.refusal(
+                    self.region_id, record.account_id, record.category, record.occurred_at
+                )
+                if refusal is not None or record.account_id != account:
+                    # The store returned more than asked: never release.
+                    raise IntegrityError(
+                        f"region {self.region_id} store returned record {record.id} outside "
+                        f"the authorization ({refusal or 'another account'}); nothing more is "
+                        "released"
                     )
-                    if refusal is not None:  # the store returned more than asked: never release
-                        raise IntegrityError(
-                            f"region {self.region_id} store returned record {record.id} outside "
-                            f"the authorization ({refusal}); nothing more is released"
-                        )
-                    seen.add(record.id)
-                    yield record
+                seen.add(record.id)
+                yield record
+
+
+def _bounds(grant: RegionGrant) -> tuple[datetime | None, datetime | None]:
+    """The grant's period as the store's half-open range of instants (UTC days, inclusive)."""
+    if grant.period is None:
+        return None, None
+    start = datetime.combine(grant.period.start, time(), UTC)
+    end = datetime.combine(grant.period.end + timedelta(days=1), time(), UTC)
+    return start, end
 
 
 def _changes(auth: Authorization, grant: RegionGrant, answer: LawAnswer) -> list[str]:

@@ -67,6 +67,9 @@ class PackageFacts:
     custodian_title: str
     provider: str
     produced_at: datetime
+    #: The issuing authority's country (ISO 3166 alpha-2): which evidence law the certificate of
+    #: authenticity follows.
+    authority_country: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,15 +102,25 @@ class PackageWriter(Protocol):
 
     def encrypt(self, path: Path, recipients: list[str], out: Path) -> Path: ...
 
+    def clean(self, out: Path) -> None:
+        """Remove what a run of ``out`` left in staging (decrypted records), unless it runs."""
+        ...
+
+    def sweep(self, directory: Path) -> list[Path]:
+        """Remove every staging directory in ``directory`` a stopped run left; return them."""
+        ...
+
 
 @dataclass(frozen=True)
 class Production:
-    """One production of one case: started, then published (or abandoned after expiry)."""
+    """One production of one case: started (``producing``), then ``published``; ``failed`` with
+    its reason when writing it went wrong (a retry resumes it), ``abandoned`` with its reason when
+    it will never be published (its authorization expired, or the case left production)."""
 
     id: str
     demand_id: str
     case_id: str
-    status: str  # producing | published | abandoned
+    status: str  # producing | published | failed | abandoned
     path: str
     produced_at: datetime
     authorization: str  # the signed authorization's file form (canonical JSON)
@@ -118,6 +131,7 @@ class Production:
     record_count: int | None = None
     published_at: datetime | None = None
     encrypted_path: str | None = None
+    reason: str | None = None
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -125,6 +139,7 @@ class Production:
             "demand": self.demand_id,
             "case": self.case_id,
             "status": self.status,
+            "reason": self.reason,
             "path": self.path,
             "sha256": self.sha256,
             "size": self.size,
@@ -147,6 +162,24 @@ class DownloadLink:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class ProductionClaim:
+    """Who is producing a case right now: the row one production holds in the control-plane
+    database while it runs, so two processes (or two hosts) never produce one case at once."""
+
+    case_id: str
+    token: str
+    host: str
+    pid: int
+    claimed_at: datetime
+    heartbeat_at: datetime
+    production_id: str | None = None
+
+    def describe(self) -> str:
+        running = self.production_id or "a production still starting"
+        return f"{running} on {self.host} (pid {self.pid}), started {self.claimed_at.isoformat()}"
+
+
 class ProductionRepository(Protocol):
     def add(self, production: Production) -> None: ...
 
@@ -161,6 +194,23 @@ class ProductionRepository(Protocol):
     def add_link(self, link: DownloadLink) -> None: ...
 
     def link_by_token_hash(self, token_hash: str) -> DownloadLink | None: ...
+
+    def claim(self, claim: ProductionClaim) -> ProductionClaim | None:
+        """Insert ``claim`` for its case; None if it is now held, else the claim already held."""
+        ...
+
+    def take_over(self, stale_token: str, claim: ProductionClaim) -> bool:
+        """Replace the claim whose token is ``stale_token`` by ``claim`` (compare-and-swap);
+        False if someone else changed it first."""
+        ...
+
+    def refresh_claim(self, claim: ProductionClaim) -> bool:
+        """Store ``claim``'s heartbeat and production id if its token still holds the case."""
+        ...
+
+    def release_claim(self, case_id: str, token: str) -> None:
+        """Remove the case's claim if ``token`` still holds it."""
+        ...
 
 
 class ProductionUnitOfWork(CaseUnitOfWork, Protocol):

@@ -22,7 +22,9 @@ before the crash is verified and adopted.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
@@ -59,6 +61,7 @@ from comity.services.production_ports import (
     PackageFacts,
     PackageWriter,
     Production,
+    ProductionClaim,
     ProductionUnitOfWork,
     ProductionUowFactory,
     RegionAgent,
@@ -66,11 +69,22 @@ from comity.services.production_ports import (
 )
 
 DEFAULT_LINK_TTL = timedelta(minutes=15)
+#: A claim whose holder cannot be asked (another host) is stale after this long without a
+#: heartbeat; a running production refreshes it every ``CLAIM_HEARTBEAT`` while records arrive.
+DEFAULT_CLAIM_LEASE = timedelta(minutes=10)
+CLAIM_HEARTBEAT = timedelta(seconds=30)
+CLAIM_POLL = 1.0  # seconds between two tries for a claim when waiting
+#: Productions a re-run continues: one interrupted (``producing``) or one that failed.
+RESUMABLE = frozenset({"producing", "failed"})
 LINK_PREFIX = "dl_"
 CUSTODIAN_TITLE = "Custodian of Records"
 
 #: Called as records arrive: (region, records so far, bytes so far).
 Progress = Callable[[str, int, int], None]
+
+
+class ClaimLost(Conflict):
+    """This run's claim on the case was taken over (it was silent past the lease)."""
 
 
 def hash_link_token(token: str) -> str:
@@ -94,6 +108,12 @@ class ProductionService:
     validity: timedelta = DEFAULT_VALIDITY
     #: Called with each production once published and committed: writes the package's log proof.
     on_published: Callable[[Production], None] | None = None
+    #: This process as a claim names it (host, pid), and whether a claim's holder still runs:
+    #: True or False when that can be known (this host), None when not (another host).
+    process: Callable[[], tuple[str, int]] = lambda: ("unknown", 0)
+    alive: Callable[[str, int], bool | None] = lambda _host, _pid: None
+    sleep: Callable[[float], None] = time.sleep
+    claim_lease: timedelta = DEFAULT_CLAIM_LEASE
 
     # --- producing -----------------------------------------------------------------------
 
@@ -105,12 +125,42 @@ class ProductionService:
         out_dir: Path | None = None,
         encrypt_to: list[str] | None = None,
         progress: Progress | None = None,
+        wait: float = 0.0,
     ) -> Production:
-        """Produce the case (or the demand's case) and publish its package; see the module doc."""
+        """Produce the case (or the demand's case) and publish its package; see the module doc.
+
+        One production per case runs at a time, across processes and hosts: the case is claimed
+        in the control-plane database first, and a second run waits up to ``wait`` seconds for
+        the claim, then refuses naming the running production.
+        """
         permissions.check(actor, CaseAction.START_PRODUCTION)
         if encrypt_to:
             self.writer.check_recipients(encrypt_to)  # before anything moves
-        production, demand, signed = self._start(actor, case_or_demand_id, out_dir or self.out_dir)
+        with self.uow() as uow:
+            case, _ = _find_case(uow, case_or_demand_id)
+        claim = self._claim(actor, case.case_id, wait)
+        try:
+            # What killed runs left in staging (decrypted mail) goes before anything is read.
+            self.writer.sweep(out_dir or self.out_dir)
+            return self._produce_claimed(
+                actor, case.case_id, claim, out_dir or self.out_dir, encrypt_to, progress
+            )
+        finally:
+            with self.uow() as uow:
+                uow.productions.release_claim(claim.case_id, claim.token)
+                uow.commit()
+
+    def _produce_claimed(  # noqa: PLR0917 (the claim and produce's options)
+        self,
+        actor: User,
+        case_id: str,
+        claim: ProductionClaim,
+        out_dir: Path,
+        encrypt_to: list[str] | None,
+        progress: Progress | None,
+    ) -> Production:
+        production, demand, signed = self._start(actor, case_id, out_dir, claim.production_id)
+        claim = self._heartbeat(replace(claim, production_id=production.id), force=True)
         facts = PackageFacts(
             reference=demand.reference,
             authority=demand.issuing_authority.name,
@@ -119,30 +169,155 @@ class ProductionService:
             custodian_title=CUSTODIAN_TITLE,
             provider=self.provider,
             produced_at=production.produced_at,
+            authority_country=demand.issuing_authority.country,
         )
         path = Path(production.path)
-        if path.exists():
-            written = self.writer.inspect(path)
-            if written.authorization_id != signed.authorization.id:
-                raise Conflict(
-                    f"{path} holds the package of authorization {written.authorization_id}, not "
-                    f"{signed.authorization.id}; move it away and re-run"
-                )
-        else:
-            streams = self._open_regions(signed)
-            written = self.writer.write(path, signed, facts, _counted(streams, progress))
-        encrypted = None
-        if encrypt_to:
-            encrypted = path.with_name(path.name + ".age")
-            if not encrypted.exists():
-                self.writer.encrypt(path, encrypt_to, encrypted)
+        beat = _Beat(self, claim)
+        try:
+            if path.exists():
+                written = self.writer.inspect(path)
+                if written.authorization_id != signed.authorization.id:
+                    raise Conflict(
+                        f"{path} holds the package of authorization {written.authorization_id}, "
+                        f"not {signed.authorization.id}; move it away and re-run"
+                    )
+            else:
+                streams = self._open_regions(signed)
+                written = self.writer.write(path, signed, facts, _counted(streams, progress, beat))
+            encrypted = None
+            if encrypt_to:
+                encrypted = path.with_name(path.name + ".age")
+                if not encrypted.exists():
+                    self.writer.encrypt(path, encrypt_to, encrypted)
+        except ClaimLost:
+            raise  # the production is another run's now: its state is that run's to set
+        except Exception as exc:
+            self._fail(actor, production, exc)
+            raise
+        finally:
+            self.writer.clean(path)
         published = self._publish(actor, production, written, encrypted)
         if self.on_published is not None:
             self.on_published(published)
         return published
 
+    def retry(
+        self,
+        actor: User,
+        production_id: str,
+        *,
+        encrypt_to: list[str] | None = None,
+        progress: Progress | None = None,
+        wait: float = 0.0,
+    ) -> Production:
+        """Run a failed production again: the same authorization and time while it is valid
+        (the same bytes), else a new one (see ``_start``)."""
+        permissions.check(actor, CaseAction.START_PRODUCTION)
+        production = self.get(actor, production_id)
+        if production.status != "failed":
+            raise Conflict(
+                f"production {production_id} is {production.status}; only a failed production "
+                "can be retried"
+            )
+        return self.produce(
+            actor, production.case_id, encrypt_to=encrypt_to, progress=progress, wait=wait
+        )
+
+    # --- one production per case: the claim -------------------------------------------------
+
+    def _claim(self, actor: User, case_id: str, wait: float) -> ProductionClaim:
+        """Claim the case in the control-plane database, waiting up to ``wait`` seconds.
+
+        A claim whose holder is gone (a process on this host that no longer runs, or any holder
+        silent for ``claim_lease``) is taken over, on the audit log; a live one is waited for or
+        refused with its production's id.
+        """
+        attempts = max(1, math.ceil(wait / CLAIM_POLL) + 1) if wait > 0 else 1
+        host, pid = self.process()
+        held: ProductionClaim | None = None
+        for attempt in range(attempts):
+            if attempt:
+                self.sleep(CLAIM_POLL)
+            now = self.clock.now()
+            with self.uow() as uow:
+                # The claim names the production from the start: the one a re-run resumes, else
+                # the id a new one will have, so a refused run can say which production runs.
+                resumable = [
+                    p.id for p in uow.productions.for_case(case_id) if p.status in RESUMABLE
+                ]
+                production_id = resumable[-1] if resumable else _new_production_id()
+                mine = ProductionClaim(
+                    case_id, secrets.token_hex(16), host, pid, now, now, production_id
+                )
+                held = uow.productions.claim(mine)
+                if held is None:
+                    uow.commit()
+                    return mine
+                if self._gone(held, now) and uow.productions.take_over(held.token, mine):
+                    uow.audit.record(
+                        AuditEvent.of(
+                            now,
+                            actor.id,
+                            "production:claim:taken_over",
+                            f"case/{case_id}",
+                            {
+                                "production": held.production_id,
+                                "host": held.host,
+                                "pid": held.pid,
+                                "heartbeat_at": held.heartbeat_at.isoformat(),
+                            },
+                        )
+                    )
+                    uow.commit()
+                    return mine
+        assert held is not None
+        raise Conflict(
+            f"another production of case {case_id} is running: {held.describe()}; "
+            "wait for it (--wait SECONDS) or run produce again when it ends"
+        )
+
+    def _gone(self, held: ProductionClaim, now: datetime) -> bool:
+        alive = self.alive(held.host, held.pid)
+        if alive is False:
+            return True
+        return alive is None and now - held.heartbeat_at > self.claim_lease
+
+    def _heartbeat(self, claim: ProductionClaim, *, force: bool = False) -> ProductionClaim:
+        now = self.clock.now()
+        if not force and now - claim.heartbeat_at < CLAIM_HEARTBEAT:
+            return claim
+        fresh = replace(claim, heartbeat_at=now)
+        with self.uow() as uow:
+            if not uow.productions.refresh_claim(fresh):
+                raise ClaimLost(
+                    f"this run lost its claim on case {claim.case_id} (it was silent for longer "
+                    f"than {self.claim_lease}); another run took over"
+                )
+            uow.commit()
+        return fresh
+
+    def _fail(self, actor: User, production: Production, exc: Exception) -> None:
+        """The production stays for a retry, marked failed with the reason, on the audit log."""
+        reason = exc.message if isinstance(exc, ComityError) else f"{type(exc).__name__}: {exc}"
+        now = self.clock.now()
+        with self.uow() as uow:
+            current = uow.productions.get(production.id)
+            if current is None or current.status != "producing":
+                return
+            uow.productions.update(replace(current, status="failed", reason=reason))
+            uow.audit.record(
+                AuditEvent.of(
+                    now,
+                    actor.id,
+                    "production:failed",
+                    f"production/{production.id}",
+                    {"case": production.case_id, "reason": reason},
+                )
+            )
+            uow.commit()
+
     def _start(
-        self, actor: User, ident: str, out_dir: Path
+        self, actor: User, ident: str, out_dir: Path, new_id: str | None = None
     ) -> tuple[Production, Demand, SignedAuthorization]:
         now = self.clock.now()
         with self.uow() as uow:
@@ -151,7 +326,7 @@ class ProductionService:
             if record is None:
                 raise NotFound(f"no demand with id {demand_id!r}")
             demand = self._parse(record.document)
-            running = [p for p in uow.productions.for_case(case.case_id) if p.status == "producing"]
+            running = [p for p in uow.productions.for_case(case.case_id) if p.status in RESUMABLE]
         # A production the case has left (objected to, reviewed and approved again) answers an
         # approval that no longer stands: it is abandoned, never resumed.
         stale = running if case.state is not CaseState.IN_PRODUCTION else []
@@ -162,7 +337,13 @@ class ProductionService:
             if now < signed.authorization.expires_at:
                 # Resume: the same authorization and time give the same bytes. The agents check
                 # the law again before anything is read.
-                self._preflight(signed)
+                try:
+                    self._preflight(signed)
+                except ComityError as exc:
+                    self._fail(actor, current, exc)
+                    raise
+                if current.status == "failed":
+                    current = self._resume_failed(actor, current, now)
                 return current, demand, signed
         elif case.state is CaseState.DELIVERED:
             raise Conflict(f"case {case.case_id} was already produced and delivered")
@@ -172,7 +353,8 @@ class ProductionService:
             assert record is not None
             accounts = {f.target: _account_for(uow, demand, f.target) for f in case.findings}
             digest = _assessment_digest(uow, demand_id, case)
-        pid = "prd-" + uuid.uuid4().hex[:16]
+        known = {p.id for p in [*running, *stale]}
+        pid = new_id if new_id and new_id not in known else _new_production_id()
         resuming = bool(running)
         auth = authorize_case(
             case if not resuming else case.model_copy(update={"state": CaseState.APPROVED}),
@@ -237,6 +419,22 @@ class ProductionService:
             uow.commit()
         return production, demand, signed
 
+    def _resume_failed(self, actor: User, production: Production, now: datetime) -> Production:
+        resumed = replace(production, status="producing", reason=None)
+        with self.uow() as uow:
+            uow.productions.update(resumed)
+            uow.audit.record(
+                AuditEvent.of(
+                    now,
+                    actor.id,
+                    "production:retried",
+                    f"production/{production.id}",
+                    {"case": production.case_id, "failed_because": production.reason},
+                )
+            )
+            uow.commit()
+        return resumed
+
     def _preflight(self, signed: SignedAuthorization) -> None:
         """Every region's agent checks the authorization and the law; nothing is read yet."""
         for region in signed.authorization.regions:
@@ -254,6 +452,9 @@ class ProductionService:
         with self.uow() as uow:
             case = uow.cases.get(production.case_id, for_update=True)
             assert case is not None
+            current = uow.productions.get(production.id)
+            if current is not None and current.status == "published":
+                return current  # published meanwhile: a published package is never removed
             if case.state is not CaseState.IN_PRODUCTION:
                 self._abandon_written(uow, actor, production, written, encrypted, case.state, now)
             published = replace(
@@ -456,12 +657,16 @@ def _mark_abandoned(
     uow: ProductionUnitOfWork, actor: User, production: Production, reason: str, now: datetime
 ) -> None:
     """A production that will never be published, and why, on the record."""
-    uow.productions.update(replace(production, status="abandoned"))
+    uow.productions.update(replace(production, status="abandoned", reason=reason))
     uow.audit.record(
         AuditEvent.of(
             now, actor.id, "production:abandoned", f"production/{production.id}", {"reason": reason}
         )
     )
+
+
+def _new_production_id() -> str:
+    return "prd-" + uuid.uuid4().hex[:16]
 
 
 def _find_case(uow: ProductionUnitOfWork, ident: str) -> tuple[Case, str]:
@@ -502,17 +707,36 @@ def _assessment_digest(uow: ProductionUnitOfWork, demand_id: str, case: Case) ->
     return "sha256:" + hashlib.sha256(canonical_json(document)).hexdigest()
 
 
+class _Beat:
+    """Refreshes the claim's heartbeat as records arrive (at most every ``CLAIM_HEARTBEAT``)."""
+
+    def __init__(self, service: ProductionService, claim: ProductionClaim) -> None:
+        self._service = service
+        self.claim = claim
+
+    def __call__(self) -> None:
+        self.claim = self._service._heartbeat(self.claim)
+
+
 def _counted(
-    streams: Iterable[tuple[str, Iterator[Record]]], progress: Progress | None
+    streams: Iterable[tuple[str, Iterator[Record]]],
+    progress: Progress | None,
+    beat: Callable[[], None],
 ) -> Iterator[tuple[str, Iterator[Record]]]:
     for region, records in streams:
-        yield region, _count(region, records, progress)
+        yield region, _count(region, records, progress, beat)
 
 
-def _count(region: str, records: Iterator[Record], progress: Progress | None) -> Iterator[Record]:
+def _count(
+    region: str,
+    records: Iterator[Record],
+    progress: Progress | None,
+    beat: Callable[[], None],
+) -> Iterator[Record]:
     size = 0
     for n, record in enumerate(records, 1):
         size += len(record.body)
+        beat()
         if progress is not None:
             progress(region, n, size)
         yield record

@@ -1,4 +1,4 @@
-"""Control-plane tables for productions and their download links (migration 0004_productions)."""
+"""Control-plane tables for productions, their download links and claims (0004, 0008)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,27 @@ class ProductionRow(Base):
     authorization: Mapped[str] = mapped_column("signed_authorization", Text)
     created_by: Mapped[str] = mapped_column(String(63))
     custodian: Mapped[str] = mapped_column(String(300))
+    #: Why the production failed or was abandoned (migration 0008); None otherwise.
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ProductionClaimRow(Base):
+    """The one running production of a case, claimed in a transaction (migration 0008).
+
+    A row per case: whoever inserted it (or took over a stale one by compare-and-swap on
+    ``token``) produces; everyone else waits or refuses. ``heartbeat_at`` is refreshed while the
+    package is written, so a holder on another host that died is recognised by its silence.
+    """
+
+    __tablename__ = "production_claims"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    production_id: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class DownloadLinkRow(Base):

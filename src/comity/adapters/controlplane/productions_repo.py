@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from comity.adapters.audit.signing import NoteSigner
 from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork
-from comity.adapters.controlplane.production_tables import DownloadLinkRow, ProductionRow
+from comity.adapters.controlplane.production_tables import (
+    DownloadLinkRow,
+    ProductionClaimRow,
+    ProductionRow,
+)
 from comity.errors import Conflict
-from comity.services.production_ports import DownloadLink, Production
+from comity.services.production_ports import DownloadLink, Production, ProductionClaim
+
+
+def this_process() -> tuple[str, int]:
+    """This process as a production claim names it: the host name and the process id."""
+    return socket.gethostname(), os.getpid()
+
+
+def process_alive(host: str, pid: int) -> bool | None:
+    """Whether the claim holder ``pid`` on ``host`` still runs: known on this host only (None
+    for another host, whose claim is judged by its heartbeat)."""
+    if host != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, as another user
+    return True
 
 
 def _aware(value: datetime) -> datetime:
@@ -81,6 +107,89 @@ class SqlProductionRepository:
             _aware(row.expires_at),
         )
 
+    # --- the claim: one running production per case -------------------------------------
+    # Plain INSERT and compare-and-swap UPDATE: both databases make the first writer win
+    # (SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL's primary key refuses the
+    # second insert and its row lock orders the updates), with no lock held between statements.
+
+    def claim(self, claim: ProductionClaim) -> ProductionClaim | None:
+        held = self._s.get(ProductionClaimRow, claim.case_id, populate_existing=True)
+        if held is not None:
+            return _claim(held)
+        self._s.add(
+            ProductionClaimRow(
+                case_id=claim.case_id,
+                token=claim.token,
+                production_id=claim.production_id,
+                host=claim.host,
+                pid=claim.pid,
+                claimed_at=claim.claimed_at,
+                heartbeat_at=claim.heartbeat_at,
+            )
+        )
+        try:
+            self._s.flush()
+        except SqlIntegrityError:
+            # Another process inserted between our read and our insert: it holds the case.
+            self._s.rollback()
+            held = self._s.get(ProductionClaimRow, claim.case_id, populate_existing=True)
+            if held is None:
+                raise Conflict(
+                    f"the claim on case {claim.case_id} changed meanwhile; run produce again"
+                ) from None
+            return _claim(held)
+        return None
+
+    def take_over(self, stale_token: str, claim: ProductionClaim) -> bool:
+        result = self._s.execute(
+            update(ProductionClaimRow)
+            .where(
+                ProductionClaimRow.case_id == claim.case_id,
+                ProductionClaimRow.token == stale_token,
+            )
+            .values(
+                token=claim.token,
+                production_id=claim.production_id,
+                host=claim.host,
+                pid=claim.pid,
+                claimed_at=claim.claimed_at,
+                heartbeat_at=claim.heartbeat_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def refresh_claim(self, claim: ProductionClaim) -> bool:
+        result = self._s.execute(
+            update(ProductionClaimRow)
+            .where(
+                ProductionClaimRow.case_id == claim.case_id,
+                ProductionClaimRow.token == claim.token,
+            )
+            .values(heartbeat_at=claim.heartbeat_at, production_id=claim.production_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def release_claim(self, case_id: str, token: str) -> None:
+        self._s.execute(
+            delete(ProductionClaimRow)
+            .where(ProductionClaimRow.case_id == case_id, ProductionClaimRow.token == token)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _claim(row: ProductionClaimRow) -> ProductionClaim:
+    return ProductionClaim(
+        case_id=row.case_id,
+        token=row.token,
+        host=row.host,
+        pid=row.pid,
+        claimed_at=_aware(row.claimed_at),
+        heartbeat_at=_aware(row.heartbeat_at),
+        production_id=row.production_id,
+    )
+
 
 def _fill(row: ProductionRow, p: Production) -> None:
     row.demand_id, row.case_id, row.status, row.path = p.demand_id, p.case_id, p.status, p.path
@@ -91,6 +200,7 @@ def _fill(row: ProductionRow, p: Production) -> None:
         p.published_at,
     )
     row.authorization, row.created_by, row.custodian = p.authorization, p.created_by, p.custodian
+    row.reason = p.reason
 
 
 def _production(row: ProductionRow) -> Production:
@@ -109,6 +219,7 @@ def _production(row: ProductionRow) -> Production:
         record_count=row.record_count,
         published_at=_aware(row.published_at) if row.published_at else None,
         encrypted_path=row.encrypted_path,
+        reason=row.reason,
     )
 
 

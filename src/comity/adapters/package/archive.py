@@ -205,6 +205,26 @@ def extract_canonical(archive: Path, dest: Path) -> Path:
             tar.close()
 
 
+def _check_end(raw: BinaryIO, end: int, archive: Path) -> None:
+    """Name the header that ``tarfile`` stopped at, if the archive goes on after the last entry
+    it read: ``tarfile`` ends the listing silently at a header it cannot parse (a damaged
+    checksum, a bad number), which would otherwise look like trailing bytes."""
+    raw.seek(end)
+    block = raw.read(BLOCK)
+    if len(block) < BLOCK or block == b"\0" * BLOCK:
+        return
+    name = block[:100].split(b"\0", 1)[0].decode("utf-8", "replace")
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError as exc:
+        reason = str(exc).rstrip(".") or "it cannot be parsed"
+    else:
+        reason = "it is not where the previous entry ends"
+    raise IntegrityError(
+        f"the archive header at byte {end} (entry {name!r}) in {archive.name} is corrupt: {reason}"
+    )
+
+
 def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive: Path) -> Path:
     end = 0
     mtime: int | None = None
@@ -246,6 +266,7 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
         end = member.offset_data + member.size + pad
     if root is None:
         raise IntegrityError(f"{archive} is an empty archive")
+    _check_end(raw, end, archive)
     tail = 2 * BLOCK
     tail += -(end + tail) % RECORD
     if size != end + tail:

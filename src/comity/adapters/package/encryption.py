@@ -27,8 +27,8 @@ def parse_recipient(text: str) -> pyrage.x25519.Recipient:
         ) from None
 
 
-def encrypt_package(package: Path, recipients: list[str], out: Path) -> Path:
-    """Encrypt ``package`` to every recipient into ``out`` and return ``out``."""
+def encrypt_package(package: Path, recipients: list[str], out: Path, mode: int = 0o600) -> Path:
+    """Encrypt ``package`` to every recipient into ``out`` (file mode ``mode``), return ``out``."""
     if not recipients:
         raise InvalidInput("encrypting a package needs at least one age recipient")
     if out.exists():
@@ -39,6 +39,7 @@ def encrypt_package(package: Path, recipients: list[str], out: Path) -> Path:
     pyrage.encrypt_file(str(package), str(tmp), parsed)
     fd = os.open(tmp, os.O_RDONLY)
     try:
+        os.fchmod(fd, mode)
         os.fsync(fd)
     finally:
         os.close(fd)

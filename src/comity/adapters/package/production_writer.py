@@ -11,7 +11,13 @@ from pathlib import Path
 from comity.adapters.package.certificate import Custodian, DemandInfo
 from comity.adapters.package.encryption import encrypt_package, parse_recipient
 from comity.adapters.package.verify import verify_package
-from comity.adapters.package.writer import ProductionRequest, produce_package
+from comity.adapters.package.writer import (
+    DEFAULT_PACKAGE_MODE,
+    ProductionRequest,
+    produce_package,
+    remove_staging,
+    sweep_staging,
+)
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
@@ -19,9 +25,15 @@ from comity.services.production_ports import PackageFacts, WrittenPackage
 
 
 class BagItPackageWriter:
-    def __init__(self, provider_key: SigningKey, control_plane_keys: list[PublicKey]) -> None:
+    def __init__(
+        self,
+        provider_key: SigningKey,
+        control_plane_keys: list[PublicKey],
+        mode: int = DEFAULT_PACKAGE_MODE,
+    ) -> None:
         self._provider_key = provider_key
         self._control_plane_keys = control_plane_keys
+        self._mode = mode
 
     def write(
         self,
@@ -32,7 +44,7 @@ class BagItPackageWriter:
     ) -> WrittenPackage:
         request = ProductionRequest(
             signed,
-            DemandInfo(facts.reference, facts.authority, facts.period),
+            DemandInfo(facts.reference, facts.authority, facts.period, facts.authority_country),
             Custodian(facts.custodian_name, facts.custodian_title, facts.provider),
             facts.produced_at,
         )
@@ -42,6 +54,7 @@ class BagItPackageWriter:
             records,
             signing_key=self._provider_key,
             control_plane_keys=self._control_plane_keys,
+            mode=self._mode,
         )
         return WrittenPackage(
             made.path, made.sha256, made.size, made.record_count, signed.authorization.id
@@ -64,4 +77,10 @@ class BagItPackageWriter:
             parse_recipient(recipient)
 
     def encrypt(self, path: Path, recipients: list[str], out: Path) -> Path:
-        return encrypt_package(path, recipients, out)
+        return encrypt_package(path, recipients, out, self._mode)
+
+    def clean(self, out: Path) -> None:
+        remove_staging(out)
+
+    def sweep(self, directory: Path) -> list[Path]:
+        return sweep_staging(directory)

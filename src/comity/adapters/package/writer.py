@@ -14,6 +14,11 @@ Crash safety: everything is built in ``.<name>.incomplete`` beside the output, a
 archive is fsynced and renamed onto the output name, the only step that marks it complete. A run
 killed at any point leaves at most that staging directory, which the next run removes; as every
 byte follows from the inputs, the re-run gives the same archive.
+
+No plaintext outlives a production: the staging directory (decrypted mail) is created 0700 and
+removed on every path out of ``produce_package``; ``remove_staging`` and ``sweep_staging`` remove
+what a killed run left, never a directory whose production still runs (its lock is held). The
+package itself is written 0600 unless the operator chooses another mode.
 """
 
 from __future__ import annotations
@@ -53,6 +58,10 @@ from comity.domain.records import MEDIA_TYPE_JSON, MEDIA_TYPE_MESSAGE, Record
 from comity.errors import Conflict, Forbidden, InvalidInput
 
 SOFTWARE = "Comity 0.1.0 (https://github.com/comity)"
+#: A package holds the disclosed records in clear (unless encrypted to the requester): only the
+#: service account reads it unless the operator configures a wider mode.
+DEFAULT_PACKAGE_MODE = 0o600
+STAGING_SUFFIX = ".incomplete"
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,40 @@ class ProducedPackage:
 
 
 def staging_dir(out: Path) -> Path:
-    return out.parent / f".{out.name}.incomplete"
+    return out.parent / f".{out.name}{STAGING_SUFFIX}"
+
+
+def _lock_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.lock"
+
+
+def remove_staging(out: Path) -> bool:
+    """Remove what a run of ``out`` left in staging unless that run still holds its lock; True if
+    nothing is left."""
+    staging = staging_dir(out)
+    if not staging.exists():
+        return True
+    try:
+        with _exclusive(out):
+            shutil.rmtree(staging, ignore_errors=True)
+    except Conflict:
+        return False  # its production is running: its own cleanup removes it
+    return not staging.exists()
+
+
+def sweep_staging(directory: Path) -> list[Path]:
+    """Remove every staging directory in ``directory`` whose production no longer runs (what a
+    crash left, decrypted mail included); return those removed."""
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for staging in sorted(directory.glob(f".*{STAGING_SUFFIX}")):
+        if not staging.is_dir():
+            continue
+        out = directory / staging.name[1 : -len(STAGING_SUFFIX)]
+        if remove_staging(out):
+            removed.append(staging)
+    return removed
 
 
 def produce_package(
@@ -88,8 +130,10 @@ def produce_package(
     *,
     signing_key: SigningKey,
     control_plane_keys: list[PublicKey],
+    mode: int = DEFAULT_PACKAGE_MODE,
 ) -> ProducedPackage:
-    """Write the package for ``records`` (grouped by region) to ``out`` and return its digest.
+    """Write the package for ``records`` (grouped by region) to ``out`` (file mode ``mode``) and
+    return its digest.
 
     Refuses (``Forbidden``) any record the authorization does not cover, and any authorization that
     does not verify or is not current at ``request.produced_at``.
@@ -112,6 +156,7 @@ def produce_package(
             records=records,
             signing_key=signing_key,
             control_plane_key=control_plane_key,
+            mode=mode,
         )
 
 
@@ -123,7 +168,7 @@ def _exclusive(out: Path) -> Iterator[None]:
     re-run; the empty lock file marks nothing complete.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out.parent / f".{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(_lock_path(out), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -142,12 +187,14 @@ def _produce(
     records: Iterable[tuple[str, Iterable[Record]]],
     signing_key: SigningKey,
     control_plane_key: PublicKey,
+    mode: int,
 ) -> ProducedPackage:
     if out.exists():
         raise Conflict(f"{out} already exists; a package is never overwritten")
     staging = staging_dir(out)
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging.mkdir(mode=0o700)
+    os.chmod(staging, 0o700)  # whatever the umask: decrypted mail is the service's alone
     try:
         builder = _build(
             staging,
@@ -156,18 +203,17 @@ def _produce(
             records=records,
             signing_key=signing_key,
             control_plane_key=control_plane_key,
+            mode=mode,
         )
-    except BaseException:
-        # A refused record or a bad input leaves nothing behind; a SIGKILL cannot get here, and
-        # leaves the staging directory for the next run to remove.
+        tmp = staging / "package.tar"
+        digest = builder.archive_sha256
+        size = tmp.stat().st_size
+        os.replace(tmp, out)
+        _fsync_dir(out.parent)
+    finally:
+        # Success, a refused record, a bad input, an interrupt: nothing stays in staging. A
+        # SIGKILL cannot get here; ``sweep_staging`` removes what it leaves.
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    tmp = staging / "package.tar"
-    digest = builder.archive_sha256
-    size = tmp.stat().st_size
-    os.replace(tmp, out)
-    _fsync_dir(out.parent)
-    shutil.rmtree(staging)
     return ProducedPackage(out, digest, size, builder.record_count)
 
 
@@ -179,6 +225,7 @@ def _build(
     records: Iterable[tuple[str, Iterable[Record]]],
     signing_key: SigningKey,
     control_plane_key: PublicKey,
+    mode: int,
 ) -> _BagBuilder:
     bag = staging / layout.bag_name(auth.id)
     builder = _BagBuilder(bag, staging / "spool", auth)
@@ -186,8 +233,9 @@ def _build(
         builder.region(region, region_records)
     builder.finish(request, signing_key, control_plane_key)
     archive = staging / "package.tar"
-    fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        os.fchmod(fd, mode)  # the umask never narrows or widens what the operator chose
         write_canonical(bag, fd, mtime=int(request.produced_at.timestamp()), spools=builder.content)
         # The archive's SHA-256 reads it back from the page cache while the disk syncs: both
         # release the GIL, so the hash costs no wall time beside the fsync.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from comity.errors import NotFound
 from comity.services.productions import ProductionService
 
 from .schemas import ERRORS
@@ -29,6 +30,9 @@ class ProductionOut(BaseModel):
     produced_at: datetime
     published_at: datetime | None
     encrypted: bool
+    reason: str | None = Field(
+        default=None, description="Why a failed or abandoned production stopped."
+    )
 
 
 class LinkIn(BaseModel):
@@ -58,6 +62,23 @@ def list_productions(request: Request, user: Caller, demand_id: str) -> list[Pro
     """A demand's published productions (staff see every production); another agency's demand
     is a 404."""
     return [_out(p.to_document()) for p in _service(request).list_productions(user, demand_id)]
+
+
+@router.get("/productions/{production_id}", response_model=ProductionOut)
+def get_production(request: Request, user: Caller, production_id: str) -> ProductionOut:
+    """One production, its status and, once failed or abandoned, the reason; another agency's
+    is a 404, and requesters see only published ones."""
+    production = _service(request).get(user, production_id)
+    if not user.is_staff and production.status != "published":
+        raise NotFound(f"no production with id {production_id!r}")
+    return _out(production.to_document())
+
+
+@router.post("/productions/{production_id}/retry", response_model=ProductionOut)
+def retry_production(request: Request, user: Caller, production_id: str) -> ProductionOut:
+    """Run a failed production again (administrators): 409 unless it failed, or while another
+    run produces the case."""
+    return _out(_service(request).retry(user, production_id).to_document())
 
 
 @router.post(

@@ -3,6 +3,7 @@ regional agents, write and publish the package, and deliver the case (docs/produ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +11,16 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
+from comity.domain.registry import User
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput, NotFound
+from comity.services.production_ports import Production
+
+#: Called as records arrive: (region, records so far, bytes so far).
+ProgressFn = Callable[[str, int, int], None]
 
 
-def produce(
+def produce(  # noqa: PLR0917 (typer passes every option by position)
     ctx: typer.Context,
     ident: Annotated[str, typer.Argument(metavar="CASE_OR_DEMAND_ID")],
     by: Annotated[
@@ -27,8 +33,54 @@ def produce(
         list[str] | None,
         typer.Option("--encrypt-to", help="Also encrypt to this age recipient (age1...)."),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for another run producing the same case (default: refuse).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Produce an approved case (or a demand's case) into a signed, verifiable package."""
+    user = _administrator(ctx, by)
+    comity = open_comity(ctx)
+
+    def run(progress: ProgressFn) -> Production:
+        return comity.productions.produce(
+            user, ident, out_dir=out, encrypt_to=encrypt_to, progress=progress, wait=wait
+        )
+
+    _report(_with_progress(run))
+
+
+def retry(
+    ctx: typer.Context,
+    production_id: Annotated[str, typer.Argument(metavar="PRODUCTION_ID")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="The administrator producing (a staff user id).")
+    ] = None,
+    encrypt_to: Annotated[
+        list[str] | None,
+        typer.Option("--encrypt-to", help="Also encrypt to this age recipient (age1...)."),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait for another run producing the same case."),
+    ] = 0.0,
+) -> None:
+    """Run a failed production again (the same authorization while it is valid)."""
+    user = _administrator(ctx, by)
+    comity = open_comity(ctx)
+
+    def run(progress: ProgressFn) -> Production:
+        return comity.productions.retry(
+            user, production_id, encrypt_to=encrypt_to, progress=progress, wait=wait
+        )
+
+    _report(_with_progress(run))
+
+
+def _administrator(ctx: typer.Context, by: str | None) -> User:
     if not by:
         raise InvalidInput("--by: name the administrator who produces (a staff user id)")
     comity = open_comity(ctx)
@@ -36,7 +88,10 @@ def produce(
         user = uow.intake.get_user(by)
     if user is None:
         raise NotFound(f"--by: no user with id {by!r}")
-    console = Console(highlight=False, soft_wrap=True)
+    return user
+
+
+def _with_progress(run: Callable[[ProgressFn], Production]) -> Production:
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -51,9 +106,11 @@ def produce(
             if records % 100 == 1:
                 bar.update(task, description=f"{region}: {records} records", mb=size / 1e6)
 
-        production = comity.productions.produce(
-            user, ident, out_dir=out, encrypt_to=encrypt_to, progress=progress
-        )
+        return run(progress)
+
+
+def _report(production: Production) -> None:
+    console = Console(highlight=False, soft_wrap=True)
     lines = [
         f"production {production.id} of case {production.case_id}: published",
         f"package: {production.path}",

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from comity.domain.registry import Role, User
 from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.produce_cmd import retry
 
 app = typer.Typer(help="Productions of demands (see also: comity produce).", no_args_is_help=True)
 
@@ -20,7 +21,7 @@ def list_(ctx: typer.Context, demand_id: str) -> None:
     """A demand's productions: status, records, size and the package's SHA-256."""
     comity = open_comity(ctx)
     found = comity.productions.list_productions(OPERATOR, demand_id)
-    table = Table("id", "status", "records", "bytes", "produced at", "sha256", "path")
+    table = Table("id", "status", "records", "bytes", "produced at", "sha256", "path", "reason")
     for p in found:
         table.add_row(
             p.id,
@@ -30,7 +31,17 @@ def list_(ctx: typer.Context, demand_id: str) -> None:
             p.produced_at.isoformat(),
             p.sha256 or "",
             p.encrypted_path or p.path,
+            p.reason or "",
         )
     Console(highlight=False, width=200).print(table)
     if not found:
         typer.echo(f"demand {demand_id} has no productions")
+    for p in found:
+        if p.status == "failed":
+            typer.echo(
+                f"production {p.id} failed: {p.reason}; retry it with: comity productions retry "
+                f"{p.id} --by ADMIN"
+            )
+
+
+app.command("retry")(retry)

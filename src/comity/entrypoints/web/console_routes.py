@@ -13,9 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from comity.adapters.countries import known_countries
+from comity.domain import permissions
+from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.inputs import parse_day
 from comity.domain.intake import CallbackOutcome
-from comity.domain.registry import ADMINS, HANDLERS, VERIFIERS
+from comity.domain.registry import HANDLERS, VERIFIERS
 from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
@@ -110,9 +112,10 @@ def demand_page(
         trail=views.trail(comity, subjects),
         case=case,
         productions=made,
-        may_produce=user.has(ADMINS)
+        may_produce=permissions.may(user, CaseAction.START_PRODUCTION)
         and case is not None
         and case.case.state.value in ("approved", "partly_approved"),
+        may_retry=permissions.may(user, CaseAction.START_PRODUCTION),
         STATE_WORDS=case_routes.STATE_WORDS,
         today=comity.clock.now().date().isoformat(),
         may_handle=user.has(HANDLERS),

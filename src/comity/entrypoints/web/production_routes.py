@@ -52,6 +52,15 @@ async def produce(request: Request, visitor: StaffVisitor, demand_id: str) -> Re
     return RedirectResponse(f"/console/demands/{demand_id}#productions", status_code=303)
 
 
+@router.post("/console/productions/{production_id}/retry")
+async def retry(request: Request, visitor: StaffVisitor, production_id: str) -> Response:
+    """Whoever may start a production runs a failed one again (``ProductionService.retry``)."""
+    await checked_form(request, visitor.csrf)
+    service = comity_of(request).productions
+    done = await run_in_threadpool(service.retry, visitor.user, production_id)
+    return RedirectResponse(f"/console/demands/{done.demand_id}#productions", status_code=303)
+
+
 @router.post("/console/productions/{production_id}/download")
 async def staff_download(request: Request, visitor: StaffVisitor, production_id: str) -> Response:
     await checked_form(request, visitor.csrf)
