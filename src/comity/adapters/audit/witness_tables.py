@@ -1,4 +1,4 @@
-"""Tables for witnessing (migration 0009_log_witnesses).
+"""Tables for witnessing (migration 0008_log_witnesses).
 
 ``audit_cosignatures``: the cosignatures witnesses returned for this log's checkpoints, one row
 per checkpoint size and witness, the signature line as received (it verifies on its own against

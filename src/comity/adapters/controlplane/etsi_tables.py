@@ -1,4 +1,4 @@
-"""The HI-1 object map: which sender's object became which demand (migration 0010_etsi)."""
+"""The HI-1 object map: which sender's object became which demand (migration 0009_etsi)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Productions: a claim row per case (one production at a time across processes and hosts), and
 the reason a production failed or was abandoned.
 
-Revision ID: 0008_production_claims
-Revises: 0005_console_totp_sealed
+Revision ID: 0007_production_claims
+Revises: 0006_one_history
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_production_claims"
-down_revision = "0005_console_totp_sealed"
+revision = "0007_production_claims"
+down_revision = "0006_one_history"
 branch_labels = None
 depends_on = "0004_productions"  # the productions table it alters
 

@@ -1,7 +1,7 @@
 """Witnessing: cosignatures of this log's checkpoints, and the logs this deployment witnesses.
 
-Revision ID: 0009_log_witnesses
-Revises: 0005_console_totp_sealed
+Revision ID: 0008_log_witnesses
+Revises: 0007_production_claims
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_log_witnesses"
-down_revision = "0005_console_totp_sealed"
+revision = "0008_log_witnesses"
+down_revision = "0007_production_claims"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The HI-1 object map (ETSI TS 103 120): each imported object and the demand it fed.
 
-Revision ID: 0010_etsi
-Revises: 0005_console_totp_sealed
+Revision ID: 0009_etsi
+Revises: 0008_log_witnesses
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_etsi"
-down_revision = "0005_console_totp_sealed"
+revision = "0009_etsi"
+down_revision = "0008_log_witnesses"
 branch_labels = None
 depends_on = None
 
