@@ -27,7 +27,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def event(i: int, subject: str = "thing") -> AuditEvent:
-    return AuditEvent.of(T0, "test", "test:event", f"{subject}/{i}", {"i": i})
+    return AuditEvent.of(T0, "test", "account:created", f"{subject}/{i}", {"i": i})
 
 
 def grow(comity: Comity, to: int, subject: str = "thing") -> None:

@@ -62,7 +62,7 @@ def test_an_entry_longer_than_a_bundle_can_carry_is_refused_with_its_change(
     tmp_path: Path,
 ) -> None:
     comity = new_log(tmp_path, "https://comity.test/log", 2)
-    huge = AuditEvent.of(T0, "x" * 70_000, "test:event", "thing/huge", {})
+    huge = AuditEvent.of(T0, "x" * 70_000, "account:created", "thing/huge", {})
     with comity.uow() as uow, pytest.raises(InvalidInput, match="capped at 65535 bytes"):
         uow.audit.record(huge)
     with comity.uow() as uow:

@@ -42,7 +42,8 @@ def test_every_way_to_assess_a_stored_demand_asks_the_engine_once(tmp_path: Path
     record = file_warrant(comity)
 
     case = cases.ensure_case(comity.intake_uow, comity.clock, record.id, law)
-    assert spy.asked == [("13-MAG-2814", date(2013, 12, 4), None)]  # as of the day received
+    received = record.received_at.date()  # a requester's demand: intake stamps its arrival
+    assert spy.asked == [("13-MAG-2814", received, None)]  # as of the day received
 
     later = date(2026, 11, 23)
     done = case_reassess.reassess(
@@ -70,7 +71,9 @@ def test_every_way_to_assess_a_stored_demand_asks_the_engine_once(tmp_path: Path
     stored = assessments.list_assessments(comity.intake_uow, user(comity, "aud"), record.id)
     assert len(stored) == 3  # one per action, nothing twice
     assert {done.assessment_id, asked.id} < {a.id for a in stored}
-    assert sorted(a.as_of for a in stored) == ["2013-12-04", "2026-11-23", "2026-11-23"]
+    assert sorted(a.as_of for a in stored) == sorted(
+        [received.isoformat(), *[later.isoformat()] * 2]
+    )
     assert all(a.rule_pack_digest.startswith("sha256:") for a in stored)
     with comity.reader() as uow:
         entries = [json.loads(uow.audit.entry(i).entry) for i in range(uow.audit.size())]

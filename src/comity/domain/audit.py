@@ -53,6 +53,7 @@ class AuditAction(StrEnum):
     DEMAND_CALLBACK = "demand:callback"
     DEMAND_MESSAGE_POSTED = "demand:message:posted"
     DEMAND_ASSESSMENT_CREATED = "demand:assessment:created"
+    ETSI_IMPORTED = "etsi:imported"
     NOTIFY_SENT = "notify:sent"
     PRODUCTION_REFUSED = "production:refused"
     PRODUCTION_STARTED = "production:started"
@@ -60,6 +61,9 @@ class AuditAction(StrEnum):
     PRODUCTION_LINK_CREATED = "production:link:created"
     PRODUCTION_DOWNLOADED = "production:downloaded"
     PRODUCTION_ABANDONED = "production:abandoned"
+    PRODUCTION_FAILED = "production:failed"
+    PRODUCTION_RETRIED = "production:retried"
+    PRODUCTION_CLAIM_TAKEN_OVER = "production:claim:taken_over"
     TOKEN_ISSUED = "token:issued"  # noqa: S105 - an action name, not a secret
     USER_CREATED = "user:created"
     USER_STATUS = "user:status"
@@ -67,6 +71,7 @@ class AuditAction(StrEnum):
     USER_PASSWORD_SET = "user:password:set"  # noqa: S105 - an action name, not a secret
     USER_SIGNED_IN = "user:signed-in"
     USER_SIGNED_OUT = "user:signed-out"
+    WITNESS_REFUSED = "witness:refused"
     # The case: its opening, each workflow step (``case:<transition>``), decisions, holds,
     # notices and court events (``case:court:<kind>``).
     CASE_OPENED = "case:opened"

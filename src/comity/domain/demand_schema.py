@@ -161,6 +161,15 @@ class DemandDocument(_Doc):
     emergency: EmergencyDoc | None = None
     non_disclosure: NonDisclosureDoc | None = None
     via: ViaDoc | None = None
+    served_on: Annotated[
+        str | None,
+        Field(
+            pattern=r"^(provider|[A-Z]{2})$",
+            description='The provider entity the order was served on: "provider", or the '
+            "country key of one of the provider's entities (e.g. IE); null: the entity the "
+            "instrument requires where the provider has one, else the provider",
+        ),
+    ] = None
 
 
 def demand_json_schema() -> tuple[dict[str, Any], dict[str, Any]]:

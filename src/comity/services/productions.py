@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector
-from comity.domain.audit import AuditEvent, canonical_json
+from comity.domain.audit import AuditAction, AuditEvent, canonical_json
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.demand import Demand, parse_demand
@@ -258,7 +258,7 @@ class ProductionService:
                         AuditEvent.of(
                             now,
                             actor.id,
-                            "production:claim:taken_over",
+                            AuditAction.PRODUCTION_CLAIM_TAKEN_OVER,
                             f"case/{case_id}",
                             {
                                 "production": held.production_id,
@@ -309,7 +309,7 @@ class ProductionService:
                 AuditEvent.of(
                     now,
                     actor.id,
-                    "production:failed",
+                    AuditAction.PRODUCTION_FAILED,
                     f"production/{production.id}",
                     {"case": production.case_id, "reason": reason},
                 )
@@ -427,7 +427,7 @@ class ProductionService:
                 AuditEvent.of(
                     now,
                     actor.id,
-                    "production:retried",
+                    AuditAction.PRODUCTION_RETRIED,
                     f"production/{production.id}",
                     {"case": production.case_id, "failed_because": production.reason},
                 )

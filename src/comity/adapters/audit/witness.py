@@ -30,7 +30,7 @@ from comity.adapters.audit.cosigning import Cosigner
 from comity.adapters.audit.signing import open_checkpoint
 from comity.adapters.audit.witness_tables import WitnessLogRow
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.note import Checkpoint, NoteError, VerifierKey, parse_note
 from comity.domain.witness import (
     SIZE_CONTENT_TYPE,
@@ -135,7 +135,7 @@ class SqlWitness:
             AuditEvent.of(
                 now,
                 self._cosigner.name,
-                "witness:refused",
+                AuditAction.WITNESS_REFUSED,
                 f"log/{origin}",
                 {"checkpoint": text, "reason": reason},
             )

@@ -69,7 +69,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # One status for every invalid input, whichever layer finds it (docs/adr/0006).
+        # One status for every invalid input, whichever layer finds it (docs/adr/0007).
         problems = validation_problems(exc.errors())
         problems = problems or ["the request does not match the API's schema"]
         head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: {problems[0]}"

@@ -91,7 +91,7 @@ def install(app: FastAPI) -> None:
         problems = validation_problems(exc.errors()) or [
             "the request does not match what this page takes"
         ]
-        status = InvalidInput.http_status  # one status for invalid input (docs/adr/0006)
+        status = InvalidInput.http_status  # one status for invalid input (docs/adr/0007)
         return page(request, "error.html", None, status, title=problems[0], problems=problems)
 
     app.add_exception_handler(SignInNeeded, sign_in_needed)

@@ -22,7 +22,7 @@ from datetime import datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from comity.domain.audit import AuditEvent
+from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.intake import DemandRecord, DemandStatus
 from comity.domain.registry import (
     AUTHORITY_ID,
@@ -329,7 +329,7 @@ def _record(  # noqa: PLR0917 - the import's facts, written once
             AuditEvent.of(
                 now,
                 actor.id,
-                "etsi:imported",
+                AuditAction.ETSI_IMPORTED,
                 f"etsi/{authority.id}/{head.transaction_id}",
                 {
                     "sender": head.sender,
