@@ -218,3 +218,17 @@ def test_a_token_left_behind_still_does_not_work_for_suspended_staff(
     assert refused.json()["error"]["message"] == (
         "the account appr is suspended; its API tokens no longer work"
     )
+
+
+def test_whoami_actions_lists_what_the_caller_may_do(api: TestClient, world: World) -> None:
+    def actions(user_id: str) -> list[str]:
+        r = api.get("/whoami/actions", headers=world.auth(user_id))
+        assert r.status_code == 200, r.text
+        return list(r.json()["actions"])
+
+    assert actions("aud") == ["read", "read_internal"]
+    assert "set_user_status" in actions("admin")
+    assert "set_user_status" not in actions("appr")
+    assert "verify_demand" in actions("appr")
+    assert actions("jsmith") == ["read", "submit_demand"]  # not allowed to download
+    assert api.get("/whoami/actions").status_code == 401
