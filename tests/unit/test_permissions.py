@@ -121,3 +121,11 @@ def test_status_changes_never_lock_out_oneself_or_the_last_administrator() -> No
         permissions.check_status_change("cli", REVIEWER, status, [ADMIN])
     # Reactivating is always allowed, oneself included.
     permissions.check_status_change(ADMIN.id, ADMIN, UserStatus.ACTIVE, [ADMIN])
+
+
+def test_a_requester_downloads_only_when_the_provider_allows_it() -> None:
+    check(REQUESTER, Action.DOWNLOAD)
+    barred = User("agent-8", "Agent", "a8@dea.gov", agency_id="us-dea")
+    assert "download" not in allowed_actions(barred)
+    with pytest.raises(Forbidden, match=r"may not download productions.*\(may_download\)"):
+        check(barred, Action.DOWNLOAD)

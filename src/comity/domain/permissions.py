@@ -148,6 +148,8 @@ def may(user: User, action: str) -> bool:
         return False
     if user.is_staff:
         return bool(user.roles & row.roles)
+    if action == Action.DOWNLOAD:
+        return user.may_download  # the provider allows downloads per requester (practice.md)
     return row.requester
 
 
@@ -162,6 +164,11 @@ def check(user: User, action: str) -> None:
         raise Forbidden(f"this needs a staff member with one of the roles: {needed}")
     if not user.is_staff and not row.requester:
         raise Forbidden(f"{user.id} is a requester: {action.replace('_', ' ')} is for staff only")
+    if not user.is_staff and action == Action.DOWNLOAD and not user.may_download:
+        raise Forbidden(
+            f"{user.id} may not download productions; the provider must allow downloads for "
+            "this requester (may_download)"
+        )
 
 
 def allowed_actions(user: User, case: Case | None = None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, status
+from pydantic import BaseModel, Field
 
 from comity.adapters.countries import known_countries
 from comity.domain import permissions
@@ -50,6 +51,19 @@ def _authority_out(authority: Any) -> AuthorityOut:
 def whoami(user: Caller) -> UserOut:
     """The caller, as the API sees them."""
     return UserOut.model_validate(user.to_document())
+
+
+class ActionsOut(BaseModel):
+    """What the caller may do now, from the permission table (``comity.domain.permissions``)."""
+
+    actions: list[str] = Field(examples=[["read", "read_internal", "handle_demand"]])
+
+
+@router.get("/whoami/actions", response_model=ActionsOut, tags=["identity"])
+def my_actions(user: Caller) -> ActionsOut:
+    """The actions the caller's roles and standing allow (a case's own steps are listed in its
+    ``allowed_actions``), so a client offers only what the server will accept."""
+    return ActionsOut(actions=permissions.allowed_actions(user))
 
 
 @router.post("/auth/token", response_model=TokenOut, tags=["identity"])
