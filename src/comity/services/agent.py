@@ -14,11 +14,13 @@ dates; Reg. (EU) 2023/1543 Art. 10(2) suspends production while a notified autho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from comity.domain.assessment import DISCLOSING, Pathway
 from comity.domain.authorization import Authorization, RegionGrant, SignedAuthorization
+from comity.domain.categories import Category
 from comity.domain.demand import parse_demand
 from comity.domain.deployment import Deployment
 from comity.domain.records import Record
@@ -30,6 +32,17 @@ from comity.services.custody_ports import RegionCustody
 from comity.services.intake_ports import IntakeUnitOfWork
 from comity.services.ports import Clock
 from comity.services.production_ports import AuthorizationVerifier, LawAnswer, LawRecheck
+from comity.services.source_ports import AccountRef, RecordSource
+
+
+def snapshot_note(record: Record) -> str:
+    """Why a record comes from Comity's store and not from its source: a hold preserved it and
+    the source no longer has it. Printed in the package index's warning column."""
+    kept = (record.warning + "; ") if record.warning else ""
+    return (
+        f"{kept}no longer at its source; produced from the preservation snapshot "
+        "a hold took (see the custody:snapshot entry on the audit log)"
+    )
 
 
 class LocalRegionAgent:
@@ -41,11 +54,16 @@ class LocalRegionAgent:
         verify: AuthorizationVerifier,
         law: LawRecheck,
         clock: Clock,
+        *,
+        sources: Sequence[RecordSource] = (),
+        accounts: Callable[[str], AccountRef] | None = None,
     ) -> None:
         self._custody = custody
         self._verify = verify
         self._law = law
         self._clock = clock
+        self._sources = tuple(sources)
+        self._accounts = accounts or AccountRef
 
     @property
     def region_id(self) -> str:
@@ -86,7 +104,7 @@ class LocalRegionAgent:
                 start = datetime.combine(grant.period.start, time(), UTC)
                 end = datetime.combine(grant.period.end + timedelta(days=1), time(), UTC)
             for account in grant.accounts:
-                for record in self._custody.read(account, grant.categories, start, end):
+                for record in self._read(account, grant.categories, start, end):
                     if record.id in seen:
                         continue  # two grants (two periods) of one account overlap
                     refusal = auth.refusal(
@@ -99,6 +117,31 @@ class LocalRegionAgent:
                         )
                     seen.add(record.id)
                     yield record
+
+    def _read(
+        self,
+        account: str,
+        categories: Sequence[Category],
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Iterator[Record]:
+        """The account's records from the region's live sources, then from Comity's own store:
+        what was ingested, and what a hold preserved that the live source no longer has (a record
+        id already read live is skipped by the caller, so the live copy wins)."""
+        ref = self._accounts(account) if self._sources else AccountRef(account)
+        live: set[str] = set()
+        for source in self._sources:
+            wanted = [c for c in categories if c in source.categories]
+            if wanted:
+                for record in source.iter_records(ref, wanted, start, end):
+                    live.add(record.id)
+                    yield record
+        prefixes = tuple(f"{s.name}:" for s in self._sources)
+        for record in self._custody.read(account, categories, start, end):
+            if prefixes and record.id.startswith(prefixes) and record.id not in live:
+                yield replace(record, warning=snapshot_note(record))
+            else:
+                yield record
 
 
 def _changes(auth: Authorization, grant: RegionGrant, answer: LawAnswer) -> list[str]:
