@@ -34,6 +34,8 @@ demo: install  ## Build a demo deployment in .demo and serve the console and API
 SYSTEM_TOOLS := pg_ctl:postgresql mutt:mutt age:age pdftotext:poppler-utils
 # chromium: the browser the console's Playwright tests drive (never `playwright install`).
 SYSTEM_TOOLS += chromium:chromium
+# dovecot-imapd: the IMAP server (with a master user) the source tests read mail from.
+SYSTEM_TOOLS += dovecot:dovecot-imapd
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

@@ -152,7 +152,7 @@ class Authorization:
 
     @property
     def regions(self) -> tuple[str, ...]:
-        return tuple(sorted(g.region for g in self.grants))
+        return tuple(sorted({g.region for g in self.grants}))  # one entry per region
 
     def refusal(
         self, region: str, account: str, category: Category, occurred_at: datetime
