@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from tests.dovecot_support import MASTER_PASSWORD, MASTER_USER, Dovecot
-from tests.intake_support import demand_doc, sign
-from tests.production_support import ProductionWorld, build
 
 from comity.adapters.countries import known_countries
 from comity.domain.accounts import Account, Selector
 from comity.services import demands, identity
 from comity.services.accounts import create_account
+from tests.dovecot_support import MASTER_PASSWORD, MASTER_USER, Dovecot
+from tests.intake_support import demand_doc, sign
+from tests.production_support import ProductionWorld, build
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -59,7 +59,9 @@ def records_database(pg_url: str) -> str:
             "CREATE TABLE customers (id int PRIMARY KEY, email text, full_name text, "
             "plan text, created_at timestamptz)"
         )
-        conn.execute("CREATE TABLE logins (id int PRIMARY KEY, email text, ip text, at timestamptz)")
+        conn.execute(
+            "CREATE TABLE logins (id int PRIMARY KEY, email text, ip text, at timestamptz)"
+        )
         conn.execute(
             "INSERT INTO customers VALUES (1, %s, 'Carol Customer', 'basic', "
             "'2013-02-01T10:00:00Z'), (2, %s, 'Alice A', 'pro', '2013-03-01T10:00:00Z')",
