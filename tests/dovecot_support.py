@@ -207,6 +207,16 @@ service pop3-login {{
         finally:
             conn.logout()
 
+    def expunge(self, user: str, uid: int) -> None:
+        """Delete one message of INBOX for good, as the customer's own client would."""
+        conn = self.master(user)
+        try:
+            conn.select("INBOX")
+            conn.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+            conn.expunge()
+        finally:
+            conn.logout()
+
     def bodies(self, user: str) -> list[bytes]:
         """What the server serves for each message of INBOX, fetched without setting \\Seen."""
         conn = self.master(user)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.dovecot_support import Dovecot, running_dovecot
-from tests.production_support import approve
+from tests.production_support import ProductionWorld, approve
 from tests.source_support import (
     ACCOUNTS,
     ALICE,
@@ -25,6 +25,7 @@ from tests.source_support import (
 from comity.adapters.package.archive import extract_canonical
 from comity.adapters.package.reader import read_records
 from comity.domain.categories import Category
+from comity.services import case_holds
 
 
 @pytest.fixture
@@ -77,3 +78,51 @@ def test_a_demand_is_produced_from_dovecot_and_the_records_database_byte_for_byt
     ]
     # Read-only: no message's flags changed (\\Seen stays unset on the unread ones).
     assert {u: server.flags(u) for u in (ALICE, BOB)} == flags_before
+
+
+def _actions(pw: ProductionWorld) -> list[str]:
+    from comity.adapters.controlplane.tables import AuditEntryRow  # noqa: PLC0415
+
+    with pw.comity.uow() as uow:
+        return [r.action for r in uow.session.query(AuditEntryRow).order_by(AuditEntryRow.idx)]
+
+
+def test_a_hold_snapshots_the_mailbox_so_a_later_deletion_is_still_produced(
+    tmp_path: Path, server: Dovecot
+) -> None:
+    for n in range(1, 6):  # UIDs 1-5
+        deliver(server, ALICE, n, JUNE + timedelta(days=n))
+    pw = build_with_sources(tmp_path / "dep", server, None)
+    demand_id = submit_for(pw, [ALICE])
+    approve(pw, demand_id)
+    server.expunge(ALICE, 2)  # deleted before the hold: lost
+    case_holds.place_hold(
+        pw.comity.intake_uow,
+        pw.clock,
+        pw.comity.region_store,
+        pw.admin,
+        "case-1",
+        account=ACCOUNTS[ALICE],
+        categories=(Category.CONTENT,),
+        region="eu-ie",
+        basis="us.2703f",
+        sources=pw.comity.region_sources,
+    )
+    assert "custody:snapshot" in _actions(pw)
+    served = {b.split(b"Subject: message ")[1][:1]: b for b in server.bodies(ALICE)}
+    server.expunge(ALICE, 4)  # deleted after the hold: produced from the snapshot
+
+    production = pw.comity.productions.produce(pw.admin, demand_id)
+
+    bag = extract_canonical(Path(production.path), tmp_path / "x")
+    content = {
+        r.id.rsplit(":", 1)[1]: r for _, r in read_records(bag) if r.category is Category.CONTENT
+    }
+    assert sorted(content) == ["1", "3", "4", "5"]
+    assert content["4"].body == served[b"4"]
+    assert content["4"].warning is not None
+    assert "preservation snapshot" in content["4"].warning
+    assert content["3"].warning is not None
+    assert ":2 before this one were no longer at the source" in content["3"].warning
+    assert content["1"].warning is None
+    assert content["5"].warning is None

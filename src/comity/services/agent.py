@@ -35,16 +35,6 @@ from comity.services.production_ports import AuthorizationVerifier, LawAnswer, L
 from comity.services.source_ports import AccountRef, RecordSource
 
 
-def snapshot_note(record: Record) -> str:
-    """Why a record comes from Comity's store and not from its source: a hold preserved it and
-    the source no longer has it. Printed in the package index's warning column."""
-    kept = (record.warning + "; ") if record.warning else ""
-    return (
-        f"{kept}no longer at its source; produced from the preservation snapshot "
-        "a hold took (see the custody:snapshot entry on the audit log)"
-    )
-
-
 class LocalRegionAgent:
     """The agent for one region, with that region's custody (store and keyring) in hand."""
 
@@ -129,19 +119,62 @@ class LocalRegionAgent:
         what was ingested, and what a hold preserved that the live source no longer has (a record
         id already read live is skipped by the caller, so the live copy wins)."""
         ref = self._accounts(account) if self._sources else AccountRef(account)
+        gaps = self._gaps(account, categories)
         live: set[str] = set()
         for source in self._sources:
             wanted = [c for c in categories if c in source.categories]
             if wanted:
                 for record in source.iter_records(ref, wanted, start, end):
                     live.add(record.id)
-                    yield record
+                    yield _noted(record, gaps.get(record.id))
         prefixes = tuple(f"{s.name}:" for s in self._sources)
         for record in self._custody.read(account, categories, start, end):
             if prefixes and record.id.startswith(prefixes) and record.id not in live:
-                yield replace(record, warning=snapshot_note(record))
+                yield _noted(record, snapshot_note(), gaps.get(record.id))
             else:
                 yield record
+
+    def _gaps(self, account: str, categories: Sequence[Category]) -> dict[str, str]:
+        """For a held account, the notes that say which records of a sequenced source (IMAP
+        UIDs) were already gone when the hold's snapshot was taken, keyed by the id of the next
+        record that was there: the package index prints them beside that record."""
+        sequenced = tuple(f"{s.name}:" for s in self._sources if s.sequenced)
+        holds = self._custody.store.holds(account) if sequenced else []
+        if not holds:
+            return {}
+        placed = min(h.placed_at for h in holds)
+        known: dict[str, list[int]] = {}
+        for sealed in self._custody.store.read(account, categories):
+            head, _, tail = sealed.id.rpartition(":")
+            if sealed.id.startswith(sequenced) and tail.isdigit():
+                known.setdefault(head, []).append(int(tail))
+        notes: dict[str, str] = {}
+        for head, numbers in known.items():
+            previous = 0
+            for n in sorted(numbers):
+                if n > previous + 1:
+                    gone = str(previous + 1) if n == previous + 2 else f"{previous + 1}-{n - 1}"
+                    notes[f"{head}:{n}"] = (
+                        f"record(s) {head}:{gone} before this one were no longer at the source "
+                        f"when the hold of {placed.isoformat()} took its snapshot, so they were "
+                        "not preserved and cannot be produced"
+                    )
+                previous = n
+        return notes
+
+
+def snapshot_note() -> str:
+    """Why a record comes from Comity's store and not from its source: a hold preserved it and
+    the source no longer has it. Printed in the package index's warning column."""
+    return (
+        "no longer at its source; produced from the preservation snapshot a hold took "
+        "(custody:snapshot on the audit log)"
+    )
+
+
+def _noted(record: Record, *notes: str | None) -> Record:
+    said = [n for n in (record.warning, *notes) if n]
+    return replace(record, warning="; ".join(said)) if said != [record.warning] and said else record
 
 
 def _changes(auth: Authorization, grant: RegionGrant, answer: LawAnswer) -> list[str]:

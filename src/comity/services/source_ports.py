@@ -64,6 +64,13 @@ class RecordSource(Protocol):
         """The categories this source can hold (mail: content; a database: its queries')."""
         ...
 
+    @property
+    def sequenced(self) -> bool:
+        """Whether a record id ends in ``:<n>``, a counter the source only ever increases (IMAP
+        UIDs within a UIDVALIDITY): then a number missing below the highest one a snapshot holds
+        is a record deleted before that snapshot, and the package can say so."""
+        ...
+
     def lookup(self, selector: Selector) -> SourceAccount | None:
         """Whether ``selector`` exists in this source, with its attributes; None if it does not.
 

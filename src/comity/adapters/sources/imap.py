@@ -74,6 +74,10 @@ class ImapSource:
     def name(self) -> str:
         return self._name
 
+    @property
+    def sequenced(self) -> bool:
+        return True
+
     def _where(self) -> str:
         return (
             f"source {self._name} ({'imaps' if self._tls else 'imap'}://{self._host}:{self._port})"

@@ -46,6 +46,10 @@ class MaildirSource:
     def name(self) -> str:
         return self._name
 
+    @property
+    def sequenced(self) -> bool:
+        return False
+
     def _paths(self, account: AccountRef) -> list[Path]:
         """Where the account's Maildir would be, by each of its names the template uses."""
         emails = [s.value for s in account.selectors if s.type == "email"]

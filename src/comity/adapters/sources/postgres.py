@@ -123,6 +123,10 @@ class PostgresSource:
         return self._name
 
     @property
+    def sequenced(self) -> bool:
+        return False
+
+    @property
     def categories(self) -> frozenset[Category]:
         return frozenset(Category(n) for n in self._queries if n != "account")
 

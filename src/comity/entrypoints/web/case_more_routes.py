@@ -102,6 +102,7 @@ async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> R
             categories=categories,
             region=_text(form, "region"),
             basis=_text(form, "basis"),
+            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)
