@@ -1,0 +1,107 @@
+"""A source that fails during a production: one clear error, the production left retryable
+(``producing``, resumed by the next run), and no package published."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from tests.dovecot_support import Dovecot, running_dovecot
+from tests.production_support import ProductionWorld, approve
+from tests.source_support import (
+    ALICE,
+    CAROL,
+    JUNE,
+    build_with_sources,
+    deliver,
+    records_database,
+    submit_for,
+)
+
+from comity.services.source_ports import SourceUnavailable
+
+
+@pytest.fixture
+def server() -> Iterator[Dovecot]:
+    with running_dovecot() as dovecot:
+        for user in (ALICE, CAROL):
+            dovecot.add_user(user)
+        yield dovecot
+
+
+def _only_production(pw: ProductionWorld, demand_id: str) -> tuple[str, Path]:
+    with pw.comity.production_uow() as uow:
+        (production,) = uow.productions.for_demand(demand_id)
+    return production.status, Path(production.path)
+
+
+def test_a_wrong_master_password_fails_clearly_and_a_rerun_after_the_fix_publishes(
+    tmp_path: Path, server: Dovecot
+) -> None:
+    deliver(server, ALICE, 1, JUNE)
+    pw = build_with_sources(tmp_path / "dep", server, None)
+    secret = pw.comity.home / "secrets" / "eu-ie-imap"
+    right = secret.read_text()
+    secret.write_text("not-the-password\n")
+    demand_id = submit_for(pw, [ALICE])
+    approve(pw, demand_id)
+
+    with pytest.raises(SourceUnavailable, match="refused master user 'comity'") as err:
+        pw.comity.productions.produce(pw.admin, demand_id)
+
+    assert "check the master password file" in err.value.message
+    status, path = _only_production(pw, demand_id)
+    assert status == "producing"
+    assert not path.exists()
+    secret.write_text(right)
+    production = pw.comity.productions.produce(pw.admin, demand_id)
+    assert production.status == "published"
+    assert production.record_count == 1
+
+
+def test_a_server_that_goes_away_mid_stream_leaves_no_package(
+    tmp_path: Path, server: Dovecot
+) -> None:
+    deliver(server, ALICE, 1, JUNE)
+    deliver(server, ALICE, 2, JUNE + timedelta(days=1))
+    server.deliver(ALICE, b"Subject: sent\r\n\r\nsent copy\r\n", folder="Sent")
+    pw = build_with_sources(tmp_path / "dep", server, None)
+    demand_id = submit_for(pw, [ALICE])
+    approve(pw, demand_id)
+
+    def stop_after_first(region: str, n: int, size: int) -> None:
+        if n == 1:
+            server.stop()
+
+    with pytest.raises(SourceUnavailable, match=r"failed while reading alice@example\.com"):
+        pw.comity.productions.produce(pw.admin, demand_id, progress=stop_after_first)
+
+    status, path = _only_production(pw, demand_id)
+    assert status == "producing"
+    assert not path.exists()
+    assert not any(p.suffix == ".tar" for p in path.parent.iterdir())
+
+
+def test_a_query_returning_a_malformed_row_names_the_query_and_the_row(
+    tmp_path: Path, server: Dovecot, pg_url: str
+) -> None:
+    url = records_database(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE customers SET created_at = NULL WHERE email = %s", (CAROL,))
+    pw = build_with_sources(tmp_path / "dep", server, url)
+    demand_id = submit_for(pw, [CAROL])
+    approve(pw, demand_id)
+
+    with pytest.raises(SourceUnavailable) as err:
+        pw.comity.productions.produce(pw.admin, demand_id)
+
+    assert err.value.message == (
+        "source records: query 'subscriber' row 1 (id cust-1): occurred_at must be a timestamp "
+        "with time zone, got None"
+    )
+    status, path = _only_production(pw, demand_id)
+    assert status == "producing"
+    assert not path.exists()
