@@ -238,7 +238,7 @@ class ImapSource:
 
     def check(self, selector: Selector | None) -> list[str]:
         lines = []
-        password = read_secret(self._password_file, f"source {self._name} password_file")
+        read_secret(self._password_file, f"source {self._name} password_file")
         lines.append(f"{self._name}: password file readable by Comity alone")
         probe = self.user_for(selector) if selector is not None else None
         conn = self._open(probe or "comity-sources-check.invalid")
@@ -250,7 +250,6 @@ class ImapSource:
         lines.append(
             f"{self._name}: read-only: folders are EXAMINEd and bodies fetched with BODY.PEEK[]"
         )
-        del password
         if selector is not None:
             found = self.lookup(selector)
             if found is None:
