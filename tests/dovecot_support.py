@@ -55,9 +55,10 @@ class Dovecot:
     def maildir(self, user: str, folder: str = "") -> Path:
         base = self.root / "mail" / user / "Maildir"
         path = base / f".{folder}" if folder else base
-        for sub in ("cur", "new", "tmp"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
-        self.own(self.root / "mail")
+        if not (path / "tmp").is_dir():
+            for sub in ("cur", "new", "tmp"):
+                (path / sub).mkdir(parents=True, exist_ok=True)
+            self.own(self.root / "mail")
         return path
 
     def own(self, top: Path) -> None:
