@@ -17,9 +17,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,9 @@ listen = 127.0.0.1
 protocols = imap
 ssl = no
 disable_plaintext_auth = no
+# Tests fail logins on purpose: no delay, no growing per-IP penalty.
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 first_valid_uid = 0
 first_valid_gid = 0
 mail_uid = {MAIL_UID}
@@ -227,6 +231,51 @@ service pop3-login {{
             return [d[1] for d in data if isinstance(d, tuple)]
         finally:
             conn.logout()
+
+
+class CuttingProxy:
+    """A loopback TCP relay to the server that cuts every connection once ``limit`` bytes came
+    back from the server: a server (or a network) that goes away in the middle of a fetch, at
+    the same point on every run."""
+
+    def __init__(self, port: int, limit: int) -> None:
+        self.target = port
+        self.limit = limit
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, server, None), daemon=True).start()
+            threading.Thread(
+                target=self._pipe, args=(server, client, self.limit), daemon=True
+            ).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+        sent = 0
+        try:
+            while data := src.recv(65536):
+                if limit is not None and sent + len(data) >= limit:
+                    dst.sendall(data[: limit - sent])
+                    break
+                dst.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            with suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+    def close(self) -> None:
+        self.listener.close()
 
 
 @contextmanager

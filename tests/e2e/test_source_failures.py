@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.dovecot_support import Dovecot, running_dovecot
+from tests.dovecot_support import CuttingProxy, Dovecot, running_dovecot
 from tests.production_support import ProductionWorld, approve
 from tests.source_support import (
     ALICE,
@@ -21,6 +21,7 @@ from tests.source_support import (
     submit_for,
 )
 
+from comity.bootstrap import open_deployment
 from comity.services.source_ports import SourceUnavailable
 
 
@@ -65,19 +66,21 @@ def test_a_wrong_master_password_fails_clearly_and_a_rerun_after_the_fix_publish
 def test_a_server_that_goes_away_mid_stream_leaves_no_package(
     tmp_path: Path, server: Dovecot
 ) -> None:
-    deliver(server, ALICE, 1, JUNE)
-    deliver(server, ALICE, 2, JUNE + timedelta(days=1))
-    server.deliver(ALICE, b"Subject: sent\r\n\r\nsent copy\r\n", folder="Sent")
-    pw = build_with_sources(tmp_path / "dep", server, None)
-    demand_id = submit_for(pw, [ALICE])
-    approve(pw, demand_id)
+    for n in range(40):
+        deliver(server, ALICE, n, JUNE + timedelta(hours=n))
+    proxy = CuttingProxy(server.port, limit=6000)  # the greeting, login, and a few messages
+    try:
+        pw = build_with_sources(tmp_path / "dep", server, None)
+        toml = pw.comity.home / "comity.toml"
+        toml.write_text(toml.read_text().replace(server.url, f"imap://127.0.0.1:{proxy.port}"))
+        pw.comity = open_deployment(pw.comity.home, pw.clock)
+        demand_id = submit_for(pw, [ALICE])
+        approve(pw, demand_id)
 
-    def stop_after_first(region: str, n: int, size: int) -> None:
-        if n == 1:
-            server.stop()
-
-    with pytest.raises(SourceUnavailable, match=r"failed while reading alice@example\.com"):
-        pw.comity.productions.produce(pw.admin, demand_id, progress=stop_after_first)
+        with pytest.raises(SourceUnavailable, match=r"failed while reading alice@example\.com"):
+            pw.comity.productions.produce(pw.admin, demand_id)
+    finally:
+        proxy.close()
 
     status, path = _only_production(pw, demand_id)
     assert status == "producing"

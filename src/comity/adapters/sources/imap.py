@@ -287,12 +287,29 @@ def _fetch_head(head: bytes, where: str) -> tuple[int, datetime]:
         if match["uid"]:
             uid = int(match["uid"])
         elif match["date"]:
-            when = datetime.strptime(match["date"].decode(), "%d-%b-%Y %H:%M:%S %z").astimezone(UTC)
+            try:
+                when = _internaldate(match["date"])
+            except (ValueError, IndexError):
+                raise SourceUnavailable(
+                    f"{where} answered an INTERNALDATE that is not a date: {match['date']!r}"
+                ) from None
     if uid is None or when is None:
         raise SourceUnavailable(
             f"{where} answered a FETCH without UID or INTERNALDATE: {head[:80]!r}"
         )
     return uid, when
+
+
+def _internaldate(text: bytes) -> datetime:
+    """``" 1-Jun-2013 09:30:00 +0200"`` (RFC 3501 date-time) in UTC; strptime is locale-bound
+    and a third of a fetch's parsing time."""
+    day, clock, zone = text.decode("ascii").split()
+    d, mon, y = day.split("-")
+    hh, mm, ss = clock.split(":")
+    sign = -1 if zone[0] == "-" else 1
+    offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
+    month = _MONTHS.index(mon.title()) + 1
+    return datetime(int(y), month, int(d), int(hh), int(mm), int(ss), tzinfo=UTC) - offset
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
