@@ -17,8 +17,10 @@ the record's ``occurred_at``: the time the server received the message, not a se
 from __future__ import annotations
 
 import imaplib
+import queue
 import re
 import ssl
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -37,6 +39,8 @@ FETCH_HEAD = re.compile(rb"UID (?P<uid>\d+)|INTERNALDATE \"(?P<date>[^\"]+)\"")
 LOGINS = ("{email}", "{local}")
 #: Messages fetched per round trip: big enough to keep the link busy, small enough to stream.
 BATCH = 200
+#: Batches fetched ahead of the reader.
+AHEAD = 2
 
 
 class ImapSource:
@@ -167,9 +171,54 @@ class ImapSource:
     def _user_records(
         self, account_id: str, user: str, start: datetime | None, end: datetime | None
     ) -> Iterator[Record]:
+        """Stream one mailbox user's messages. The next batch is fetched on a thread while the
+        caller writes the current one (the socket wait releases the GIL), at most ``AHEAD``
+        batches ahead so memory stays bounded; closing the stream stops the fetch."""
         conn = self._open(user)
         if conn is None:
             return
+        ahead: queue.Queue[list[Record] | BaseException | None] = queue.Queue(AHEAD)
+        stop = threading.Event()
+
+        def hand_over(item: list[Record] | BaseException | None) -> bool:
+            while not stop.is_set():
+                try:
+                    ahead.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def fetch() -> None:
+            try:
+                for batch in self._batches(conn, account_id, user, start, end):
+                    if not hand_over(batch):
+                        return
+                hand_over(None)
+            except BaseException as exc:
+                hand_over(exc)
+            finally:
+                _close(conn)
+
+        worker = threading.Thread(target=fetch, name=f"imap-{self._name}", daemon=True)
+        worker.start()
+        try:
+            while (item := ahead.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield from item
+        finally:
+            stop.set()
+            worker.join(self._timeout + 5)
+
+    def _batches(
+        self,
+        conn: imaplib.IMAP4,
+        account_id: str,
+        user: str,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Iterator[list[Record]]:
         try:
             for folder in self._folders(conn):
                 typ, data = conn.select(_quote(folder), readonly=True)  # EXAMINE
@@ -182,6 +231,7 @@ class ImapSource:
                     typ, items = conn.uid("FETCH", chunk, "(UID INTERNALDATE BODY.PEEK[])")
                     if typ != "OK":
                         raise SourceUnavailable(f"{self._where()}: FETCH in {folder} failed")
+                    batch = []
                     for item in items:
                         if not isinstance(item, tuple):
                             continue
@@ -190,21 +240,22 @@ class ImapSource:
                             end is not None and when >= end
                         ):
                             continue
-                        yield Record(
-                            f"{self._name}:{user}:{folder}:{validity}:{uid}",
-                            account_id,
-                            Category.CONTENT,
-                            when,
-                            item[1],
-                            MEDIA_TYPE_MESSAGE,
+                        batch.append(
+                            Record(
+                                f"{self._name}:{user}:{folder}:{validity}:{uid}",
+                                account_id,
+                                Category.CONTENT,
+                                when,
+                                item[1],
+                                MEDIA_TYPE_MESSAGE,
+                            )
                         )
+                    yield batch
         except (TimeoutError, OSError, imaplib.IMAP4.abort, imaplib.IMAP4.error) as exc:
             raise SourceUnavailable(
                 f"{self._where()} failed while reading {user}'s mail: {exc}; nothing from this "
                 "read is released"
             ) from None
-        finally:
-            _close(conn)
 
     def _folders(self, conn: imaplib.IMAP4) -> list[str]:
         typ, data = conn.list()
