@@ -7,6 +7,10 @@ disclosed, and refuses with the difference if the answer is not the one the appr
 (a court ruling, a statute coming into force, an account moved, a withdrawn demand). Only then
 does it read, decrypt and yield the covered records, each checked once more against the grant.
 
+Records come from the region's live sources (the provider's IMAP server, its records database, a
+Maildir tree: ``services.source_ports``), then from Comity's own store: what was ingested, and
+what a hold's snapshot preserved that the source no longer has, marked as such in the index.
+
 Legal basis: what may be disclosed is judged when the data leaves, not only when the case was
 approved (the CLOUD Act changed the Microsoft Ireland answer between approval-era and production
 dates; Reg. (EU) 2023/1543 Art. 10(2) suspends production while a notified authority may refuse).
@@ -173,8 +177,11 @@ def snapshot_note() -> str:
 
 
 def _noted(record: Record, *notes: str | None) -> Record:
-    said = [n for n in (record.warning, *notes) if n]
-    return replace(record, warning="; ".join(said)) if said != [record.warning] and said else record
+    """``record`` with ``notes`` added to its warning (the index's warning column)."""
+    extra = [n for n in notes if n]
+    if not extra:
+        return record
+    return replace(record, warning="; ".join(w for w in (record.warning, *extra) if w))
 
 
 def _changes(auth: Authorization, grant: RegionGrant, answer: LawAnswer) -> list[str]:
