@@ -12,6 +12,7 @@ import pytest
 from tests.dovecot_support import CuttingProxy, Dovecot, running_dovecot
 from tests.production_support import ProductionWorld, approve
 from tests.source_support import (
+    ACCOUNTS,
     ALICE,
     CAROL,
     JUNE,
@@ -22,6 +23,8 @@ from tests.source_support import (
 )
 
 from comity.bootstrap import open_deployment
+from comity.domain.categories import Category
+from comity.services import case_holds
 from comity.services.source_ports import SourceUnavailable
 
 
@@ -108,3 +111,34 @@ def test_a_query_returning_a_malformed_row_names_the_query_and_the_row(
     status, path = _only_production(pw, demand_id)
     assert status == "producing"
     assert not path.exists()
+
+
+def test_a_hold_whose_snapshot_cannot_be_taken_is_refused_and_nothing_is_placed(
+    tmp_path: Path, server: Dovecot
+) -> None:
+    deliver(server, ALICE, 1, JUNE)
+    pw = build_with_sources(tmp_path / "dep", server, None)
+    demand_id = submit_for(pw, [ALICE])
+    approve(pw, demand_id)
+    (pw.comity.home / "secrets" / "eu-ie-imap").write_text("not-the-password\n")
+
+    with pytest.raises(SourceUnavailable, match="refused master user 'comity'"):
+        case_holds.place_hold(
+            pw.comity.intake_uow,
+            pw.clock,
+            pw.comity.region_store,
+            pw.admin,
+            "case-1",
+            account=ACCOUNTS[ALICE],
+            categories=(Category.CONTENT,),
+            region="eu-ie",
+            basis="us.2703f",
+            sources=pw.comity.region_sources,
+        )
+
+    with pw.comity.intake_uow() as uow:
+        case = uow.cases.get("case-1")
+    assert case is not None
+    assert case.holds == ()
+    assert pw.comity.region_store("eu-ie").store.holds(ACCOUNTS[ALICE]) == []
+    assert pw.comity.region_store("eu-ie").store.count(ACCOUNTS[ALICE]) == 0
