@@ -38,6 +38,8 @@ SYSTEM_TOOLS += chromium:chromium
 # tiles and checkpoints, compiled by a test from Debian's sources, offline. A tool given as an
 # absolute path is checked with `test -e`.
 SYSTEM_TOOLS += go:golang-go /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog:golang-golang-x-mod-dev
+# dovecot-imapd: the IMAP server (with a master user) the source tests read mail from.
+SYSTEM_TOOLS += dovecot:dovecot-imapd
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

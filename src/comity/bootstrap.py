@@ -48,6 +48,7 @@ from comity.adapters.package.writer import DEFAULT_PACKAGE_MODE
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
+from comity.adapters.sources.config import build_source, region_sources
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
@@ -60,6 +61,7 @@ from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
 from comity.services.production_ports import Production, RegionAgent
 from comity.services.productions import DEFAULT_LINK_TTL, ProductionService
+from comity.services.source_ports import AccountRef, RecordSource
 
 
 @dataclass
@@ -211,7 +213,26 @@ class Comity:
             return verify_authorization(signed, keys, now=now, region=region)
 
         recheck = EngineRecheck(self.law_engine, self.deployment, self.reader, known_countries())
-        return LocalRegionAgent(self.region_store(region_id), verify, recheck, self.clock)
+        return LocalRegionAgent(
+            self.region_store(region_id),
+            verify,
+            recheck,
+            self.clock,
+            sources=self.region_sources(region_id),
+            accounts=self.account_ref,
+        )
+
+    def region_sources(self, region_id: str) -> list[RecordSource]:
+        """The region's ``[regions.X.sources.Y]`` adapters, built for its agent (which alone
+        reads their secret files); none means Comity's own store is the region's only source."""
+        settings = region_sources(self.deployment.extra, region_id)
+        return [build_source(name, body) for name, body in settings.items()]
+
+    def account_ref(self, account_id: str) -> AccountRef:
+        """An account's selectors, by which a source finds its mailbox or rows."""
+        with self.uow() as uow:
+            account = uow.accounts.get(account_id)
+        return AccountRef(account_id, account.selectors if account is not None else ())
 
     def region_agent(self, region_id: str) -> RegionAgent:
         """The agent ``comity.toml`` names for the region (``[agents.<id>] url``), else local."""

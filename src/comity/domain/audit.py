@@ -47,6 +47,7 @@ class AuditAction(StrEnum):
     CUSTODY_MOVE_STARTED = "custody:move:started"
     CUSTODY_MOVE_SWITCHED = "custody:move:switched"
     CUSTODY_MOVE_COMPLETED = "custody:move:completed"
+    CUSTODY_SNAPSHOT = "custody:snapshot"
     DEMAND_RECEIVED = "demand:received"
     DEMAND_WITHDRAWN = "demand:withdrawn"
     DEMAND_VERIFIED = "demand:verified"

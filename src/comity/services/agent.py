@@ -7,6 +7,10 @@ disclosed, and refuses with the difference if the answer is not the one the appr
 (a court ruling, a statute coming into force, an account moved, a withdrawn demand). Only then
 does it read, decrypt and yield the covered records, each checked once more against the grant.
 
+Records come from the region's live sources (the provider's IMAP server, its records database, a
+Maildir tree: ``services.source_ports``), then from Comity's own store: what was ingested, and
+what a hold's snapshot preserved that the source no longer has, marked as such in the index.
+
 Legal basis: what may be disclosed is judged when the data leaves, not only when the case was
 approved (the CLOUD Act changed the Microsoft Ireland answer between approval-era and production
 dates; Reg. (EU) 2023/1543 Art. 10(2) suspends production while a notified authority may refuse).
@@ -15,11 +19,13 @@ dates; Reg. (EU) 2023/1543 Art. 10(2) suspends production while a notified autho
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from comity.domain.assessment import DISCLOSING, Pathway
 from comity.domain.authorization import Authorization, RegionGrant, SignedAuthorization
+from comity.domain.categories import Category
 from comity.domain.demand import parse_demand
 from comity.domain.deployment import Deployment
 from comity.domain.records import Record
@@ -31,6 +37,7 @@ from comity.services.custody_ports import RegionCustody
 from comity.services.intake_ports import IntakeUnitOfWork
 from comity.services.ports import Clock
 from comity.services.production_ports import AuthorizationVerifier, LawAnswer, LawRecheck
+from comity.services.source_ports import AccountRef, RecordSource
 
 
 class LocalRegionAgent:
@@ -42,11 +49,16 @@ class LocalRegionAgent:
         verify: AuthorizationVerifier,
         law: LawRecheck,
         clock: Clock,
+        *,
+        sources: Sequence[RecordSource] = (),
+        accounts: Callable[[str], AccountRef] | None = None,
     ) -> None:
         self._custody = custody
         self._verify = verify
         self._law = law
         self._clock = clock
+        self._sources = tuple(sources)
+        self._accounts = accounts or AccountRef
 
     @property
     def region_id(self) -> str:
@@ -85,7 +97,7 @@ class LocalRegionAgent:
         category, or two targets naming it, gives one ordered stream with each record once."""
         for account in auth.accounts_in(self.region_id):
             reads = [
-                self._custody.read(account, grant.categories, *_bounds(grant))
+                self._read(account, grant.categories, *_bounds(grant))
                 for grant in auth.grants_for(self.region_id)
                 if account in grant.accounts
             ]
@@ -106,6 +118,60 @@ class LocalRegionAgent:
                 seen.add(record.id)
                 yield record
 
+    def _read(
+        self,
+        account: str,
+        categories: Sequence[Category],
+        start: datetime | None,
+        end: datetime | None,
+    ) -> Iterator[Record]:
+        """The account's records from the region's live sources, then from Comity's own store:
+        what was ingested, and what a hold preserved that the live source no longer has (a record
+        id already read live is skipped by the caller, so the live copy wins)."""
+        ref = self._accounts(account) if self._sources else AccountRef(account)
+        gaps = self._gaps(account, categories)
+        live: set[str] = set()
+        for source in self._sources:
+            wanted = [c for c in categories if c in source.categories]
+            if wanted:
+                for record in source.iter_records(ref, wanted, start, end):
+                    live.add(record.id)
+                    yield _noted(record, gaps.get(record.id))
+        prefixes = tuple(f"{s.name}:" for s in self._sources)
+        for record in self._custody.read(account, categories, start, end):
+            if prefixes and record.id.startswith(prefixes) and record.id not in live:
+                yield _noted(record, snapshot_note(), gaps.get(record.id))
+            else:
+                yield record
+
+    def _gaps(self, account: str, categories: Sequence[Category]) -> dict[str, str]:
+        """For a held account, the notes that say which records of a sequenced source (IMAP
+        UIDs) were already gone when the hold's snapshot was taken, keyed by the id of the next
+        record that was there: the package index prints them beside that record."""
+        sequenced = tuple(f"{s.name}:" for s in self._sources if s.sequenced)
+        holds = self._custody.store.holds(account) if sequenced else []
+        if not holds:
+            return {}
+        placed = min(h.placed_at for h in holds)
+        known: dict[str, list[int]] = {}
+        for sealed in self._custody.store.read(account, categories):
+            head, _, tail = sealed.id.rpartition(":")
+            if sealed.id.startswith(sequenced) and tail.isdigit():
+                known.setdefault(head, []).append(int(tail))
+        notes: dict[str, str] = {}
+        for head, numbers in known.items():
+            previous = 0
+            for n in sorted(numbers):
+                if n > previous + 1:
+                    gone = str(previous + 1) if n == previous + 2 else f"{previous + 1}-{n - 1}"
+                    notes[f"{head}:{n}"] = (
+                        f"record(s) {head}:{gone} before this one were no longer at the source "
+                        f"when the hold of {placed.isoformat()} took its snapshot, so they were "
+                        "not preserved and cannot be produced"
+                    )
+                previous = n
+        return notes
+
 
 def _bounds(grant: RegionGrant) -> tuple[datetime | None, datetime | None]:
     """The grant's period as the store's half-open range of instants (UTC days, inclusive)."""
@@ -114,6 +180,23 @@ def _bounds(grant: RegionGrant) -> tuple[datetime | None, datetime | None]:
     start = datetime.combine(grant.period.start, time(), UTC)
     end = datetime.combine(grant.period.end + timedelta(days=1), time(), UTC)
     return start, end
+
+
+def snapshot_note() -> str:
+    """Why a record comes from Comity's store and not from its source: a hold preserved it and
+    the source no longer has it. Printed in the package index's warning column."""
+    return (
+        "no longer at its source; produced from the preservation snapshot a hold took "
+        "(custody:snapshot on the audit log)"
+    )
+
+
+def _noted(record: Record, *notes: str | None) -> Record:
+    """``record`` with ``notes`` added to its warning (the index's warning column)."""
+    extra = [n for n in notes if n]
+    if not extra:
+        return record
+    return replace(record, warning="; ".join(w for w in (record.warning, *extra) if w))
 
 
 def _changes(auth: Authorization, grant: RegionGrant, answer: LawAnswer) -> list[str]:

@@ -29,8 +29,11 @@ from comity.domain.workflow import (
 )
 from comity.errors import InvalidInput
 from comity.services.case_access import CaseUowFactory, act, act_in, load_case
+from comity.services.case_ports import CaseUnitOfWork
 from comity.services.custody_ports import HoldMarker, RegionCustody
 from comity.services.ports import Clock
+from comity.services.snapshots import RegionSources, take_snapshot
+from comity.services.source_ports import AccountRef
 
 Regions = Callable[[str], RegionCustody]
 
@@ -55,8 +58,10 @@ def act_with_holds(
     case_id: str,
     *,
     step: Callable[[Case, Actor, datetime], Step],
+    on_placed: Callable[[CaseUnitOfWork, PreservationHold], None] | None = None,
 ) -> Case:
-    """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along."""
+    """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along;
+    ``on_placed`` runs for each new hold inside the case's transaction (the snapshot)."""
     with uow_factory() as uow:
         now = uow.now  # the unit's one clock reading, for the case and its audit entries
         held = load_case(uow, user, case_id, for_update=True).holds
@@ -64,6 +69,8 @@ def act_with_holds(
         case = act_in(uow, user, case_id, now, step)
         changed = [h for h in case.holds if before.get(h.hold_id) != h]
         for hold in changed:
+            if on_placed is not None and hold.hold_id not in before:
+                on_placed(uow, hold)
             if hold.released_at is None:
                 regions(hold.region).store.set_hold(marker(hold))
         uow.commit()
@@ -84,8 +91,16 @@ def place_hold(
     categories: tuple[Category, ...],
     region: str,
     basis: str,
+    sources: RegionSources | None = None,
 ) -> Case:
-    """Freeze ``account``'s ``categories`` in ``region`` for this case, on the legal ``basis``."""
+    """Freeze ``account``'s ``categories`` in ``region`` for this case, on the legal ``basis``.
+
+    Where the region reads live ``sources`` (the provider's IMAP server, its records database),
+    the records in scope are first copied into the region's store (``services.snapshots``), so
+    a deletion at the source after the hold loses nothing; the copy's digests go on the audit log
+    with the hold. A source that cannot be read refuses the hold with the reason: a hold that
+    claims to preserve what it could not copy would mislead.
+    """
     try:
         hold_basis = HoldBasis(basis)
     except ValueError:
@@ -104,6 +119,21 @@ def place_hold(
             f"region: account {account} keeps {', '.join(elsewhere)}, not in {region}; "
             "place the hold where the data is"
         )
+    live = list(sources(region)) if sources is not None else []
+    ref = AccountRef(held.id, held.selectors)
+
+    def snapshot(uow: CaseUnitOfWork, hold: PreservationHold) -> None:
+        if live:
+            taken = take_snapshot(
+                regions(hold.region),
+                live,
+                ref,
+                hold.categories,
+                hold_id=hold.hold_id,
+                now=hold.placed_at,
+            )
+            taken.audit(uow.audit, actor.id)
+
     return act_with_holds(
         uow_factory,
         clock,
@@ -113,6 +143,7 @@ def place_hold(
         step=lambda c, a, now: c.place_hold(
             a, now, account=account, categories=categories, region=region, basis=hold_basis
         ),
+        on_placed=snapshot,
     )
 
 

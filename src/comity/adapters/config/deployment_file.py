@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from comity.adapters.audit.log_config import log_section_problems
 from comity.adapters.countries import country_problem
+from comity.adapters.sources.config import parse_sources
 from comity.domain.deployment import ENTITY_ROLES, REGION_ID, Deployment, Entity, Provider, Region
 from comity.errors import ConfigurationError, collect
 
@@ -55,7 +56,10 @@ def parse_deployment(
         problems.append(f"{source}: unknown section [{key}]")
 
     provider = _parse_provider(doc.get("provider"), problems, source)
-    regions = _parse_regions(doc.get("regions"), problems, source, base_dir, require_stores)
+    sources: dict[str, dict[str, dict[str, str]]] = {}
+    regions = _parse_regions(
+        doc.get("regions"), problems, source, base_dir, require_stores, sources
+    )
 
     control_plane: str | None = None
     cp = doc.get("control_plane", {})
@@ -71,6 +75,8 @@ def parse_deployment(
     extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify", "log", "witness")}
     if agents:
         extra["agents"] = agents
+    if sources:
+        extra["sources"] = sources
     return Deployment(provider, tuple(regions), control_plane, extra)
 
 
@@ -116,8 +122,13 @@ def _parse_provider(raw: Any, problems: list[str], source: str) -> Provider | No
     return Provider(str(name), str(established), tuple(str(o) for o in offers), tuple(entities))
 
 
-def _parse_regions(
-    raw: Any, problems: list[str], source: str, base_dir: Path | None, require_stores: bool
+def _parse_regions(  # noqa: PLR0917 (sources are collected beside the regions)
+    raw: Any,
+    problems: list[str],
+    source: str,
+    base_dir: Path | None,
+    require_stores: bool,
+    sources: dict[str, dict[str, dict[str, str]]],
 ) -> list[Region]:
     if not isinstance(raw, dict) or not raw:
         problems.append(
@@ -138,8 +149,14 @@ def _parse_regions(
         if not isinstance(body, dict):
             problems.append(f"{where} must be a table with country and store")
             continue
-        for key in sorted(set(body) - {"country", "store", "keyring"}):
-            problems.append(f"{where}: unknown key {key!r} (expected country, store, keyring)")
+        for key in sorted(set(body) - {"country", "store", "keyring", "sources"}):
+            problems.append(
+                f"{where}: unknown key {key!r} (expected country, store, keyring, sources)"
+            )
+        if "sources" in body:
+            parsed = parse_sources(body["sources"], str(region_id), base_dir, problems, source)
+            if parsed:
+                sources[str(region_id)] = parsed
         if (
             why := country_problem(body.get("country"), f"regions.{region_id}.country")
         ) is not None:

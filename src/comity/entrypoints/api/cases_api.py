@@ -211,6 +211,7 @@ def place_hold(request: Request, user: Caller, case_id: str, body: HoldIn) -> Do
         categories=tuple(body.categories),
         region=body.region,
         basis=body.basis,
+        sources=c.region_sources,
     )
     return _view(request, user, case)
 

@@ -67,6 +67,7 @@ def place(  # noqa: PLR0917 - one parameter per CLI option
         categories=_categories(category),
         region=region,
         basis=basis,
+        sources=comity.region_sources,
     )
     hold = case.holds[-1]
     until = hold.expires_at.isoformat() if hold.expires_at else "released"

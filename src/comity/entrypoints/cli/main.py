@@ -35,6 +35,7 @@ from comity.entrypoints.cli import (
     rules_cmd,
     scenario_cmd,
     serve_cmd,
+    sources_cmd,
     tokens_cmd,
     users_cmd,
     verify_cmd,
@@ -85,6 +86,7 @@ app.command("due")(due_cmd.due)
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(productions_cmd.app, name="productions")
 app.add_typer(witness_cmd.app, name="witness")
+app.add_typer(sources_cmd.app, name="sources")
 
 
 def main() -> None:

@@ -124,6 +124,7 @@ async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> R
             categories=tuple(hold.categories),
             region=hold.region,
             basis=hold.basis,
+            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)

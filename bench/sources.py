@@ -1,0 +1,146 @@
+"""Producing one account from a Dovecot IMAP server against a bare ``imaplib`` fetch of the same
+messages, in the same run.
+
+    .venv/bin/python bench/sources.py                     # 10,000 messages of ~4 KiB
+    .venv/bin/python bench/sources.py --messages 2000
+
+Starts a private Dovecot (as the tests do: Debian's dovecot-imapd, a master user, a loopback
+port, everything under a temporary directory), delivers the messages into one Maildir, then
+times, in this order and after one untimed warm-up fetch:
+
+1. a bare fetch: one master-user ``imaplib`` session, ``EXAMINE INBOX``, ``UID FETCH`` of
+   ``BODY.PEEK[]`` in batches of 200, bodies discarded;
+2. Comity's IMAP source alone (``ImapSource.iter_records``);
+3. a whole production of the account through the region's source: demand, approval, the
+   agent's checks, the package (eml files, mbox, manifests, certificate, signature, tar).
+
+Reports each as messages/s and MB/s of message bytes, and the ratio bare time / production
+time (goal >= 0.7). Needs root (Dovecot serves mail as nobody). Figures go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import imaplib
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.dovecot_support import MASTER_PASSWORD, MASTER_USER, Dovecot, running_dovecot
+from tests.production_support import approve
+from tests.source_support import ACCOUNTS, ALICE, build_with_sources, submit_for
+
+from comity.adapters.sources.imap import ImapSource
+from comity.domain.accounts import Selector
+from comity.domain.categories import Category
+from comity.services.source_ports import AccountRef
+
+START = datetime(2013, 6, 1, tzinfo=UTC)
+LINE = b"The quick brown fox jumps over the lazy dog; From here on a line mbox quotes.\r\n"
+
+
+def message(n: int, size: int) -> bytes:
+    head = (
+        f"From: Sender {n % 97} <s{n % 97}@example.org>\r\nTo: {ALICE}\r\n"
+        f"Subject: message {n}\r\nMessage-ID: <{n}.bench@example.org>\r\n"
+        f"Date: {(START + timedelta(minutes=n)).strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n\r\n"
+    ).encode()
+    return head + LINE * max(1, (size - len(head)) // len(LINE))
+
+
+def populate(server: Dovecot, count: int, size: int) -> int:
+    server.add_user(ALICE)
+    total = 0
+    for n in range(count):
+        body = message(n, size)
+        total += len(body)
+        path = server.deliver(ALICE, body, seen=n % 3 == 0)
+        when = (START + timedelta(minutes=n)).timestamp()
+        os.utime(path, (when, when))
+    return total
+
+
+def bare_fetch(server: Dovecot, batch: int = 200) -> tuple[int, int]:
+    conn = imaplib.IMAP4("127.0.0.1", server.port, timeout=60)
+    conn.login(f"{ALICE}*{MASTER_USER}", MASTER_PASSWORD)
+    conn.select("INBOX", readonly=True)
+    _, data = conn.uid("SEARCH", "ALL")
+    uids = (data[0] or b"").split()
+    count = size = 0
+    for i in range(0, len(uids), batch):
+        _, items = conn.uid("FETCH", b",".join(uids[i : i + batch]).decode(), "(BODY.PEEK[])")
+        for item in items:
+            if isinstance(item, tuple):
+                count += 1
+                size += len(item[1])
+    conn.logout()
+    return count, size
+
+
+def source_read(server: Dovecot, secret: Path) -> tuple[int, int]:
+    source = ImapSource(
+        "mail", url=server.url, master_user=MASTER_USER, password_file=secret, login="{email}"
+    )
+    ref = AccountRef(ACCOUNTS[ALICE], (Selector("email", ALICE),))
+    count = size = 0
+    for record in source.iter_records(ref, [Category.CONTENT], None, None):
+        count += 1
+        size += len(record.body)
+    return count, size
+
+
+def timed(label: str, run: object) -> tuple[float, int, int]:
+    assert callable(run)
+    t0 = time.perf_counter()
+    count, size = run()
+    elapsed = time.perf_counter() - t0
+    print(
+        f"{label}: {count} messages, {size / 1e6:.1f} MB in {elapsed:.2f} s "
+        f"({count / elapsed:.0f} msg/s, {size / 1e6 / elapsed:.1f} MB/s)"
+    )
+    return elapsed, count, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--size", type=int, default=4096, help="bytes per message (about)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="comity-bench-sources-"))
+    try:
+        with running_dovecot() as server:
+            total = populate(server, args.messages, args.size)
+            print(f"delivered {args.messages} messages ({total / 1e6:.1f} MB) to {ALICE}")
+            bare_fetch(server)  # warm-up: Dovecot builds its index and cache once
+            pw = build_with_sources(work / "dep", server, None)
+            secret = pw.comity.home / "secrets" / "eu-ie-imap"
+            bare, n_bare, _ = timed("bare imaplib fetch", lambda: bare_fetch(server))
+            timed("Comity IMAP source read", lambda: source_read(server, secret))
+            demand_id = submit_for(pw, [ALICE])
+            approve(pw, demand_id)
+
+            def produce() -> tuple[int, int]:
+                production = pw.comity.productions.produce(pw.admin, demand_id)
+                assert production.record_count is not None
+                return production.record_count, total
+
+            prod, n_prod, _ = timed("Comity production (package)", produce)
+            assert n_prod == n_bare == args.messages, (n_prod, n_bare)
+            print(f"ratio bare fetch time / production time (goal >= 0.7): {bare / prod:.2f}")
+            print(
+                f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+                f"{platform.python_version()}, {datetime.now(UTC).date().isoformat()}"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
