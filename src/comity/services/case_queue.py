@@ -78,13 +78,9 @@ def queue_page(
         raise InvalidInput(f"limit: expected 1 to {MAX_PAGE} cases a page, got {limit}")
     key = None if after is None else decode_key(after)
     wanted = None if states is None else tuple(_states(states))
-    agency = None
     if actor.is_staff:
         require(actor, READERS)
-    elif actor.agency_id is None:  # a requester of no agency has no cases to see
-        return QueuePage([], None)
-    else:
-        agency = actor.agency_id
+    agency = None if actor.is_staff else actor.agency_id  # a requester: their agency's cases
     where = CaseFilter(wanted, open_only, agency, emergency)
     now = clock.now()
     with uow_factory() as uow:
@@ -100,13 +96,9 @@ def for_demands(
     uow_factory: CaseUowFactory, clock: Clock, actor: User, demand_ids: Iterable[str]
 ) -> dict[str, QueueItem]:
     """The queue lines of these demands' cases (one query), for a page of demands."""
-    agency = None
     if actor.is_staff:
         require(actor, READERS)
-    elif actor.agency_id is None:
-        return {}
-    else:  # a requester: only their agency's demands
-        agency = actor.agency_id
+    agency = None if actor.is_staff else actor.agency_id  # a requester: their agency's cases
     now = clock.now()
     with uow_factory() as uow:
         found = uow.cases.for_demands(demand_ids, agency)
