@@ -162,7 +162,8 @@ def test_paging_the_due_list_gives_the_whole_list(control_plane, clock) -> None:
         key=lambda d: (d.due_at, d.subject, d.kind),
     )
     assert [i.deadline for i in whole.overdue + whole.due_soon] == expected
-    assert whole.overdue and whole.next is None
+    assert whole.overdue
+    assert whole.next is None
     assert all(i.deadline.due_at <= clock.now() for i in whole.overdue)
     seen = []
     after = None
