@@ -21,10 +21,10 @@ For each database (SQLite, and PostgreSQL when ``--pg-url`` is given) and each s
 ``--think`` is each client's mean pause between requests (seconds, uniform from 0 to twice it):
 a legal team's clients read what they fetched; 0 saturates the two workers and measures queueing
 instead. Each run starts with ``--warmup`` seconds of untimed load from 8 clients, so that both
-workers have loaded the law engine and warmed their caches before anything is timed. Seeded cases have no
-audit-log entries (the log is not on any of these paths); every case made during the load does.
-The client is a minimal HTTP/1.1 keep-alive loop on asyncio streams, so it costs little CPU next
-to the server on the same machine.
+workers have loaded the law engine and warmed their caches before anything is timed. Seeded cases
+have no audit-log entries (the log is not on any of these paths); every case made during the load
+does. The client is a minimal HTTP/1.1 keep-alive loop on asyncio streams, so it costs little
+CPU next to the server on the same machine.
 """
 
 from __future__ import annotations

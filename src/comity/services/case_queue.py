@@ -26,7 +26,6 @@ from comity.services.ports import Clock
 
 #: The most a page may hold; a caller asking for more is told so.
 MAX_PAGE = 500
-_FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
 
 
 @dataclass(frozen=True)
@@ -123,12 +122,6 @@ def _states(states: Iterable[str]) -> list[str]:
         known = ", ".join(sorted(valid))
         raise InvalidInput(f"state: unknown state(s) {', '.join(bad)} (expected one of: {known})")
     return names
-
-
-def open_states(states: Iterable[str] | None) -> list[str]:
-    """The states asked for (every state if none), less those of finished cases."""
-    every = list(states) if states is not None else [s.value for s in CaseState]
-    return [s for s in _states(every) if CaseState(s) not in _FINISHED]
 
 
 # --- cursors -----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from comity.services.case_access import (
 )
 from comity.services.case_findings import case_zone, finding_refs
 from comity.services.case_ports import CaseUnitOfWork
-from comity.services.case_queue import QueueItem, open_states, queue_page
+from comity.services.case_queue import QueueItem, queue_page
 from comity.services.case_steps import record_opening, record_step
 from comity.services.identity import require
 from comity.services.intake_ports import Assessor
@@ -208,8 +208,7 @@ def list_cases(
     open_only: bool = False,
 ) -> list[QueueItem]:
     """Cases the caller may see, most urgent first (by next deadline; see ``case_queue``)."""
-    wanted = open_states(states) if open_only else states
-    return queue_page(uow_factory, clock, actor, states=wanted).items
+    return queue_page(uow_factory, clock, actor, states=states, open_only=open_only).items
 
 
 # --- review and approval ---------------------------------------------------------------------

@@ -127,12 +127,12 @@ def list_(  # noqa: PLR0917 - the queue's filters and its page
     the next (absent on the last page).
     """
     comity = _comity(request)
-    wanted = case_queue.open_states(state) if open_only else state
     found = case_queue.queue_page(
         comity.reader,
         comity.clock,
         user,
-        states=wanted,
+        states=state,
+        open_only=open_only,
         emergency=emergency,
         limit=limit,
         after=after,

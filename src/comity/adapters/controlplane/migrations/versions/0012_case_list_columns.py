@@ -2,7 +2,8 @@
 
 Adds to ``cases`` the received time, open/finished, the next deadline, the demand's agency,
 emergency and instrument, with the queue's composite indexes, and the table ``case_deadlines``
-(one row per open deadline) that the due list walks. Existing cases are backfilled from their
+(one row per open deadline) that the due list walks, and an index of each agency's demands in
+filing order for a requester's list. Existing cases are backfilled from their
 documents through ``cases_repo.derived``, the same function every save uses, in batches so a
 large deployment does not hold every document in memory.
 
@@ -62,6 +63,7 @@ def upgrade() -> None:
     op.create_index("ix_cases_open_queue", "cases", ["is_open", *_QUEUE])
     op.create_index("ix_cases_agency_queue", "cases", ["agency_id", *_QUEUE])
     op.create_index("ix_cases_state_queue", "cases", ["state", *_QUEUE])
+    op.create_index("ix_intake_demands_agency_seq", "intake_demands", ["agency_id", "seq"])
 
 
 def _backfill(bind: Any, *, deadlines: bool) -> None:
@@ -101,6 +103,7 @@ def _backfill(bind: Any, *, deadlines: bool) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_intake_demands_agency_seq", table_name="intake_demands")
     for name in ("ix_cases_state_queue", "ix_cases_agency_queue", "ix_cases_open_queue"):
         op.drop_index(name, table_name="cases")
     op.drop_index("ix_cases_queue", table_name="cases")
