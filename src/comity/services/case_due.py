@@ -2,7 +2,9 @@
 
 Each case says its own open deadlines (``Case.deadlines``: production periods, objection and
 2703(h) windows, finding deadlines, preservation to place, hold expiries, user notice once a
-non-disclosure order ends); this gathers them for every case the caller may see.
+non-disclosure order ends). The repository keeps a copy of each in an indexed table, written
+with the case, so the list is one indexed range up to now + window rather than a read of every
+case; a page continues after the last deadline shown (an opaque cursor).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Any
 
 from comity.domain import permissions
 from comity.domain.registry import User
-from comity.domain.workflow import Deadline, due_list
+from comity.domain.workflow import Deadline
 from comity.errors import InvalidInput
 from comity.services.case_access import CaseUowFactory
+from comity.services.case_ports import DueKey, DueRow
+from comity.services.case_queue import MAX_PAGE, decode, encode
 from comity.services.ports import Clock
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
@@ -63,6 +67,8 @@ class Due:
     window: timedelta
     overdue: list[DueItem]
     due_soon: list[DueItem]
+    #: Give it back as ``after`` for the next page; None when this page is the last.
+    next: str | None = None
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -70,29 +76,54 @@ class Due:
             "window_hours": self.window.total_seconds() / 3600,
             "overdue": [i.to_document() for i in self.overdue],
             "due_soon": [i.to_document() for i in self.due_soon],
+            "next": self.next,
         }
 
 
-def due(uow_factory: CaseUowFactory, clock: Clock, actor: User, *, within: timedelta) -> Due:
-    """Overdue deadlines and those falling due within ``within`` from now (staff only)."""
+def due(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    *,
+    within: timedelta,
+    limit: int | None = None,
+    after: str | None = None,
+) -> Due:
+    """Overdue deadlines and those falling due within ``within`` from now (staff only).
+
+    Soonest first; with ``limit``, at most that many deadlines over both lists, the rest on the
+    pages after (``Due.next``).
+    """
     permissions.check(actor, permissions.Action.READ_INTERNAL)
     if within < timedelta(0):
         raise InvalidInput("within: the window cannot be negative")
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: expected 1 to {MAX_PAGE} deadlines a page, got {limit}")
+    key = None if after is None else _decode(after)
     now = clock.now()
     with uow_factory() as uow:
-        every = list(uow.cases.list())
-    overdue: list[DueItem] = []
-    soon: list[DueItem] = []
-    for case in every:
-        report = due_list([case], now=now, window=within)
-        overdue += [
-            DueItem(d, case.case_id, case.reference, case.state.value) for d in report.overdue
-        ]
-        soon += [
-            DueItem(d, case.case_id, case.reference, case.state.value) for d in report.due_soon
-        ]
-    return Due(now, within, sorted(overdue, key=_order), sorted(soon, key=_order))
+        rows = uow.cases.due_by(now + within, None if limit is None else limit + 1, key)
+    more = limit is not None and len(rows) > limit
+    shown = rows[:limit] if more else rows
+    overdue = [_item(r) for r in shown if r.deadline.due_at <= now]
+    soon = [_item(r) for r in shown if r.deadline.due_at > now]
+    return Due(now, within, overdue, soon, _encode(shown[-1].key) if more else None)
 
 
-def _order(item: DueItem) -> tuple[datetime, str, str]:
-    return (item.deadline.due_at, item.deadline.subject, item.deadline.kind)
+def _item(row: DueRow) -> DueItem:
+    return DueItem(row.deadline, row.case_id, row.reference, row.state)
+
+
+def _encode(key: DueKey) -> str:
+    return encode([key.due_at.isoformat(), key.subject, key.kind, key.case_id])
+
+
+def _decode(cursor: str) -> DueKey:
+    due_at, subject, kind, case_id = decode(cursor, 4)
+    try:
+        instant = datetime.fromisoformat(due_at)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise InvalidInput("after: not a cursor this list gave out")
+    return DueKey(instant, subject, kind, case_id)

@@ -2,12 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from comity.domain.workflow import Case
+from comity.domain.workflow import Case, Deadline
 from comity.services.intake_ports import IntakeUnitOfWork
+
+
+@dataclass(frozen=True)
+class QueueKey:
+    """Where a case stands in the queue: next deadline (far future if none), receipt, id.
+
+    The queue is ordered by this key, and a page continues after the last key it showed
+    (keyset pagination: a page costs the same however deep it is).
+    """
+
+    next_due_at: datetime
+    received_at: datetime
+    case_id: str
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a list shows; every field narrows, None means any."""
+
+    states: tuple[str, ...] | None = None
+    open_only: bool = False
+    agency_id: str | None = None
+    emergency: bool | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    demand_id: str | None
+    key: QueueKey
+
+
+@dataclass(frozen=True)
+class DueKey:
+    """Where a deadline stands in the due list: when, what, which kind, which case."""
+
+    due_at: datetime
+    subject: str
+    kind: str
+    case_id: str
+
+
+@dataclass(frozen=True)
+class DueRow:
+    deadline: Deadline
+    case_id: str
+    reference: str
+    state: str
+    key: DueKey
 
 
 class CaseRepository(Protocol):
@@ -33,6 +83,25 @@ class CaseRepository(Protocol):
         self, states: Iterable[str] | None = None
     ) -> Sequence[tuple[Case, str | None]]:
         """Every case (in ``states``) with its demand's id, in one query."""
+        ...
+
+    def page(
+        self, where: CaseFilter, limit: int | None, after: QueueKey | None = None
+    ) -> Sequence[QueueRow]:
+        """Cases matching ``where`` in queue order, after ``after``, at most ``limit``."""
+        ...
+
+    def for_demands(
+        self, demand_ids: Iterable[str], agency_id: str | None = None
+    ) -> Mapping[str, Case]:
+        """The cases of these demands (those that have one; of ``agency_id``'s demands only,
+        if given), by demand id, in one query."""
+        ...
+
+    def due_by(
+        self, until: datetime, limit: int | None, after: DueKey | None = None
+    ) -> Sequence[DueRow]:
+        """Open deadlines falling due at or before ``until``, soonest first, after ``after``."""
         ...
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from comity.domain import permissions
@@ -28,7 +28,6 @@ from comity.domain.workflow import (
     Actor,
     Case,
     CaseState,
-    Deadline,
     DecisionKind,
     Pathway,
     Period,
@@ -48,8 +47,9 @@ from comity.services.case_access import (
 )
 from comity.services.case_findings import case_zone, finding_refs
 from comity.services.case_ports import CaseUnitOfWork
+from comity.services.case_queue import QueueItem, queue_page
 from comity.services.case_steps import record_opening, record_step
-from comity.services.intake_ports import Assessor, DemandFilter
+from comity.services.intake_ports import Assessor
 from comity.services.ports import Clock
 
 FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
@@ -161,34 +161,6 @@ def case_for_demand(uow_factory: CaseUowFactory, actor: User, demand_id: str) ->
     return case
 
 
-@dataclass(frozen=True)
-class QueueItem:
-    """One line of the queue: the case, its demand and what is due next."""
-
-    case: Case
-    demand_id: str | None
-    next_deadline: Deadline | None
-    overdue: int
-    #: What the caller who listed the queue may do on this case now (the permission table).
-    allowed: tuple[str, ...] = ()
-
-    def to_document(self, *, internal: bool = True) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "id": self.case.case_id,
-            "demand": self.demand_id,
-            "reference": self.case.reference,
-            "instrument": self.case.instrument,
-            "state": self.case.state.value,
-            "received_at": self.case.received_at.isoformat(),
-        }
-        if internal:
-            d = self.next_deadline
-            doc["next_deadline"] = None if d is None else d.model_dump(mode="json")
-            doc["overdue"] = self.overdue
-            doc["allowed_actions"] = list(self.allowed)
-        return doc
-
-
 def list_cases(
     uow_factory: CaseUowFactory,
     clock: Clock,
@@ -197,51 +169,8 @@ def list_cases(
     states: Iterable[str] | None = None,
     open_only: bool = False,
 ) -> list[QueueItem]:
-    """Cases the caller may see, most urgent first (overdue, then by next deadline)."""
-    wanted = None if states is None else _states(states)
-    if open_only:
-        every = wanted or [s.value for s in CaseState]
-        wanted = [s for s in every if CaseState(s) not in FINISHED]
-    now = clock.now()
-    items = []
-    with uow_factory() as uow:
-        if actor.is_staff:
-            permissions.check(actor, permissions.Action.READ_INTERNAL)
-            mine = None
-        else:  # a requester: only their agency's demands
-            found, _ = uow.intake.list_demands(
-                DemandFilter(agency_id=actor.agency_id), 1_000_000, 0
-            )
-            mine = {d.id for d in found}
-        rows = uow.cases.list_with_demands(wanted)
-    for case, demand_id in rows:
-        if mine is not None and demand_id not in mine:
-            continue
-        deadlines = sorted(case.deadlines(), key=lambda d: d.due_at)
-        overdue = sum(1 for d in deadlines if d.due_at <= now)
-        allowed = tuple(permissions.allowed_actions(actor, case))
-        items.append(
-            QueueItem(case, demand_id, deadlines[0] if deadlines else None, overdue, allowed)
-        )
-    far = datetime.max.replace(tzinfo=UTC)
-    items.sort(
-        key=lambda i: (
-            i.next_deadline.due_at if i.next_deadline else far,
-            i.case.received_at,
-            i.case.case_id,
-        )
-    )
-    return items
-
-
-def _states(states: Iterable[str]) -> list[str]:
-    names = list(states)
-    valid = {s.value for s in CaseState}
-    bad = [s for s in names if s not in valid]
-    if bad:
-        known = ", ".join(sorted(valid))
-        raise InvalidInput(f"state: unknown state(s) {', '.join(bad)} (expected one of: {known})")
-    return names
+    """Cases the caller may see, most urgent first (by next deadline; see ``case_queue``)."""
+    return queue_page(uow_factory, clock, actor, states=states, open_only=open_only).items
 
 
 # --- review and approval ---------------------------------------------------------------------

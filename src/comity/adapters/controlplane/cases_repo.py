@@ -1,16 +1,68 @@
-"""SQL implementation of the case repository (``comity.services.case_ports.CaseRepository``)."""
+"""SQL implementation of the case repository (``comity.services.case_ports.CaseRepository``).
+
+Every save writes the case's document and, in the same flush, what lists read from it: the
+columns of ``cases`` (``derived``) and its open deadlines (``case_deadlines``). Lists are then
+indexed queries with keyset pagination: a page continues after the key of the last row shown, so
+its cost does not grow with how many cases there are or how deep the page is.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from comity.adapters.controlplane.case_tables import CaseRow
-from comity.domain.workflow import Case
+from comity.adapters.controlplane.case_tables import CaseDeadlineRow, CaseRow
+from comity.adapters.controlplane.intake_tables import DemandRow
+from comity.domain.workflow import Case, CaseState, Deadline
 from comity.errors import Conflict
+from comity.services.case_ports import CaseFilter, DueKey, DueRow, QueueKey, QueueRow
+
+#: The queue key of a case with no open deadline: after every real deadline.
+FAR = datetime(9999, 12, 31, tzinfo=UTC)
+_FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})
+
+
+def utc(value: datetime) -> datetime:
+    """An instant in UTC; SQLite keeps wall times without their offset, so all are stored in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def derived(case: Case) -> tuple[dict[str, Any], list[Deadline]]:
+    """What the lists read, derived from the case alone: the copied columns and open deadlines.
+
+    The one place these copies come from (the repository on every save, migration 0012 for the
+    cases stored before it), so they always say what the document says.
+    """
+    deadlines = case.deadlines()
+    soonest = min((d.due_at for d in deadlines), default=FAR)
+    columns = {
+        "state": case.state.value,
+        "reference": case.reference,
+        "received_at": utc(case.received_at),
+        "is_open": case.state not in _FINISHED,
+        "next_due_at": utc(soonest),
+        "emergency": case.emergency,
+        "instrument": case.instrument,
+    }
+    return columns, deadlines
+
+
+def deadline_rows(case_id: str, deadlines: Iterable[Deadline]) -> list[dict[str, Any]]:
+    """``case_deadlines`` rows for a case's open deadlines (for a set-based insert)."""
+    return [
+        {
+            "case_id": case_id,
+            "due_at": utc(d.due_at),
+            "subject": d.subject,
+            "kind": d.kind,
+            "document": d.model_dump(mode="json"),
+        }
+        for d in deadlines
+    ]
 
 
 class SqlCaseRepository:
@@ -22,19 +74,24 @@ class SqlCaseRepository:
             raise Conflict(f"case {case.case_id} already exists")
         if demand_id is not None and self.for_demand(demand_id) is not None:
             raise Conflict(f"demand {demand_id} already has a case")
+        agency = None
+        if demand_id is not None:
+            agency = self._s.scalar(select(DemandRow.agency_id).where(DemandRow.id == demand_id))
+        columns, deadlines = derived(case)
         self._s.add(
             CaseRow(
                 id=case.case_id,
                 demand_id=demand_id,
-                reference=case.reference,
-                state=case.state.value,
                 document=case.model_dump(mode="json"),
                 version=1,
                 opened_at=at,
                 updated_at=at,
+                agency_id=agency,
+                **columns,
             )
         )
         self._s.flush()
+        self._write_deadlines(case.case_id, deadlines)
 
     def get(self, case_id: str, *, for_update: bool = False) -> Case | None:
         query = select(CaseRow).where(CaseRow.id == case_id)
@@ -49,6 +106,21 @@ class SqlCaseRepository:
         row = self._s.scalars(select(CaseRow).where(CaseRow.demand_id == demand_id)).one_or_none()
         return None if row is None else Case.model_validate(row.document)
 
+    def for_demands(
+        self, demand_ids: Iterable[str], agency_id: str | None = None
+    ) -> Mapping[str, Case]:
+        wanted = list(dict.fromkeys(demand_ids))
+        found: dict[str, Case] = {}
+        for start in range(0, len(wanted), 500):  # bounded IN lists
+            query = select(CaseRow.demand_id, CaseRow.document).where(
+                CaseRow.demand_id.in_(wanted[start : start + 500])
+            )
+            if agency_id is not None:
+                query = query.where(CaseRow.agency_id == agency_id)
+            for demand_id, doc in self._s.execute(query):
+                found[demand_id] = Case.model_validate(doc)
+        return found
+
     def demand_of(self, case_id: str) -> str | None:
         row = self._s.get(CaseRow, case_id)
         return None if row is None else row.demand_id
@@ -57,13 +129,21 @@ class SqlCaseRepository:
         row = self._s.get(CaseRow, case.case_id)
         if row is None:
             raise KeyError(case.case_id)
-        row.state = case.state.value
-        row.reference = case.reference
+        columns, deadlines = derived(case)
+        for name, value in columns.items():
+            setattr(row, name, value)
         row.document = case.model_dump(mode="json")
         row.version += 1
         row.updated_at = at
         self._s.flush()
+        self._s.execute(delete(CaseDeadlineRow).where(CaseDeadlineRow.case_id == case.case_id))
+        self._write_deadlines(case.case_id, deadlines)
         return row.version
+
+    def _write_deadlines(self, case_id: str, deadlines: list[Deadline]) -> None:
+        rows = deadline_rows(case_id, deadlines)
+        if rows:
+            self._s.execute(insert(CaseDeadlineRow), rows)
 
     def list_with_demands(
         self, states: Iterable[str] | None = None
@@ -78,3 +158,55 @@ class SqlCaseRepository:
         if states is not None:
             query = query.where(CaseRow.state.in_(list(states)))
         return [Case.model_validate(row.document) for row in self._s.scalars(query)]
+
+    def page(
+        self, where: CaseFilter, limit: int | None, after: QueueKey | None = None
+    ) -> Sequence[QueueRow]:
+        order = (CaseRow.next_due_at, CaseRow.received_at, CaseRow.id)
+        query = select(CaseRow.document, CaseRow.demand_id, *order).order_by(*order)
+        if where.states is not None:
+            query = query.where(CaseRow.state.in_(where.states))
+        if where.open_only:
+            query = query.where(CaseRow.is_open.is_(True))
+        if where.agency_id is not None:
+            query = query.where(CaseRow.agency_id == where.agency_id)
+        if where.emergency is not None:
+            query = query.where(CaseRow.emergency.is_(where.emergency))
+        if after is not None:
+            query = query.where(
+                tuple_(*order)
+                > tuple_(utc(after.next_due_at), utc(after.received_at), after.case_id)
+            )
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            QueueRow(Case.model_validate(doc), demand, QueueKey(utc(due), utc(received), ident))
+            for doc, demand, due, received, ident in self._s.execute(query)
+        ]
+
+    def due_by(
+        self, until: datetime, limit: int | None, after: DueKey | None = None
+    ) -> Sequence[DueRow]:
+        d = CaseDeadlineRow
+        order = (d.due_at, d.subject, d.kind, d.case_id)
+        query = (
+            select(d.document, CaseRow.reference, CaseRow.state, *order)
+            .join(CaseRow, CaseRow.id == d.case_id)
+            .where(d.due_at <= utc(until))
+            .order_by(*order)
+        )
+        if after is not None:
+            key = (utc(after.due_at), after.subject, after.kind, after.case_id)
+            query = query.where(tuple_(*order) > tuple_(*key))
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            DueRow(
+                Deadline.model_validate(doc),
+                ident,
+                reference,
+                state,
+                DueKey(utc(due_at), subject, kind, ident),
+            )
+            for doc, reference, state, due_at, subject, kind, ident in self._s.execute(query)
+        ]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -85,6 +86,10 @@ class DemandRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     seq: Mapped[int] = mapped_column(Integer, index=True)
+
+    #: A requester's list (their agency's demands in filing order) walks this index instead of
+    #: sorting every demand of the agency (migration 0012).
+    __table_args__ = (Index("ix_intake_demands_agency_seq", "agency_id", "seq"),)
 
 
 class AttachmentRow(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from comity.adapters.countries import known_countries
@@ -26,7 +26,7 @@ from comity.domain.inputs import (
 from comity.domain.registry import User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
-from comity.services import case_due, case_holds, cases
+from comity.services import case_due, case_holds, case_queue, cases
 from comity.services.case_access import CaseView
 from comity.services.case_reassess import reassess as reassess_case
 from comity.services.cases import LawContext
@@ -83,17 +83,39 @@ def _view(request: Request, user: User, case: Case | str) -> Doc:
     return view.to_document(internal=user.is_staff)
 
 
+_CURSOR = Query(max_length=2000, description="the X-Next-Cursor of the previous page")
+
+
 @router.get("/cases", response_model=list[Doc])
-def list_(
+def list_(  # noqa: PLR0917 - the queue's filters and its page
     request: Request,
+    response: Response,
     user: Caller,
     state: Annotated[list[str] | None, Query(max_length=12)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
+    emergency: bool | None = None,
+    limit: Annotated[int | None, Query(description="cases a page, 1-500; all if absent")] = None,
+    after: Annotated[str | None, _CURSOR] = None,
 ) -> list[Doc]:
-    """The queue, the most urgent first (a requester: their agency's cases only)."""
+    """The queue, the most urgent first (a requester: their agency's cases only).
+
+    With ``limit``, one page; the ``X-Next-Cursor`` header, given back as ``after``, fetches
+    the next (absent on the last page).
+    """
     comity = _comity(request)
-    items = cases.list_cases(comity.reader, comity.clock, user, states=state, open_only=open_only)
-    return [i.to_document(internal=user.is_staff) for i in items]
+    found = case_queue.queue_page(
+        comity.reader,
+        comity.clock,
+        user,
+        states=state,
+        open_only=open_only,
+        emergency=emergency,
+        limit=limit,
+        after=after,
+    )
+    if found.next is not None:
+        response.headers["X-Next-Cursor"] = found.next
+    return [i.to_document(internal=user.is_staff) for i in found.items]
 
 
 @router.post("/cases", response_model=Doc, status_code=status.HTTP_201_CREATED)
@@ -303,8 +325,15 @@ def due(
     request: Request,
     user: Caller,
     within: Annotated[str, Query(max_length=16, description="48h, 3d, 90m, 2w")] = "48h",
+    limit: Annotated[int | None, Query(description="deadlines a page, 1-500")] = None,
+    after: Annotated[str | None, _CURSOR] = None,
 ) -> Doc:
-    """What is overdue and what falls due within the window, across every case (staff)."""
+    """What is overdue and what falls due within the window, across every case (staff).
+
+    With ``limit``, one page of deadlines, soonest first; ``next``, given back as ``after``,
+    fetches the next (null on the last page).
+    """
     c = _comity(request)
     window = case_due.parse_window(within)
-    return case_due.due(c.reader, c.clock, user, within=window).to_document()
+    found = case_due.due(c.reader, c.clock, user, within=window, limit=limit, after=after)
+    return found.to_document()

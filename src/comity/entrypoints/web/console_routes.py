@@ -23,7 +23,7 @@ from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
-from comity.services import assessments, cases, messages
+from comity.services import assessments, case_queue, messages
 from comity.services import demands as svc
 from comity.services.intake_ports import DemandFilter
 
@@ -48,9 +48,9 @@ def queue(
     where = DemandFilter(status or None, flag[emergency], agency or None, None, flag[blocked])
     items, total = svc.list_demands(comity.reader, visitor.user, where, limit=PAGE, offset=offset)
     latest = views.latest_assessments(comity, [r.id for r in items])
-    queue_items = {
-        i.demand_id: i for i in cases.list_cases(comity.reader, comity.clock, visitor.user)
-    }
+    queue_items = case_queue.for_demands(
+        comity.reader, comity.clock, visitor.user, [r.id for r in items]
+    )
     deadlines = {r.id: views.next_deadline(queue_items.get(r.id), latest.get(r.id)) for r in items}
     items.sort(key=lambda r: (deadlines[r.id] or "9999", r.received_at))
     with comity.reader() as uow:

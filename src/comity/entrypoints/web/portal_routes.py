@@ -19,7 +19,7 @@ from comity.entrypoints.web.console_routes import file_response
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
 from comity.errors import ComityError, InvalidInput
-from comity.services import cases, messages
+from comity.services import case_queue, cases, messages
 from comity.services import demands as svc
 from comity.services.intake_ports import DemandFilter
 
@@ -41,8 +41,10 @@ def demands(
     )
     items.reverse()  # newest first: a requester looks for what they just filed
     states = {
-        i.demand_id: case_routes.STATE_WORDS.get(i.case.state.value, i.case.state.value)
-        for i in cases.list_cases(comity.reader, comity.clock, visitor.user)
+        demand: case_routes.STATE_WORDS.get(i.case.state.value, i.case.state.value)
+        for demand, i in case_queue.for_demands(
+            comity.reader, comity.clock, visitor.user, [r.id for r in items]
+        ).items()
     }
     with comity.reader() as uow:
         agency = uow.intake.get_authority(visitor.user.agency_id or "")

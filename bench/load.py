@@ -1,0 +1,554 @@
+"""A year of a large provider's demands: the control plane at 100,000 cases under a mixed load.
+
+For each database (SQLite, and PostgreSQL when ``--pg-url`` is given) and each size (1,000 and
+100,000 cases by default), in the same run:
+
+1. a deployment is made and a dozen template demands are filed and assessed through the real code
+   (``submit_demand``, ``ensure_case`` with the shipped law engine, a review for some, a
+   withdrawal for others), received over the past year;
+2. the control plane is seeded by cloning those rows (demand, assessment, case, the case's
+   deadline rows) with new ids and references, in set-based inserts of a few thousand rows;
+3. ``comity serve --workers 2`` is started on a free loopback port and ``--clients`` clients
+   (64) run a mixed load for ``--duration`` seconds: submissions (each assessed, its case opened),
+   case actions (a reviewer starts the review of a seeded assessed case), queue pages
+   (``GET /cases?open=true&limit=50``), due-list pages (``GET /due?limit=50``) and portal reads
+   (a requester's ``GET /cases?limit=20`` and ``GET /demands?limit=20``);
+4. per operation: requests/s, p50, p99 and errors (any answer other than 2xx).
+
+    .venv/bin/python bench/load.py [--sizes 1000 100000] [--duration 60] [--clients 64]
+        [--think 0.25] [--pg-url postgresql://user@127.0.0.1:PORT/postgres]
+
+``--think`` is each client's mean pause between requests (seconds, uniform from 0 to twice it):
+a legal team's clients read what they fetched; 0 saturates the two workers and measures queueing
+instead. Each run starts with ``--warmup`` seconds of untimed load from 8 clients, so that both
+workers have loaded the law engine and warmed their caches before anything is timed. Seeded cases
+have no audit-log entries (the log is not on any of these paths); every case made during the load
+does. The client is a minimal HTTP/1.1 keep-alive loop on asyncio streams, so it costs little
+CPU next to the server on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+from comity.adapters.controlplane.tables import Base
+from comity.adapters.countries import known_countries
+from comity.bootstrap import Comity, open_deployment
+from comity.domain.accounts import Account, Selector
+from comity.domain.categories import Category
+from comity.domain.registry import Role, User
+from comity.services import cases, identity, registry
+from comity.services.accounts import create_account
+from comity.services.cases import LawContext
+from comity.services.demands import Submission, submit_demand
+
+BIN = Path(sys.executable).parent
+TEMPLATES = 12
+BATCH = 2000
+
+TOML = """\
+[provider]
+name = "Example Mail Inc."
+established_in = "US"
+offers_services_in = ["US", "IE", "DE"]
+
+[control_plane]
+database = "{control}"
+
+[regions.us-west]
+country = "US"
+store = "sqlite:///regions/us-west.db"
+
+[regions.eu-ie]
+country = "IE"
+store = "sqlite:///regions/eu-ie.db"
+"""
+
+
+def demand_document(reference: str, received: datetime) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "received_at": received.isoformat().replace("+00:00", "Z"),
+        "issuing_authority": {
+            "country": "US",
+            "kind": "court",
+            "name": "U.S. District Court for the Southern District of New York",
+            "forum": "us.nysd",
+        },
+        "requesting_agency": {"name": "Drug Enforcement Administration", "country": "US"},
+        "instrument": "us.warrant",
+        "categories": ["subscriber", "traffic", "content"],
+        "targets": [{"type": "email", "value": "target@msn.example"}],
+        "period": {"start": "2025-01-01", "end": "2025-12-31"},
+        "offence": {
+            "description": "narcotics trafficking",
+            "max_custodial_years": 20,
+            "committed_in": "US",
+        },
+        "emergency": None,
+        "non_disclosure": None,
+        "via": None,
+    }
+
+
+# --- the deployment and its templates ------------------------------------------------------------
+
+
+@dataclass
+class World:
+    home: Path
+    comity: Comity
+    tokens: dict[str, str]
+    templates: list[str] = field(default_factory=list)  # demand ids
+
+
+def make_world(home: Path, control: str) -> World:
+    """A deployment like the case tests': one account, the DEA, a reviewer, an auditor, an agent."""
+    (home / "comity.toml").write_text(TOML.format(control=control))
+    comity = open_deployment(home)
+    comity.ensure_audit_key()
+    comity.migrate()
+    comity.prepare_regions()
+    clock = comity.clock
+    create_account(
+        comity.uow,
+        Account(
+            "msn-1",
+            (Selector("email", "target@msn.example"),),
+            "us-west",
+            {Category.CONTENT: "eu-ie"},
+        ),
+        actor="bench",
+        clock=clock,
+    )
+    registry.add_authority(
+        comity.intake_uow,
+        clock,
+        {
+            "id": "us-dea",
+            "name": "Drug Enforcement Administration",
+            "country": "US",
+            "kind": "agency",
+            "status": "verified",
+            "domains": ["dea.gov"],
+        },
+        known_countries=known_countries(),
+        actor="bench",
+    )
+    people = {
+        "rev": User("rev", "Reviewer", "rev@provider.example", frozenset({Role.REVIEWER})),
+        "aud": User("aud", "Auditor", "aud@provider.example", frozenset({Role.AUDITOR})),
+        "agent": User("agent", "Agent", "agent@dea.gov", agency_id="us-dea"),
+    }
+    tokens = {}
+    for name, person in people.items():
+        identity.create_user(comity.intake_uow, clock, person, actor="bench")
+        tokens[name] = identity.issue_token(
+            comity.intake_uow, clock, person.id, label="bench", actor="bench"
+        )
+    return World(home, comity, tokens)
+
+
+def file_templates(world: World) -> None:
+    """Demands received over the past year, filed and assessed by the real code; some reviewed,
+    one withdrawn, so the seeded cases are in the states a year leaves them in."""
+    comity = world.comity
+    law = LawContext(comity.assessor, comity.deployment, known_countries())
+    with comity.intake_uow() as uow:
+        agent = uow.intake.get_user("agent")
+        reviewer = uow.intake.get_user("rev")
+    assert agent is not None
+    assert reviewer is not None
+    now = comity.clock.now()
+    for t in range(TEMPLATES):
+        received = now - timedelta(days=30 * t + 1)
+        doc = demand_document(f"TEMPLATE-{t:02d}", received)
+        record, _ = submit_demand(
+            comity.intake_uow,
+            comity.clock,
+            agent,
+            Submission(json.dumps(doc).encode()),
+            known_countries=known_countries(),
+        )
+        case = cases.ensure_case(comity.intake_uow, comity.clock, record.id, law)
+        if t % 4 == 1:
+            cases.start_review(comity.intake_uow, comity.clock, reviewer, case.case_id)
+        if t == TEMPLATES - 1:
+            cases.withdraw_demand(comity.intake_uow, comity.clock, agent, record.id)
+        world.templates.append(record.id)
+
+
+# --- seeding by cloning --------------------------------------------------------------------------
+
+
+def _rows(conn: sa.Connection, table: sa.Table, column: str, values: list[str]) -> list[dict]:
+    query = sa.select(table).where(table.c[column].in_(values))
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _swap(value: Any, swaps: list[tuple[str, str]]) -> Any:
+    """The value with every template id and reference replaced by the clone's."""
+    if isinstance(value, str):
+        for old, new in swaps:
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, dict | list):
+        return json.loads(_swap(json.dumps(value), swaps))
+    return value
+
+
+def seed(world: World, size: int) -> float:
+    """Clone the templates into ``size`` demands and cases; returns the seconds it took."""
+    t0 = time.perf_counter()
+    engine = world.comity.engine
+    meta = Base.metadata.tables
+    demands, assessments = meta["intake_demands"], meta["intake_assessments"]
+    case_rows, deadlines = meta["cases"], meta["case_deadlines"]
+    with engine.connect() as conn:
+        source = {
+            demand_id: (
+                _rows(conn, demands, "id", [demand_id])[0],
+                _rows(conn, assessments, "demand_id", [demand_id]),
+                _rows(conn, case_rows, "demand_id", [demand_id])[0],
+            )
+            for demand_id in world.templates
+        }
+        for _d, _, c in source.values():
+            c["deadlines"] = _rows(conn, deadlines, "case_id", [c["id"]])
+        seq = conn.scalar(sa.select(sa.func.max(demands.c.seq))) or 0
+    clones = size - len(world.templates)
+    batch: dict[str, list[dict]] = {"d": [], "a": [], "c": [], "x": []}
+
+    def flush() -> None:
+        with engine.begin() as conn:
+            for key, table in (("d", demands), ("a", assessments), ("c", case_rows)):
+                if batch[key]:
+                    conn.execute(table.insert(), batch[key])
+            if batch["x"]:
+                conn.execute(deadlines.insert(), batch["x"])
+        for rows in batch.values():
+            rows.clear()
+
+    order = list(source.values())
+    for i in range(clones):
+        demand, assessed, case = order[i % len(order)]
+        tag = f"{i:012x}"
+        swaps = [
+            (demand["id"], demand["id"][:-12] + tag),
+            (case["id"], case["id"][:-12] + tag),
+            (demand["reference"], f"BENCH-{i:07d}"),
+        ] + [(a["id"], a["id"][:-12] + tag) for a in assessed]
+        seq += 1
+        batch["d"].append({**{k: _swap(v, swaps) for k, v in demand.items()}, "seq": seq})
+        batch["a"] += [{k: _swap(v, swaps) for k, v in a.items()} for a in assessed]
+        batch["c"].append({k: _swap(v, swaps) for k, v in case.items() if k != "deadlines"})
+        batch["x"] += [
+            {k: _swap(v, swaps) for k, v in x.items() if k != "id"} for x in case["deadlines"]
+        ]
+        if len(batch["d"]) >= BATCH:
+            flush()
+    flush()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
+    return time.perf_counter() - t0
+
+
+def assessed_cases(world: World, limit: int) -> list[str]:
+    """Seeded cases a reviewer may start reviewing: the actions of the load."""
+    table = Base.metadata.tables["cases"]
+    with world.comity.engine.connect() as conn:
+        ids = conn.scalars(
+            sa.select(table.c.id).where(table.c.state == "assessed").limit(limit)
+        ).all()
+    return list(ids)
+
+
+# --- the load -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Op:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self, seconds: float) -> str:
+        n = len(self.latencies)
+        return (
+            f"  {self.name:<10} {n / seconds:7.1f} req/s  p50 {self.pct(0.5):7.1f} ms  "
+            f"p99 {self.pct(0.99):7.1f} ms  errors {self.errors}  ({n} requests)"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    cmd = [str(BIN / "comity"), "--dir", str(home), "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1"):
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    err = proc.stderr.read()[-2000:] if proc.stderr else b""
+    raise RuntimeError(f"server did not start: {' '.join(cmd)}: {err!r}")
+
+
+class Http:
+    """One keep-alive connection; ``call`` returns status, headers and body."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def call(
+        self, method: str, path: str, token: str, body: bytes | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        try:
+            self.writer.write(head.encode() + b"\r\n" + (body or b""))
+            raw = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 30)
+            lines = raw.decode("latin-1").split("\r\n")
+            headers = {}
+            for line in lines[1:]:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    headers[k.strip().lower()] = v.strip()
+            length = int(headers.get("content-length", "0"))
+            data = await asyncio.wait_for(self.reader.readexactly(length), 30)
+            return int(lines[0].split()[1]), headers, data
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+            self.writer.close()
+            self.writer = None
+            return 0, {}, repr(exc).encode()
+
+
+MIX = [("submit", 15), ("action", 10), ("queue", 25), ("due", 25), ("portal", 25)]
+
+
+async def client(
+    n: int,
+    port: int,
+    tokens: dict[str, str],
+    pool: list[str],
+    ops: dict[str, Op],
+    stop: float,
+    think: float,
+    tag: str,
+) -> None:
+    rng = random.Random(n)
+    http = Http(port)
+    names = [name for name, _ in MIX]
+    weights = [w for _, w in MIX]
+    count = 0
+    now = datetime.now(UTC)
+    while time.perf_counter() < stop:
+        name = rng.choices(names, weights)[0]
+        if name == "action" and not pool:
+            name = "queue"
+        count += 1
+        t0 = time.perf_counter()
+        if name == "submit":
+            doc = demand_document(f"LOAD-{tag}-{n}-{count}", now - timedelta(hours=count % 48))
+            status, _, body = await http.call(
+                "POST", "/demands", tokens["agent"], json.dumps(doc).encode()
+            )
+        elif name == "action":
+            case_id = pool.pop()
+            status, _, body = await http.call("POST", f"/cases/{case_id}/review", tokens["rev"])
+        elif name == "queue":
+            status, _, body = await http.call("GET", "/cases?open=true&limit=50", tokens["rev"])
+        elif name == "due":
+            status, _, body = await http.call("GET", "/due?within=48h&limit=50", tokens["aud"])
+        else:
+            status, _, body = await http.call("GET", "/cases?limit=20", tokens["agent"])
+            if 200 <= status < 300:
+                status, _, body = await http.call("GET", "/demands?limit=20", tokens["agent"])
+        op = ops[name]
+        op.latencies.append(time.perf_counter() - t0)
+        if not 200 <= status < 300:
+            op.errors += 1
+            if len(op.problems) < 3:
+                op.problems.append(f"{status}: {body[:200]!r}")
+        if think:
+            await asyncio.sleep(rng.uniform(0, 2 * think))
+
+
+async def run_load(
+    port: int, tokens: dict[str, str], pool: list[str], args: argparse.Namespace, tag: str
+) -> tuple[dict[str, Op], float]:
+    ops = {name: Op(name) for name, _ in MIX}
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(
+            client(n, port, tokens, pool, ops, start + args.duration, args.think, tag)
+            for n in range(args.clients)
+        )
+    )
+    return ops, time.perf_counter() - start
+
+
+def probe(port: int, token: str, path: str, times: int = 20) -> float:
+    """The median time of one request with the server otherwise idle (ms)."""
+    took = []
+
+    async def go() -> None:
+        http = Http(port)
+        for _ in range(times):
+            t0 = time.perf_counter()
+            await http.call("GET", path, token)
+            took.append(time.perf_counter() - t0)
+
+    asyncio.run(go())
+    return sorted(took)[len(took) // 2] * 1000
+
+
+# --- one database, every size ---------------------------------------------------------------------
+
+
+def fresh_pg(base: str) -> str:
+    name = "bench_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]:
+    with tempfile.TemporaryDirectory(prefix="comity-load-") as tmp:
+        home = Path(tmp)
+        control = "sqlite:///control.db" if database == "sqlite" else fresh_pg(args.pg_url)
+        t0 = time.perf_counter()
+        world = make_world(home, control)
+        file_templates(world)
+        made = time.perf_counter() - t0
+        took = seed(world, size)
+        print(
+            f"{database} at {size:,} cases: templates filed in {made:.1f} s, "
+            f"seeded in {took:.1f} s ({size / took:,.0f} demands+cases/s)",
+            flush=True,
+        )
+        pool = assessed_cases(world, 20_000)
+        random.Random(size).shuffle(pool)
+        port = free_port()
+        proc = serve(home, port, args.workers)
+        try:
+            idle = {
+                "queue": probe(port, world.tokens["rev"], "/cases?open=true&limit=50"),
+                "due": probe(port, world.tokens["aud"], "/due?within=48h&limit=50"),
+            }
+            print(
+                f"  idle: queue page {idle['queue']:.1f} ms, due page {idle['due']:.1f} ms",
+                flush=True,
+            )
+            tag = f"{database}-{size}"
+            warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "clients": 8})
+            asyncio.run(run_load(port, world.tokens, pool, warm, f"warm-{tag}"))
+            ops, seconds = asyncio.run(run_load(port, world.tokens, pool, args, tag))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        total = sum(len(o.latencies) for o in ops.values())
+        errors = sum(o.errors for o in ops.values())
+        print(
+            f"  load: {args.clients} clients, {seconds:.0f} s, {total / seconds:.0f} req/s, "
+            f"{errors} errors",
+            flush=True,
+        )
+        for op in ops.values():
+            print(op.line(seconds), flush=True)
+            for problem in op.problems:
+                print(f"    {problem}")
+        return ops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--warmup", type=float, default=10.0, help="Seconds of untimed load first")
+    parser.add_argument("--pg-url", default=os.environ.get("COMITY_TEST_PG_URL"))
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    print(
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{args.clients} clients, think {args.think} s, {args.duration:.0f} s a run",
+        flush=True,
+    )
+    results: dict[tuple[str, int], dict[str, Op]] = {}
+    for database in args.databases:
+        if database == "postgresql" and not args.pg_url:
+            print("postgresql: skipped (no --pg-url and no COMITY_TEST_PG_URL)")
+            continue
+        for size in args.sizes:
+            results[(database, size)] = run_one(database, size, args)
+    _compare(results, args.sizes)
+
+
+def _compare(results: dict[tuple[str, int], dict[str, Op]], sizes: Iterable[int]) -> None:
+    small, *rest = sorted(sizes)
+    if not rest:
+        return
+    large = rest[-1]
+    print(f"\np99 at {large:,} cases / p99 at {small:,} cases (goal: at most 2):")
+    for database in ("sqlite", "postgresql"):
+        a, b = results.get((database, small)), results.get((database, large))
+        if a is None or b is None:
+            continue
+        ratios = ", ".join(
+            f"{name} {b[name].pct(0.99) / a[name].pct(0.99):.2f}"
+            for name in a
+            if a[name].latencies and b[name].latencies
+        )
+        print(f"  {database}: {ratios}")
+
+
+if __name__ == "__main__":
+    main()
