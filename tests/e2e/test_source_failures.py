@@ -1,5 +1,5 @@
 """A source that fails during a production: one clear error, the production left retryable
-(``producing``, resumed by the next run), and no package published."""
+(``failed``, with its reason, for a retry), and no package published."""
 
 from __future__ import annotations
 
@@ -58,10 +58,12 @@ def test_a_wrong_master_password_fails_clearly_and_a_rerun_after_the_fix_publish
 
     assert "check the master password file" in err.value.message
     status, path = _only_production(pw, demand_id)
-    assert status == "producing"
+    assert status == "failed"
     assert not path.exists()
     secret.write_text(right)
-    production = pw.comity.productions.produce(pw.admin, demand_id)
+    with pw.comity.production_uow() as uow:
+        (failed,) = uow.productions.for_demand(demand_id)
+    production = pw.comity.productions.retry(pw.admin, failed.id)
     assert production.status == "published"
     assert production.record_count == 1
 
@@ -86,7 +88,7 @@ def test_a_server_that_goes_away_mid_stream_leaves_no_package(
         proxy.close()
 
     status, path = _only_production(pw, demand_id)
-    assert status == "producing"
+    assert status == "failed"
     assert not path.exists()
     assert not any(p.suffix == ".tar" for p in path.parent.iterdir())
 
@@ -109,7 +111,7 @@ def test_a_query_returning_a_malformed_row_names_the_query_and_the_row(
         "with time zone, got None"
     )
     status, path = _only_production(pw, demand_id)
-    assert status == "producing"
+    assert status == "failed"
     assert not path.exists()
 
 
