@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from comity import __version__
 from comity.bootstrap import Comity
@@ -78,7 +79,7 @@ def create_app(
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {
             400: InvalidInput.code,
             401: "unauthenticated",
@@ -89,10 +90,15 @@ def create_app(
         message = str(exc.detail)
         if message == "There was an error parsing the body":  # FastAPI's words for the body
             message = "the request body is not valid JSON, or is nested too deeply to read"
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed here; this path takes {', '.join(allowed)}"
         return JSONResponse(
             error_body(codes.get(exc.status_code, "http_error"), message, [message]),
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     app.include_router(demands_api.router)
@@ -135,3 +141,21 @@ def _publish_documents(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this request's path (RFC 9110 section 15.5.6).
+
+    Starlette answers a wrong method with the methods of the first route whose path matched; a
+    path served by several routes (``GET /cases`` and ``POST /cases``) needs them all, so each
+    method is tried against the app's routes as the router itself would match it.
+    """
+    found = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            found.append(method)
+    return found
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -28,6 +28,7 @@ from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
 from comity.services import case_due, case_holds, case_queue, cases
 from comity.services.case_access import CaseView
+from comity.services.case_queue import MAX_PAGE
 from comity.services.case_reassess import reassess as reassess_case
 from comity.services.cases import LawContext
 
@@ -83,6 +84,8 @@ def _view(request: Request, user: User, case: Case | str) -> Doc:
     return view.to_document(internal=user.is_staff)
 
 
+#: Published, so clients and Schemathesis know them; the service checks them, in its own words.
+_PAGE_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": MAX_PAGE}
 _CURSOR = Query(max_length=2000, description="the X-Next-Cursor of the previous page")
 
 
@@ -94,7 +97,9 @@ def list_(  # noqa: PLR0917 - the queue's filters and its page
     state: Annotated[list[str] | None, Query(max_length=12)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     emergency: bool | None = None,
-    limit: Annotated[int | None, Query(description="cases a page, 1-500; all if absent")] = None,
+    limit: Annotated[
+        int | None, Query(description="cases a page; all if absent", json_schema_extra=_PAGE_BOUNDS)
+    ] = None,
     after: Annotated[str | None, _CURSOR] = None,
 ) -> list[Doc]:
     """The queue, the most urgent first (a requester: their agency's cases only).
@@ -324,8 +329,12 @@ def reassess(request: Request, user: Caller, case_id: str, body: ReassessIn) -> 
 def due(
     request: Request,
     user: Caller,
-    within: Annotated[str, Query(max_length=16, description="48h, 3d, 90m, 2w")] = "48h",
-    limit: Annotated[int | None, Query(description="deadlines a page, 1-500")] = None,
+    within: Annotated[
+        str, Query(max_length=16, description="48h, 3d, 90m, 2w; at most 731 days")
+    ] = "48h",
+    limit: Annotated[
+        int | None, Query(description="deadlines a page", json_schema_extra=_PAGE_BOUNDS)
+    ] = None,
     after: Annotated[str | None, _CURSOR] = None,
 ) -> Doc:
     """What is overdue and what falls due within the window, across every case (staff).
