@@ -10,12 +10,16 @@ later, and a court event nested 20,000 deep failed inside the validator.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.intake_support import demand_doc
 
 from comity.adapters.countries import known_countries
+from comity.domain import inputs
 from comity.domain.case.notice import NoticePlan
 from comity.domain.court_events import Ruling, parse_court_event
 from comity.domain.demand import RequestingAgency, Vocabulary, parse_demand
@@ -321,3 +325,15 @@ def test_the_provider_stamps_received_at_and_keeps_the_requesters_as_dated() -> 
     assert stamp_received(sent, staff, NOW) == sent  # by post: staff give the arrival time
     assert stamp_received({"reference": "R-9"}, staff, NOW)["received_at"] == NOW.isoformat()
     assert sent == {"reference": "R-8", "received_at": "0001-01-01T00:00:00Z"}  # not changed
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_the_published_text_patterns_say_what_the_validator_refuses(value: str) -> None:
+    """The schema's patterns (what clients and Schemathesis read) and ``text_problem`` agree."""
+    assert (re.fullmatch(inputs.LINE_PATTERN[1:-1], value) is not None) == (
+        inputs.text_problem(value, single_line=True) is None
+    )
+    assert (re.fullmatch(inputs.TEXT_PATTERN[1:-1], value) is not None) == (
+        inputs.text_problem(value) is None
+    )

@@ -151,10 +151,21 @@ def _clean_text(value: str) -> str:
 Day = Annotated[date, AfterValidator(_plausible_day)]
 #: A time with a UTC offset (a naive one is refused), between 1970 and 2199, normalised to UTC.
 When = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+#: What ``text_problem`` refuses, as JSON Schema patterns, so a client (and Schemathesis) learns
+#: from the published schema what the validator will say: C0 and C1 controls (line breaks and
+#: tabs allowed in free text), bidi controls and lone surrogates.
+_REFUSED = "\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff"
+LINE_PATTERN = f"^[^\\u0000-\\u001f{_REFUSED}]*$"
+TEXT_PATTERN = f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{_REFUSED}]*$"
+
 #: One line of text: no control or bidi characters.
-Line = Annotated[str, AfterValidator(_clean_line)]
+Line = Annotated[
+    str, AfterValidator(_clean_line), Field(json_schema_extra={"pattern": LINE_PATTERN})
+]
 #: Free text: line breaks and tabs allowed, no other control or bidi characters.
-Text = Annotated[str, AfterValidator(_clean_text)]
+Text = Annotated[
+    str, AfterValidator(_clean_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})
+]
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -3,8 +3,9 @@
 A case opens for a demand once the law engine has assessed it: the engine runs first (outside
 any transaction, since it reads accounts through its own unit of work), then the case, its
 opening and assessment events and the stored assessment are written in one transaction.
-``ensure_case`` is the hook intake calls right after a demand is submitted (API and CLI, when a
-law engine is configured); ``open_case`` is the explicit form for demands without one.
+``file_demand`` is intake's front door: it stores a demand and opens its case in one call
+(``ensure_case``, when a law engine is configured); ``open_case`` is the explicit form for
+demands without one.
 
 Every action takes the unit-of-work factory, the acting user, the case id and its arguments;
 ``now`` comes from the clock. The pure rules (state machine, four eyes, court bars) are the
@@ -20,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from comity.domain import permissions
+from comity.domain.demand import Vocabulary
 from comity.domain.deployment import Deployment
 from comity.domain.intake import AssessmentRecord, DemandRecord
 from comity.domain.registry import User
@@ -102,6 +104,38 @@ def ensure_case(uow_factory: CaseUowFactory, clock: Clock, demand_id: str, law: 
         raise NotFound(f"no demand with id {demand_id!r}")
     case, _ = _open(uow_factory, clock, SYSTEM.id, record, law, None)
     return case
+
+
+def file_demand(
+    uow_factory: CaseUowFactory,
+    clock: Clock,
+    actor: User,
+    submission: demands.Submission,
+    *,
+    known_countries: frozenset[str],
+    vocabulary: Vocabulary | None,
+    law: LawContext | None,
+    max_file_bytes: int = demands.MAX_FILE_BYTES,
+) -> tuple[DemandRecord, bool]:
+    """Intake's front door: store the demand (``demands.submit_demand``, every check of intake,
+    the rule pack's ``vocabulary``) and open its case, assessed, in the same call, so no entry
+    point sequences the two halves or returns between them.
+
+    Returns the record and whether it was created now. Without ``law`` (no law engine) the
+    demand is stored and its case waits for ``comity`` to open it.
+    """
+    record, created = demands.submit_demand(
+        uow_factory,
+        clock,
+        actor,
+        submission,
+        known_countries=known_countries,
+        max_file_bytes=max_file_bytes,
+        vocabulary=vocabulary,
+    )
+    if law is not None:
+        ensure_case(uow_factory, clock, record.id, law)
+    return record, created
 
 
 def _customer(assessment: AssessmentRecord) -> str | None:

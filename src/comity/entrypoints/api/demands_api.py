@@ -116,21 +116,24 @@ async def submit(
     """
     comity = request.app.state.comity
     submission = await _read_submission(request, signature)
-    record, created = svc.submit_demand(
-        comity.intake_uow,
-        comity.clock,
-        user,
-        submission,
-        known_countries=known_countries(),
-        max_file_bytes=request.app.state.max_file_bytes,
-        vocabulary=svc.vocabulary_of(comity.law_engine),
+    assessor = request.app.state.assessor
+    law = None if assessor is None else LawContext(assessor, comity.deployment, known_countries())
+    # Off the event loop: intake hashes the file, checks signatures and writes; the case opens
+    # in the same service call when a law engine is configured (docs/workflow.md).
+    record, created = await run_in_threadpool(
+        lambda: cases.file_demand(
+            comity.intake_uow,
+            comity.clock,
+            user,
+            submission,
+            known_countries=known_countries(),
+            max_file_bytes=request.app.state.max_file_bytes,
+            vocabulary=svc.vocabulary_of(comity.law_engine),
+            law=law,
+        )
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    assessor = request.app.state.assessor
-    if assessor is not None:  # the case opens right after intake (docs/workflow.md)
-        law = LawContext(assessor, comity.deployment, known_countries())
-        await run_in_threadpool(cases.ensure_case, comity.intake_uow, comity.clock, record.id, law)
     return _out(record, svc.list_attachments(comity.reader, user, record.id))
 
 

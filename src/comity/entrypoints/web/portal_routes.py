@@ -118,8 +118,10 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
         file = None
         if legal is not None:
             file = svc.LegalProcessFile(legal.filename or "legal-process", await legal.read())
+        # As the API does: the case opens at once, in the same service call as intake.
+        law = None if request.app.state.assessor is None else case_routes.law_context(request)
         record, _ = await run_in_threadpool(
-            lambda: svc.submit_demand(
+            lambda: cases.file_demand(
                 comity.intake_uow,
                 comity.clock,
                 visitor.user,
@@ -127,13 +129,9 @@ async def submit(request: Request, visitor: RequesterVisitor) -> Response:
                 known_countries=known_countries(),
                 max_file_bytes=request.app.state.max_file_bytes,
                 vocabulary=svc.vocabulary_of(comity.law_engine),
+                law=law,
             )
         )
-        if request.app.state.assessor is not None:  # as the API does: the case opens at once
-            law = case_routes.law_context(request)
-            await run_in_threadpool(
-                cases.ensure_case, comity.intake_uow, comity.clock, record.id, law
-            )
     except ComityError as exc:
         return _submit_page(request, visitor, form, exc.problems, exc.http_status)
     return RedirectResponse(f"/portal/demands/{record.id}", status_code=303)
