@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,3 +52,34 @@ def pg_url() -> Iterator[str]:
     yield base.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@dataclass
+class CliResult:
+    """What one in-process ``comity`` run gave: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Run ``comity --dir HOME ARGS...`` in-process, as the console script does."""
+    from comity.entrypoints.cli.main import main  # noqa: PLC0415 (only the CLI tests load it)
+
+    def run(home: Path, *args: str) -> CliResult:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["comity", "--dir", str(home), *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run

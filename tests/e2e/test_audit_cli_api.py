@@ -5,46 +5,25 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import CliRunner
 
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_consistency, verify_inclusion
 from comity.domain.registry import Role, User
 from comity.entrypoints.api.app import create_app
-from comity.entrypoints.cli.main import main
 from comity.services.identity import create_user, issue_token
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def comity(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Run ``comity --dir HOME ARGS...`` in-process, as the console script does."""
-
-    def run(home: Path, *args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["comity", "--dir", str(home), *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return run
+def comity(cli: CliRunner) -> CliRunner:
+    """The in-process CLI (``tests/conftest.py``), under the name these tests use."""
+    return cli
 
 
 def b(text: str) -> bytes:

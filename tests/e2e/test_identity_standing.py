@@ -7,15 +7,15 @@ administrator included.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.conftest import CliRunner
 from tests.intake_support import FakeAssessor, World, demand_doc, populate
 
 from comity.adapters.controlplane.console_tables import SessionRow
@@ -23,7 +23,6 @@ from comity.adapters.controlplane.intake_tables import TokenRow
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import Role, User, UserStatus
 from comity.entrypoints.api.app import create_app
-from comity.entrypoints.cli.main import main
 from comity.services import identity, sign_in
 
 PASSWORD = "twelve characters or more"
@@ -140,42 +139,19 @@ def test_another_administrator_may_suspend_an_administrator(api: TestClient, wor
     assert _status(world, "admin2") is UserStatus.SUSPENDED
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def comity_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def run(home: Path, *args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["comity", "--dir", str(home), *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return run
-
-
-def test_the_last_active_administrator_is_never_suspended(world: World, comity_cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_last_active_administrator_is_never_suspended(world: World, cli: CliRunner) -> None:
     before = _log_size(world)
     for status in ("suspended", "blocklisted"):
-        result = comity_cli(world.comity.home, "users", "set-status", "admin", status)
-        assert result.code == 1, result
+        result = cli(world.comity.home, "users", "set-status", "admin", status)
+        assert result.returncode == 1, result
         assert (
             f"admin is the last active administrator; make another administrator before making "
             f"admin {status}"
-        ) in result.err
+        ) in result.stderr
     assert _status(world, "admin") is UserStatus.ACTIVE
     assert _log_size(world) == before
     # Others can still be suspended from the command line, and the admin reactivated anyone.
-    assert comity_cli(world.comity.home, "users", "set-status", "rev", "suspended").code == 0
+    assert cli(world.comity.home, "users", "set-status", "rev", "suspended").returncode == 0
     assert _status(world, "rev") is UserStatus.SUSPENDED
 
 

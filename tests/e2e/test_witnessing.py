@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,30 +21,6 @@ from comity.domain.note import parse_note
 from comity.domain.witness import CosignerKey
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.api.witness_app import create_witness_app, witness_cosigner
-from comity.entrypoints.cli.main import main
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def run(home: Path, *args: str) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["comity", "--dir", str(home), *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return run
 
 
 def configure(
