@@ -117,3 +117,10 @@ def delete(
     ):
         kept = f", {e.hidden} hidden and kept under a hold" if e.hidden else ""
         typer.echo(f"{e.region} {e.category.value}: {e.removed} removed{kept}")
+
+
+# ``comity accounts move`` lives in its own module; it joins this group here so that loading the
+# group (lazily, from the root) brings the whole group.
+from comity.entrypoints.cli.move_cmd import move  # noqa: E402
+
+app.command("move")(move)
