@@ -32,11 +32,15 @@ def test_init_takes_dir_before_or_after_the_sub_command(tmp_path: Path) -> None:
     assert comity("init", "--dir", str(after)).returncode == 0
     assert (before / "comity.toml").is_file()
     assert (after / "comity.toml").is_file()
-    head_after = comity("regions", "list", "--dir", str(after))
-    head_before = comity("--dir", str(before), "regions", "list")
-    assert head_after.returncode == 0, head_after.stderr
-    assert head_before.returncode == 0, head_before.stderr
-    assert head_after.stdout.strip() and head_before.stdout.strip()
+    listed_after = comity("regions", "list", "--dir", str(after))
+    listed_before = comity("--dir", str(before), "regions", "list")
+    assert listed_after.returncode == 0, listed_after.stderr
+    assert listed_before.returncode == 0, listed_before.stderr
+    # Same default deployment, so the same regions, whichever side --dir was on.
+    assert listed_after.stdout.strip()
+    assert listed_after.stdout.replace(str(after), "D") == listed_before.stdout.replace(
+        str(before), "D"
+    )
 
 
 def test_missing_deployment_names_the_directory_looked_in_and_a_working_init(
@@ -121,3 +125,27 @@ def test_root_help_lists_every_command_without_importing_them() -> None:
     for name in COMMANDS:
         assert f" {name} " in done.stdout
     assert "LOADED []" in done.stdout
+
+
+def test_a_read_command_imports_neither_the_pdf_library_nor_http(tmp_path: Path) -> None:
+    """Start-up (issue 15): ``audit head`` must not pay for fpdf (0.6 s) or httpx."""
+    home = tmp_path / "demo"
+    assert comity("init", "--demo", "--dir", str(home)).returncode == 0
+    probe = (
+        "import sys\n"
+        "from comity.entrypoints.cli.main import main\n"
+        f"sys.argv = ['comity', '--dir', {str(home)!r}, 'audit', 'head']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'fpdf', 'httpx', 'psycopg'})\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "— " in done.stdout  # the signed checkpoint was printed
+    assert "HEAVY []" in done.stdout
