@@ -225,7 +225,11 @@ def _root(
 def main() -> None:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns, not raises, the code of ``typer.Exit(n)``:
+        # pass it on, or ``scenario run``, ``replay`` and ``ingest eml DIR`` would exit 0.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+            sys.exit(code)
     except ComityError as exc:
         for problem in exc.problems:
             stderr.print(f"error: {problem}", markup=False)
