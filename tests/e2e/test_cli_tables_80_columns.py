@@ -82,3 +82,19 @@ def test_assess_fits_80_columns_and_cuts_no_pathway(demo: Path) -> None:
     assert all(any(f["pathway"] in line for line in lines) for f in findings)
     assert all(any(f["reason"] in line for line in lines) for f in findings)
     assert any(f["pathway"].startswith("redirect_") for f in findings)
+
+
+def test_demand_and_case_lists_fit_80_columns_and_cut_nothing(demo: Path) -> None:
+    demands = json.loads(run("demand", "list", "--json", "--dir", str(demo)))
+    output = run("demand", "list", "--dir", str(demo))
+    assert "…" not in output
+    assert all(len(line) <= 80 for line in table_lines(output))
+    assert column(output, 0) == "".join(d["id"] for d in demands)
+    assert column(output, 1) == "".join(d["reference"].replace(" ", "") for d in demands)
+
+    cases = json.loads(run("case", "list", "--json", "--dir", str(demo)))
+    assert cases
+    output = run("case", "list", "--dir", str(demo))
+    assert "…" not in output
+    assert all(len(line) <= 80 for line in table_lines(output))
+    assert column(output, 5) == "".join(c["id"] for c in cases)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Column, Table
 
 WideOption = Annotated[
@@ -53,18 +54,26 @@ def print_table(table: Table, *, wide: bool = False, console: Console | None = N
     """Print ``table`` folded to the terminal, or, with ``wide``, at its full natural width."""
     out = console or Console(highlight=False)
     if isinstance(table, FoldingTable) and not wide:
-        _fit(table, out.width)
+        _fit(table, out)
     if wide:
         natural = out.measure(table, options=out.options.update_width(1_000_000)).maximum
         out = Console(highlight=False, width=max(natural, out.width))
     out.print(table)
 
 
-def _fit(table: FoldingTable, width: int) -> None:
-    """Drop kept-whole widths, least important (last named) first, until the table fits."""
-    kept = table.keep_order
-    borders = 3 * len(table.columns) + 1
-    for column in reversed(kept):
-        if sum(c.min_width or 1 for c in table.columns) + borders <= width:
+def _fit(table: FoldingTable, console: Console) -> None:
+    """Drop kept-whole widths, least important (last named) first, until the table fits.
+
+    Rich keeps a column at least as wide as its ``min_width`` and shrinks the others only down to
+    their own minimum, so whether the kept widths fit is found by rendering, not by arithmetic.
+    """
+    for column in reversed(table.keep_order):
+        if _rendered_width(table, console) <= console.width:
             return
         column.min_width = None
+
+
+def _rendered_width(table: Table, console: Console) -> int:
+    """The widest line of ``table`` as drawn for ``console``, before any cropping to its width."""
+    lines = Segment.split_lines(console.render(table, console.options))
+    return max((Segment.get_line_length(line) for line in lines), default=0)
