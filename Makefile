@@ -23,10 +23,18 @@ $(BIN)/comity: $(UV) pyproject.toml uv.lock
 
 install: $(BIN)/comity  ## Create the virtual environment from the lock file.
 
-demo: install  ## Build a demo deployment in .demo and serve the console and API.
-	rm -rf $(DEMO_DIR)
-	$(BIN)/comity --dir $(DEMO_DIR) init --demo
-	$(BIN)/comity --dir $(DEMO_DIR) serve
+# `make demo PORT=8080 DEMO_DIR=/tmp/demo`; an existing demo is kept (its people, tokens and cases
+# with it) unless FRESH=1 asks for a new one.
+PORT ?= 8000
+FRESH ?= 0
+
+demo: install  ## Serve a demo deployment (DEMO_DIR=.demo, PORT=8000; FRESH=1 rebuilds it).
+	@case "$(PORT)" in ''|*[!0-9]*) echo "error: PORT must be a TCP port number, not '$(PORT)'" >&2; exit 2;; esac
+	@if [ "$(FRESH)" = 1 ]; then rm -rf -- "$(DEMO_DIR)"; fi
+	@if [ -f "$(DEMO_DIR)/comity.toml" ]; then \
+	  echo "keeping the demo in $(DEMO_DIR): its sign-ins and tokens are those printed when it was made (make demo FRESH=1 builds a new one)"; \
+	else $(BIN)/comity init --demo --dir "$(DEMO_DIR)"; fi
+	$(BIN)/comity serve --port "$(PORT)" --dir "$(DEMO_DIR)"
 
 # What the tests drive for real, from Debian: PostgreSQL (regional and control-plane stores), mutt
 # (opens a production's mbox as a mail client would), age (decrypts an encrypted package) and

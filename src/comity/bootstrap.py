@@ -1,7 +1,10 @@
 """The composition root: the one place where settings become concrete adapters.
 
 Entry points (CLI, API, web) ask for a ``Comity`` built from a deployment directory; tests build
-one on a temporary directory. Adapters are created lazily so a command pays only for what it uses.
+one on a temporary directory. Adapters are created lazily so a command pays only for what it
+uses, and the heavier adapter modules (the package writer and its PDF library, the HTTP agent
+client, the demo, the console's repositories) are imported inside the method that needs them, so
+``comity audit head`` does not import fpdf or httpx.
 """
 
 from __future__ import annotations
@@ -12,39 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from comity.adapters.agent.client import HttpRegionAgent
-from comity.adapters.audit.production_proof import write_production_proof
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
-from comity.adapters.controlplane.alerts_repo import SqlAlertLog
-from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork, console_uow_factory
 from comity.adapters.controlplane.db import make_engine
-from comity.adapters.controlplane.intake_repo import (
-    SqlIntakeUnitOfWork,
-    intake_uow_factory,
-    make_read_engine,
-)
 from comity.adapters.controlplane.migrate import upgrade
-from comity.adapters.controlplane.moves_repo import SqlMoveJournal
-from comity.adapters.controlplane.productions_repo import (
-    SqlProductionUnitOfWork,
-    process_alive,
-    production_uow_factory,
-    this_process,
-)
 from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.countries import known_countries
-from comity.adapters.demo import DEMO_TOML, populate_demo
-from comity.adapters.demo_console import populate_demo_sign_ins
-from comity.adapters.demo_people import populate_demo_people
-from comity.adapters.notify.settings import NotifySettings, parse_notify
-from comity.adapters.package.production_writer import BagItPackageWriter
-from comity.adapters.package.writer import DEFAULT_PACKAGE_MODE
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
@@ -53,15 +35,22 @@ from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_fro
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
-from comity.law.engine import LawEngine
-from comity.services.agent import EngineRecheck, LocalRegionAgent
-from comity.services.assessment import LawAssessor
-from comity.services.cases import LawContext, ensure_case
 from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
 from comity.services.production_ports import Production, RegionAgent
-from comity.services.productions import DEFAULT_LINK_TTL, ProductionService
 from comity.services.source_ports import AccountRef, RecordSource
+
+if TYPE_CHECKING:
+    from comity.adapters.controlplane.alerts_repo import SqlAlertLog
+    from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork
+    from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork
+    from comity.adapters.controlplane.moves_repo import SqlMoveJournal
+    from comity.adapters.controlplane.productions_repo import SqlProductionUnitOfWork
+    from comity.adapters.notify.settings import NotifySettings
+    from comity.law.engine import LawEngine
+    from comity.services.agent import LocalRegionAgent
+    from comity.services.assessment import LawAssessor
+    from comity.services.productions import ProductionService
 
 
 @dataclass
@@ -98,11 +87,15 @@ class Comity:
         """The rule pack, parsed once: ``[law] pack`` in comity.toml, else the shipped pack."""
         law = self.deployment.extra.get("law")
         pack = law.get("pack") if isinstance(law, dict) else None
+        from comity.law.engine import LawEngine  # noqa: PLC0415 (the rule engine loads cedarpy)
+
         return LawEngine.load(self.home / pack if isinstance(pack, str) else None)
 
     @cached_property
     def assessor(self) -> LawAssessor:
         """The law engine as the API and the intake services see it."""
+        from comity.services.assessment import LawAssessor  # noqa: PLC0415
+
         return LawAssessor(self.law_engine, self.deployment, self.uow)
 
     # --- audit log (issue 5) ---
@@ -155,6 +148,8 @@ class Comity:
 
     def move_journal(self, uow: SqlUnitOfWork) -> SqlMoveJournal:
         """The journal of account moves, inside ``uow``'s transaction."""
+        from comity.adapters.controlplane.moves_repo import SqlMoveJournal  # noqa: PLC0415
+
         return SqlMoveJournal(uow.session, lambda: uow.now)
 
     # --- intake (issue 4) ---
@@ -162,12 +157,21 @@ class Comity:
     @cached_property
     def intake_uow(self) -> Callable[[], SqlIntakeUnitOfWork]:
         """Units of work that also carry the intake repository (registry, users, demands)."""
+        from comity.adapters.controlplane.intake_repo import (  # noqa: PLC0415
+            intake_uow_factory,
+        )
+
         return intake_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
     @cached_property
     def reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
         """Read-only units of work for the API's reads, audit proofs included (no write lock)."""
         assert self.deployment.control_plane is not None
+        from comity.adapters.controlplane.intake_repo import (  # noqa: PLC0415
+            intake_uow_factory,
+            make_read_engine,
+        )
+
         return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
 
     # --- productions (issue 7) ---
@@ -175,6 +179,10 @@ class Comity:
     @cached_property
     def production_uow(self) -> Callable[[], SqlProductionUnitOfWork]:
         """Units of work with intake, cases and productions on one transaction."""
+        from comity.adapters.controlplane.productions_repo import (  # noqa: PLC0415
+            production_uow_factory,
+        )
+
         return production_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
     def signing_keys(self) -> list[str]:
@@ -212,6 +220,8 @@ class Comity:
         def verify(signed: SignedAuthorization, now: datetime, region: str) -> Authorization:
             return verify_authorization(signed, keys, now=now, region=region)
 
+        from comity.services.agent import EngineRecheck, LocalRegionAgent  # noqa: PLC0415
+
         recheck = EngineRecheck(self.law_engine, self.deployment, self.reader, known_countries())
         return LocalRegionAgent(
             self.region_store(region_id),
@@ -241,6 +251,8 @@ class Comity:
         agents = self.deployment.extra.get("agents")
         url = agents.get(region_id) if isinstance(agents, dict) else None
         if isinstance(url, str):
+            from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
+
             return HttpRegionAgent(region_id, url)
         return self.local_agent(region_id)
 
@@ -250,6 +262,8 @@ class Comity:
         api = self.deployment.extra.get("api")
         minutes = api.get("download_link_minutes") if isinstance(api, dict) else None
         if minutes is None:
+            from comity.services.productions import DEFAULT_LINK_TTL  # noqa: PLC0415
+
             return DEFAULT_LINK_TTL
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
             raise ConfigurationError(
@@ -260,10 +274,21 @@ class Comity:
     @cached_property
     def productions(self) -> ProductionService:
         """Producing approved cases and delivering their packages (services.productions)."""
+        # The package writer pulls in fpdf (0.6 s); only producing needs it.
+        from comity.adapters.package.production_writer import (  # noqa: PLC0415
+            BagItPackageWriter,
+        )
+
         key = self.control_plane_key
 
         def sign(authorization: Authorization) -> SignedAuthorization:
             return sign_authorization(authorization, key)
+
+        from comity.adapters.controlplane.productions_repo import (  # noqa: PLC0415
+            process_alive,
+            this_process,
+        )
+        from comity.services.productions import ProductionService  # noqa: PLC0415
 
         return ProductionService(
             uow=self.production_uow,
@@ -289,6 +314,8 @@ class Comity:
         if self.audit_signer is None:
             return
         with self.reader() as uow:
+            from comity.adapters.audit.production_proof import write_production_proof  # noqa: PLC0415
+
             write_production_proof(uow.session, production)
 
     @property
@@ -298,6 +325,8 @@ class Comity:
         section = self.deployment.extra.get("productions")
         raw = section.get("package_mode") if isinstance(section, dict) else None
         if raw is None:
+            from comity.adapters.package.writer import DEFAULT_PACKAGE_MODE  # noqa: PLC0415
+
             return DEFAULT_PACKAGE_MODE
         try:
             mode = int(raw, 8) if isinstance(raw, str) else -1
@@ -314,6 +343,8 @@ class Comity:
 
     def open_cases(self) -> list[str]:
         """Open, assessed by the rule pack, the case of every stored demand that has none."""
+        from comity.services.cases import LawContext, ensure_case  # noqa: PLC0415
+
         law = LawContext(self.assessor, self.deployment, known_countries())
         with self.intake_uow() as uow:
             pending = [
@@ -329,10 +360,14 @@ class Comity:
 
     def notify_settings(self) -> NotifySettings:
         """``[notify]``: the warning window and the channels (checked, all problems at once)."""
+        from comity.adapters.notify.settings import parse_notify  # noqa: PLC0415
+
         return parse_notify(self.deployment.extra.get("notify"), self.home)
 
     def alert_log(self, uow: SqlUnitOfWork) -> SqlAlertLog:
         """Which warnings were sent, inside ``uow``'s transaction."""
+        from comity.adapters.controlplane.alerts_repo import SqlAlertLog  # noqa: PLC0415
+
         return SqlAlertLog(uow.session)
 
     # --- web console and portal (issue 8) ---
@@ -340,12 +375,17 @@ class Comity:
     @cached_property
     def console_uow(self) -> Callable[[], SqlConsoleUnitOfWork]:
         """Units of work with the intake and console repositories (sessions, TOTP, messages)."""
+        from comity.adapters.controlplane.console_repo import console_uow_factory  # noqa: PLC0415
+
         return console_uow_factory(self.engine, self.clock.now, self.audit_signer, self.totp_sealer)
 
     @cached_property
     def console_reader(self) -> Callable[[], SqlConsoleUnitOfWork]:
         """Read-only console units of work: the session lookup every page makes takes no lock."""
         assert self.deployment.control_plane is not None
+        from comity.adapters.controlplane.console_repo import console_uow_factory  # noqa: PLC0415
+        from comity.adapters.controlplane.intake_repo import make_read_engine  # noqa: PLC0415
+
         return console_uow_factory(
             make_read_engine(self.deployment.control_plane), self.clock.now, None, self.totp_sealer
         )
@@ -396,6 +436,11 @@ def initialise(
     toml_path = home / FILE_NAME
     if toml_path.exists() and not force:
         raise Conflict(f"{toml_path} already exists; use --force to overwrite it")
+    # Imported here: the demo's modules (sign-ins, people) cost a command that is not init.
+    from comity.adapters.demo import DEMO_TOML, populate_demo  # noqa: PLC0415
+    from comity.adapters.demo_console import populate_demo_sign_ins  # noqa: PLC0415
+    from comity.adapters.demo_people import populate_demo_people  # noqa: PLC0415
+
     text = DEMO_TOML if demo else DEFAULT_TOML
     if log_url is not None:
         text += f"\n[log]\npublic_url = {json.dumps(log_url)}\n"

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,10 @@ from comity.adapters.controlplane.audit_tables import AuditCheckpointRow
 from comity.domain.note import NoteError, NoteSignature, parse_note
 from comity.domain.witness import SIZE_CONTENT_TYPE, AddCheckpoint, WitnessError
 from comity.errors import IntegrityError
+
+if TYPE_CHECKING:
+    # Only asking witnesses needs httpx; ``comity audit head`` reads cosignatures without it.
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ def ask_witness(  # noqa: PLR0911 (one outcome per answer of the protocol)
     session: Session, http: httpx.Client, witness: WitnessEndpoint, row: AuditCheckpointRow
 ) -> Outcome:
     """Have ``witness`` cosign checkpoint ``row``; store the cosignature if it verifies."""
+    import httpx  # noqa: PLC0415
+
     name = witness.key.name
     if session.get(AuditCosignatureRow, (row.size, name)) is not None:
         return Outcome(name, True, f"already cosigned size {row.size}")

@@ -22,8 +22,13 @@ STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
 
 
 def load_deployment(path: Path) -> Deployment:
-    """Load ``path`` (a ``comity.toml`` or the directory holding one)."""
-    if path.is_dir():
+    """Load ``path`` (a ``comity.toml`` or the directory holding one).
+
+    A path that is not an existing ``.toml`` file is taken as the deployment directory, even when
+    it does not exist yet, so the error names the directory looked in and the ``init`` that
+    creates it, not that directory's parent.
+    """
+    if path.is_dir() or (path.suffix != ".toml" and not path.is_file()):
         path = path / FILE_NAME
     if not path.exists():
         raise ConfigurationError(

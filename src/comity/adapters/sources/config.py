@@ -12,7 +12,6 @@ from typing import Any
 
 from comity.adapters.sources.imap import LOGINS, ImapSource
 from comity.adapters.sources.maildir import MaildirSource
-from comity.adapters.sources.postgres import PostgresSource
 from comity.errors import ConfigurationError
 from comity.services.source_ports import RecordSource
 
@@ -99,6 +98,9 @@ def build_source(name: str, settings: dict[str, str]) -> RecordSource:
             login=settings.get("login", "{email}"),
         )
     if kind == "postgresql":
+        # Imported here: psycopg costs every command that reads comity.toml otherwise.
+        from comity.adapters.sources.postgres import PostgresSource  # noqa: PLC0415
+
         secret = settings.get("password_file")
         return PostgresSource(
             name,

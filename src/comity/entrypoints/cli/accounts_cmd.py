@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from comity.adapters.countries import known_countries
 from comity.domain.accounts import parse_account
 from comity.domain.categories import Category
 from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import InvalidInput, collect
 from comity.services.accounts import create_account, get_account, list_accounts
 from comity.services.erasure import delete_records
@@ -63,13 +62,17 @@ def create(ctx: typer.Context, file: Path) -> None:
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the accounts as JSON.")] = False,
+    wide: WideOption = False,
+) -> None:
     """List accounts with their home region and placement."""
     accounts = list_accounts(open_comity(ctx).uow)
     if as_json:
         typer.echo(json.dumps([a.to_document() for a in accounts], indent=2))
         return
-    table = Table("id", "selectors", "home", "placement", "kind")
+    table = folding_table("id", "selectors", "home", "placement", "kind")
     for a in accounts:
         table.add_row(
             a.id,
@@ -78,7 +81,7 @@ def list_(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] =
             ", ".join(f"{c}={r}" for c, r in sorted(a.placement.items())) or "-",
             a.kind.value,
         )
-    Console().print(table)
+    print_table(table, wide=wide)
 
 
 @app.command("show")
@@ -117,3 +120,10 @@ def delete(
     ):
         kept = f", {e.hidden} hidden and kept under a hold" if e.hidden else ""
         typer.echo(f"{e.region} {e.category.value}: {e.removed} removed{kept}")
+
+
+# ``comity accounts move`` lives in its own module; it joins this group here so that loading the
+# group (lazily, from the root) brings the whole group.
+from comity.entrypoints.cli.move_cmd import move  # noqa: E402
+
+app.command("move")(move)

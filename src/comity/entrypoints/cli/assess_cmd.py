@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from comity.adapters.countries import known_countries
 from comity.adapters.law_files import read_demand_file
@@ -22,6 +21,7 @@ from comity.domain.demand import parse_demand
 from comity.domain.inputs import parse_day as parse_day_input
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
+from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import collect
 from comity.services.assessment import assess_demand, default_as_of
 from comity.services.assessments import run_assessment
@@ -34,7 +34,7 @@ def parse_day(value: str | None, option: str) -> date | None:
     return parse_day_input(value, option)
 
 
-def print_assessment(doc: dict[str, Any]) -> None:
+def print_assessment(doc: dict[str, Any], *, wide: bool = False) -> None:
     """A person's view of an assessment, from its contract section 5 JSON."""
     console = Console(highlight=False, soft_wrap=True)
     rp = doc["rule_pack"]
@@ -43,18 +43,28 @@ def print_assessment(doc: dict[str, Any]) -> None:
         f"(rule pack {rp['version']}, {rp['digest'][:19]}...)",
         markup=False,
     )
-    table = Table("target", "category", "region", "pathway", "reason", "deadline")
-    for f in doc["findings"]:
-        table.add_row(
-            f["target"]["value"],
-            f["category"],
-            f["region"] or "-",
-            f["pathway"],
-            f["reason"],
-            f["deadline"] or "-",
-        )
-    console.print(table)
-    for i, f in enumerate(doc["findings"], 1):
+    findings = doc["findings"]
+    # One target (the usual case) is said once above the table: its column would take a fifth
+    # of an 80-column terminal to repeat the same address on every row.
+    targets = list(dict.fromkeys(f["target"]["value"] for f in findings))
+    per_row_target = len(targets) > 1
+    if len(targets) == 1:
+        console.print(f"target {targets[0]}", markup=False)
+    headers = ["category", "region", "pathway", "reason", "deadline"]
+    table = folding_table(
+        *(["target", *headers] if per_row_target else headers),
+        whole={
+            "pathway": [f["pathway"] for f in findings],
+            "reason": [f["reason"] for f in findings],
+            "category": [f["category"] for f in findings],
+            "region": [f["region"] or "-" for f in findings],
+        },
+    )
+    for f in findings:
+        cells = [f["category"], f["region"] or "-", f["pathway"], f["reason"], f["deadline"] or "-"]
+        table.add_row(*([f["target"]["value"], *cells] if per_row_target else cells))
+    print_table(table, wide=wide, console=console)
+    for i, f in enumerate(findings, 1):
         console.print(
             f"{i}. {f['category']} in {f['region'] or '-'}: {f['explanation']}", markup=False
         )
@@ -75,6 +85,7 @@ def assess(
         str | None, typer.Option("--as-of", help="Date of the law (default: day received).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print contract section 5 JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """Assess a demand against the deployment's accounts and the rule pack."""
     day = parse_day(as_of, "--as-of")
@@ -90,7 +101,7 @@ def assess(
     if as_json:
         typer.echo(json.dumps(document, indent=2))
     else:
-        print_assessment(document)
+        print_assessment(document, wide=wide)
 
 
 def assess_stored(comity: Comity, demand_id: str, day: date | None) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
 
@@ -128,6 +127,8 @@ def witness(ctx: typer.Context) -> None:
     policy = witness_policy(comity.deployment.extra)
     if not policy.witnesses:
         raise ConfigurationError("comity.toml lists no [[log.witnesses]] to ask for cosignatures")
+    import httpx  # noqa: PLC0415  (only witnessing talks HTTP; other commands skip its import)
+
     with comity.uow() as uow, httpx.Client(timeout=30) as http:
         size, outcomes = collect_cosignatures(uow.session, policy, http)
     for o in outcomes:

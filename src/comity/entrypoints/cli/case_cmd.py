@@ -31,6 +31,7 @@ from comity.entrypoints.cli.case_common import (
 )
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
+from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.services import case_holds, cases
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ def list_(
     state: Annotated[list[str] | None, typer.Option(help="Only cases in this state")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only cases not finished")] = False,
     as_json: AsJson = False,
+    wide: WideOption = False,
 ) -> None:
     """The queue: cases with their next deadline, the most urgent first."""
     comity = open_comity(ctx)
@@ -58,8 +60,19 @@ def list_(
         typer.echo(json.dumps([i.to_document() for i in items], indent=2))
         return
     now = comity.clock.now()
-    table = Table("reference", "state", "next deadline", "due", "overdue")
-    table.add_column("case", no_wrap=True)
+    table = folding_table(
+        "reference",
+        "state",
+        "next deadline",
+        "due",
+        "overdue",
+        "case",
+        whole={
+            "case": [i.case.case_id for i in items],
+            "reference": [i.case.reference for i in items],
+            "state": [i.case.state.value for i in items],
+        },
+    )
     for i in items:
         d = i.next_deadline
         mark = "" if d is None else ("OVERDUE " if d.due_at <= now else "") + d.kind
@@ -71,7 +84,7 @@ def list_(
             str(i.overdue or ""),
             i.case.case_id,
         )
-    Console().print(table)
+    print_table(table, wide=wide)
 
 
 @app.command("show")

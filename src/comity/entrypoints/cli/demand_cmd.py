@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
@@ -21,6 +19,7 @@ from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import Role, User
 from comity.entrypoints.cli import etsi_cmd
 from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import InvalidInput, NotFound
 from comity.services import cases
 from comity.services import demands as svc
@@ -87,7 +86,8 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
 def list_(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(help="received, withdrawn or refused")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the demands as JSON.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """List demands, oldest first."""
     items, _total = svc.list_demands(
@@ -96,7 +96,16 @@ def list_(
     if as_json:
         typer.echo(json.dumps([r.to_document() for r in items], indent=2))
         return
-    table = Table("id", "reference", "agency", "status", "verification", "emergency", "blocked")
+    table = folding_table(
+        "id",
+        "reference",
+        "agency",
+        "status",
+        "verification",
+        "emergency",
+        "blocked",
+        whole={"id": [r.id for r in items], "reference": [r.reference for r in items]},
+    )
     for r in items:
         table.add_row(
             r.id,
@@ -107,7 +116,7 @@ def list_(
             "yes" if r.emergency else "",
             "yes" if r.disclosure_blocked_reason else "",
         )
-    Console().print(table)
+    print_table(table, wide=wide)
 
 
 @app.command("show")

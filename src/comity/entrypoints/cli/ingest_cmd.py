@@ -1,4 +1,7 @@
-"""``comity ingest mbox|eml|maildir|subscriber|identification PATH --account ID``."""
+"""``comity ingest mbox|eml|maildir|subscriber|identification PATH --account ID``.
+
+``comity ingest eml`` also takes a directory of ``.eml`` files, ingested in one run.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from comity.adapters.mail.sources import (
 from comity.bootstrap import Comity
 from comity.domain.records import Record
 from comity.entrypoints.cli.context import open_comity
+from comity.errors import InvalidInput
 from comity.services.ingest import ingest
 
 app = typer.Typer(help="Ingest mail and records into an account's regions.", no_args_is_help=True)
@@ -32,9 +36,12 @@ PROGRESS_FILES = 2000
 
 
 @contextmanager
-def _progress(total: int, *, in_bytes: bool) -> Iterator[Callable[[int], None] | None]:
+def _progress(
+    total: int, *, in_bytes: bool, bar_from: int | None = None
+) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal for inputs big enough to want one (``bar_from`` or more)."""
     console = Console(stderr=True)
-    big = total >= (PROGRESS_BYTES if in_bytes else PROGRESS_FILES)
+    big = total >= (bar_from or (PROGRESS_BYTES if in_bytes else PROGRESS_FILES))
     if not big or not console.is_terminal:
         yield None
         return
@@ -53,8 +60,9 @@ def _run(
     records: Callable[[Callable[[int], None] | None], Iterable[Record]],
     total: int,
     in_bytes: bool = True,
+    bar_from: int | None = None,
 ) -> None:
-    with _progress(total, in_bytes=in_bytes) as progress:
+    with _progress(total, in_bytes=in_bytes, bar_from=bar_from) as progress:
         report = ingest(
             comity.uow,
             comity.region_store,
@@ -89,16 +97,85 @@ def mbox(ctx: typer.Context, path: Path, account: Account) -> None:
 
 
 @app.command("eml")
-def eml(ctx: typer.Context, path: Path, account: Account) -> None:
-    """One RFC 5322 message file."""
+def eml(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="One .eml file, or a directory: every .eml file directly in it.")
+    ],
+    account: Account,
+) -> None:
+    """One RFC 5322 message file, or a directory of them in one run (exit 1 if any is refused)."""
+    # A directory is one ingest (one transaction, one start and end on the audit log), so 48
+    # files cost one start-up, not 48. A file that is not a message is refused with its reason
+    # and the others are still ingested; the summary names every refused file.
+    if not path.is_dir():
+        _run(
+            open_comity(ctx),
+            account,
+            "eml",
+            path,
+            records=lambda p: eml_records(path, account, p),
+            total=0,
+        )
+        return
+    files = eml_files(path)
+    comity = open_comity(ctx)
+    refused: list[str] = []
     _run(
-        open_comity(ctx),
+        comity,
         account,
         "eml",
         path,
-        records=lambda p: eml_records(path, account, p),
-        total=0,
+        records=lambda p: _accepted_records(files, account, refused, p),
+        total=len(files),
+        in_bytes=False,
+        bar_from=2,
     )
+    if refused:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(f"refused {len(refused)} of {len(files)} file(s):", markup=False)
+        for problem in refused:
+            err.print(f"  {problem}", markup=False)
+        raise typer.Exit(1)
+
+
+def eml_files(directory: Path) -> list[Path]:
+    """The ``.eml`` files directly in ``directory``, in name order; none is one clear error."""
+    files = sorted(
+        f
+        for f in directory.iterdir()
+        if f.is_file() and f.suffix.lower() == ".eml" and not f.name.startswith(".")
+    )
+    if not files:
+        raise InvalidInput(f"{directory} holds no .eml files; give a directory of .eml files")
+    return files
+
+
+def _accepted_records(
+    files: list[Path],
+    account: str,
+    refused: list[str],
+    progress: Callable[[int], None] | None,
+) -> Iterator[Record]:
+    """The records of every file that is a message; each refused file noted with its reason."""
+    for file in files:
+        records = eml_records(file, account)
+        try:
+            # eml_records checks the file when first asked for a record, before yielding any.
+            first = next(records, None)
+        except InvalidInput as exc:
+            refused.append(exc.message)
+        else:
+            if first is not None:
+                yield first
+                yield from records
+        if progress:
+            progress(1)
+    if len(refused) == len(files):
+        raise InvalidInput(
+            f"every one of the {len(files)} .eml file(s) was refused; nothing was ingested",
+            problems=[*refused, "nothing was ingested"],
+        )
 
 
 @app.command("maildir")
