@@ -64,6 +64,18 @@ def test_an_implausible_delay_start_is_refused(start: str) -> None:
         parse_input(DelayIn, {"start": start})
 
 
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:03+01:00", "9999-12-31T23:59:00-01:00"])
+def test_a_time_that_leaves_the_calendar_in_utc_is_refused_not_a_crash(start: str) -> None:
+    """Found by Schemathesis: year 1 east of UTC (and year 9999 west) overflowed to a 500."""
+    with pytest.raises(InvalidInput, match=r"^start: the time .* is implausible"):
+        parse_input(DelayIn, {"start": start})
+    with pytest.raises(InvalidInput, match=r"^at: "):
+        parse_court_event({"kind": "stay", "granted": True, "at": start}, now=NOW)
+    assert problems_of({**demand_doc("R-1"), "dated": start}) == [
+        f"dated: expected a plausible time, 1970-01-01 to 2199-12-31, got '{start}'"
+    ]
+
+
 def test_a_non_disclosure_order_is_dated_or_indefinite_never_both() -> None:
     with pytest.raises(InvalidInput, match=r"^until: an order cannot both end on a day and be"):
         parse_input(NonDisclosureIn, {"until": "2027-01-01", "indefinite": True})

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from comity.domain.accounts import Selector, selector_problem
 from comity.domain.categories import Category
 from comity.domain.countries import looks_like_country_code
 from comity.domain.deployment import Entity, Provider
-from comity.domain.inputs import EARLIEST_DAY, LATEST_DAY, text_problem, text_problems
+from comity.domain.inputs import EARLIEST_DAY, LATEST_DAY, in_utc, text_problem, text_problems
 
 INSTRUMENT_ID = re.compile(r"^[a-z]{2}\.[a-z0-9_]+$")
 AUTHORITY_KINDS = (
@@ -309,7 +309,8 @@ def parse_demand(doc: Any, *, known_countries: frozenset[str]) -> tuple[Demand |
         if parsed is None or parsed.tzinfo is None or parsed.utcoffset() is None:
             p.add(field, "a date and time with a time zone, e.g. 2013-12-04T16:00:00Z", value)
             return None
-        if not EARLIEST_DAY <= parsed.astimezone(UTC).date() <= LATEST_DAY:
+        utc = in_utc(parsed)
+        if utc is None or not EARLIEST_DAY <= utc.date() <= LATEST_DAY:
             p.add(field, f"a plausible time, {EARLIEST_DAY} to {LATEST_DAY}", value)
             return None
         return parsed

@@ -128,9 +128,24 @@ def _plausible_day(value: date) -> date:
     return value
 
 
+def in_utc(value: datetime) -> datetime | None:
+    """``value`` in UTC, or None when that falls outside what ``datetime`` holds (year 1 at an
+    offset east of UTC, year 9999 at one west): such a time is implausible, never a crash."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
 def _plausible_instant(value: datetime) -> datetime:
-    _plausible_day(value.astimezone(UTC).date())
-    return value.astimezone(UTC)
+    utc = in_utc(value)
+    if utc is None:
+        raise ValueError(
+            f"the time {value.isoformat()} is implausible: expected one from "
+            f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+        )
+    _plausible_day(utc.date())
+    return utc
 
 
 def _clean_line(value: str) -> str:

@@ -16,7 +16,10 @@ from comity.errors import InvalidInput
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it: not a time we can hold
+        raise ValueError(f"{value.isoformat()} is outside the times Comity can hold") from None
 
 
 #: A timezone-aware instant, normalised to UTC.
