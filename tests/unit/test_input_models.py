@@ -350,3 +350,11 @@ def test_the_published_text_patterns_say_what_the_validator_refuses(value: str) 
     assert (re.fullmatch(inputs.TEXT_PATTERN[1:-1], value) is not None) == (
         inputs.text_problem(value) is None
     )
+
+
+def test_a_date_or_time_given_as_a_number_is_refused() -> None:
+    """Found by Schemathesis: ``{"as_of": 0}`` was read as 1970-01-01 and assessed."""
+    with pytest.raises(InvalidInput, match=r"^start: .*not a number"):
+        parse_input(DelayIn, {"start": 0})
+    with pytest.raises(InvalidInput, match=r"^until: .*not a number"):
+        parse_input(NonDisclosureIn, {"until": 0})

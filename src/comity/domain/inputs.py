@@ -22,6 +22,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -128,6 +129,15 @@ def _plausible_day(value: date) -> date:
     return value
 
 
+def _written(value: object) -> object:
+    """A date or time arrives written out (ISO 8601), never as a number: Pydantic would read
+    ``0`` as 1970-01-01, a date nobody meant (strict about the form, the JSON Schema's
+    ``format: date``)."""
+    if isinstance(value, int | float):
+        raise ValueError("expected a date written as in ISO 8601 (2013-12-04), not a number")
+    return value
+
+
 def in_utc(value: datetime) -> datetime | None:
     """``value`` in UTC, or None when that falls outside what ``datetime`` holds (year 1 at an
     offset east of UTC, year 9999 at one west): such a time is implausible, never a crash."""
@@ -163,9 +173,9 @@ def _clean_text(value: str) -> str:
 
 
 #: A date between 1970 and 2199.
-Day = Annotated[date, AfterValidator(_plausible_day)]
+Day = Annotated[date, BeforeValidator(_written), AfterValidator(_plausible_day)]
 #: A time with a UTC offset (a naive one is refused), between 1970 and 2199, normalised to UTC.
-When = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+When = Annotated[AwareDatetime, BeforeValidator(_written), AfterValidator(_plausible_instant)]
 #: What ``text_problem`` refuses, as JSON Schema patterns, so a client (and Schemathesis) learns
 #: from the published schema what the validator will say: C0 and C1 controls (line breaks and
 #: tabs allowed in free text) and bidi controls. Lone surrogates are refused by the validator but
