@@ -2,7 +2,7 @@
 
 On SQLite and PostgreSQL: the copied columns and deadline rows say what the document says after
 every save; paging with a cursor gives exactly the full list, in the same order the documents
-give; a bad cursor or page size is one clear sentence; and migration 0012 fills the copies for
+give; a bad cursor or page size is one clear sentence; and migration 0010 fills the copies for
 cases stored before it.
 """
 
@@ -103,7 +103,7 @@ def _copies_agree(uow: SqlIntakeUnitOfWork, case: Case) -> None:
 
 
 def _queue_order(every: list[Case]) -> list[str]:
-    """The queue's order computed from the documents alone, as the queue was before 0012."""
+    """The queue's order computed from the documents alone, as the queue was before 0010."""
 
     def key(case: Case) -> tuple[datetime, datetime, str]:
         soonest = min((d.due_at for d in case.deadlines()), default=FAR)
@@ -196,7 +196,7 @@ def test_a_bad_page_request_is_one_sentence(
         )
 
 
-def test_migration_0012_fills_the_copies_of_cases_stored_before_it(db_url: str) -> None:
+def test_migration_0010_fills_the_copies_of_cases_stored_before_it(db_url: str) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
     cfg = alembic_config()

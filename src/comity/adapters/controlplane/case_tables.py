@@ -34,7 +34,7 @@ class CaseRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # -- copied out of the document for lists (migration 0012) --------------------------------
+    # -- copied out of the document for lists (migration 0010) --------------------------------
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: Not closed and not withdrawn: the legal team's working set.
     is_open: Mapped[bool] = mapped_column(Boolean)

@@ -34,7 +34,7 @@ def utc(value: datetime) -> datetime:
 def derived(case: Case) -> tuple[dict[str, Any], list[Deadline]]:
     """What the lists read, derived from the case alone: the copied columns and open deadlines.
 
-    The one place these copies come from (the repository on every save, migration 0012 for the
+    The one place these copies come from (the repository on every save, migration 0010 for the
     cases stored before it), so they always say what the document says.
     """
     deadlines = case.deadlines()

@@ -88,7 +88,7 @@ class DemandRow(Base):
     seq: Mapped[int] = mapped_column(Integer, index=True)
 
     #: A requester's list (their agency's demands in filing order) walks this index instead of
-    #: sorting every demand of the agency (migration 0012).
+    #: sorting every demand of the agency (migration 0010).
     __table_args__ = (Index("ix_intake_demands_agency_seq", "agency_id", "seq"),)
 
 
