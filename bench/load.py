@@ -56,9 +56,10 @@ from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.registry import Role, User
-from comity.services import cases, identity, registry
+from comity.services import identity, registry
 from comity.services.accounts import create_account
-from comity.services.cases import LawContext
+from comity.services.cases import actions as cases
+from comity.services.cases.actions import LawContext
 from comity.services.demands import Submission, submit_demand
 
 BIN = Path(sys.executable).parent

@@ -23,7 +23,8 @@ from playwright.sync_api import Page, sync_playwright
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.entrypoints.api.app import create_app
-from comity.services import cases, messages, sign_in
+from comity.services import messages, sign_in
+from comity.services.cases import actions as cases
 
 PASSWORD = "screenshots only, not a real password"  # noqa: S105
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

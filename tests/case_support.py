@@ -16,7 +16,7 @@ from comity.domain.intake import DemandRecord
 from comity.domain.registry import Role, User
 from comity.services import identity, registry
 from comity.services.accounts import create_account
-from comity.services.cases import LawContext
+from comity.services.cases.actions import LawContext
 from comity.services.demands import Submission, submit_demand
 from tests.conftest import FixedClock
 

@@ -33,7 +33,7 @@ from comity.domain.workflow import (
 from comity.services import demands, identity
 from comity.services.accounts import create_account
 from comity.services.assessments import with_recorded_verification
-from comity.services.case_steps import record_opening, record_step
+from comity.services.cases.steps import record_opening, record_step
 from comity.services.ingest import ingest
 from tests.conftest import FixedClock
 from tests.intake_support import World, demand_doc, populate, sign

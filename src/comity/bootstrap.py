@@ -343,7 +343,7 @@ class Comity:
 
     def open_cases(self) -> list[str]:
         """Open, assessed by the rule pack, the case of every stored demand that has none."""
-        from comity.services.cases import LawContext, ensure_case  # noqa: PLC0415
+        from comity.services.cases.actions import LawContext, ensure_case  # noqa: PLC0415
 
         law = LawContext(self.assessor, self.deployment, known_countries())
         with self.intake_uow() as uow:

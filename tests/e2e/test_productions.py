@@ -23,7 +23,7 @@ from comity.domain.workflow import CaseState
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
 from comity.errors import Conflict, Forbidden, InvalidInput
-from comity.services import cases
+from comity.services.cases import actions as cases
 from comity.services.production_ports import PackageFacts
 
 

@@ -16,7 +16,7 @@ from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.domain.case import replays
 from comity.domain.case.replay import SCRIPTS, load_script_text
 from comity.entrypoints.cli.main import app
-from comity.services.case_replay import replay_persisted
+from comity.services.cases.replay import replay_persisted
 
 SCRIPT = load_script_text(
     resources.files(replays).joinpath(SCRIPTS["microsoft-ireland"]).read_text()

@@ -24,7 +24,7 @@ from tests.source_support import (
 
 from comity.bootstrap import open_deployment
 from comity.domain.categories import Category
-from comity.services import case_holds
+from comity.services.cases import holds as case_holds
 from comity.services.source_ports import SourceUnavailable
 
 

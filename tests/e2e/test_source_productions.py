@@ -25,7 +25,7 @@ from tests.source_support import (
 from comity.adapters.package.archive import extract_canonical
 from comity.adapters.package.reader import read_records
 from comity.domain.categories import Category
-from comity.services import case_holds
+from comity.services.cases import holds as case_holds
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from comity.domain.case.model import PRODUCIBLE
 from comity.domain.workflow import Actor, DecisionKind, Role
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app as cli
-from comity.services.case_steps import record_step
+from comity.services.cases.steps import record_step
 
 REVIEWER = Actor(id="rev", roles=frozenset({Role.REVIEWER}))
 APPROVER = Actor(id="appr", roles=frozenset({Role.APPROVER}))

@@ -20,7 +20,9 @@ from comity.domain.categories import Category
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.domain.workflow import CaseState
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound
-from comity.services import case_due, case_holds, cases
+from comity.services.cases import actions as cases
+from comity.services.cases import due as case_due
+from comity.services.cases import holds as case_holds
 from comity.services.moves import move_account
 
 CONTENT_ONLY = (Category.CONTENT,)

@@ -25,8 +25,10 @@ from comity.adapters.controlplane.migrate import alembic_config, upgrade
 from comity.domain.registry import Role, User
 from comity.domain.workflow import Case, Period, Step, open_case
 from comity.errors import InvalidInput
-from comity.services import case_due, case_queue, cases
-from comity.services.case_steps import record_opening, record_step
+from comity.services.cases import actions as cases
+from comity.services.cases import due as case_due
+from comity.services.cases import queue as case_queue
+from comity.services.cases.steps import record_opening, record_step
 
 STAFF = User("aud", "Auditor", "aud@provider.example", roles=frozenset({Role.AUDITOR}))
 

@@ -13,7 +13,7 @@ from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake
 from comity.adapters.controlplane.migrate import upgrade
 from comity.domain.workflow import CaseState, open_case
 from comity.errors import Conflict
-from comity.services.case_steps import record_opening, record_step
+from comity.services.cases.steps import record_opening, record_step
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

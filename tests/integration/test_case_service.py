@@ -32,8 +32,10 @@ from comity.bootstrap import Comity
 from comity.domain.registry import Role, User
 from comity.domain.workflow import CaseState, Period
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
-from comity.services import case_holds, cases, identity
-from comity.services.case_reassess import reassess
+from comity.services import identity
+from comity.services.cases import actions as cases
+from comity.services.cases import holds as case_holds
+from comity.services.cases.reassess import reassess
 from comity.services.demands import Submission, submit_demand
 
 JUSTIFY = "stored only in Dublin; a warrant does not reach it (extraterritorial search)"

@@ -28,7 +28,8 @@ from comity.bootstrap import Comity, open_deployment
 from comity.domain.categories import Category
 from comity.entrypoints.cli.main import app
 from comity.errors import ConfigurationError
-from comity.services import case_holds, cases
+from comity.services.cases import actions as cases
+from comity.services.cases import holds as case_holds
 from comity.services.notify import run_notifier
 
 SECRET = b"s3cret-webhook-key"

@@ -18,7 +18,9 @@ from tests.conftest import FixedClock
 
 from comity.adapters.countries import known_countries
 from comity.domain.demand import Demand
-from comity.services import assessments, case_reassess, cases, demands
+from comity.services import assessments, demands
+from comity.services.cases import actions as cases
+from comity.services.cases import reassess as case_reassess
 from comity.services.intake_ports import Assessor
 
 

@@ -18,7 +18,7 @@ from comity.adapters.controlplane.productions_repo import (
     production_uow_factory,
 )
 from comity.domain.workflow import open_case
-from comity.services.case_steps import record_opening
+from comity.services.cases.steps import record_opening
 from comity.services.production_ports import ProductionClaim
 
 Factory = Callable[[], SqlProductionUnitOfWork]

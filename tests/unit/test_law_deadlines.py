@@ -19,7 +19,7 @@ from comity.domain.workflow import SYSTEM, open_case_for_demand
 from comity.errors import ConfigurationError
 from comity.law.engine import LawEngine
 from comity.law.pack import DEFAULT_PACK
-from comity.services.case_findings import case_zone, finding_refs
+from comity.services.cases.findings import case_zone, finding_refs
 
 X = Selector("email", "x@mail.example")
 DEPLOYMENT = Deployment(

@@ -18,8 +18,8 @@ from typing import TypeVar
 from comity.domain.audit import AuditEvent
 from comity.domain.registry import User
 from comity.errors import ComityError
-from comity.services.case_due import due
-from comity.services.case_ports import CaseUnitOfWork
+from comity.services.cases.due import due
+from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.notify_ports import Alert, AlertLog, Notifier
 from comity.services.ports import Clock
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.demand import Period
 from comity.domain.records import Record
-from comity.services.case_ports import CaseUnitOfWork
+from comity.services.cases.ports import CaseUnitOfWork
 
 
 class RegionAgent(Protocol):

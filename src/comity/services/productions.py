@@ -52,7 +52,7 @@ from comity.errors import (
     NotFound,
     collect,
 )
-from comity.services.cases import deliver_in, start_production_in
+from comity.services.cases.actions import deliver_in, start_production_in
 from comity.services.demands import visible_demand
 from comity.services.identity import require
 from comity.services.ports import Clock

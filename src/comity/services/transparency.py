@@ -21,7 +21,7 @@ from comity.domain.transparency_profiles import (
     table,
 )
 from comity.domain.workflow import Case
-from comity.services.case_ports import CaseUnitOfWork
+from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.identity import require
 from comity.services.intake_ports import DemandFilter
 

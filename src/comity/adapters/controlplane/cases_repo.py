@@ -1,4 +1,4 @@
-"""SQL implementation of the case repository (``comity.services.case_ports.CaseRepository``).
+"""SQL implementation of the case repository (``comity.services.cases.ports.CaseRepository``).
 
 Every save writes the case's document and, in the same flush, what lists read from it: the
 columns of ``cases`` (``derived``) and its open deadlines (``case_deadlines``). Lists are then
@@ -19,7 +19,7 @@ from comity.adapters.controlplane.case_tables import CaseDeadlineRow, CaseRow
 from comity.adapters.controlplane.intake_tables import DemandRow
 from comity.domain.workflow import Case, CaseState, Deadline
 from comity.errors import Conflict
-from comity.services.case_ports import CaseFilter, DueKey, DueRow, QueueKey, QueueRow
+from comity.services.cases.ports import CaseFilter, DueKey, DueRow, QueueKey, QueueRow
 
 #: The queue key of a case with no open deadline: after every real deadline.
 FAR = datetime(9999, 12, 31, tzinfo=UTC)

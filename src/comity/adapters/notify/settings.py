@@ -30,7 +30,7 @@ from typing import Any
 from comity.adapters.notify.smtp import SmtpNotifier
 from comity.adapters.notify.webhook import WebhookNotifier
 from comity.errors import ConfigurationError, InvalidInput, collect
-from comity.services.case_due import parse_window
+from comity.services.cases.due import parse_window
 from comity.services.notify_ports import Notifier
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

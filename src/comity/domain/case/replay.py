@@ -297,7 +297,7 @@ def _frame(
     )
 
 
-#: The pieces a persisted replay (``services.case_replay``) drives one step at a time.
+#: The pieces a persisted replay (``services.cases.replay``) drives one step at a time.
 open_script_case = _open
 apply_step = _run
 frame_of = _frame

@@ -26,11 +26,14 @@ from comity.domain.inputs import (
 from comity.domain.registry import User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
-from comity.services import case_due, case_holds, case_queue, cases
-from comity.services.case_access import CaseView
-from comity.services.case_queue import MAX_PAGE
-from comity.services.case_reassess import reassess as reassess_case
-from comity.services.cases import LawContext
+from comity.services.cases import actions as cases
+from comity.services.cases import due as case_due
+from comity.services.cases import holds as case_holds
+from comity.services.cases import queue as case_queue
+from comity.services.cases.access import CaseView
+from comity.services.cases.actions import LawContext
+from comity.services.cases.queue import MAX_PAGE
+from comity.services.cases.reassess import reassess as reassess_case
 
 from .schemas import ERRORS
 from .security import Caller

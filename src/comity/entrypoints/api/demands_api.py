@@ -13,9 +13,9 @@ from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
-from comity.services import cases
 from comity.services import demands as svc
-from comity.services.cases import LawContext
+from comity.services.cases import actions as cases
+from comity.services.cases.actions import LawContext
 from comity.services.intake_ports import DemandFilter
 
 from .schemas import (

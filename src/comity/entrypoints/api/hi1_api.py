@@ -20,8 +20,8 @@ from comity.adapters.countries import known_countries
 from comity.adapters.etsi import codec
 from comity.bootstrap import Comity
 from comity.errors import InvalidInput
-from comity.services import cases
-from comity.services.cases import LawContext
+from comity.services.cases import actions as cases
+from comity.services.cases.actions import LawContext
 from comity.services.etsi import hi1
 from comity.services.etsi.message import Element
 from comity.services.etsi.ports import EtsiUowFactory

@@ -32,7 +32,8 @@ from comity.entrypoints.cli.case_common import (
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
-from comity.services import case_holds, cases
+from comity.services.cases import actions as cases
+from comity.services.cases import holds as case_holds
 
 app = typer.Typer(
     help="The case workflow: review, approval, holds, notices, courts.", no_args_is_help=True

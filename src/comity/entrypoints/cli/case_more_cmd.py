@@ -27,10 +27,10 @@ from comity.entrypoints.cli.case_common import (
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
 from comity.law.engine import LawEngine
-from comity.services import case_holds
 from comity.services.assessment import LawAssessor
-from comity.services.case_reassess import reassess as reassess_case
-from comity.services.cases import LawContext
+from comity.services.cases import holds as case_holds
+from comity.services.cases.actions import LawContext
+from comity.services.cases.reassess import reassess as reassess_case
 
 hold_app = typer.Typer(help="Preservation holds, enforced in the regions.", no_args_is_help=True)
 notice_app = typer.Typer(help="User notice, gag orders, delayed notice.", no_args_is_help=True)

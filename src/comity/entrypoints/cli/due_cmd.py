@@ -11,7 +11,7 @@ from rich.table import Table
 
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
-from comity.services import case_due
+from comity.services.cases import due as case_due
 
 
 def due(

@@ -21,7 +21,7 @@ from comity.bootstrap import Comity, open_deployment
 from comity.domain.case import replays
 from comity.domain.case.replay import SCRIPTS, Frame, load_script_text
 from comity.errors import NotFound
-from comity.services.case_replay import PersistedReplay, replay_persisted
+from comity.services.cases.replay import PersistedReplay, replay_persisted
 
 TOML = """\
 # A throw-away deployment for comity replay --workflow.

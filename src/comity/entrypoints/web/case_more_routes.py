@@ -1,6 +1,6 @@
 """Holds, notices, court events and closing, on the case part of the demand page.
 
-Each form calls ``services/case_holds.py``, as ``comity case ...`` and ``/cases/...`` do: a hold
+Each form calls ``services/cases/holds.py``, as ``comity case ...`` and ``/cases/...`` do: a hold
 is written into the held region's store through ``Comity.region_store`` (so that region refuses
 to delete those records), and every change is on the audit log with the case. A court event is
 the workflow's own document (``docs/workflow.md``): its kind from a list, its other fields as a
@@ -27,7 +27,7 @@ from comity.domain.inputs import (
 )
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
-from comity.services import case_holds
+from comity.services.cases import holds as case_holds
 
 router = APIRouter(include_in_schema=False)
 COURT_KINDS = (

@@ -28,8 +28,8 @@ from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web.case_more_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import NotFound
-from comity.services import cases
-from comity.services.case_access import CaseUowFactory
+from comity.services.cases import actions as cases
+from comity.services.cases.access import CaseUowFactory
 from comity.services.ports import Clock
 
 router = APIRouter(include_in_schema=False)

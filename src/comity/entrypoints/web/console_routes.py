@@ -23,8 +23,9 @@ from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
-from comity.services import assessments, case_queue, messages
+from comity.services import assessments, messages
 from comity.services import demands as svc
+from comity.services.cases import queue as case_queue
 from comity.services.intake_ports import DemandFilter
 
 router = APIRouter(prefix="/console", include_in_schema=False)

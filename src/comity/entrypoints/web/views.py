@@ -17,7 +17,7 @@ from comity.domain.merkle_proofs import verify_inclusion
 from comity.domain.registry import User
 from comity.errors import ComityError
 from comity.services import demands as svc
-from comity.services.case_queue import QueueItem
+from comity.services.cases.queue import QueueItem
 from comity.services.intake_ports import DemandFilter
 
 QUEUE_FILTERS = {

@@ -18,9 +18,9 @@ from comity.domain import permissions
 from comity.domain.registry import User
 from comity.domain.workflow import Deadline
 from comity.errors import InvalidInput
-from comity.services.case_access import CaseUowFactory
-from comity.services.case_ports import DueKey, DueRow
-from comity.services.case_queue import MAX_PAGE, decode, encode
+from comity.services.cases.access import CaseUowFactory
+from comity.services.cases.ports import DueKey, DueRow
+from comity.services.cases.queue import MAX_PAGE, decode, encode
 from comity.services.ports import Clock
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")

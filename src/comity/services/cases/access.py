@@ -18,8 +18,8 @@ from comity.domain.registry import Role as StaffRole
 from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
 from comity.errors import Forbidden, NotFound
-from comity.services.case_ports import CaseUnitOfWork
-from comity.services.case_steps import record_step
+from comity.services.cases.ports import CaseUnitOfWork
+from comity.services.cases.steps import record_step
 from comity.services.ports import Clock
 
 CaseUowFactory = Callable[[], CaseUnitOfWork]

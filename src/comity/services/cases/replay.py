@@ -27,10 +27,10 @@ from comity.domain.case.replay import (
 from comity.domain.court_events import ReplacementDemand
 from comity.domain.workflow import Case, CaseEvent, PreservationHold
 from comity.errors import ComityError, InvalidInput
-from comity.services.case_access import CaseUowFactory
-from comity.services.case_holds import Regions, marker
-from comity.services.case_ports import CaseUnitOfWork
-from comity.services.case_steps import record_opening, record_step
+from comity.services.cases.access import CaseUowFactory
+from comity.services.cases.holds import Regions, marker
+from comity.services.cases.ports import CaseUnitOfWork
+from comity.services.cases.steps import record_opening, record_step
 
 
 @dataclass(frozen=True)

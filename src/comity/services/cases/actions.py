@@ -39,7 +39,7 @@ from comity.domain.workflow import (
 from comity.errors import Conflict, InvalidInput, NotFound
 from comity.services import demands
 from comity.services.assessments import assess_stored, store_assessment
-from comity.services.case_access import (
+from comity.services.cases.access import (
     CaseUowFactory,
     CaseView,
     act,
@@ -47,10 +47,10 @@ from comity.services.case_access import (
     load_case,
     workflow_actor,
 )
-from comity.services.case_findings import case_zone, finding_refs
-from comity.services.case_ports import CaseUnitOfWork
-from comity.services.case_queue import QueueItem, queue_page
-from comity.services.case_steps import record_opening, record_step
+from comity.services.cases.findings import case_zone, finding_refs
+from comity.services.cases.ports import CaseUnitOfWork
+from comity.services.cases.queue import QueueItem, queue_page
+from comity.services.cases.steps import record_opening, record_step
 from comity.services.intake_ports import Assessor
 from comity.services.ports import Clock
 

@@ -20,8 +20,8 @@ from comity.domain import permissions
 from comity.domain.registry import User
 from comity.domain.workflow import Case, CaseState, Deadline
 from comity.errors import InvalidInput
-from comity.services.case_access import CaseUowFactory
-from comity.services.case_ports import CaseFilter, QueueKey
+from comity.services.cases.access import CaseUowFactory
+from comity.services.cases.ports import CaseFilter, QueueKey
 from comity.services.ports import Clock
 
 #: The most a page may hold; a caller asking for more is told so.

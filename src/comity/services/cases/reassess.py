@@ -19,9 +19,9 @@ from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, Role
 from comity.errors import Conflict, InvalidInput
 from comity.services.assessments import assess_stored, store_assessment
-from comity.services.case_access import CaseUowFactory, act_in, load_case
-from comity.services.case_findings import finding_refs
-from comity.services.cases import LawContext
+from comity.services.cases.access import CaseUowFactory, act_in, load_case
+from comity.services.cases.actions import LawContext
+from comity.services.cases.findings import finding_refs
 from comity.services.ports import Clock
 
 #: The fields of a finding (contract section 5) compared between two assessments.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from comity.domain.workflow import Case, CaseEvent
-from comity.services.case_ports import CaseUnitOfWork
+from comity.services.cases.ports import CaseUnitOfWork
 
 
 def record_opening(

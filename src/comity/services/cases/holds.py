@@ -28,8 +28,8 @@ from comity.domain.workflow import (
     record_court_event,
 )
 from comity.errors import InvalidInput
-from comity.services.case_access import CaseUowFactory, act, act_in, load_case
-from comity.services.case_ports import CaseUnitOfWork
+from comity.services.cases.access import CaseUowFactory, act, act_in, load_case
+from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.custody_ports import HoldMarker, RegionCustody
 from comity.services.ports import Clock
 from comity.services.snapshots import RegionSources, take_snapshot
