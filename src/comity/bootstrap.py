@@ -37,7 +37,7 @@ from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.services.intake_ports import DemandFilter
 from comity.services.ports import Clock
-from comity.services.production_ports import Production, RegionAgent
+from comity.services.productions.ports import Production, RegionAgent
 from comity.services.source_ports import AccountRef, RecordSource
 
 if TYPE_CHECKING:
@@ -48,9 +48,9 @@ if TYPE_CHECKING:
     from comity.adapters.controlplane.productions_repo import SqlProductionUnitOfWork
     from comity.adapters.notify.settings import NotifySettings
     from comity.law.engine import LawEngine
-    from comity.services.agent import LocalRegionAgent
     from comity.services.assessment import LawAssessor
-    from comity.services.productions import ProductionService
+    from comity.services.productions.agent import LocalRegionAgent
+    from comity.services.productions.produce import ProductionService
 
 
 @dataclass
@@ -220,7 +220,7 @@ class Comity:
         def verify(signed: SignedAuthorization, now: datetime, region: str) -> Authorization:
             return verify_authorization(signed, keys, now=now, region=region)
 
-        from comity.services.agent import EngineRecheck, LocalRegionAgent  # noqa: PLC0415
+        from comity.services.productions.agent import EngineRecheck, LocalRegionAgent  # noqa: PLC0415
 
         recheck = EngineRecheck(self.law_engine, self.deployment, self.reader, known_countries())
         return LocalRegionAgent(
@@ -262,7 +262,7 @@ class Comity:
         api = self.deployment.extra.get("api")
         minutes = api.get("download_link_minutes") if isinstance(api, dict) else None
         if minutes is None:
-            from comity.services.productions import DEFAULT_LINK_TTL  # noqa: PLC0415
+            from comity.services.productions.produce import DEFAULT_LINK_TTL  # noqa: PLC0415
 
             return DEFAULT_LINK_TTL
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
@@ -273,7 +273,7 @@ class Comity:
 
     @cached_property
     def productions(self) -> ProductionService:
-        """Producing approved cases and delivering their packages (services.productions)."""
+        """Producing approved cases and delivering their packages (services.productions.produce)."""
         # The package writer pulls in fpdf (0.6 s); only producing needs it.
         from comity.adapters.package.production_writer import (  # noqa: PLC0415
             BagItPackageWriter,
@@ -288,7 +288,7 @@ class Comity:
             process_alive,
             this_process,
         )
-        from comity.services.productions import ProductionService  # noqa: PLC0415
+        from comity.services.productions.produce import ProductionService  # noqa: PLC0415
 
         return ProductionService(
             uow=self.production_uow,

@@ -26,7 +26,7 @@ from comity.bootstrap import initialise, open_deployment
 from comity.domain.workflow import CaseState
 from comity.entrypoints.api.app import create_app
 from comity.errors import Conflict, IntegrityError
-from comity.services.production_ports import ProductionClaim
+from comity.services.productions.ports import ProductionClaim
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -24,7 +24,7 @@ from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
 from comity.errors import Conflict, Forbidden, InvalidInput
 from comity.services.cases import actions as cases
-from comity.services.production_ports import PackageFacts
+from comity.services.productions.ports import PackageFacts
 
 
 @pytest.fixture

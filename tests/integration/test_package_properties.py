@@ -38,9 +38,9 @@ from comity.domain.demand import Period
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.errors import IntegrityError
 from comity.services.accounts import create_account
-from comity.services.agent import LocalRegionAgent
 from comity.services.ingest import ingest
-from comity.services.production_ports import LawAnswer
+from comity.services.productions.agent import LocalRegionAgent
+from comity.services.productions.ports import LawAnswer
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -19,7 +19,7 @@ from comity.adapters.controlplane.productions_repo import (
 )
 from comity.domain.workflow import open_case
 from comity.services.cases.steps import record_opening
-from comity.services.production_ports import ProductionClaim
+from comity.services.productions.ports import ProductionClaim
 
 Factory = Callable[[], SqlProductionUnitOfWork]
 

@@ -28,7 +28,7 @@ from comity.domain.authorization import SignedAuthorization
 from comity.domain.productions import authorize_case
 from comity.domain.records import Record
 from comity.errors import ConfigurationError, Forbidden, IntegrityError
-from comity.services.production_ports import RegionAgent
+from comity.services.productions.ports import RegionAgent
 
 
 def _issue(pw: ProductionWorld, demand_id: str) -> SignedAuthorization:

@@ -8,7 +8,7 @@ account, the demand's period is applied at production) and seals each record int
 store, where the marker then forbids its deletion. The audit entry ``custody:snapshot`` commits
 to each record's id and SHA-256 (its digest covers the list; the list is recomputable from the
 store), in the same transaction as the hold itself. A production then reads the live source
-first and the snapshot for what the source no longer has (``services.agent``).
+first and the snapshot for what the source no longer has (``services.productions.agent``).
 
 Legal basis: 18 U.S.C. 2703(f) requires the provider to "take all necessary steps to preserve
 records and other evidence in its possession"; Reg. (EU) 2023/1543 Art. 11 requires the data to

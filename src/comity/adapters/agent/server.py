@@ -13,7 +13,7 @@ from comity import __version__
 from comity.adapters.agent.framing import MEDIA_TYPE, encode
 from comity.domain.authorization import SignedAuthorization
 from comity.errors import ComityError, TooLarge
-from comity.services.agent import LocalRegionAgent
+from comity.services.productions.agent import LocalRegionAgent
 
 MAX_AUTHORIZATION_BYTES = 1024 * 1024
 

@@ -33,7 +33,7 @@ from comity.domain.merkle_proofs import verify_entry_inclusion
 from comity.domain.note import Checkpoint, NoteError, VerifierKey, parse_note
 from comity.domain.tlog_proof import SUFFIX, TlogProof, TlogProofError, parse_tlog_proof
 from comity.errors import IntegrityError, NotFound
-from comity.services.production_ports import Production
+from comity.services.productions.ports import Production
 
 PUBLISHED = "production:published"
 

@@ -19,7 +19,7 @@ from comity.adapters.controlplane.production_tables import (
     ProductionRow,
 )
 from comity.errors import Conflict
-from comity.services.production_ports import DownloadLink, Production, ProductionClaim
+from comity.services.productions.ports import DownloadLink, Production, ProductionClaim
 
 
 def this_process() -> tuple[str, int]:

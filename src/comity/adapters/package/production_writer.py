@@ -1,4 +1,4 @@
-"""The package writer behind ``services.production_ports.PackageWriter``: ``produce_package`` with
+"""The package writer behind ``services.productions.ports.PackageWriter``: ``produce_package`` with
 the provider's and the control plane's keys, ``verify_package`` to adopt a package published
 before a crash, and age encryption."""
 
@@ -21,7 +21,7 @@ from comity.adapters.package.writer import (
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
-from comity.services.production_ports import PackageFacts, WrittenPackage
+from comity.services.productions.ports import PackageFacts, WrittenPackage
 
 
 class BagItPackageWriter:

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from comity.errors import NotFound
-from comity.services.productions import ProductionService
+from comity.services.productions.produce import ProductionService
 
 from .schemas import ERRORS
 from .security import Caller

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from comity.domain.registry import User
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput, NotFound
-from comity.services.production_ports import Production
+from comity.services.productions.ports import Production
 
 #: Called as records arrive: (region, records so far, bytes so far).
 ProgressFn = Callable[[str, int, int], None]

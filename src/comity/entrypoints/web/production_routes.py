@@ -1,10 +1,10 @@
 """Productions on the pages: an administrator produces an approved case, staff and requesters
 download the signed package.
 
-The pages call ``comity.productions`` (``services/productions.py``), as ``comity produce`` and
-the download API do: the authorization, the regional agents' re-check of the law, the package
-and every download's audit entry are that service's. A requester's download goes through a
-single-agency link created and used at once, so it leaves the same two audit entries
+The pages call ``comity.productions`` (``services/productions/produce.py``), as ``comity
+produce`` and the download API do: the authorization, the regional agents' re-check of the law,
+the package and every download's audit entry are that service's. A requester's download goes
+through a single-agency link created and used at once, so it leaves the same two audit entries
 (``production:link:created``, ``production:downloaded``) as the API's.
 """
 
@@ -24,7 +24,7 @@ from comity.entrypoints.web.visitor import (
     checked_form,
     comity_of,
 )
-from comity.services.production_ports import Production
+from comity.services.productions.ports import Production
 
 router = APIRouter(include_in_schema=False)
 

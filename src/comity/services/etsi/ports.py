@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from comity.services.production_ports import ProductionUnitOfWork
+from comity.services.productions.ports import ProductionUnitOfWork
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The regional agent is the only component that opens a region's records: the control plane hands
 it a signed authorization and receives the decrypted records it covers, nothing else. It runs
-in-process (``services.agent.LocalRegionAgent``) or as its own process behind HTTP
+in-process (``services.productions.agent.LocalRegionAgent``) or as its own process behind HTTP
 (``comity agent``); both implement ``RegionAgent``.
 """
 

@@ -56,7 +56,7 @@ from comity.services.cases.actions import deliver_in, start_production_in
 from comity.services.demands import visible_demand
 from comity.services.identity import require
 from comity.services.ports import Clock
-from comity.services.production_ports import (
+from comity.services.productions.ports import (
     DownloadLink,
     PackageFacts,
     PackageWriter,

@@ -36,7 +36,7 @@ from comity.services.assessments import with_recorded_verification
 from comity.services.custody_ports import RegionCustody
 from comity.services.intake_ports import IntakeUnitOfWork
 from comity.services.ports import Clock
-from comity.services.production_ports import AuthorizationVerifier, LawAnswer, LawRecheck
+from comity.services.productions.ports import AuthorizationVerifier, LawAnswer, LawRecheck
 from comity.services.source_ports import AccountRef, RecordSource
 
 

@@ -1,0 +1,1 @@
+"""Intake: validating, verifying and storing demands, and the ports intake needs."""
