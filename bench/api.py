@@ -27,7 +27,7 @@ from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import User
 from comity.services import identity, registry
-from comity.services.demands import Submission, submit_demand
+from comity.services.intake.demands import Submission, submit_demand
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

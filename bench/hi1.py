@@ -6,7 +6,8 @@
 In one fresh SQLite deployment, files N demands as signed HI-1 JSON messages (one authorisation,
 two LD tasks, a PDF document with its SHA-256: parse, JWS check, mapping, intake, object map and
 audit event) and N as Comity demand documents with a ``Comity-Signature`` through
-``services.demands.submit_demand`` (the baseline: intake alone). Reports the median time per demand
+``services.intake.demands.submit_demand`` (the baseline: intake alone).
+Reports the median time per demand
 each way and the ratio; then how long refusing an XML entity bomb takes.
 """
 
@@ -35,8 +36,9 @@ from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import User
 from comity.domain.signing import signed_message
 from comity.errors import InvalidInput
-from comity.services import demands, identity, registry
+from comity.services import identity, registry
 from comity.services.etsi import hi1
+from comity.services.intake import demands
 
 PDF = b"%PDF-1.4\n" + b"0" * 40_000 + b"\n%%EOF\n"
 AUTH = "{http://uri.etsi.org/03120/common/2020/09/Authorisation}AuthorisationObject"

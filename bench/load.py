@@ -60,7 +60,7 @@ from comity.services import identity, registry
 from comity.services.accounts import create_account
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
-from comity.services.demands import Submission, submit_demand
+from comity.services.intake.demands import Submission, submit_demand
 
 BIN = Path(sys.executable).parent
 TEMPLATES = 12

@@ -17,7 +17,7 @@ from comity.domain.registry import Role, User
 from comity.services import identity, registry
 from comity.services.accounts import create_account
 from comity.services.cases.actions import LawContext
-from comity.services.demands import Submission, submit_demand
+from comity.services.intake.demands import Submission, submit_demand
 from tests.conftest import FixedClock
 
 T0 = datetime(2013, 12, 5, 15, 0, tzinfo=UTC)

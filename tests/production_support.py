@@ -30,11 +30,12 @@ from comity.domain.workflow import (
     Role,
     open_case_for_demand,
 )
-from comity.services import demands, identity
+from comity.services import identity
 from comity.services.accounts import create_account
 from comity.services.assessments import with_recorded_verification
 from comity.services.cases.steps import record_opening, record_step
 from comity.services.ingest import ingest
+from comity.services.intake import demands
 from tests.conftest import FixedClock
 from tests.intake_support import World, demand_doc, populate, sign
 

@@ -14,8 +14,9 @@ import psycopg
 
 from comity.adapters.countries import known_countries
 from comity.domain.accounts import Account, Selector
-from comity.services import demands, identity
+from comity.services import identity
 from comity.services.accounts import create_account
+from comity.services.intake import demands
 from tests.dovecot_support import MASTER_PASSWORD, MASTER_USER, Dovecot
 from tests.intake_support import demand_doc, sign
 from tests.production_support import ProductionWorld, build

@@ -30,8 +30,8 @@ from comity.bootstrap import initialise
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app
 from comity.entrypoints.web import auth_routes
-from comity.services import demands
 from comity.services.cases import actions as cases
+from comity.services.intake import demands
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from comity.adapters.etsi import codec
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
 from comity.services.etsi.message import Element
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake.ports import DemandFilter
 
 INSTRUMENT = "xx.domestic_order"
 

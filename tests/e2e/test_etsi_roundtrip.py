@@ -23,7 +23,7 @@ from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import main
 from comity.errors import InvalidInput, TooLarge
 from comity.services.etsi.message import Element
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake.ports import DemandFilter
 
 AUTH_ID = "a1a1a1a1-0000-4000-8000-000000000001"
 TASKS = ("b2b2b2b2-0000-4000-8000-000000000001", "b2b2b2b2-0000-4000-8000-000000000002")

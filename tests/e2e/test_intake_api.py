@@ -19,9 +19,9 @@ from comity.bootstrap import initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.registry import Role, User
 from comity.entrypoints.api.app import create_app
-from comity.services import demands as svc
 from comity.services.accounts import create_account
 from comity.services.identity import create_user, hash_password
+from comity.services.intake import demands as svc
 
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 MAX_BODY = 512 * 1024

@@ -36,7 +36,7 @@ from comity.services import identity
 from comity.services.cases import actions as cases
 from comity.services.cases import holds as case_holds
 from comity.services.cases.reassess import reassess
-from comity.services.demands import Submission, submit_demand
+from comity.services.intake.demands import Submission, submit_demand
 
 JUSTIFY = "stored only in Dublin; a warrant does not reach it (extraterritorial search)"
 

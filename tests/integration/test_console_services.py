@@ -15,7 +15,8 @@ from comity.adapters.controlplane.console_tables import TotpRow
 from comity.adapters.countries import known_countries
 from comity.bootstrap import DEFAULT_TOML, Comity, open_deployment
 from comity.errors import Forbidden, IntegrityError, InvalidInput, NotFound, Unauthenticated
-from comity.services import demands, messages, sign_in
+from comity.services import messages, sign_in
+from comity.services.intake import demands
 
 PASSWORD = "twelve characters or more"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from comity.adapters.demo_people import populate_demo_people
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import Role
-from comity.services.demands import visible_demand
 from comity.services.identity import authenticate
+from comity.services.intake.demands import visible_demand
 
 
 def test_each_printed_token_authenticates_its_person_and_the_warrant_is_filed(

@@ -16,8 +16,8 @@ from tests.conftest import FixedClock
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.intake import DemandRecord
-from comity.services import demands
 from comity.services.cases import actions as cases
+from comity.services.intake import demands
 
 
 def _file(comity: Comity, with_law: bool) -> tuple[DemandRecord, bool]:

@@ -13,8 +13,8 @@ from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.adapters.countries import known_countries
 from comity.bootstrap import DEFAULT_TOML, open_deployment
 from comity.domain.intake import DemandStatus, Verification
-from comity.services import demands as svc
 from comity.services.identity import authenticate
+from comity.services.intake import demands as svc
 
 pytestmark = pytest.mark.postgres
 

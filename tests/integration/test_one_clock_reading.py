@@ -18,9 +18,10 @@ from comity.adapters.controlplane.intake_tables import AuthorityRow, TokenRow, U
 from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import UserStatus
-from comity.services import demands, identity
+from comity.services import identity
 from comity.services.cases import actions as cases
 from comity.services.identity import hash_token
+from comity.services.intake import demands
 
 
 class TickingClock:

@@ -37,7 +37,7 @@ from comity.domain.inputs import (
 from comity.domain.registry import Authority, AuthorityStatus, Role, User
 from comity.errors import InvalidInput
 from comity.services.cases.due import parse_window
-from comity.services.demands import stamp_received
+from comity.services.intake.demands import stamp_received
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 COUNTRIES = known_countries()

@@ -10,7 +10,7 @@ from tests.intake_support import body, demand_doc
 from comity.adapters.countries import known_countries
 from comity.domain.registry import parse_authority
 from comity.errors import InvalidInput, TooLarge
-from comity.services.demands import LegalProcessFile, check_file, decode_demand
+from comity.services.intake.demands import LegalProcessFile, check_file, decode_demand
 
 COUNTRIES = known_countries()
 

@@ -11,8 +11,8 @@ import json
 
 from comity.adapters.countries import known_countries
 from comity.domain.registry import Role, User
-from comity.services.demands import Submission, submit_demand
 from comity.services.identity import UowFactory, create_user, issue_token
+from comity.services.intake.demands import Submission, submit_demand
 from comity.services.ports import Clock
 from comity.services.registry import add_authority
 

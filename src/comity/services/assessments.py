@@ -22,9 +22,9 @@ from comity.domain.demand import Demand, parse_demand
 from comity.domain.intake import AssessmentRecord, DemandRecord, Verification
 from comity.domain.registry import User
 from comity.errors import IntegrityError, NotFound, collect
-from comity.services.demands import visible_demand
 from comity.services.identity import UowFactory
-from comity.services.intake_ports import Assessor, IntakeUnitOfWork
+from comity.services.intake.demands import visible_demand
+from comity.services.intake.ports import Assessor, IntakeUnitOfWork
 from comity.services.ports import Clock
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from comity.domain.console import Message, TotpEnrolment, WebSession
-from comity.services.intake_ports import IntakeRepository, IntakeUnitOfWork
+from comity.services.intake.ports import IntakeRepository, IntakeUnitOfWork
 
 
 @dataclass(frozen=True)

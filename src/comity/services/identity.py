@@ -26,7 +26,7 @@ from comity.domain import permissions
 from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.registry import USER_ID, Role, User, UserStatus
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, collect
-from comity.services.intake_ports import IntakeUnitOfWork
+from comity.services.intake.ports import IntakeUnitOfWork
 from comity.services.ports import Clock
 
 TOKEN_PREFIX = "cmy_"  # noqa: S105 - a label that makes leaked tokens easy to scan for

@@ -9,8 +9,8 @@ from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.console import MAX_MESSAGE_CHARS, Message
 from comity.domain.registry import HANDLERS, User
 from comity.errors import InvalidInput
-from comity.services.demands import visible_record
 from comity.services.identity import require
+from comity.services.intake.demands import visible_record
 from comity.services.ports import Clock
 from comity.services.sign_in import ConsoleUowFactory
 

@@ -23,7 +23,7 @@ from comity.domain.transparency_profiles import (
 from comity.domain.workflow import Case
 from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.identity import require
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake.ports import DemandFilter
 
 _PAGE = 500
 

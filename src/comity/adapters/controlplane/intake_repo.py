@@ -43,7 +43,7 @@ from comity.domain.registry import (
     UserStatus,
 )
 from comity.errors import Conflict
-from comity.services.intake_ports import DemandFilter, DemandStatusView
+from comity.services.intake.ports import DemandFilter, DemandStatusView
 
 
 def _aware(value: datetime) -> datetime:

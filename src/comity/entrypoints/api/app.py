@@ -32,8 +32,8 @@ from comity.entrypoints.api import (
 from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.errors import ComityError, InvalidInput
-from comity.services.demands import MAX_FILE_BYTES
-from comity.services.intake_ports import Assessor
+from comity.services.intake.demands import MAX_FILE_BYTES
+from comity.services.intake.ports import Assessor
 
 
 def error_body(code: str, message: str, problems: list[str]) -> dict[str, object]:

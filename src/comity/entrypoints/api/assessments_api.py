@@ -8,7 +8,7 @@ from comity.adapters.countries import known_countries
 from comity.domain.intake import AssessmentRecord
 from comity.errors import ComityError
 from comity.services import assessments as svc
-from comity.services.intake_ports import Assessor
+from comity.services.intake.ports import Assessor
 
 from .schemas import ERRORS, AssessIn, AssessmentOut
 from .security import Caller

@@ -13,10 +13,10 @@ from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
-from comity.services import demands as svc
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake import demands as svc
+from comity.services.intake.ports import DemandFilter
 
 from .schemas import (
     ERRORS,
@@ -32,7 +32,7 @@ from .security import BearerToken, Caller
 
 router = APIRouter(prefix="/demands", tags=["demands"], responses=ERRORS)
 
-#: Demand documents are small; the legal-process file has its own limit (services.demands).
+#: Demand documents are small; the legal-process file has its own limit (services.intake.demands).
 MAX_DEMAND_BYTES = 1024 * 1024
 
 #: The demand document's schema (contract section 4) and the components it refers to, which

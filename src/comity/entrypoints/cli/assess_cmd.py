@@ -25,7 +25,7 @@ from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import collect
 from comity.services.assessment import assess_demand, default_as_of
 from comity.services.assessments import run_assessment
-from comity.services.demands import visible_demand
+from comity.services.intake.demands import visible_demand
 
 
 def parse_day(value: str | None, option: str) -> date | None:

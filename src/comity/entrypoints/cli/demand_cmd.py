@@ -21,10 +21,10 @@ from comity.entrypoints.cli import etsi_cmd
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import InvalidInput, NotFound
-from comity.services import demands as svc
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake import demands as svc
+from comity.services.intake.ports import DemandFilter
 
 app = typer.Typer(help="Submit, list, show and withdraw demands.", no_args_is_help=True)
 

@@ -24,9 +24,9 @@ from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
 from comity.services import assessments, messages
-from comity.services import demands as svc
 from comity.services.cases import queue as case_queue
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake import demands as svc
+from comity.services.intake.ports import DemandFilter
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE = 50

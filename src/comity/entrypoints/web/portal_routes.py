@@ -19,11 +19,11 @@ from comity.entrypoints.web.console_routes import file_response
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
 from comity.errors import ComityError, InvalidInput
-from comity.services import demands as svc
 from comity.services import messages
 from comity.services.cases import actions as cases
 from comity.services.cases import queue as case_queue
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake import demands as svc
+from comity.services.intake.ports import DemandFilter
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PAGE = 50

@@ -16,9 +16,9 @@ from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_inclusion
 from comity.domain.registry import User
 from comity.errors import ComityError
-from comity.services import demands as svc
 from comity.services.cases.queue import QueueItem
-from comity.services.intake_ports import DemandFilter
+from comity.services.intake import demands as svc
+from comity.services.intake.ports import DemandFilter
 
 QUEUE_FILTERS = {
     "all": DemandFilter(),

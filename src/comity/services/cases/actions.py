@@ -37,7 +37,6 @@ from comity.domain.workflow import (
     open_case_for_demand,
 )
 from comity.errors import Conflict, InvalidInput, NotFound
-from comity.services import demands
 from comity.services.assessments import assess_stored, store_assessment
 from comity.services.cases.access import (
     CaseUowFactory,
@@ -51,7 +50,8 @@ from comity.services.cases.findings import case_zone, finding_refs
 from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.cases.queue import QueueItem, queue_page
 from comity.services.cases.steps import record_opening, record_step
-from comity.services.intake_ports import Assessor
+from comity.services.intake import demands
+from comity.services.intake.ports import Assessor
 from comity.services.ports import Clock
 
 FINISHED = frozenset({CaseState.CLOSED, CaseState.WITHDRAWN})

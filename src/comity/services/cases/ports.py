@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from comity.domain.workflow import Case, Deadline
-from comity.services.intake_ports import IntakeUnitOfWork
+from comity.services.intake.ports import IntakeUnitOfWork
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 The sender in the header must be a registered authority (registry id ``<country>-<identifier>``,
 lower case); a sender with keys in the registry must sign, and a JSON message's JWS is verified
 against those keys. Every check that can refuse the message runs before anything is stored; the
-demands then go through ``services.demands.submit_demand`` one by one, so every intake check (the
+demands then go through ``services.intake.demands.submit_demand`` one by one, so
+every intake check (the
 requester's and agency's standing, emergency permission, fraud signs, idempotency by reference)
 applies exactly as to Comity's own JSON. The HI-1 object map and its audit event are written in
 one transaction afterwards; re-sending the same transaction returns the same answer.
@@ -34,7 +35,6 @@ from comity.domain.registry import (
 )
 from comity.domain.workflow import Case
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, collect
-from comity.services import demands
 from comity.services.etsi import answers
 from comity.services.etsi.answers import ObjectState, PackageRef
 from comity.services.etsi.mapping import Header, Plan, plan, read_header
@@ -47,6 +47,7 @@ from comity.services.etsi.status import (
     lp_task_status,
 )
 from comity.services.identity import require
+from comity.services.intake import demands
 from comity.services.ports import Clock
 
 

@@ -53,7 +53,7 @@ from comity.domain.signing import HEADER, parse_signature_header, signed_message
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, collect
 from comity.law.engine import LawEngine
 from comity.services.identity import UowFactory, authenticated, require
-from comity.services.intake_ports import DemandFilter, DemandStatusView, IntakeUnitOfWork
+from comity.services.intake.ports import DemandFilter, DemandStatusView, IntakeUnitOfWork
 from comity.services.ports import Clock
 
 #: Legal process is a few pages of PDF or a scan; 20 MiB leaves room for a high-resolution scan.

@@ -34,7 +34,7 @@ from comity.law.engine import LawEngine
 from comity.services.assessment import assess_demand
 from comity.services.assessments import with_recorded_verification
 from comity.services.custody_ports import RegionCustody
-from comity.services.intake_ports import IntakeUnitOfWork
+from comity.services.intake.ports import IntakeUnitOfWork
 from comity.services.ports import Clock
 from comity.services.productions.ports import AuthorizationVerifier, LawAnswer, LawRecheck
 from comity.services.source_ports import AccountRef, RecordSource

@@ -53,8 +53,8 @@ from comity.errors import (
     collect,
 )
 from comity.services.cases.actions import deliver_in, start_production_in
-from comity.services.demands import visible_demand
 from comity.services.identity import require
+from comity.services.intake.demands import visible_demand
 from comity.services.ports import Clock
 from comity.services.productions.ports import (
     DownloadLink,
