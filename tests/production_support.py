@@ -32,7 +32,7 @@ from comity.domain.workflow import (
 )
 from comity.services import identity
 from comity.services.accounts import create_account
-from comity.services.assessments import with_recorded_verification
+from comity.services.assessment.stored import with_recorded_verification
 from comity.services.cases.steps import record_opening, record_step
 from comity.services.ingest import ingest
 from comity.services.intake import demands

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from comity.adapters.controlplane.productions_repo import SqlProductionUnitOfWork
     from comity.adapters.notify.settings import NotifySettings
     from comity.law.engine import LawEngine
-    from comity.services.assessment import LawAssessor
+    from comity.services.assessment.law_assessor import LawAssessor
     from comity.services.productions.agent import LocalRegionAgent
     from comity.services.productions.produce import ProductionService
 
@@ -94,7 +94,7 @@ class Comity:
     @cached_property
     def assessor(self) -> LawAssessor:
         """The law engine as the API and the intake services see it."""
-        from comity.services.assessment import LawAssessor  # noqa: PLC0415
+        from comity.services.assessment.law_assessor import LawAssessor  # noqa: PLC0415
 
         return LawAssessor(self.law_engine, self.deployment, self.uow)
 

@@ -16,7 +16,7 @@ from comity.domain.categories import Category
 from comity.entrypoints.cli.main import app
 from comity.law.pack import DEFAULT_PACK
 from comity.services.accounts import create_account
-from comity.services.assessment import assess_demand
+from comity.services.assessment.law_assessor import assess_demand
 
 DEMAND = {
     "reference": "13-MAG-2814",

@@ -18,7 +18,7 @@ from tests.conftest import FixedClock
 
 from comity.adapters.countries import known_countries
 from comity.domain.demand import Demand
-from comity.services import assessments
+from comity.services.assessment import stored as assessments
 from comity.services.cases import actions as cases
 from comity.services.cases import reassess as case_reassess
 from comity.services.intake import demands

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, status
 from comity.adapters.countries import known_countries
 from comity.domain.intake import AssessmentRecord
 from comity.errors import ComityError
-from comity.services import assessments as svc
+from comity.services.assessment import stored as svc
 from comity.services.intake.ports import Assessor
 
 from .schemas import ERRORS, AssessIn, AssessmentOut

@@ -23,8 +23,8 @@ from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import collect
-from comity.services.assessment import assess_demand, default_as_of
-from comity.services.assessments import run_assessment
+from comity.services.assessment.law_assessor import assess_demand, default_as_of
+from comity.services.assessment.stored import run_assessment
 from comity.services.intake.demands import visible_demand
 
 

@@ -27,7 +27,7 @@ from comity.entrypoints.cli.case_common import (
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
 from comity.law.engine import LawEngine
-from comity.services.assessment import LawAssessor
+from comity.services.assessment.law_assessor import LawAssessor
 from comity.services.cases import holds as case_holds
 from comity.services.cases.actions import LawContext
 from comity.services.cases.reassess import reassess as reassess_case

@@ -25,7 +25,7 @@ from comity.entrypoints.cli.context import open_comity
 from comity.law.diff import diff_assessments
 from comity.law.engine import LawEngine
 from comity.services.accounts import find_account
-from comity.services.assessment import default_as_of
+from comity.services.assessment.law_assessor import default_as_of
 
 app = typer.Typer(help="Rule pack tools.", no_args_is_help=True)
 

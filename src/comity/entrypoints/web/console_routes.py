@@ -23,7 +23,8 @@ from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
-from comity.services import assessments, messages
+from comity.services import messages
+from comity.services.assessment import stored as assessments
 from comity.services.cases import queue as case_queue
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter

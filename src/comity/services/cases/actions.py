@@ -37,7 +37,7 @@ from comity.domain.workflow import (
     open_case_for_demand,
 )
 from comity.errors import Conflict, InvalidInput, NotFound
-from comity.services.assessments import assess_stored, store_assessment
+from comity.services.assessment.stored import assess_stored, store_assessment
 from comity.services.cases.access import (
     CaseUowFactory,
     CaseView,

@@ -18,7 +18,7 @@ from comity.domain import permissions
 from comity.domain.registry import User
 from comity.domain.workflow import Actor, Case, Role
 from comity.errors import Conflict, InvalidInput
-from comity.services.assessments import assess_stored, store_assessment
+from comity.services.assessment.stored import assess_stored, store_assessment
 from comity.services.cases.access import CaseUowFactory, act_in, load_case
 from comity.services.cases.actions import LawContext
 from comity.services.cases.findings import finding_refs

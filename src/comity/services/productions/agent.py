@@ -31,8 +31,8 @@ from comity.domain.deployment import Deployment
 from comity.domain.records import Record
 from comity.errors import Forbidden, IntegrityError, NotFound, collect
 from comity.law.engine import LawEngine
-from comity.services.assessment import assess_demand
-from comity.services.assessments import with_recorded_verification
+from comity.services.assessment.law_assessor import assess_demand
+from comity.services.assessment.stored import with_recorded_verification
 from comity.services.custody_ports import RegionCustody
 from comity.services.intake.ports import IntakeUnitOfWork
 from comity.services.ports import Clock
