@@ -7,9 +7,9 @@ A mailbox of realistic messages (plain and HTML text, attachments with log-norma
 non-ASCII headers, threads; from ``comity.adapters.demo_mail``) is written first and not timed.
 Then, each in a fresh child process so that peak RSS is its own:
 
-- ``comity``: ``comity.services.ingest`` into a SQLite region: split the mbox, parse headers,
-  a content and a traffic record per message, a fresh AES-256-GCM data key per record wrapped
-  by the region key, one transaction, and the audit entry.
+- ``comity``: ``comity.services.custody.ingest`` into a SQLite region: split the mbox, parse
+  headers, a content and a traffic record per message, a fresh AES-256-GCM data key per record
+  wrapped by the region key, one transaction, and the audit entry.
 - ``baseline``: the same splitter, the same message bytes inserted into a plain SQLite table
   (same WAL and synchronous settings) with ``executemany`` in one transaction, no encryption.
 
@@ -38,7 +38,7 @@ from comity.adapters.mail.sources import mbox_records
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.services.accounts import create_account
-from comity.services.ingest import ingest
+from comity.services.custody.ingest import ingest
 
 POOL = 600
 

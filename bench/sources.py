@@ -40,7 +40,7 @@ from tests.source_support import ACCOUNTS, ALICE, build_with_sources, submit_for
 from comity.adapters.sources.imap import ImapSource
 from comity.domain.accounts import Selector
 from comity.domain.categories import Category
-from comity.services.source_ports import AccountRef
+from comity.services.custody.source_ports import AccountRef
 
 START = datetime(2013, 6, 1, tzinfo=UTC)
 LINE = b"The quick brown fox jumps over the lazy dog; From here on a line mbox quotes.\r\n"

@@ -34,7 +34,7 @@ from comity.services import identity
 from comity.services.accounts import create_account
 from comity.services.assessment.stored import with_recorded_verification
 from comity.services.cases.steps import record_opening, record_step
-from comity.services.ingest import ingest
+from comity.services.custody.ingest import ingest
 from comity.services.intake import demands
 from tests.conftest import FixedClock
 from tests.intake_support import World, demand_doc, populate, sign

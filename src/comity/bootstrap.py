@@ -35,10 +35,10 @@ from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_fro
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.ports import DemandFilter
 from comity.services.ports import Clock
 from comity.services.productions.ports import Production, RegionAgent
-from comity.services.source_ports import AccountRef, RecordSource
 
 if TYPE_CHECKING:
     from comity.adapters.controlplane.alerts_repo import SqlAlertLog

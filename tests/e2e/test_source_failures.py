@@ -25,7 +25,7 @@ from tests.source_support import (
 from comity.bootstrap import open_deployment
 from comity.domain.categories import Category
 from comity.services.cases import holds as case_holds
-from comity.services.source_ports import SourceUnavailable
+from comity.services.custody.source_ports import SourceUnavailable
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from comity.domain.categories import ALL_CATEGORIES, Category
 from comity.domain.records import Record
 from comity.errors import Conflict, IntegrityError, NotFound
 from comity.services.accounts import create_account, get_account
-from comity.services.ingest import ingest
-from comity.services.moves import STEPS, MoveReport, move_account
+from comity.services.custody.ingest import ingest
+from comity.services.custody.moves import STEPS, MoveReport, move_account
 
 THREE_REGIONS = """\
 [provider]

@@ -23,7 +23,7 @@ from comity.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comity.services.cases import actions as cases
 from comity.services.cases import due as case_due
 from comity.services.cases import holds as case_holds
-from comity.services.moves import move_account
+from comity.services.custody.moves import move_account
 
 CONTENT_ONLY = (Category.CONTENT,)
 

@@ -16,7 +16,7 @@ from tests.source_support import ALICE, JUNE, deliver
 from comity.adapters.sources.imap import ImapSource
 from comity.domain.accounts import Selector
 from comity.domain.categories import Category
-from comity.services.source_ports import AccountRef, SourceUnavailable
+from comity.services.custody.source_ports import AccountRef, SourceUnavailable
 
 REF = AccountRef("acct-0101", (Selector("email", ALICE),))
 

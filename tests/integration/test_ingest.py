@@ -27,7 +27,7 @@ from comity.domain.categories import Category
 from comity.entrypoints.cli.main import main
 from comity.errors import InvalidInput, NotFound
 from comity.services.accounts import create_account
-from comity.services.ingest import IngestReport, ingest
+from comity.services.custody.ingest import IngestReport, ingest
 
 TWO_REGIONS = """\
 [provider]

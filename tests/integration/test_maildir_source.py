@@ -8,7 +8,7 @@ from pathlib import Path
 from comity.adapters.sources.maildir import MaildirSource
 from comity.domain.accounts import Selector
 from comity.domain.categories import Category
-from comity.services.source_ports import AccountRef
+from comity.services.custody.source_ports import AccountRef
 
 
 def _message(n: int, day: int) -> bytes:

@@ -38,7 +38,7 @@ from comity.domain.demand import Period
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.errors import IntegrityError
 from comity.services.accounts import create_account
-from comity.services.ingest import ingest
+from comity.services.custody.ingest import ingest
 from comity.services.productions.agent import LocalRegionAgent
 from comity.services.productions.ports import LawAnswer
 

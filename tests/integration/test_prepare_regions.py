@@ -19,7 +19,7 @@ from comity.entrypoints.cli.main import app as cli
 from comity.entrypoints.cli.main import main
 from comity.errors import NotFound
 from comity.services.accounts import create_account
-from comity.services.ingest import ingest
+from comity.services.custody.ingest import ingest
 
 
 def test_prepare_regions_is_idempotent(deployment: Comity) -> None:

@@ -16,7 +16,7 @@ from comity.adapters.regions.vault import RegionVault
 from comity.domain.categories import Category
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.errors import ConfigurationError, Conflict
-from comity.services.custody_ports import HoldMarker
+from comity.services.custody.ports import HoldMarker
 
 T0 = datetime(2013, 12, 4, 9, 0, tzinfo=UTC)
 

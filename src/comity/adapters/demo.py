@@ -21,8 +21,8 @@ from comity.domain.accounts import Account, AccountKind, Selector
 from comity.domain.categories import Category
 from comity.domain.records import Record
 from comity.services.accounts import create_account
-from comity.services.custody_ports import RegionCustody
-from comity.services.ingest import ingest
+from comity.services.custody.ingest import ingest
+from comity.services.custody.ports import RegionCustody
 from comity.services.ports import Clock, UnitOfWork
 
 SEED = 20131204  # the day the Microsoft Ireland warrant issued

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from comity.domain.accounts import Account, Selector
 from comity.domain.audit import AuditEvent
-from comity.services.custody_ports import MoveJournal
+from comity.services.custody.ports import MoveJournal
 
 
 class Clock(Protocol):

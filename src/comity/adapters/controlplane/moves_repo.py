@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from comity.adapters.controlplane.custody_tables import MoveRow
 from comity.domain.categories import Category
-from comity.services.custody_ports import MoveStep
+from comity.services.custody.ports import MoveStep
 
 
 def _step(row: MoveRow) -> MoveStep:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from comity.domain.records import Record
 from comity.errors import IntegrityError
-from comity.services.custody_ports import Keyring, SealedRecord
+from comity.services.custody.ports import Keyring, SealedRecord
 
 AAD_VERSION = "comity-record/1"
 

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from comity.adapters.regions.envelope import micros
 from comity.domain.categories import Category
 from comity.errors import ConfigurationError, Conflict
-from comity.services.custody_ports import HoldMarker, SealedRecord
+from comity.services.custody.ports import HoldMarker, SealedRecord
 
 SCHEMA_VERSION = "1"
 BATCH = 500

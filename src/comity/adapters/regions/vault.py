@@ -20,7 +20,7 @@ from comity.domain.categories import Category
 from comity.domain.deployment import Region
 from comity.domain.records import Record
 from comity.errors import ConfigurationError
-from comity.services.custody_ports import Keyring, SealedRecord
+from comity.services.custody.ports import Keyring, SealedRecord
 
 
 class RegionVault:

@@ -13,7 +13,7 @@ from typing import Any
 from comity.adapters.sources.imap import LOGINS, ImapSource
 from comity.adapters.sources.maildir import MaildirSource
 from comity.errors import ConfigurationError
-from comity.services.source_ports import RecordSource
+from comity.services.custody.source_ports import RecordSource
 
 SOURCE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {

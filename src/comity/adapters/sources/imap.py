@@ -32,7 +32,7 @@ from comity.domain.accounts import Selector
 from comity.domain.categories import Category
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.errors import ConfigurationError
-from comity.services.source_ports import AccountRef, SourceAccount, SourceUnavailable
+from comity.services.custody.source_ports import AccountRef, SourceAccount, SourceUnavailable
 
 LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>"[^"]*"|NIL) (?P<name>.+)$')
 FETCH_HEAD = re.compile(rb"UID (?P<uid>\d+)|INTERNALDATE \"(?P<date>[^\"]+)\"")

@@ -18,7 +18,7 @@ from comity.domain.accounts import Selector
 from comity.domain.categories import Category
 from comity.domain.records import Record
 from comity.errors import ConfigurationError, InvalidInput
-from comity.services.source_ports import AccountRef, SourceAccount, SourceUnavailable
+from comity.services.custody.source_ports import AccountRef, SourceAccount, SourceUnavailable
 
 PLACEHOLDERS = ("{account}", "{email}", "{local}")
 

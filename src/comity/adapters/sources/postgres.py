@@ -34,7 +34,7 @@ from comity.domain.accounts import Selector
 from comity.domain.categories import Category
 from comity.domain.records import Record
 from comity.errors import ConfigurationError
-from comity.services.source_ports import AccountRef, SourceAccount, SourceUnavailable
+from comity.services.custody.source_ports import AccountRef, SourceAccount, SourceUnavailable
 
 NAME_LINE = re.compile(r"^--\s*name:\s*(?P<name>[a-z_]+)\s*$", re.MULTILINE)
 PARAMETER = re.compile(r"%\((?P<name>[a-z_]+)\)s")

@@ -16,7 +16,7 @@ from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import InvalidInput, collect
 from comity.services.accounts import create_account, get_account, list_accounts
-from comity.services.erasure import delete_records
+from comity.services.custody.erasure import delete_records
 
 app = typer.Typer(help="Create, list and show accounts.", no_args_is_help=True)
 

@@ -26,7 +26,7 @@ from comity.bootstrap import Comity
 from comity.domain.records import Record
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
-from comity.services.ingest import ingest
+from comity.services.custody.ingest import ingest
 
 app = typer.Typer(help="Ingest mail and records into an account's regions.", no_args_is_help=True)
 Account = Annotated[str, typer.Option("--account", help="The account the records belong to.")]

@@ -10,7 +10,7 @@ from rich.console import Console
 from comity.domain.categories import Category
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
-from comity.services.moves import move_account
+from comity.services.custody.moves import move_account
 
 
 def move(

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from comity.entrypoints.cli.context import open_comity
-from comity.services.keys import rotate_region_key
+from comity.services.custody.key_rotation import rotate_region_key
 
 app = typer.Typer(help="Regions: their stores and keys.", no_args_is_help=True)
 

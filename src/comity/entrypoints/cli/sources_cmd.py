@@ -8,7 +8,7 @@ import typer
 
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import NotFound
-from comity.services.sources_check import check_sources, parse_selector, raise_problems
+from comity.services.custody.sources_check import check_sources, parse_selector, raise_problems
 
 app = typer.Typer(help="Data sources: where regions read the provider's own systems.")
 

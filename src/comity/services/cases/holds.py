@@ -30,10 +30,10 @@ from comity.domain.workflow import (
 from comity.errors import InvalidInput
 from comity.services.cases.access import CaseUowFactory, act, act_in, load_case
 from comity.services.cases.ports import CaseUnitOfWork
-from comity.services.custody_ports import HoldMarker, RegionCustody
+from comity.services.custody.ports import HoldMarker, RegionCustody
+from comity.services.custody.snapshots import RegionSources, take_snapshot
+from comity.services.custody.source_ports import AccountRef
 from comity.services.ports import Clock
-from comity.services.snapshots import RegionSources, take_snapshot
-from comity.services.source_ports import AccountRef
 
 Regions = Callable[[str], RegionCustody]
 
@@ -96,7 +96,8 @@ def place_hold(
     """Freeze ``account``'s ``categories`` in ``region`` for this case, on the legal ``basis``.
 
     Where the region reads live ``sources`` (the provider's IMAP server, its records database),
-    the records in scope are first copied into the region's store (``services.snapshots``), so
+    the records in scope are first copied into the region's store (``services.custody.snapshots``),
+    so
     a deletion at the source after the hold loses nothing; the copy's digests go on the audit log
     with the hold. A source that cannot be read refuses the hold with the reason: a hold that
     claims to preserve what it could not copy would mislead.

@@ -8,7 +8,8 @@ disclosed, and refuses with the difference if the answer is not the one the appr
 does it read, decrypt and yield the covered records, each checked once more against the grant.
 
 Records come from the region's live sources (the provider's IMAP server, its records database, a
-Maildir tree: ``services.source_ports``), then from Comity's own store: what was ingested, and
+Maildir tree: ``services.custody.source_ports``), then from Comity's own store: what was ingested,
+and
 what a hold's snapshot preserved that the source no longer has, marked as such in the index.
 
 Legal basis: what may be disclosed is judged when the data leaves, not only when the case was
@@ -33,11 +34,11 @@ from comity.errors import Forbidden, IntegrityError, NotFound, collect
 from comity.law.engine import LawEngine
 from comity.services.assessment.law_assessor import assess_demand
 from comity.services.assessment.stored import with_recorded_verification
-from comity.services.custody_ports import RegionCustody
+from comity.services.custody.ports import RegionCustody
+from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.ports import IntakeUnitOfWork
 from comity.services.ports import Clock
 from comity.services.productions.ports import AuthorizationVerifier, LawAnswer, LawRecheck
-from comity.services.source_ports import AccountRef, RecordSource
 
 
 class LocalRegionAgent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from comity.domain.audit import AuditEvent
-from comity.services.custody_ports import RegionCustody
+from comity.services.custody.ports import RegionCustody
 from comity.services.ports import Clock, UnitOfWork
 
 

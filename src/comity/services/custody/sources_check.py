@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from comity.domain.accounts import Selector, selector_problem
 from comity.errors import ComityError, InvalidInput
-from comity.services.source_ports import RecordSource, SourceUnavailable
+from comity.services.custody.source_ports import RecordSource, SourceUnavailable
 
 
 def parse_selector(text: str) -> Selector:

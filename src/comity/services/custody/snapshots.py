@@ -25,9 +25,9 @@ from typing import Any
 
 from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.categories import Category
-from comity.services.custody_ports import RegionCustody
+from comity.services.custody.ports import RegionCustody
+from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.ports import AuditLog
-from comity.services.source_ports import AccountRef, RecordSource
 
 #: The live sources of a region (none: Comity's store is the region's only source).
 RegionSources = Callable[[str], Sequence[RecordSource]]

@@ -32,7 +32,7 @@ from comity.domain.audit import AuditEvent
 from comity.domain.categories import Category
 from comity.domain.records import Record
 from comity.errors import ComityError, Conflict, NotFound
-from comity.services.custody_ports import RecordWriter, RegionCustody
+from comity.services.custody.ports import RecordWriter, RegionCustody
 from comity.services.ports import Clock, UnitOfWork
 
 

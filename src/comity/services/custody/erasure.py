@@ -16,7 +16,7 @@ from comity.domain.audit import AuditEvent
 from comity.domain.categories import ALL_CATEGORIES, Category
 from comity.errors import Conflict
 from comity.services.accounts import get_account
-from comity.services.custody_ports import RegionCustody
+from comity.services.custody.ports import RegionCustody
 from comity.services.ports import Clock, UnitOfWork
 
 

@@ -30,7 +30,7 @@ from comity.domain.accounts import Account
 from comity.domain.audit import AuditEvent
 from comity.domain.categories import ALL_CATEGORIES, Category
 from comity.errors import Conflict, IntegrityError, NotFound
-from comity.services.custody_ports import MoveJournal, MoveStep, RegionCustody
+from comity.services.custody.ports import MoveJournal, MoveStep, RegionCustody
 from comity.services.ports import Clock, UnitOfWork
 
 U = TypeVar("U", bound=UnitOfWork)
