@@ -30,7 +30,7 @@ from comity.entrypoints.cli.main import app
 from comity.errors import ConfigurationError
 from comity.services.cases import actions as cases
 from comity.services.cases import holds as case_holds
-from comity.services.notify import run_notifier
+from comity.services.notify.warnings import run_notifier
 
 SECRET = b"s3cret-webhook-key"
 

@@ -1,4 +1,4 @@
-"""The alert log (``comity.services.notify_ports.AlertLog``) on the control plane's session."""
+"""The alert log (``comity.services.notify.ports.AlertLog``) on the control plane's session."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from comity.adapters.controlplane.tables import Base
-from comity.services.notify_ports import Alert
+from comity.services.notify.ports import Alert
 
 
 class CaseAlertRow(Base):

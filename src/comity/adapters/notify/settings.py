@@ -31,7 +31,7 @@ from comity.adapters.notify.smtp import SmtpNotifier
 from comity.adapters.notify.webhook import WebhookNotifier
 from comity.errors import ConfigurationError, InvalidInput, collect
 from comity.services.cases.due import parse_window
-from comity.services.notify_ports import Notifier
+from comity.services.notify.ports import Notifier
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SMTP_KEYS = {"host", "port", "from", "to", "starttls", "username", "password_file"}

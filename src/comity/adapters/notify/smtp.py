@@ -7,8 +7,8 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from comity.services.notify import NotifyFailed
-from comity.services.notify_ports import Alert
+from comity.services.notify.ports import Alert
+from comity.services.notify.warnings import NotifyFailed
 
 
 @dataclass(frozen=True)

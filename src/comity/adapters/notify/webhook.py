@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from comity.services.notify import NotifyFailed
-from comity.services.notify_ports import Alert
+from comity.services.notify.ports import Alert
+from comity.services.notify.warnings import NotifyFailed
 
 SIGNATURE_HEADER = "Comity-Signature"
 

@@ -13,7 +13,7 @@ import typer
 from comity.domain.registry import Role, User
 from comity.entrypoints.cli.context import open_comity
 from comity.services.cases.due import parse_window
-from comity.services.notify import NotifyFailed, run_notifier
+from comity.services.notify.warnings import NotifyFailed, run_notifier
 
 app = typer.Typer(help="Warnings before deadlines pass (SMTP, webhook).", no_args_is_help=True)
 

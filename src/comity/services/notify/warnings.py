@@ -20,7 +20,7 @@ from comity.domain.registry import User
 from comity.errors import ComityError
 from comity.services.cases.due import due
 from comity.services.cases.ports import CaseUnitOfWork
-from comity.services.notify_ports import Alert, AlertLog, Notifier
+from comity.services.notify.ports import Alert, AlertLog, Notifier
 from comity.services.ports import Clock
 
 

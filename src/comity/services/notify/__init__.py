@@ -1,0 +1,1 @@
+"""Deadline warnings: what is about to fall due, sent once per channel."""
