@@ -4,7 +4,7 @@
     .venv/bin/python bench/ingest.py --messages 5000 # a quick try
 
 A mailbox of realistic messages (plain and HTML text, attachments with log-normal sizes,
-non-ASCII headers, threads; from ``comity.adapters.demo_mail``) is written first and not timed.
+non-ASCII headers, threads; from ``comity.demo.mail``) is written first and not timed.
 Then, each in a fresh child process so that peak RSS is its own:
 
 - ``comity``: ``comity.services.custody.ingest`` into a SQLite region: split the mbox, parse
@@ -32,10 +32,10 @@ from functools import partial
 from itertools import cycle, islice
 from pathlib import Path
 
-from comity.adapters.demo_mail import DEMO_EPOCH, synthetic_messages
 from comity.adapters.mail.mbox import split_mbox
 from comity.adapters.mail.sources import mbox_records
 from comity.bootstrap import initialise, open_deployment
+from comity.demo.mail import DEMO_EPOCH, synthetic_messages
 from comity.domain.accounts import Account, Selector
 from comity.services.accounts import create_account
 from comity.services.custody.ingest import ingest

@@ -437,9 +437,9 @@ def initialise(
     if toml_path.exists() and not force:
         raise Conflict(f"{toml_path} already exists; use --force to overwrite it")
     # Imported here: the demo's modules (sign-ins, people) cost a command that is not init.
-    from comity.adapters.demo import DEMO_TOML, populate_demo  # noqa: PLC0415
-    from comity.adapters.demo_console import populate_demo_sign_ins  # noqa: PLC0415
-    from comity.adapters.demo_people import populate_demo_people  # noqa: PLC0415
+    from comity.demo.console import populate_demo_sign_ins  # noqa: PLC0415
+    from comity.demo.deployment import DEMO_TOML, populate_demo  # noqa: PLC0415
+    from comity.demo.people import populate_demo_people  # noqa: PLC0415
 
     text = DEMO_TOML if demo else DEFAULT_TOML
     if log_url is not None:

@@ -101,7 +101,7 @@ def staff_client(home: Path) -> TestClient:
 
 def test_entries_are_for_staff_while_checkpoints_and_proofs_are_open(demo: Path) -> None:
     deployment = open_deployment(demo)
-    # The demo registers the DEA (adapters/demo_people.py); its requesters read no entries.
+    # The demo registers the DEA (demo/people.py); its requesters read no entries.
     create_user(
         deployment.intake_uow,
         deployment.clock,

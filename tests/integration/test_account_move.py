@@ -12,9 +12,9 @@ from sqlalchemy import select
 from tests.conftest import FixedClock
 
 from comity.adapters.controlplane.tables import AuditEntryRow
-from comity.adapters.demo_mail import DEMO_EPOCH, mbox_lines, synthetic_messages
 from comity.adapters.mail.sources import mbox_records
 from comity.bootstrap import Comity, open_deployment
+from comity.demo.mail import DEMO_EPOCH, mbox_lines, synthetic_messages
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import ALL_CATEGORIES, Category
 from comity.domain.records import Record

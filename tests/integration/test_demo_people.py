@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from comity.adapters.demo_people import populate_demo_people
 from comity.bootstrap import initialise, open_deployment
+from comity.demo.people import populate_demo_people
 from comity.domain.registry import Role
 from comity.services.identity import authenticate
 from comity.services.intake.demands import visible_demand

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from comity.adapters.demo_people import ACTOR, PEOPLE
+from comity.demo.people import ACTOR, PEOPLE
 from comity.services.ports import Clock
 from comity.services.sign_in import ConsoleUowFactory, enrol_totp, set_password
 

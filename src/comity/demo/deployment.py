@@ -15,8 +15,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from comity.adapters.demo_mail import DEMO_EPOCH, mbox_lines, synthetic_messages
 from comity.adapters.mail.sources import identification_records, mbox_records, subscriber_records
+from comity.demo.mail import DEMO_EPOCH, mbox_lines, synthetic_messages
 from comity.domain.accounts import Account, AccountKind, Selector
 from comity.domain.categories import Category
 from comity.domain.records import Record
