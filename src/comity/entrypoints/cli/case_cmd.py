@@ -1,6 +1,6 @@
 """``comity case list | show | open | review | decide | recommend | approve | reject | redirect |
-object | resume | close | withdraw`` (holds, notices, court events and re-assessment are in
-``case_more_cmd``).
+object | resume | close | withdraw`` (holds, notices and court events are in
+``case_holds_cmd``, re-assessment in ``case_reassess_cmd``).
 
 Reading is done as the ``cli`` operator; every action names the person who takes it with
 ``--as USER`` (a staff member, or for ``withdraw`` the requester who filed the demand), and the
@@ -18,7 +18,7 @@ from rich.table import Column, Table
 
 from comity.domain.inputs import DecisionIn
 from comity.domain.workflow import Period
-from comity.entrypoints.cli import case_more_cmd
+from comity.entrypoints.cli import case_holds_cmd, case_reassess_cmd
 from comity.entrypoints.cli.assess_cmd import parse_day
 from comity.entrypoints.cli.case_common import (
     As,
@@ -38,10 +38,10 @@ from comity.services.cases import holds as case_holds
 app = typer.Typer(
     help="The case workflow: review, approval, holds, notices, courts.", no_args_is_help=True
 )
-app.add_typer(case_more_cmd.hold_app, name="hold")
-app.add_typer(case_more_cmd.notice_app, name="notice")
-app.command("court")(case_more_cmd.court)
-app.command("reassess")(case_more_cmd.reassess)
+app.add_typer(case_holds_cmd.hold_app, name="hold")
+app.add_typer(case_holds_cmd.notice_app, name="notice")
+app.command("court")(case_holds_cmd.court)
+app.command("reassess")(case_reassess_cmd.reassess)
 
 
 @app.command("list")

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from comity.domain.inputs import validation_problems
 from comity.entrypoints.web import (
     auth_routes,
-    case_more_routes,
+    case_holds_routes,
     case_routes,
     console_routes,
     ireland,
@@ -48,7 +48,7 @@ def install(app: FastAPI) -> None:
     routers = (
         auth_routes,
         console_routes,
-        case_more_routes,  # before case_routes: its paths are more specific than /{action}
+        case_holds_routes,  # before case_routes: its paths are more specific than /{action}
         case_routes,
         production_routes,
         portal_routes,

@@ -25,7 +25,7 @@ from comity.domain.inputs import DecisionIn, parse_day, parse_input
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import request_assessor
-from comity.entrypoints.web.case_more_routes import COURT_KINDS
+from comity.entrypoints.web.case_holds_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import NotFound
 from comity.services.cases import actions as cases

@@ -1,4 +1,4 @@
-"""``comity case hold ... | notice ... | court KIND ... | reassess``: what happens around a case.
+"""``comity case hold ... | notice ... | court KIND ...``: holds, notices and court events.
 
 Holds are written into the held account's region store (through the region), which then refuses
 deletion; ``hold sync`` rewrites every marker from the cases after a crash.
@@ -6,8 +6,6 @@ deletion; ``hold sync`` rewrites every marker from the cases after a crash.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,22 +13,16 @@ import yaml
 
 from comity.domain.categories import Category
 from comity.domain.inputs import DelayIn, NonDisclosureIn
-from comity.entrypoints.cli.assess_cmd import parse_day
 from comity.entrypoints.cli.case_common import (
     As,
     Reason,
     done,
-    law_context,
     option_input,
     user_named,
 )
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
-from comity.law.engine import LawEngine
-from comity.services.assessment.law_assessor import LawAssessor
 from comity.services.cases import holds as case_holds
-from comity.services.cases.actions import LawContext
-from comity.services.cases.reassess import reassess as reassess_case
 
 hold_app = typer.Typer(help="Preservation holds, enforced in the regions.", no_args_is_help=True)
 notice_app = typer.Typer(help="User notice, gag orders, delayed notice.", no_args_is_help=True)
@@ -247,37 +239,3 @@ def court(  # noqa: PLR0917 - one parameter per CLI option
     done(case)
     for key, status in case.statuses().items():
         typer.echo(f"  {key}: {status}")
-
-
-def reassess(  # noqa: PLR0917 - one parameter per CLI option
-    ctx: typer.Context,
-    case_id: str,
-    as_user: As,
-    reason: Reason,
-    as_of: Annotated[str | None, typer.Option(help="The law as of YYYY-MM-DD")] = None,
-    pack: Annotated[Path | None, typer.Option(help="Another rule pack directory")] = None,
-) -> None:
-    """Re-assess an open case as of a new date or under another rule pack; print what changed."""
-    comity = open_comity(ctx)
-    law = law_context(comity)
-    if pack is not None:
-        assessor = LawAssessor(LawEngine.load(pack), comity.deployment, comity.uow)
-        law = LawContext(assessor, law.deployment, law.known_countries)
-    result = reassess_case(
-        comity.intake_uow,
-        comity.clock,
-        user_named(comity, as_user),
-        case_id,
-        law,
-        reason=reason,
-        as_of=parse_day(as_of, "--as-of"),
-    )
-    done(result.case)
-    typer.echo(f"re-assessed {result.basis}; assessment {result.assessment_id}")
-    if not result.diff:
-        typer.echo("nothing changed")
-    for change in result.diff:
-        typer.echo(f"  {change['finding']}: {', '.join(change['changed'])} changed")
-        for name in change["changed"]:
-            old, new = change["old"][name], change["new"][name]
-            typer.echo(f"    {name}: {json.dumps(old)} -> {json.dumps(new)}")
