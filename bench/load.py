@@ -55,7 +55,7 @@ from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.services import identity, registry
 from comity.services.accounts import create_account
 from comity.services.cases import actions as cases
@@ -156,8 +156,8 @@ def make_world(home: Path, control: str) -> World:
         actor="bench",
     )
     people = {
-        "rev": User("rev", "Reviewer", "rev@provider.example", frozenset({Role.REVIEWER})),
-        "aud": User("aud", "Auditor", "aud@provider.example", frozenset({Role.AUDITOR})),
+        "rev": User("rev", "Reviewer", "rev@provider.example", frozenset({StaffRole.REVIEWER})),
+        "aud": User("aud", "Auditor", "aud@provider.example", frozenset({StaffRole.AUDITOR})),
         "agent": User("agent", "Agent", "agent@dea.gov", agency_id="us-dea"),
     }
     tokens = {}

@@ -13,7 +13,7 @@ from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.intake import DemandRecord
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.services import identity, registry
 from comity.services.accounts import create_account
 from comity.services.cases.actions import LawContext
@@ -41,12 +41,12 @@ store = "{eu_ie}"
 """
 
 STAFF = {
-    "rev": {Role.REVIEWER},
-    "rev2": {Role.REVIEWER},
-    "appr": {Role.APPROVER},
-    "appr2": {Role.APPROVER},
-    "admin": {Role.ADMINISTRATOR},
-    "aud": {Role.AUDITOR},
+    "rev": {StaffRole.REVIEWER},
+    "rev2": {StaffRole.REVIEWER},
+    "appr": {StaffRole.APPROVER},
+    "appr2": {StaffRole.APPROVER},
+    "admin": {StaffRole.ADMINISTRATOR},
+    "aud": {StaffRole.AUDITOR},
 }
 
 WARRANT: dict[str, Any] = {

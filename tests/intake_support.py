@@ -24,7 +24,7 @@ from comity.bootstrap import Comity, initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.demand import Demand
-from comity.domain.registry import Role, User, UserStatus
+from comity.domain.registry import StaffRole, User, UserStatus
 from comity.domain.signing import signed_message
 from comity.services import identity, registry
 from comity.services.accounts import create_account
@@ -150,10 +150,10 @@ def populate(comity: Comity) -> World:
     ):
         registry.add_authority(uow, clock, doc, known_countries=countries, actor="test")
     users = [
-        User("admin", "Ada Admin", "admin@provider.example", frozenset({Role.ADMINISTRATOR})),
-        User("rev", "Rita Reviewer", "rev@provider.example", frozenset({Role.REVIEWER})),
-        User("appr", "Al Approver", "appr@provider.example", frozenset({Role.APPROVER})),
-        User("aud", "Audrey Auditor", "aud@provider.example", frozenset({Role.AUDITOR})),
+        User("admin", "Ada Admin", "admin@provider.example", frozenset({StaffRole.ADMINISTRATOR})),
+        User("rev", "Rita Reviewer", "rev@provider.example", frozenset({StaffRole.REVIEWER})),
+        User("appr", "Al Approver", "appr@provider.example", frozenset({StaffRole.APPROVER})),
+        User("aud", "Audrey Auditor", "aud@provider.example", frozenset({StaffRole.AUDITOR})),
         User("jsmith", "J Smith", "jsmith@dea.gov", agency_id="us-dea", may_file_emergency=True),
         User("jdoe", "J Doe", "jdoe@dea.gov", agency_id="us-dea"),
         User("pierre", "Pierre", "pierre@interieur.gouv.fr", agency_id="fr-police"),

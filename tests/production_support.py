@@ -17,8 +17,7 @@ from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.demand import parse_demand
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
-from comity.domain.registry import Role as StaffRole
-from comity.domain.registry import User
+from comity.domain.registry import StaffRole, User
 from comity.domain.workflow import (
     SYSTEM,
     Actor,
@@ -27,7 +26,7 @@ from comity.domain.workflow import (
     FindingRef,
     Pathway,
     Period,
-    Role,
+    WorkflowRole,
     open_case_for_demand,
 )
 from comity.services import identity
@@ -57,8 +56,8 @@ store = "sqlite:///regions/us-west.db"
 country = "IE"
 store = "sqlite:///regions/eu-ie.db"
 """
-REVIEWER = Actor(id="rev", roles=frozenset({Role.REVIEWER}))
-APPROVER = Actor(id="appr", roles=frozenset({Role.APPROVER}))
+REVIEWER = Actor(id="rev", roles=frozenset({WorkflowRole.REVIEWER}))
+APPROVER = Actor(id="appr", roles=frozenset({WorkflowRole.APPROVER}))
 TARGET = "target@example.com"
 
 

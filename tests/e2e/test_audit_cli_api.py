@@ -15,7 +15,7 @@ from tests.conftest import CliRunner
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_consistency, verify_inclusion
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.entrypoints.api.app import create_app
 from comity.services.identity import create_user, issue_token
 
@@ -93,7 +93,7 @@ def test_truncation_is_caught_by_a_saved_checkpoint(demo: Path, tmp_path: Path, 
 def staff_client(home: Path) -> TestClient:
     """A client holding an auditor's token: entries name actors and subjects, so are staff-only."""
     deployment = open_deployment(home)
-    auditor = User("aud", "Audrey Auditor", "aud@provider.example", frozenset({Role.AUDITOR}))
+    auditor = User("aud", "Audrey Auditor", "aud@provider.example", frozenset({StaffRole.AUDITOR}))
     create_user(deployment.intake_uow, deployment.clock, auditor, actor="test")
     token = issue_token(deployment.intake_uow, deployment.clock, "aud", label="t", actor="test")
     return TestClient(create_app(deployment), headers={"Authorization": f"Bearer {token}"})

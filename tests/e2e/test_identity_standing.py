@@ -21,7 +21,7 @@ from tests.intake_support import FakeAssessor, World, demand_doc, populate
 from comity.adapters.controlplane.console_tables import SessionRow
 from comity.adapters.controlplane.intake_tables import TokenRow
 from comity.bootstrap import initialise, open_deployment
-from comity.domain.registry import Role, User, UserStatus
+from comity.domain.registry import StaffRole, User, UserStatus
 from comity.entrypoints.api.app import create_app
 from comity.services import identity, sign_in
 
@@ -131,7 +131,7 @@ def test_another_administrator_may_suspend_an_administrator(api: TestClient, wor
     identity.create_user(
         c.intake_uow,
         c.clock,
-        User("admin2", "Bo Admin", "bo@provider.example", frozenset({Role.ADMINISTRATOR})),
+        User("admin2", "Bo Admin", "bo@provider.example", frozenset({StaffRole.ADMINISTRATOR})),
         actor="admin",
     )
     r = api.post("/users/admin2/status", json={"status": "suspended"}, headers=world.auth("admin"))

@@ -17,7 +17,7 @@ from comity.adapters.controlplane.intake_tables import AttachmentRow, DemandRow,
 from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.accounts import Account, Selector
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.entrypoints.api.app import create_app
 from comity.services.accounts import create_account
 from comity.services.identity import create_user, hash_password
@@ -104,7 +104,7 @@ def test_password_login_issues_a_working_token(api: httpx.Client, world: World) 
             "pw",
             "P W",
             "pw@provider.example",
-            frozenset({Role.AUDITOR}),
+            frozenset({StaffRole.AUDITOR}),
             password_hash=hash_password("correct horse battery"),
         ),
         actor="test",

@@ -14,14 +14,14 @@ from tests.intake_support import World, body, demand_doc, microsoft_world, servi
 from typer.testing import CliRunner
 
 from comity.domain.case.model import PRODUCIBLE
-from comity.domain.workflow import Actor, DecisionKind, Role
+from comity.domain.workflow import Actor, DecisionKind, WorkflowRole
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app as cli
 from comity.services.cases.steps import record_step
 
-REVIEWER = Actor(id="rev", roles=frozenset({Role.REVIEWER}))
-APPROVER = Actor(id="appr", roles=frozenset({Role.APPROVER}))
-ADMIN = Actor(id="admin", roles=frozenset({Role.ADMINISTRATOR}))
+REVIEWER = Actor(id="rev", roles=frozenset({WorkflowRole.REVIEWER}))
+APPROVER = Actor(id="appr", roles=frozenset({WorkflowRole.APPROVER}))
+ADMIN = Actor(id="admin", roles=frozenset({WorkflowRole.ADMINISTRATOR}))
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from comity.adapters.controlplane.cases_repo import FAR, derived, utc
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake_uow_factory
 from comity.adapters.controlplane.migrate import alembic_config, upgrade
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.domain.workflow import Case, Period, Step, open_case
 from comity.errors import InvalidInput
 from comity.services.cases import actions as cases
@@ -30,7 +30,7 @@ from comity.services.cases import due as case_due
 from comity.services.cases import queue as case_queue
 from comity.services.cases.steps import record_opening, record_step
 
-STAFF = User("aud", "Auditor", "aud@provider.example", roles=frozenset({Role.AUDITOR}))
+STAFF = User("aud", "Auditor", "aud@provider.example", roles=frozenset({StaffRole.AUDITOR}))
 
 
 class _Clock:

@@ -29,7 +29,7 @@ from tests.conftest import FixedClock
 from comity.adapters.controlplane.tables import AuditEntryRow
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.domain.workflow import CaseState, Period
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from comity.services import identity
@@ -175,7 +175,12 @@ def test_one_person_cannot_both_recommend_and_approve(comity: Comity) -> None:
     identity.create_user(
         comity.intake_uow,
         comity.clock,
-        User("both", "Both", "both@provider.example", frozenset({Role.REVIEWER, Role.APPROVER})),
+        User(
+            "both",
+            "Both",
+            "both@provider.example",
+            frozenset({StaffRole.REVIEWER, StaffRole.APPROVER}),
+        ),
         actor="test",
     )
     case_id = _open(comity)

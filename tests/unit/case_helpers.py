@@ -15,16 +15,16 @@ from comity.domain.workflow import (
     FindingRef,
     Pathway,
     Period,
-    Role,
+    WorkflowRole,
     open_case,
 )
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-REVIEWER = Actor(id="rita", roles=frozenset({Role.REVIEWER}))
-APPROVER = Actor(id="alan", roles=frozenset({Role.APPROVER}))
-ADMIN = Actor(id="ada", roles=frozenset({Role.ADMINISTRATOR}))
-REQUESTER = Actor(id="agent-7", roles=frozenset({Role.REQUESTER}))
-EVERYONE = Actor(id="omni", roles=frozenset(Role))
+REVIEWER = Actor(id="rita", roles=frozenset({WorkflowRole.REVIEWER}))
+APPROVER = Actor(id="alan", roles=frozenset({WorkflowRole.APPROVER}))
+ADMIN = Actor(id="ada", roles=frozenset({WorkflowRole.ADMINISTRATOR}))
+REQUESTER = Actor(id="agent-7", roles=frozenset({WorkflowRole.REQUESTER}))
+EVERYONE = Actor(id="omni", roles=frozenset(WorkflowRole))
 
 SUBSCRIBER = FindingRef(
     target="target@example.com",

@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from tests.unit.case_helpers import CONTENT, SUBSCRIBER, act, reach
 
 from comity.domain import deadlines as dl
-from comity.domain.workflow import Action, Actor, Case, CaseState, DecisionKind, Period, Role
+from comity.domain.workflow import (
+    Action,
+    Actor,
+    Case,
+    CaseState,
+    DecisionKind,
+    Period,
+    WorkflowRole,
+)
 from comity.errors import ComityError
 
 ZONES = ["Europe/Dublin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
@@ -49,11 +57,11 @@ def test_hour_periods_are_elapsed_time(at: datetime, hours: int) -> None:
 
 
 PEOPLE = [
-    Actor(id="rita", roles=frozenset({Role.REVIEWER})),
-    Actor(id="alan", roles=frozenset({Role.APPROVER})),
-    Actor(id="boris", roles=frozenset({Role.REVIEWER, Role.APPROVER})),
-    Actor(id="omni", roles=frozenset(Role)),
-    Actor(id="ada", roles=frozenset({Role.ADMINISTRATOR})),
+    Actor(id="rita", roles=frozenset({WorkflowRole.REVIEWER})),
+    Actor(id="alan", roles=frozenset({WorkflowRole.APPROVER})),
+    Actor(id="boris", roles=frozenset({WorkflowRole.REVIEWER, WorkflowRole.APPROVER})),
+    Actor(id="omni", roles=frozenset(WorkflowRole)),
+    Actor(id="ada", roles=frozenset({WorkflowRole.ADMINISTRATOR})),
 ]
 
 

@@ -27,12 +27,12 @@ from comity.domain.workflow import (
     FindingRef,
     Pathway,
     Period,
-    Role,
+    WorkflowRole,
 )
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 
-BOTH = Actor(id="boris", roles=frozenset({Role.REVIEWER, Role.APPROVER}))
-OTHER_BOTH = Actor(id="bella", roles=frozenset({Role.REVIEWER, Role.APPROVER}))
+BOTH = Actor(id="boris", roles=frozenset({WorkflowRole.REVIEWER, WorkflowRole.APPROVER}))
+OTHER_BOTH = Actor(id="bella", roles=frozenset({WorkflowRole.REVIEWER, WorkflowRole.APPROVER}))
 
 
 # --- four eyes ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from tests.unit.case_helpers import (
 )
 
 from comity.domain.case.transitions import illegal_pairs, legal_pairs
-from comity.domain.workflow import TABLE, Action, Actor, Case, CaseState, DecisionKind, Role
+from comity.domain.workflow import TABLE, Action, Actor, Case, CaseState, DecisionKind, WorkflowRole
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 
 
@@ -42,7 +42,7 @@ def _prepared(state: CaseState, action: Action) -> Case:
 
 def _actor_for(action: Action) -> Actor:
     roles = TABLE[action].roles
-    if Role.APPROVER in roles and action is Action.APPROVE:
+    if WorkflowRole.APPROVER in roles and action is Action.APPROVE:
         return APPROVER
     return Actor(id=f"someone-{action.value}", roles=roles)
 
@@ -94,7 +94,7 @@ def test_closed_and_withdrawn_allow_nothing() -> None:
 
 @pytest.mark.parametrize(("state", "action"), legal_pairs(), ids=str)
 def test_only_the_named_roles_may_act(state: CaseState, action: Action) -> None:
-    others = frozenset(Role) - TABLE[action].roles
+    others = frozenset(WorkflowRole) - TABLE[action].roles
     case = _prepared(state, action)
     with pytest.raises(Forbidden, match=action.value):
         act(case, action, Actor(id="outsider", roles=others), tick(20))

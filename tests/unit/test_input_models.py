@@ -34,7 +34,7 @@ from comity.domain.inputs import (
     text_problem,
     validation_problems,
 )
-from comity.domain.registry import Authority, AuthorityStatus, Role, User
+from comity.domain.registry import Authority, AuthorityStatus, StaffRole, User
 from comity.errors import InvalidInput
 from comity.services.cases.due import parse_window
 from comity.services.intake.demands import stamp_received
@@ -321,7 +321,7 @@ def test_a_demand_nested_as_deep_as_json_allows_is_refused_not_a_crash() -> None
 
 def test_the_provider_stamps_received_at_and_keeps_the_requesters_as_dated() -> None:
     requester = User("jdoe", "J Doe", "jdoe@dea.gov", agency_id="us-dea")
-    staff = User("rev", "Rita", "rev@provider.example", frozenset({Role.REVIEWER}))
+    staff = User("rev", "Rita", "rev@provider.example", frozenset({StaffRole.REVIEWER}))
     sent = {"reference": "R-8", "received_at": "0001-01-01T00:00:00Z"}
     assert stamp_received(sent, requester, NOW) == {
         "reference": "R-8",

@@ -10,13 +10,13 @@ from comity.domain.case.model import CaseState
 from comity.domain.case.transitions import TABLE as CASE_TABLE
 from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.permissions import Action, allowed_actions, check, may
-from comity.domain.registry import Role, User, UserStatus
+from comity.domain.registry import StaffRole, User, UserStatus
 from comity.errors import Conflict, Forbidden
 
-REVIEWER = User("rita", "Rita", "rita@p.example", frozenset({Role.REVIEWER}))
-APPROVER = User("alan", "Alan", "alan@p.example", frozenset({Role.APPROVER}))
-ADMIN = User("ada", "Ada", "ada@p.example", frozenset({Role.ADMINISTRATOR}))
-AUDITOR = User("aud", "Aud", "aud@p.example", frozenset({Role.AUDITOR}))
+REVIEWER = User("rita", "Rita", "rita@p.example", frozenset({StaffRole.REVIEWER}))
+APPROVER = User("alan", "Alan", "alan@p.example", frozenset({StaffRole.APPROVER}))
+ADMIN = User("ada", "Ada", "ada@p.example", frozenset({StaffRole.ADMINISTRATOR}))
+AUDITOR = User("aud", "Aud", "aud@p.example", frozenset({StaffRole.AUDITOR}))
 REQUESTER = User("agent-7", "Agent", "a7@dea.gov", agency_id="us-dea", may_download=True)
 
 
@@ -32,7 +32,7 @@ def test_case_rows_are_the_workflow_table_read_for_staff_roles() -> None:
             continue
         row = permissions.TABLE[action.value]
         assert {r.value for r in row.roles} == {
-            r.value for r in workflow_roles if r.value in {s.value for s in Role}
+            r.value for r in workflow_roles if r.value in {s.value for s in StaffRole}
         }
         assert row.requester == any(r.value == "requester" for r in workflow_roles)
 
@@ -41,7 +41,7 @@ def test_who_starts_a_production_has_one_answer() -> None:
     """It used to be approver-or-administrator in the case and administrator-only in the
     production service; now both read this row, and delivery follows the same row."""
     start = permissions.TABLE[CaseAction.START_PRODUCTION.value].roles
-    assert start == {Role.APPROVER, Role.ADMINISTRATOR}
+    assert start == {StaffRole.APPROVER, StaffRole.ADMINISTRATOR}
     assert permissions.TABLE[CaseAction.DELIVER.value].roles == start
     check(APPROVER, CaseAction.START_PRODUCTION)
     check(ADMIN, CaseAction.START_PRODUCTION)
@@ -90,7 +90,10 @@ def test_allowed_actions_on_a_case_follow_state_roles_and_four_eyes() -> None:
     recommended = reviewed(in_review)
     assert recommended.recommended_by is not None
     recommender = User(
-        recommended.recommended_by, "R", "r@p.example", frozenset({Role.REVIEWER, Role.APPROVER})
+        recommended.recommended_by,
+        "R",
+        "r@p.example",
+        frozenset({StaffRole.REVIEWER, StaffRole.APPROVER}),
     )
     assert "approve" not in allowed_actions(recommender, recommended)
     assert "approve" in allowed_actions(APPROVER, recommended)
@@ -107,7 +110,7 @@ def test_an_unknown_action_is_allowed_to_nobody() -> None:
 
 
 def test_status_changes_never_lock_out_oneself_or_the_last_administrator() -> None:
-    other_admin = User("bo", "Bo", "bo@p.example", frozenset({Role.ADMINISTRATOR}))
+    other_admin = User("bo", "Bo", "bo@p.example", frozenset({StaffRole.ADMINISTRATOR}))
     admins = [ADMIN, other_admin]
     for status in (UserStatus.SUSPENDED, UserStatus.BLOCKLISTED):
         with pytest.raises(Conflict, match="your own account"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from comity.adapters.countries import known_countries
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.services.identity import UowFactory, create_user, issue_token
 from comity.services.intake.demands import Submission, submit_demand
 from comity.services.ports import Clock
@@ -35,10 +35,10 @@ DEA = {
 }
 
 PEOPLE = (
-    User("ada", "Ada Administrator", "ada@provider.example", frozenset({Role.ADMINISTRATOR})),
-    User("rita", "Rita Reviewer", "rita@provider.example", frozenset({Role.REVIEWER})),
-    User("alan", "Alan Approver", "alan@provider.example", frozenset({Role.APPROVER})),
-    User("audrey", "Audrey Auditor", "audrey@provider.example", frozenset({Role.AUDITOR})),
+    User("ada", "Ada Administrator", "ada@provider.example", frozenset({StaffRole.ADMINISTRATOR})),
+    User("rita", "Rita Reviewer", "rita@provider.example", frozenset({StaffRole.REVIEWER})),
+    User("alan", "Alan Approver", "alan@provider.example", frozenset({StaffRole.APPROVER})),
+    User("audrey", "Audrey Auditor", "audrey@provider.example", frozenset({StaffRole.AUDITOR})),
     User(
         "dea-agent",
         "Special Agent (demo)",

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from comity.domain.case.model import Role as WorkflowRole
+from comity.domain.case.model import WorkflowRole
 from comity.domain.case.transitions import TABLE as CASE_TABLE
 from comity.domain.case.transitions import Action as CaseAction
-from comity.domain.registry import ADMINS, HANDLERS, READERS, VERIFIERS, Role, User, UserStatus
+from comity.domain.registry import ADMINS, HANDLERS, READERS, VERIFIERS, StaffRole, User, UserStatus
 from comity.errors import Conflict, Forbidden
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class Permission:
     """One row: the staff roles that may act, whether a requester may, and what else applies."""
 
     action: str
-    roles: frozenset[Role]
+    roles: frozenset[StaffRole]
     requester: bool
     conditions: tuple[str, ...]
 
@@ -81,10 +81,10 @@ _VERIFIERS = VERIFIERS
 _ADMINS = ADMINS
 
 #: Workflow roles held by staff roles (an auditor holds none: auditors read, never act).
-STAFF_TO_WORKFLOW: dict[Role, WorkflowRole] = {
-    Role.REVIEWER: WorkflowRole.REVIEWER,
-    Role.APPROVER: WorkflowRole.APPROVER,
-    Role.ADMINISTRATOR: WorkflowRole.ADMINISTRATOR,
+STAFF_TO_WORKFLOW: dict[StaffRole, WorkflowRole] = {
+    StaffRole.REVIEWER: WorkflowRole.REVIEWER,
+    StaffRole.APPROVER: WorkflowRole.APPROVER,
+    StaffRole.ADMINISTRATOR: WorkflowRole.ADMINISTRATOR,
 }
 
 
@@ -198,7 +198,9 @@ def status_change_problem(
     others = [
         a
         for a in administrators
-        if a.id != target.id and a.status is UserStatus.ACTIVE and Role.ADMINISTRATOR in a.roles
+        if a.id != target.id
+        and a.status is UserStatus.ACTIVE
+        and StaffRole.ADMINISTRATOR in a.roles
     ]
     if target.has(_ADMINS) and target.status is UserStatus.ACTIVE and not others:
         return (

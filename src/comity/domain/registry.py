@@ -35,7 +35,7 @@ class UserStatus(StrEnum):
     BLOCKLISTED = "blocklisted"
 
 
-class Role(StrEnum):
+class StaffRole(StrEnum):
     """Staff roles. Requesters have no role; they act only within their agency."""
 
     REVIEWER = "reviewer"
@@ -45,13 +45,13 @@ class Role(StrEnum):
 
 
 #: Who may read demands, assessments and the registry (auditors read, never change).
-READERS = frozenset(Role)
+READERS = frozenset(StaffRole)
 #: Who may work a demand: run assessments, record a call-back.
-HANDLERS = frozenset({Role.REVIEWER, Role.APPROVER, Role.ADMINISTRATOR})
+HANDLERS = frozenset({StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.ADMINISTRATOR})
 #: Who may clear a demand for disclosure after checking the requester out of band.
-VERIFIERS = frozenset({Role.APPROVER, Role.ADMINISTRATOR})
+VERIFIERS = frozenset({StaffRole.APPROVER, StaffRole.ADMINISTRATOR})
 #: Who may change the registry and issue credentials.
-ADMINS = frozenset({Role.ADMINISTRATOR})
+ADMINS = frozenset({StaffRole.ADMINISTRATOR})
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class User:
     id: str
     name: str
     email: str
-    roles: frozenset[Role] = frozenset()
+    roles: frozenset[StaffRole] = frozenset()
     agency_id: str | None = None
     may_file_emergency: bool = False
     may_download: bool = False
@@ -117,7 +117,7 @@ class User:
     def is_staff(self) -> bool:
         return self.agency_id is None
 
-    def has(self, allowed: frozenset[Role]) -> bool:
+    def has(self, allowed: frozenset[StaffRole]) -> bool:
         return self.is_staff and bool(self.roles & allowed)
 
     def to_document(self) -> dict[str, Any]:

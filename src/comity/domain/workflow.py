@@ -23,7 +23,7 @@ from comity.domain.case.model import (
     FindingDecision,
     FindingRef,
     Period,
-    Role,
+    WorkflowRole,
 )
 from comity.domain.case.notice import NoticePlan
 from comity.domain.case.transitions import TABLE, Action, allowed_actions
@@ -92,8 +92,8 @@ __all__ = [
     "Pathway",
     "Period",
     "PreservationHold",
-    "Role",
     "Step",
+    "WorkflowRole",
     "allowed_actions",
     "due_list",
     "open_case",

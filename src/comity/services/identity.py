@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from comity.domain import permissions
 from comity.domain.audit import AuditAction, AuditEvent
-from comity.domain.registry import USER_ID, Role, User, UserStatus
+from comity.domain.registry import USER_ID, StaffRole, User, UserStatus
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated, collect
 from comity.services.intake.ports import IntakeUnitOfWork
 from comity.services.ports import Clock
@@ -80,7 +80,7 @@ def login(uow_factory: UowFactory, clock: Clock, email: str, password: str, labe
     return issue_token(uow_factory, clock, user.id, label=label, actor=user.id)
 
 
-def require(user: User, allowed: frozenset[Role]) -> None:
+def require(user: User, allowed: frozenset[StaffRole]) -> None:
     """Staff in good standing with one of ``allowed`` roles may pass; anyone else is refused.
 
     Prefer ``permissions.check(user, action)``, which names the action as the table does."""
@@ -141,7 +141,7 @@ def set_user_status(
         user = uow.intake.get_user(user_id)
         if user is None:
             raise NotFound(f"no user with id {user_id!r}")
-        admins = [u for u in uow.intake.list_users() if u.has(frozenset({Role.ADMINISTRATOR}))]
+        admins = [u for u in uow.intake.list_users() if u.has(frozenset({StaffRole.ADMINISTRATOR}))]
         permissions.check_status_change(actor, user, status, admins)
         user = replace(user, status=status)
         uow.intake.update_user(user)

@@ -38,7 +38,7 @@ from comity.domain.registry import (
     AuthorityStatus,
     PublicKey,
     RegistryContact,
-    Role,
+    StaffRole,
     User,
     UserStatus,
 )
@@ -312,7 +312,7 @@ def _user(row: UserRow) -> User:
         row.id,
         row.name,
         row.email,
-        frozenset(Role(r) for r in row.roles),
+        frozenset(StaffRole(r) for r in row.roles),
         row.agency_id,
         row.may_file_emergency,
         row.may_download,

@@ -27,7 +27,7 @@ from comity.domain.case.model import (
     FindingRef,
     HistoryEntry,
     Period,
-    Role,
+    WorkflowRole,
 )
 from comity.domain.case.notice import NoticePlan
 from comity.domain.case.transitions import TABLE, Action, allowed_actions
@@ -761,7 +761,9 @@ class Case(Frozen):
 
 
 def _legal_team(actor: Actor, what: str) -> None:
-    if not actor.has_any(frozenset({Role.REVIEWER, Role.APPROVER, Role.ADMINISTRATOR})):
+    if not actor.has_any(
+        frozenset({WorkflowRole.REVIEWER, WorkflowRole.APPROVER, WorkflowRole.ADMINISTRATOR})
+    ):
         raise Forbidden(
             f"{actor.id} cannot {what}: it needs the role reviewer, approver or administrator"
         )

@@ -16,7 +16,7 @@ from comity.domain.categories import Category
 from comity.domain.values import Frozen, Instant
 
 
-class Role(StrEnum):
+class WorkflowRole(StrEnum):
     REVIEWER = "reviewer"
     APPROVER = "approver"
     ADMINISTRATOR = "administrator"
@@ -28,13 +28,13 @@ class Actor(Frozen):
     """Who acts, and the roles they hold (one person may hold several)."""
 
     id: str
-    roles: frozenset[Role]
+    roles: frozenset[WorkflowRole]
 
-    def has_any(self, roles: frozenset[Role]) -> bool:
+    def has_any(self, roles: frozenset[WorkflowRole]) -> bool:
         return bool(self.roles & roles)
 
 
-SYSTEM = Actor(id="system", roles=frozenset({Role.SYSTEM}))
+SYSTEM = Actor(id="system", roles=frozenset({WorkflowRole.SYSTEM}))
 
 
 class CaseState(StrEnum):

@@ -19,7 +19,14 @@ from pydantic import Field, ValidationError
 from comity.domain.case.case import Case, Step, open_case
 from comity.domain.case.court import record_court_event
 from comity.domain.case.holds import HoldBasis
-from comity.domain.case.model import Actor, CaseEvent, DecisionKind, FindingRef, Period, Role
+from comity.domain.case.model import (
+    Actor,
+    CaseEvent,
+    DecisionKind,
+    FindingRef,
+    Period,
+    WorkflowRole,
+)
 from comity.domain.categories import Category
 from comity.domain.court_events import COURT_EVENT, ReplacementDemand
 from comity.domain.deadlines import Deadline
@@ -99,7 +106,7 @@ class ReplayScript(Frozen):
     title: str
     demand: ScriptDemand
     replacement: ScriptDemand | None = None
-    actors: dict[str, tuple[Role, ...]]
+    actors: dict[str, tuple[WorkflowRole, ...]]
     findings: tuple[FindingRef, ...]
     replacement_findings: tuple[FindingRef, ...] = ()
     steps: tuple[ScriptStep, ...]
@@ -153,7 +160,7 @@ def load_script_text(text: str) -> ReplayScript:
 
 def _actor(script: ReplayScript, name: str) -> Actor:
     if name == "system":
-        return Actor(id="system", roles=frozenset({Role.SYSTEM}))
+        return Actor(id="system", roles=frozenset({WorkflowRole.SYSTEM}))
     return Actor(id=name, roles=frozenset(script.actors[name]))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from comity.domain.case.model import CaseState, Role
+from comity.domain.case.model import CaseState, WorkflowRole
 
 S = CaseState
 
@@ -37,7 +37,7 @@ class Rule:
     action: Action
     sources: frozenset[CaseState]
     targets: tuple[CaseState, ...]
-    roles: frozenset[Role]
+    roles: frozenset[WorkflowRole]
     needs_reason: bool
     needs: str
 
@@ -46,7 +46,7 @@ def _rule(
     action: Action,
     sources: set[CaseState],
     targets: tuple[CaseState, ...],
-    roles: set[Role],
+    roles: set[WorkflowRole],
     needs: str,
     *,
     reason: bool = False,
@@ -54,10 +54,10 @@ def _rule(
     return Rule(action, frozenset(sources), targets, frozenset(roles), reason, needs)
 
 
-LEGAL_TEAM = {Role.REVIEWER, Role.APPROVER}
+LEGAL_TEAM = {WorkflowRole.REVIEWER, WorkflowRole.APPROVER}
 #: Who may start a production and deliver it: an approver (the second pair of eyes has already
 #: looked) or an administrator. This row is the one answer; the production service asks it too.
-PRODUCERS = {Role.APPROVER, Role.ADMINISTRATOR}
+PRODUCERS = {WorkflowRole.APPROVER, WorkflowRole.ADMINISTRATOR}
 OPEN_STATES = {
     S.RECEIVED,
     S.ASSESSED,
@@ -72,36 +72,42 @@ TABLE: dict[Action, Rule] = {
     r.action: r
     for r in (
         _rule(
-            Action.ASSESS, {S.RECEIVED}, (S.ASSESSED,), {Role.SYSTEM}, "the law engine's findings"
+            Action.ASSESS,
+            {S.RECEIVED},
+            (S.ASSESSED,),
+            {WorkflowRole.SYSTEM},
+            "the law engine's findings",
         ),
         _rule(
             Action.REASSESS,
             {S.ASSESSED, S.IN_REVIEW, S.OBJECTED},
             (S.ASSESSED,),
-            {Role.SYSTEM},
+            {WorkflowRole.SYSTEM},
             "new findings and what changed (a new date or rule pack); decisions start over",
             reason=True,
         ),
-        _rule(Action.START_REVIEW, {S.ASSESSED}, (S.IN_REVIEW,), {Role.REVIEWER}, "nothing"),
+        _rule(
+            Action.START_REVIEW, {S.ASSESSED}, (S.IN_REVIEW,), {WorkflowRole.REVIEWER}, "nothing"
+        ),
         _rule(
             Action.DECIDE,
             {S.IN_REVIEW},
             (S.IN_REVIEW,),
-            {Role.REVIEWER},
+            {WorkflowRole.REVIEWER},
             "a decision per finding; a written justification to override its pathway",
         ),
         _rule(
             Action.RECOMMEND,
             {S.IN_REVIEW},
             (S.IN_REVIEW,),
-            {Role.REVIEWER},
+            {WorkflowRole.REVIEWER},
             "a decision on every finding that holds data",
         ),
         _rule(
             Action.APPROVE,
             {S.IN_REVIEW},
             (S.APPROVED, S.PARTLY_APPROVED),
-            {Role.APPROVER},
+            {WorkflowRole.APPROVER},
             "a recommendation by another person (four eyes) and something to produce",
         ),
         _rule(
@@ -119,7 +125,7 @@ TABLE: dict[Action, Rule] = {
             Action.OBJECT,
             {S.ASSESSED, S.IN_REVIEW, S.APPROVED, S.PARTLY_APPROVED, S.IN_PRODUCTION, S.DELIVERED},
             (S.OBJECTED,),
-            {*LEGAL_TEAM, Role.ADMINISTRATOR},
+            {*LEGAL_TEAM, WorkflowRole.ADMINISTRATOR},
             "a written reason; from delivered only if some finding was withheld; from production "
             "when it must stop (a court, the law or the facts changed): the unpublished package "
             "is abandoned",
@@ -147,7 +153,7 @@ TABLE: dict[Action, Rule] = {
             Action.CLOSE,
             {S.DELIVERED, S.REJECTED, S.REDIRECTED, S.OBJECTED},
             (S.CLOSED,),
-            {Role.ADMINISTRATOR},
+            {WorkflowRole.ADMINISTRATOR},
             "a written outcome",
             reason=True,
         ),
@@ -155,7 +161,7 @@ TABLE: dict[Action, Rule] = {
             Action.WITHDRAW,
             OPEN_STATES,
             (S.WITHDRAWN,),
-            {Role.REQUESTER},
+            {WorkflowRole.REQUESTER},
             "nothing (the requester may say why)",
         ),
     )

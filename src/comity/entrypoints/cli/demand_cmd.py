@@ -16,7 +16,7 @@ import typer
 from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.intake import CallbackOutcome
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.entrypoints.cli import etsi_cmd
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
@@ -29,7 +29,7 @@ from comity.services.intake.ports import DemandFilter
 app = typer.Typer(help="Submit, list, show and withdraw demands.", no_args_is_help=True)
 
 #: The operator at the console: full rights, recorded as ``cli`` on the audit log.
-OPERATOR = User("cli", "command line operator", "cli@localhost", roles=frozenset(Role))
+OPERATOR = User("cli", "command line operator", "cli@localhost", roles=frozenset(StaffRole))
 
 
 def _read(path: Path) -> bytes:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.entrypoints.cli.context import open_comity
 from comity.services.cases.due import parse_window
 from comity.services.notify.warnings import NotifyFailed, run_notifier
@@ -18,7 +18,7 @@ from comity.services.notify.warnings import NotifyFailed, run_notifier
 app = typer.Typer(help="Warnings before deadlines pass (SMTP, webhook).", no_args_is_help=True)
 
 #: Who sends warnings, on the audit log: reads every case, changes none.
-NOTIFIER = User("notifier", "Comity notifier", "notifier@localhost", frozenset({Role.AUDITOR}))
+NOTIFIER = User("notifier", "Comity notifier", "notifier@localhost", frozenset({StaffRole.AUDITOR}))
 
 
 @app.command("run")

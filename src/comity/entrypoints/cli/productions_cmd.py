@@ -6,14 +6,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from comity.domain.registry import Role, User
+from comity.domain.registry import StaffRole, User
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.produce_cmd import retry
 
 app = typer.Typer(help="Productions of demands (see also: comity produce).", no_args_is_help=True)
 
 #: The operator at the console reads with every staff role (reading is not logged).
-OPERATOR = User("cli", "command line operator", "cli@localhost", roles=frozenset(Role))
+OPERATOR = User("cli", "command line operator", "cli@localhost", roles=frozenset(StaffRole))
 
 
 @app.command("list")

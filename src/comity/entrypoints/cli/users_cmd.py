@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from comity.domain.registry import Role, User, UserStatus
+from comity.domain.registry import StaffRole, User, UserStatus
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
 from comity.services import identity, sign_in
@@ -25,14 +25,14 @@ Password = Annotated[
 ]
 
 
-def _roles(values: list[str]) -> frozenset[Role]:
+def _roles(values: list[str]) -> frozenset[StaffRole]:
     roles = set()
     for value in values:
         try:
-            roles.add(Role(value))
+            roles.add(StaffRole(value))
         except ValueError:
             raise InvalidInput(
-                f"--role: expected one of {', '.join(r.value for r in Role)}, got {value!r}"
+                f"--role: expected one of {', '.join(r.value for r in StaffRole)}, got {value!r}"
             ) from None
     return frozenset(roles)
 

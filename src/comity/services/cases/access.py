@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from comity.domain import permissions
-from comity.domain.registry import Role as StaffRole
-from comity.domain.registry import User
-from comity.domain.workflow import Actor, Case, CaseEvent, Role, Step
+from comity.domain.registry import StaffRole, User
+from comity.domain.workflow import Actor, Case, CaseEvent, Step, WorkflowRole
 from comity.errors import Forbidden, NotFound
 from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.cases.steps import record_step
@@ -25,9 +24,9 @@ from comity.services.ports import Clock
 CaseUowFactory = Callable[[], CaseUnitOfWork]
 
 _ROLES = {
-    StaffRole.REVIEWER: Role.REVIEWER,
-    StaffRole.APPROVER: Role.APPROVER,
-    StaffRole.ADMINISTRATOR: Role.ADMINISTRATOR,
+    StaffRole.REVIEWER: WorkflowRole.REVIEWER,
+    StaffRole.APPROVER: WorkflowRole.APPROVER,
+    StaffRole.ADMINISTRATOR: WorkflowRole.ADMINISTRATOR,
 }
 
 
@@ -35,7 +34,7 @@ def workflow_actor(user: User) -> Actor:
     """The intake user as the workflow sees them: staff roles map one to one (an auditor has
     none, so can act on nothing); a requester is a requester."""
     if not user.is_staff:
-        return Actor(id=user.id, roles=frozenset({Role.REQUESTER}))
+        return Actor(id=user.id, roles=frozenset({WorkflowRole.REQUESTER}))
     return Actor(id=user.id, roles=frozenset(_ROLES[r] for r in user.roles if r in _ROLES))
 
 

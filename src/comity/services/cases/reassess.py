@@ -16,7 +16,7 @@ from typing import Any
 
 from comity.domain import permissions
 from comity.domain.registry import User
-from comity.domain.workflow import Actor, Case, Role
+from comity.domain.workflow import Actor, Case, WorkflowRole
 from comity.errors import Conflict, InvalidInput
 from comity.services.assessment.stored import assess_stored, store_assessment
 from comity.services.cases.access import CaseUowFactory, act_in, load_case
@@ -94,8 +94,8 @@ def reassess(
 
 
 def _system(user: User) -> Actor:
-    """Re-assessment is Comity's act (``Role.SYSTEM``), recorded under who asked for it."""
-    return Actor(id=user.id, roles=frozenset({Role.SYSTEM}))
+    """Re-assessment is Comity's act (``WorkflowRole.SYSTEM``), recorded under who asked for it."""
+    return Actor(id=user.id, roles=frozenset({WorkflowRole.SYSTEM}))
 
 
 def _key(doc: dict[str, Any]) -> tuple[str, str, str]:
