@@ -27,7 +27,7 @@ from comity.domain.workflow import (
     Pathway,
     Period,
     WorkflowRole,
-    open_case_for_demand,
+    new_case_for_demand,
 )
 from comity.services import identity
 from comity.services.accounts import create_account
@@ -218,7 +218,7 @@ def approve(
     with pw.comity.intake_uow() as uow:
         case = record_opening(
             uow,
-            open_case_for_demand(demand, case_id=case_id, zone="America/New_York", now=now),
+            new_case_for_demand(demand, case_id=case_id, zone="America/New_York", now=now),
             demand_id=demand_id,
             at=now,
         )

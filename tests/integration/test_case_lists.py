@@ -23,7 +23,7 @@ from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake_uow_factory
 from comity.adapters.controlplane.migrate import alembic_config, upgrade
 from comity.domain.registry import StaffRole, User
-from comity.domain.workflow import Case, Period, Step, open_case
+from comity.domain.workflow import Case, Period, Step, new_case
 from comity.errors import InvalidInput
 from comity.services.cases import actions as cases
 from comity.services.cases import due as case_due
@@ -63,7 +63,7 @@ def _openings() -> list[Step]:
     for n in range(9):
         received = T0 - timedelta(days=3 * n, hours=n)
         made.append(
-            open_case(
+            new_case(
                 case_id=f"case-{n:02d}",
                 reference=f"REF-{n}",
                 instrument=["us.warrant", "eu.epoc", "us.sca_warrant"][n % 3],

@@ -11,7 +11,7 @@ from tests.unit.case_helpers import CONTENT, SUBSCRIBER, SYSTEM, T0
 from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake_uow_factory
 from comity.adapters.controlplane.migrate import upgrade
-from comity.domain.workflow import CaseState, open_case
+from comity.domain.workflow import CaseState, new_case
 from comity.errors import Conflict
 from comity.services.cases.steps import record_opening, record_step
 
@@ -30,7 +30,7 @@ def control_plane(
 
 
 def _opened(case_id: str = "case-1"):
-    return open_case(
+    return new_case(
         case_id=case_id,
         reference="13-MAG-2814",
         instrument="us.sca_warrant",

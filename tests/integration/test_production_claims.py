@@ -17,7 +17,7 @@ from comity.adapters.controlplane.productions_repo import (
     SqlProductionUnitOfWork,
     production_uow_factory,
 )
-from comity.domain.workflow import open_case
+from comity.domain.workflow import new_case
 from comity.services.cases.steps import record_opening
 from comity.services.productions.ports import ProductionClaim
 
@@ -33,7 +33,7 @@ def control_plane(request: pytest.FixtureRequest, tmp_path: Path, clock) -> Iter
     upgrade(engine)
     factory = production_uow_factory(engine, clock.now)
     with factory() as uow:
-        opened = open_case(
+        opened = new_case(
             case_id="case-1",
             reference="13-MAG-2814",
             instrument="us.sca_warrant",

@@ -16,8 +16,8 @@ from comity.domain.workflow import (
     Pathway,
     Period,
     WorkflowRole,
-    open_case,
 )
+from comity.domain.workflow import new_case as new_case_step
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 REVIEWER = Actor(id="rita", roles=frozenset({WorkflowRole.REVIEWER}))
@@ -65,7 +65,7 @@ def new_case(**kwargs: object) -> Case:
         "period": Period(start=date(2026, 1, 1), end=date(2026, 8, 31)),
     }
     defaults.update(kwargs)
-    case, _ = open_case(**defaults)  # type: ignore[arg-type]
+    case, _ = new_case_step(**defaults)  # type: ignore[arg-type]
     return case
 
 

@@ -26,7 +26,7 @@ from comity.domain.workflow import (
     HoldBasis,
     Pathway,
     due_list,
-    open_case_for_demand,
+    new_case_for_demand,
 )
 from comity.errors import Conflict, Forbidden, InvalidInput
 
@@ -265,7 +265,7 @@ def test_a_case_opens_from_a_parsed_demand_document() -> None:
     }
     demand, problems = parse_demand(doc, known_countries=known_countries())
     assert demand is not None, problems
-    case, events = open_case_for_demand(
+    case, events = new_case_for_demand(
         demand, case_id="c-epoc", zone=IE, now=utc(2026, 10, 20, 13, 5)
     )
     assert case.received_at == utc(2026, 10, 20, 13)

@@ -15,7 +15,7 @@ from comity.domain import deadlines
 from comity.domain.accounts import Account, Selector
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
-from comity.domain.workflow import SYSTEM, open_case_for_demand
+from comity.domain.workflow import SYSTEM, new_case_for_demand
 from comity.errors import ConfigurationError
 from comity.law.engine import LawEngine
 from comity.law.pack import DEFAULT_PACK
@@ -82,7 +82,7 @@ def test_a_case_lists_the_epoc_deadline_once(engine: LawEngine) -> None:
     assessment = engine.assess(demand, DEPLOYMENT, {X: ACCOUNT}.get, demand.received_at.date())
     zone = case_zone(demand, DEPLOYMENT)
     assert zone == "Europe/Dublin"
-    case, _ = open_case_for_demand(demand, case_id="c-1", zone=zone, now=demand.received_at)
+    case, _ = new_case_for_demand(demand, case_id="c-1", zone=zone, now=demand.received_at)
     case, _ = case.assess(
         finding_refs(assessment.to_document()), SYSTEM, datetime(2026, 9, 2, tzinfo=UTC)
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from comity.domain.assessment import Pathway
-from comity.domain.case.case import Case, Step, open_case
+from comity.domain.case.case import Case, Step, new_case
 from comity.domain.case.court import record_court_event
 from comity.domain.case.holds import HOLD_LAW, HoldBasis, PreservationHold
 from comity.domain.case.model import (
@@ -32,7 +32,7 @@ from comity.domain.deadlines import Deadline, DueReport, due
 from comity.domain.demand import Demand
 
 
-def open_case_for_demand(
+def new_case_for_demand(
     demand: Demand,
     *,
     case_id: str,
@@ -48,7 +48,7 @@ def open_case_for_demand(
     ``customer`` names the enterprise customer to tell, for redirect_entity accounts.
     """
     period = Period(start=demand.period.start, end=demand.period.end) if demand.period else None
-    return open_case(
+    return new_case(
         case_id=case_id,
         reference=demand.reference,
         instrument=demand.instrument,
@@ -96,7 +96,7 @@ __all__ = [
     "WorkflowRole",
     "allowed_actions",
     "due_list",
-    "open_case",
-    "open_case_for_demand",
+    "new_case",
+    "new_case_for_demand",
     "record_court_event",
 ]

@@ -778,7 +778,7 @@ def _check_findings(findings: list[FindingRef]) -> None:
         raise InvalidInput(f"findings: {', '.join(dupes)} appear more than once")
 
 
-def open_case(
+def new_case(
     *,
     case_id: str,
     reference: str,

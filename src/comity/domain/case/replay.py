@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from comity.domain.case.case import Case, Step, open_case
+from comity.domain.case.case import Case, Step, new_case
 from comity.domain.case.court import record_court_event
 from comity.domain.case.holds import HoldBasis
 from comity.domain.case.model import (
@@ -165,7 +165,7 @@ def _actor(script: ReplayScript, name: str) -> Actor:
 
 
 def _open(demand: ScriptDemand, replaces: str | None = None) -> Case:
-    case, _ = open_case(
+    case, _ = new_case(
         case_id=demand.case_id,
         reference=demand.reference,
         instrument=demand.instrument,

@@ -159,7 +159,7 @@ def _step(action: str, form: FormData) -> Step:
 
 
 @router.post("/console/demands/{demand_id}/case")
-async def open_case(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
+async def submit_open_case(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
     form = await checked_form(request, visitor.csrf)
     comity = comity_of(request)
     law = law_context(request)

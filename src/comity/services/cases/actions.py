@@ -34,7 +34,7 @@ from comity.domain.workflow import (
     Pathway,
     Period,
     Step,
-    open_case_for_demand,
+    new_case_for_demand,
 )
 from comity.errors import Conflict, InvalidInput, NotFound
 from comity.services.assessment.stored import assess_stored, store_assessment
@@ -161,7 +161,7 @@ def _open(  # noqa: PLR0917 - private; the public forms name their arguments
         existing = uow.cases.for_demand(record.id)
         if existing is not None:  # opened by someone else meanwhile
             return existing, False
-        step = open_case_for_demand(
+        step = new_case_for_demand(
             demand,
             case_id="case-" + uuid.uuid4().hex[:16],
             zone=case_zone(demand, law.deployment),
