@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import User
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.intake.demands import Submission, submit_demand
 

@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from comity.adapters.controlplane.etsi_repo import etsi_uow_factory
-from comity.adapters.countries import known_countries
 from comity.adapters.etsi import codec
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import User
 from comity.domain.signing import signed_message
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.etsi import hi1
 from comity.services.intake import demands

@@ -51,11 +51,11 @@ import psycopg
 import sqlalchemy as sa
 
 from comity.adapters.controlplane.tables import Base
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.registry import StaffRole, User
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.accounts import create_account
 from comity.services.cases import actions as cases

@@ -20,7 +20,7 @@ import pyotp
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
-from comity.adapters.countries import known_countries
+from comity.law.countries import known_countries
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.entrypoints.api.app import create_app
 from comity.services import messages, sign_in

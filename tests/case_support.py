@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.intake import DemandRecord
 from comity.domain.registry import StaffRole, User
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.accounts import create_account
 from comity.services.cases.actions import LawContext

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.registry import User
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 
 REPO = Path(__file__).resolve().parents[1]

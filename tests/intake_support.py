@@ -19,13 +19,13 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
 from comity.domain.demand import Demand
 from comity.domain.registry import StaffRole, User, UserStatus
 from comity.domain.signing import signed_message
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.accounts import create_account
 

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
@@ -29,6 +28,7 @@ from comity.domain.workflow import (
     WorkflowRole,
     new_case_for_demand,
 )
+from comity.law.countries import known_countries
 from comity.services import identity
 from comity.services.accounts import create_account
 from comity.services.assessment.stored import with_recorded_verification

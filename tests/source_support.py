@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-from comity.adapters.countries import known_countries
 from comity.domain.accounts import Account, Selector
+from comity.law.countries import known_countries
 from comity.services import identity
 from comity.services.accounts import create_account
 from comity.services.intake import demands

@@ -12,9 +12,9 @@ from pathlib import Path
 import pyotp
 from fastapi.testclient import TestClient
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.domain.registry import User
+from comity.law.countries import known_countries
 from comity.services import identity, registry, sign_in
 from comity.services.ports import Clock
 

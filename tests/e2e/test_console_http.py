@@ -25,11 +25,11 @@ from tests.web_support import (
 )
 from typer.testing import CliRunner
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app
 from comity.entrypoints.web import auth_routes
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.intake import demands
 

@@ -27,11 +27,11 @@ from tests.case_support import (
 from tests.conftest import FixedClock
 
 from comity.adapters.controlplane.tables import AuditEntryRow
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.registry import StaffRole, User
 from comity.domain.workflow import CaseState, Period
 from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from comity.law.countries import known_countries
 from comity.services import identity
 from comity.services.cases import actions as cases
 from comity.services.cases import holds as case_holds

@@ -12,9 +12,9 @@ from tests.conftest import FixedClock
 from tests.intake_support import body, demand_doc, populate
 
 from comity.adapters.controlplane.console_tables import TotpRow
-from comity.adapters.countries import known_countries
 from comity.bootstrap import DEFAULT_TOML, Comity, open_deployment
 from comity.errors import Forbidden, IntegrityError, InvalidInput, NotFound, Unauthenticated
+from comity.law.countries import known_countries
 from comity.services import messages, sign_in
 from comity.services.intake import demands
 

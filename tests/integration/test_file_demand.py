@@ -13,9 +13,9 @@ from pathlib import Path
 from tests.case_support import WARRANT, build, law, user
 from tests.conftest import FixedClock
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.intake import DemandRecord
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.intake import demands
 

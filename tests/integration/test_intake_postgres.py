@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.intake_support import body, demand_doc, populate, sign
 
 from comity.adapters.controlplane.tables import AuditEntryRow
-from comity.adapters.countries import known_countries
 from comity.bootstrap import DEFAULT_TOML, open_deployment
 from comity.domain.intake import DemandStatus, Verification
+from comity.law.countries import known_countries
 from comity.services.identity import authenticate
 from comity.services.intake import demands as svc
 

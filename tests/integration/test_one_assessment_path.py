@@ -16,8 +16,8 @@ from typing import Any
 from tests.case_support import WARRANT, build, file_warrant, user
 from tests.conftest import FixedClock
 
-from comity.adapters.countries import known_countries
 from comity.domain.demand import Demand
+from comity.law.countries import known_countries
 from comity.services.assessment import stored as assessments
 from comity.services.cases import actions as cases
 from comity.services.cases import reassess as case_reassess

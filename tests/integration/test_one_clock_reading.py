@@ -15,9 +15,9 @@ from sqlalchemy import select
 from tests.intake_support import demand_doc, populate
 
 from comity.adapters.controlplane.intake_tables import AuthorityRow, TokenRow, UserRow
-from comity.adapters.countries import known_countries
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.registry import UserStatus
+from comity.law.countries import known_countries
 from comity.services import identity
 from comity.services.cases import actions as cases
 from comity.services.identity import hash_token

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from comity.adapters.countries import known_countries
 from comity.domain.accounts import parse_account
 from comity.domain.categories import Category
+from comity.law.countries import known_countries
 
 REGIONS = frozenset({"us-west", "eu-ie"})
 

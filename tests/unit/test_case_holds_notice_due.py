@@ -15,7 +15,6 @@ from tests.unit.case_helpers import (
     reach,
 )
 
-from comity.adapters.countries import known_countries
 from comity.domain.categories import Category
 from comity.domain.demand import parse_demand
 from comity.domain.workflow import (
@@ -29,6 +28,7 @@ from comity.domain.workflow import (
     new_case_for_demand,
 )
 from comity.errors import Conflict, Forbidden, InvalidInput
+from comity.law.countries import known_countries
 
 IE = "Europe/Dublin"
 ONE = timedelta(microseconds=1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from comity.adapters.countries import known_countries
 from comity.domain.categories import Category
 from comity.domain.demand import parse_demand
+from comity.law.countries import known_countries
 
 WARRANT = {
     "reference": "13-MAG-2814",

@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.intake_support import demand_doc
 
-from comity.adapters.countries import known_countries
 from comity.domain import inputs
 from comity.domain.case.notice import NoticePlan
 from comity.domain.court_events import Ruling, parse_court_event
@@ -36,6 +35,7 @@ from comity.domain.inputs import (
 )
 from comity.domain.registry import Authority, AuthorityStatus, StaffRole, User
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services.cases.due import parse_window
 from comity.services.intake.demands import stamp_received
 

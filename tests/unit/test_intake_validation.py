@@ -7,9 +7,9 @@ import base64
 import pytest
 from tests.intake_support import body, demand_doc
 
-from comity.adapters.countries import known_countries
 from comity.domain.registry import parse_authority
 from comity.errors import InvalidInput, TooLarge
+from comity.law.countries import known_countries
 from comity.services.intake.demands import LegalProcessFile, check_file, decode_demand
 
 COUNTRIES = known_countries()

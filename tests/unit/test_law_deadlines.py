@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from comity.adapters.countries import known_countries
 from comity.domain import deadlines
 from comity.domain.accounts import Account, Selector
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
 from comity.domain.workflow import SYSTEM, new_case_for_demand
 from comity.errors import ConfigurationError
+from comity.law.countries import known_countries
 from comity.law.engine import LawEngine
 from comity.law.pack import DEFAULT_PACK
 from comity.services.cases.findings import case_zone, finding_refs

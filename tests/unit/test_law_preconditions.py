@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from comity.adapters.countries import known_countries
 from comity.domain.accounts import Account, Selector
 from comity.domain.assessment import DISCLOSING
 from comity.domain.demand import parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
+from comity.law.countries import known_countries
 from comity.law.engine import LawEngine
 
 X = Selector("email", "x@mail.example")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from comity.adapters.countries import known_countries
 from comity.domain.accounts import Account, Selector
 from comity.domain.demand import Demand, parse_demand, served_entity
 from comity.domain.deployment import Deployment, Entity, Provider, Region
+from comity.law.countries import known_countries
 from comity.law.engine import LawEngine
 
 X = Selector("email", "x@mail.example")

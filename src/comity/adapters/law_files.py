@@ -15,13 +15,13 @@ from typing import Any
 import yaml
 
 from comity.adapters.config.deployment_file import parse_deployment
-from comity.adapters.countries import known_countries
 from comity.domain.accounts import Account, parse_account
 from comity.domain.assessment import Pathway
 from comity.domain.categories import Category
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.deployment import Deployment
 from comity.errors import ComityError, InvalidInput, collect
+from comity.law.countries import known_countries
 from comity.law.replay import Replay, ReplayEvent
 from comity.law.scenario import COMPARABLE, Expectation, Scenario
 

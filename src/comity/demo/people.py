@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from comity.adapters.countries import known_countries
 from comity.domain.registry import StaffRole, User
+from comity.law.countries import known_countries
 from comity.services.identity import UowFactory, create_user, issue_token
 from comity.services.intake.demands import Submission, submit_demand
 from comity.services.ports import Clock

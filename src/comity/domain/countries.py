@@ -1,6 +1,6 @@
 """Country codes: ISO 3166-1 alpha-2, plus ``EU`` for the Union as an issuer or bloc.
 
-The list of valid codes is data handed to the domain (see ``comity.adapters.countries``), so the
+The list of valid codes is data handed to the domain (see ``comity.law.countries``), so the
 domain stays free of I/O; this module only holds the rule for what a code looks like.
 """
 

@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from comity.adapters.audit.log_config import log_section_problems
-from comity.adapters.countries import country_problem
 from comity.adapters.sources.config import parse_sources
 from comity.domain.deployment import ENTITY_ROLES, REGION_ID, Deployment, Entity, Provider, Region
 from comity.errors import ConfigurationError, collect
+from comity.law.countries import country_problem
 
 FILE_NAME = "comity.toml"
 STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")

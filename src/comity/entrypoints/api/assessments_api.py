@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from comity.adapters.countries import known_countries
 from comity.domain.intake import AssessmentRecord
 from comity.errors import ComityError
+from comity.law.countries import known_countries
 from comity.services.assessment import stored as svc
 from comity.services.intake.ports import Assessor
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain import inputs
 from comity.domain.inputs import (
@@ -26,6 +25,7 @@ from comity.domain.inputs import (
 from comity.domain.registry import User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import NoLawEngine
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.cases import due as case_due
 from comity.services.cases import holds as case_holds

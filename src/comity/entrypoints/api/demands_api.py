@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from comity.adapters.countries import known_countries
 from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
 from comity.services.intake import demands as svc

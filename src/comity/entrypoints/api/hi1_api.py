@@ -16,10 +16,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from comity.adapters.controlplane.etsi_repo import etsi_uow_factory
-from comity.adapters.countries import known_countries
 from comity.adapters.etsi import codec
 from comity.bootstrap import Comity
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
 from comity.services.etsi import hi1

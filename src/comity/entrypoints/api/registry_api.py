@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import BaseModel, Field
 
-from comity.adapters.countries import known_countries
 from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
 from comity.domain.registry import AuthorityStatus, User, UserStatus
 from comity.errors import InvalidInput, NotFound
+from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.accounts import find_account
 

@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 import yaml
 
-from comity.adapters.countries import known_countries
 from comity.domain.accounts import parse_account
 from comity.domain.categories import Category
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import InvalidInput, collect
+from comity.law.countries import known_countries
 from comity.services.accounts import create_account, get_account, list_accounts
 from comity.services.custody.erasure import delete_records
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from comity.adapters.countries import known_countries
 from comity.adapters.law_files import read_demand_file
 from comity.bootstrap import Comity
 from comity.domain.demand import parse_demand
@@ -23,6 +22,7 @@ from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import collect
+from comity.law.countries import known_countries
 from comity.services.assessment.law_assessor import assess_demand, default_as_of
 from comity.services.assessment.stored import run_assessment
 from comity.services.intake.demands import visible_demand

@@ -10,11 +10,11 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from comity.adapters.countries import known_countries
 from comity.domain.registry import AuthorityStatus
 from comity.entrypoints.cli.accounts_cmd import read_structured
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services import registry
 
 app = typer.Typer(help="The registry of courts, prosecutors and agencies.", no_args_is_help=True)

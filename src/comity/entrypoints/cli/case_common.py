@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 import typer
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.inputs import M, parse_input
 from comity.domain.workflow import Case
 from comity.entrypoints.cli.demand_cmd import _user as user_named
 from comity.errors import InvalidInput, collect
+from comity.law.countries import known_countries
 from comity.services.cases.actions import LawContext
 
 __all__ = ["As", "AsJson", "Reason", "done", "law_context", "option_input", "user_named"]

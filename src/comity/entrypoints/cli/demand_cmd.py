@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import StaffRole, User
@@ -21,6 +20,7 @@ from comity.entrypoints.cli import etsi_cmd
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
 from comity.errors import InvalidInput, NotFound
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
 from comity.services.intake import demands as svc

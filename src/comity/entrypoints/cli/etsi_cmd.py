@@ -15,11 +15,11 @@ from typing import Annotated
 import typer
 
 from comity.adapters.controlplane.etsi_repo import etsi_uow_factory
-from comity.adapters.countries import known_countries
 from comity.adapters.etsi import codec
 from comity.bootstrap import Comity
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
 from comity.services.etsi import hi1

@@ -17,7 +17,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity
 from comity.domain import permissions
 from comity.domain.case.transitions import Action
@@ -28,6 +27,7 @@ from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.web.case_holds_routes import COURT_KINDS
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import NotFound
+from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.cases.access import CaseUowFactory
 from comity.services.ports import Clock

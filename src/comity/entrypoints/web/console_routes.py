@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from comity.adapters.countries import known_countries
 from comity.domain import permissions
 from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.inputs import parse_day
@@ -23,6 +22,7 @@ from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput
+from comity.law.countries import known_countries
 from comity.services import messages
 from comity.services.assessment import stored as assessments
 from comity.services.cases import queue as case_queue

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from comity.adapters.countries import known_countries
 from comity.entrypoints.web import case_routes, demand_form, production_routes, views
 from comity.entrypoints.web.console_routes import file_response
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
 from comity.errors import ComityError, InvalidInput
+from comity.law.countries import known_countries
 from comity.services import messages
 from comity.services.cases import actions as cases
 from comity.services.cases import queue as case_queue

@@ -26,7 +26,6 @@ from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
-from comity.adapters.countries import known_countries
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
@@ -35,6 +34,7 @@ from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_fro
 from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from comity.law.countries import known_countries
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.ports import DemandFilter
 from comity.services.ports import Clock

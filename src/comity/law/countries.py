@@ -1,4 +1,11 @@
-"""The set of valid country codes, from ISO 3166-1 via ``pycountry``, plus the pseudo-country EU."""
+"""The set of valid country codes, from ISO 3166-1 via ``pycountry``, plus the pseudo-country EU.
+
+Reference data, and it belongs with the law: a demand's issuer, a region's country and a rule
+pack's facts are all ISO 3166-1 codes, and the law engine is what gives them meaning. It lives in
+the law layer (not in an adapter) so every layer above (services through ``LawContext``, the
+composition root, the configuration reader and the entry points validating input) reads one list,
+and not in the domain, which stays free of the package data ``pycountry`` loads from disk.
+"""
 
 from __future__ import annotations
 
