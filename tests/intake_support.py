@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.domain.accounts import Account, Selector
+from comity.domain.assessment import Assessment, Finding, Pathway, RulePackRef
 from comity.domain.categories import Category
 from comity.domain.demand import Demand
 from comity.domain.registry import StaffRole, User, UserStatus
@@ -34,25 +35,33 @@ class FakeAssessor:
     """Stands in for the law engine behind the ``Assessor`` port: one no_data finding per
     (target, category), as contract section 5 gives for an account no selector matches."""
 
-    def assess(self, demand: Demand, as_of: date) -> dict[str, Any]:
-        return {
-            "demand": demand.reference,
-            "as_of": as_of.isoformat(),
-            "rule_pack": {"version": "test", "digest": "sha256:" + "ab" * 32},
-            # Not part of contract section 5: lets tests see what the engine was told.
-            "emergency_verified_by": demand.emergency.verified_by if demand.emergency else None,
-            "findings": [
-                {
-                    "target": {"type": t.selector.type, "value": t.selector.value},
-                    "account": None,
-                    "category": str(c),
-                    "region": None,
-                    "pathway": "no_data",
-                }
+    def assess(self, demand: Demand, as_of: date) -> Assessment:
+        verified = demand.emergency.verified_by if demand.emergency else None
+        return Assessment(
+            demand.reference,
+            as_of,
+            RulePackRef("test", "sha256:" + "ab" * 32),
+            tuple(
+                Finding(
+                    t.selector,
+                    None,
+                    c,
+                    None,
+                    None,
+                    Pathway.NO_DATA,
+                    "no_matching_account",
+                    # Lets tests see what the engine was told.
+                    told_verified_by(verified),
+                )
                 for t in demand.targets
                 for c in demand.categories
-            ],
-        }
+            ),
+        )
+
+
+def told_verified_by(verified: str | None) -> str:
+    """The fake engine's explanation, which says how it was told the emergency was verified."""
+    return f"No account matches; the engine was told the emergency was verified by {verified}."
 
 
 def demand_doc(reference: str, **changes: Any) -> dict[str, Any]:

@@ -11,7 +11,16 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.intake_support import FakeAssessor, World, body, demand_doc, populate, serving, sign
+from tests.intake_support import (
+    FakeAssessor,
+    World,
+    body,
+    demand_doc,
+    populate,
+    serving,
+    sign,
+    told_verified_by,
+)
 
 from comity.adapters.controlplane.intake_tables import AttachmentRow, DemandRow, TokenRow
 from comity.adapters.controlplane.tables import AuditEntryRow
@@ -379,14 +388,14 @@ def test_the_law_engine_sees_only_verification_comity_recorded(
     ).json()
     url = f"/demands/{d['id']}/assessments"
     before = api.post(url, json={"as_of": "2026-11-23"}, headers=world.auth("rev")).json()
-    assert before["assessment"]["emergency_verified_by"] is None
+    assert before["assessment"]["findings"][0]["explanation"] == told_verified_by(None)
     api.post(
         f"/demands/{d['id']}/callback",
         json={"contact": "DEA watch desk", "outcome": "confirmed"},
         headers=world.auth("rev"),
     )
     after = api.post(url, json={"as_of": "2026-11-23"}, headers=world.auth("rev")).json()
-    assert after["assessment"]["emergency_verified_by"] == "callback"
+    assert after["assessment"]["findings"][0]["explanation"] == told_verified_by("callback")
 
 
 def test_a_denied_callback_refuses_the_demand_for_good(api: httpx.Client, world: World) -> None:

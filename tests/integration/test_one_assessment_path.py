@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from tests.case_support import WARRANT, build, file_warrant, user
 from tests.conftest import FixedClock
 
+from comity.domain.assessment import Assessment
 from comity.domain.demand import Demand
 from comity.law.countries import known_countries
 from comity.services.assessment import stored as assessments
@@ -32,7 +32,7 @@ class Spy:
     inner: Assessor
     asked: list[tuple[str, date, str | None]] = field(default_factory=list)
 
-    def assess(self, demand: Demand, as_of: date) -> dict[str, Any]:
+    def assess(self, demand: Demand, as_of: date) -> Assessment:
         verified = demand.emergency.verified_by if demand.emergency else None
         self.asked.append((demand.reference, as_of, verified))
         return self.inner.assess(demand, as_of)

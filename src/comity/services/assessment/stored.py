@@ -53,13 +53,18 @@ def assess_stored(  # noqa: PLR0917 - each argument is a distinct input of the o
     """
     demand = stored_demand(record, known_countries)
     day = as_of or demand.received_at.astimezone(UTC).date()
-    document = assessor.assess(demand, day)
-    rule_pack = document.get("rule_pack")
-    digest = rule_pack.get("digest") if isinstance(rule_pack, dict) else None
-    if not isinstance(digest, str) or not digest.startswith("sha256:"):
+    answer = assessor.assess(demand, day)
+    digest = answer.rule_pack.digest
+    if not digest.startswith("sha256:"):
         raise IntegrityError("the law engine's answer names no rule pack digest (sha256:...)")
     assessment = AssessmentRecord(
-        "asm-" + uuid.uuid4().hex[:16], record.id, day.isoformat(), digest, document, by, at
+        "asm-" + uuid.uuid4().hex[:16],
+        record.id,
+        day.isoformat(),
+        digest,
+        answer.to_document(),
+        by,
+        at,
     )
     return demand, assessment
 
@@ -84,11 +89,12 @@ def run_assessment(
     actor: User,
     demand_id: str,
     *,
-    as_of: date,
+    as_of: date | None,
     assessor: Assessor,
     known_countries: frozenset[str],
 ) -> AssessmentRecord:
-    """Staff ask for an assessment of a demand they may see, as of a date; it is stored."""
+    """Staff ask for an assessment of a demand they may see, as of a date (default: the day it
+    was received); it is stored."""
     permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     record = visible_demand(uow_factory, actor, demand_id)
     _, assessment = assess_stored(record, assessor, known_countries, as_of, actor.id, clock.now())

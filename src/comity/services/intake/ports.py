@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from comity.domain.accounts import Account, Selector
+from comity.domain.assessment import Assessment
 from comity.domain.demand import Demand
 from comity.domain.intake import AssessmentRecord, Attachment, DemandRecord
 from comity.domain.registry import Authority, User
@@ -15,12 +16,14 @@ from comity.services.ports import UnitOfWork
 
 
 class Assessor(Protocol):
-    """The law engine, seen from intake: a demand and a date in, contract section 5 JSON out.
+    """The law engine, seen from intake: a demand and a date in, the typed ``Assessment`` out
+    (its ``to_document()`` is contract section 5 JSON, which is what is stored).
 
-    The integrator adapts ``comity.law.engine.LawEngine`` to this (see ``create_app``).
+    ``services.assessment.law_assessor.LawAssessor`` adapts ``comity.law.engine.LawEngine`` to
+    this; the composition root builds it (``Comity.assessor``).
     """
 
-    def assess(self, demand: Demand, as_of: date) -> dict[str, Any]: ...
+    def assess(self, demand: Demand, as_of: date) -> Assessment: ...
 
 
 @dataclass(frozen=True)
