@@ -20,7 +20,7 @@ from comity.bootstrap import DEFAULT_TOML, Comity, open_deployment
 from comity.domain.note import parse_note
 from comity.domain.witness import CosignerKey
 from comity.entrypoints.api.app import create_app
-from comity.entrypoints.api.witness_app import create_witness_app, witness_cosigner
+from comity.entrypoints.api.witness_app import create_witness_app
 
 
 def configure(
@@ -42,7 +42,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Comity, Comity, CosignerKey, Cosigner
     configure(a.home, "https://a.test/log", me="a.test/witness", other_log=b_log)
     configure(b.home, "https://b.test/log", me="b.test/witness", other_log=a_log)
     a, b = open_deployment(a.home), open_deployment(b.home)
-    a_key, b_key = witness_cosigner(a).key, witness_cosigner(b).key
+    a_key, b_key = a.audit_log.cosigner().key, b.audit_log.cosigner().key
     with ExitStack() as stack:
         a_at = stack.enter_context(serving(create_witness_app(a)))
         b_at = stack.enter_context(serving(create_witness_app(b)))

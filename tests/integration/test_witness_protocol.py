@@ -14,7 +14,7 @@ from comity.adapters.controlplane.audit_tables import AuditCheckpointRow
 from comity.bootstrap import DEFAULT_TOML, Comity, open_deployment
 from comity.domain.note import parse_note
 from comity.domain.witness import AddCheckpoint
-from comity.entrypoints.api.witness_app import create_witness_app, witness_cosigner
+from comity.entrypoints.api.witness_app import create_witness_app
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_the_protocol_answers(setup) -> None:  # type: ignore[no-untyped-def]
     ok = post(client, AddCheckpoint(0, (), first).body())
     assert ok.status_code == 200, ok.text
     sig = parse_note(first + ok.text).signatures[-1]
-    assert cosignature_time(sig, parse_note(first).text, witness_cosigner(witness).key) > 0
+    assert cosignature_time(sig, parse_note(first).text, witness.audit_log.cosigner().key) > 0
     # Old size 0 again: 409 with the witness's size, as text/x.tlog.size.
     later = note_at(log, 30)
     conflict = post(client, AddCheckpoint(0, (), later).body())

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from comity.adapters.audit.signing import NoteSigner, create_key_file, load_key_file
 from comity.adapters.clock import SystemClock
 from comity.adapters.config.deployment_file import FILE_NAME, load_deployment
-from comity.adapters.controlplane.db import make_engine
+from comity.adapters.controlplane.db import make_engine, make_read_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
@@ -41,14 +41,19 @@ from comity.services.ports import Clock
 from comity.services.productions.ports import Production, RegionAgent
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from comity.adapters.controlplane.alerts_repo import SqlAlertLog
     from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork
     from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork
     from comity.adapters.controlplane.moves_repo import SqlMoveJournal
     from comity.adapters.controlplane.productions_repo import SqlProductionUnitOfWork
     from comity.adapters.notify.settings import NotifySettings
+    from comity.bootstrap.audit_log import AuditLog
+    from comity.bootstrap.hi1 import Hi1Gateway
     from comity.law.engine import LawEngine
     from comity.services.assessment.law_assessor import LawAssessor
+    from comity.services.cases.actions import LawContext
     from comity.services.productions.agent import LocalRegionAgent
     from comity.services.productions.produce import ProductionService
 
@@ -97,6 +102,25 @@ class Comity:
         from comity.services.assessment.law_assessor import LawAssessor  # noqa: PLC0415
 
         return LawAssessor(self.law_engine, self.deployment, self.uow)
+
+    @property
+    def known_countries(self) -> frozenset[str]:
+        """ISO 3166-1 codes and EU: reference data of the law layer (``comity.law.countries``)."""
+        return known_countries()
+
+    @cached_property
+    def law_context(self) -> LawContext:
+        """What opening or re-assessing a case needs: this deployment's law engine and place."""
+        from comity.services.cases.actions import LawContext  # noqa: PLC0415
+
+        return LawContext(self.assessor, self.deployment, self.known_countries)
+
+    @cached_property
+    def hi1(self) -> Hi1Gateway:
+        """ETSI TS 103 120 (HI-1) messages in and out (``POST /hi1``, ``comity demand import``)."""
+        from comity.bootstrap.hi1 import Hi1Gateway  # noqa: PLC0415
+
+        return Hi1Gateway(self)
 
     # --- audit log (issue 5) ---
 
@@ -164,15 +188,39 @@ class Comity:
         return intake_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
     @cached_property
-    def reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
-        """Read-only units of work for the API's reads, audit proofs included (no write lock)."""
+    def read_engine(self) -> Engine:
+        """The control plane opened for reading only: no write lock (``make_read_engine``)."""
         assert self.deployment.control_plane is not None
-        from comity.adapters.controlplane.intake_repo import (  # noqa: PLC0415
-            intake_uow_factory,
-            make_read_engine,
+        return make_read_engine(self.deployment.control_plane)
+
+    @cached_property
+    def read_only(self) -> Callable[[], SqlUnitOfWork]:
+        """Plain read-only units of work (accounts and the audit log), for the log's readers."""
+        return uow_factory(self.read_engine, self.clock.now)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        """The audit log's front door: documents, proofs, tiles, checks, witnessing, reports."""
+        from comity.bootstrap.audit_log import AuditLog  # noqa: PLC0415
+
+        return AuditLog(
+            read=self.read_only,
+            write=self.uow,
+            signer=self.audit_signer,
+            key_path=self.audit_key_path,
+            home=self.home,
+            settings=self.deployment.extra,
+            now=self.clock.now,
         )
 
-        return intake_uow_factory(make_read_engine(self.deployment.control_plane), self.clock.now)
+    @cached_property
+    def reader(self) -> Callable[[], SqlIntakeUnitOfWork]:
+        """Read-only units of work for the API's reads, audit proofs included (no write lock)."""
+        from comity.adapters.controlplane.intake_repo import (  # noqa: PLC0415
+            intake_uow_factory,
+        )
+
+        return intake_uow_factory(self.read_engine, self.clock.now)
 
     # --- productions (issue 7) ---
 
@@ -231,6 +279,14 @@ class Comity:
             sources=self.region_sources(region_id),
             accounts=self.account_ref,
         )
+
+    def agent_app(self, region_id: str) -> tuple[FastAPI, str]:
+        """A region's agent as its own HTTP application (``comity agent``), and the id of the
+        control-plane key it trusts."""
+        from comity.adapters.agent.server import create_agent_app  # noqa: PLC0415
+
+        key_id = self.trusted_control_plane_keys()[0].key_id
+        return create_agent_app(self.local_agent(region_id), key_id), key_id
 
     def region_sources(self, region_id: str) -> list[RecordSource]:
         """The region's ``[regions.X.sources.Y]`` adapters, built for its agent (which alone
@@ -343,9 +399,9 @@ class Comity:
 
     def open_cases(self) -> list[str]:
         """Open, assessed by the rule pack, the case of every stored demand that has none."""
-        from comity.services.cases.actions import LawContext, ensure_case  # noqa: PLC0415
+        from comity.services.cases.actions import ensure_case  # noqa: PLC0415
 
-        law = LawContext(self.assessor, self.deployment, known_countries())
+        law = self.law_context
         with self.intake_uow() as uow:
             pending = [
                 d.id
@@ -384,11 +440,8 @@ class Comity:
         """Read-only console units of work: the session lookup every page makes takes no lock."""
         assert self.deployment.control_plane is not None
         from comity.adapters.controlplane.console_repo import console_uow_factory  # noqa: PLC0415
-        from comity.adapters.controlplane.intake_repo import make_read_engine  # noqa: PLC0415
 
-        return console_uow_factory(
-            make_read_engine(self.deployment.control_plane), self.clock.now, None, self.totp_sealer
-        )
+        return console_uow_factory(self.read_engine, self.clock.now, None, self.totp_sealer)
 
     @cached_property
     def totp_sealer(self) -> TotpSealer:

@@ -52,3 +52,18 @@ def make_engine(url: str) -> Engine:
             lambda _conn: "BEGIN IMMEDIATE",
         )
     return create_engine(url, pool_pre_ping=True)
+
+
+def make_read_engine(url: str) -> Engine:
+    """An engine for read-only units of work.
+
+    The control plane's engine starts every SQLite transaction with ``BEGIN IMMEDIATE`` so that
+    writers queue instead of failing; a reader does not need the write lock, and taking it would
+    serialise every status read of every worker behind every other. In WAL mode a deferred
+    ``BEGIN`` reads a consistent snapshot without blocking or being blocked by the writer.
+    PostgreSQL needs no special treatment.
+    """
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return make_engine(url)
+    return sqlite_engine(url, ["foreign_keys=ON", "query_only=ON"], lambda _conn: "BEGIN")

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from comity.adapters.audit.signing import NoteSigner
 from comity.adapters.controlplane.cases_repo import SqlCaseRepository
 from comity.adapters.controlplane.console_tables import SessionRow
-from comity.adapters.controlplane.db import make_engine, normalise_url, sqlite_engine
 from comity.adapters.controlplane.intake_tables import (
     AssessmentRow,
     AttachmentRow,
@@ -380,18 +379,3 @@ def intake_uow_factory(
     """Like ``uow_factory``: with ``signer``, each commit that appended signs a checkpoint."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     return lambda: SqlIntakeUnitOfWork(sessions, now, signer)
-
-
-def make_read_engine(url: str) -> Engine:
-    """An engine for read-only units of work.
-
-    The control plane's engine starts every SQLite transaction with ``BEGIN IMMEDIATE`` so that
-    writers queue instead of failing; a reader does not need the write lock, and taking it would
-    serialise every status read of every worker behind every other. In WAL mode a deferred
-    ``BEGIN`` reads a consistent snapshot without blocking or being blocked by the writer.
-    PostgreSQL needs no special treatment.
-    """
-    url = normalise_url(url)
-    if not url.startswith("sqlite"):
-        return make_engine(url)
-    return sqlite_engine(url, ["foreign_keys=ON", "query_only=ON"], lambda _conn: "BEGIN")

@@ -13,13 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from comity.adapters.audit.documents import (
-    checkpoint_document,
-    consistency_document,
-    entry_document,
-    head_size,
-    inclusion_document,
-)
 from comity.bootstrap import Comity
 from comity.domain import permissions
 from comity.entrypoints.api.schemas import ERRORS
@@ -36,8 +29,7 @@ def _comity(request: Request) -> Comity:
 @router.get("/checkpoint")
 def checkpoint(request: Request) -> dict[str, object]:
     """The latest signed tree head: size, base64 root and the signed note text."""
-    with _comity(request).reader() as uow:
-        return checkpoint_document(uow.audit)
+    return _comity(request).audit_log.checkpoint()
 
 
 @router.get("/proof/inclusion")
@@ -47,8 +39,7 @@ def inclusion(
     size: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, object]:
     """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: the head)."""
-    with _comity(request).reader() as uow:
-        return inclusion_document(uow.audit, index, size or head_size(uow.audit))
+    return _comity(request).audit_log.inclusion(index, size)
 
 
 @router.get("/proof/consistency")
@@ -58,15 +49,11 @@ def consistency(
     second: Annotated[int | None, Query(ge=0)] = None,
 ) -> dict[str, object]:
     """RFC 9162 consistency proof that tree ``second`` (default: the head) extends ``first``."""
-    with _comity(request).reader() as uow:
-        return consistency_document(
-            uow.audit, first, head_size(uow.audit) if second is None else second
-        )
+    return _comity(request).audit_log.consistency(first, second)
 
 
 @router.get("/entries/{index}")
 def entry(request: Request, index: int, caller: Caller) -> dict[str, object]:
     """One entry's canonical JSON (time, actor, action, subject, payload digest) and leaf hash."""
     permissions.check(caller, permissions.Action.READ_INTERNAL)
-    with _comity(request).reader() as uow:
-        return entry_document(uow.audit, index)
+    return _comity(request).audit_log.entry(index)

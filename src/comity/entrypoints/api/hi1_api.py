@@ -15,16 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from comity.adapters.controlplane.etsi_repo import etsi_uow_factory
-from comity.adapters.etsi import codec
 from comity.bootstrap import Comity
 from comity.errors import InvalidInput
-from comity.law.countries import known_countries
-from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
-from comity.services.etsi import hi1
-from comity.services.etsi.message import Element
-from comity.services.etsi.ports import EtsiUowFactory
 
 from .schemas import ERRORS
 from .security import Caller
@@ -51,12 +44,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _uow(comity: Comity) -> EtsiUowFactory:
-    return etsi_uow_factory(comity.engine, comity.clock.now, comity.audit_signer)
-
-
-def _reply(message: Element, form: str, code: int = status.HTTP_200_OK) -> Response:
-    body = codec.to_xml(message) if form == "xml" else codec.to_json(message)
+def _reply(body: bytes, form: str, code: int = status.HTTP_200_OK) -> Response:
     return Response(body, status_code=code, media_type=_MEDIA[form])
 
 
@@ -79,28 +67,25 @@ async def post_message(
             f"Content-Type: expected application/xml or application/json, got {content_type!r}"
         )
     comity: Comity = request.app.state.comity
-    parsed = codec.parse(await request.body())
-    answer = await run_in_threadpool(
-        hi1.handle,
-        _uow(comity),
-        comity.clock,
-        user,
-        parsed,
-        known_countries=known_countries(),
-        regions=[(r.id, r.country) for r in comity.deployment.regions],
-        instrument=instrument,
-        max_file_bytes=request.app.state.max_file_bytes,
-    )
+    body = await request.body()
     assessor = request.app.state.assessor
-    if assessor is not None:  # each demand's case opens right after intake (docs/workflow.md)
-        law = LawContext(assessor, comity.deployment, known_countries())
-        for imported in answer.demands:
-            await run_in_threadpool(
-                cases.ensure_case, comity.intake_uow, comity.clock, imported.record.id, law
-            )
-    created = any(i.created for i in answer.demands) and not answer.replayed
+    # Each demand's case opens right after intake when the API has a law engine (docs/workflow.md).
+    law = (
+        None
+        if assessor is None
+        else LawContext(assessor, comity.deployment, comity.known_countries)
+    )
+    answer = await run_in_threadpool(
+        lambda: comity.hi1.receive(
+            user,
+            body,
+            instrument=instrument,
+            law=law,
+            max_file_bytes=request.app.state.max_file_bytes,
+        )
+    )
     response = _reply(
-        answer.message, parsed.form, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        answer.body, answer.form, status.HTTP_201_CREATED if answer.created else status.HTTP_200_OK
     )
     for warning in answer.warnings:
         response.headers.append("Comity-Warning", _ascii(warning))
@@ -115,7 +100,7 @@ async def post_message(
 def demand_status(request: Request, user: Caller, demand_id: str, form: Format = "xml") -> Response:
     """The HI-1 notification of an imported demand: each object's status now."""
     comity: Comity = request.app.state.comity
-    return _reply(hi1.status_message(_uow(comity), comity.clock, user, demand_id), form)
+    return _reply(comity.hi1.status(user, demand_id, form), form)
 
 
 @router.post(
@@ -134,5 +119,6 @@ def production_delivery(
         token, made = comity.productions.create_link(user, production_id)
         return str(request.url_for("download", token=token)), made.expires_at
 
-    message = hi1.delivery_message(_uow(comity), comity.clock, user, production_id, link=link)
-    return _reply(message, form, status.HTTP_201_CREATED)
+    return _reply(
+        comity.hi1.delivery(user, production_id, form, link), form, status.HTTP_201_CREATED
+    )

@@ -16,7 +16,6 @@ import gzip
 
 from fastapi import APIRouter, Request, Response
 
-from comity.adapters.audit.tiles import TileReader
 from comity.bootstrap import Comity
 from comity.domain.tiles import TileError, parse_tile_path
 from comity.entrypoints.api.schemas import ERRORS
@@ -34,17 +33,10 @@ def _comity(request: Request) -> Comity:
     return comity
 
 
-def checkpoint_text(reader: TileReader) -> str:
-    """The served checkpoint: the log's signed note with the witnesses' cosignature lines."""
-    latest = reader.checkpoint()
-    return latest.note + reader.cosignatures(latest.size)
-
-
 @router.get("/checkpoint", response_class=Response)
 def checkpoint(request: Request) -> Response:
     """The latest signed tree head as a C2SP checkpoint (text/plain signed note)."""
-    with _comity(request).reader() as uow:
-        text = checkpoint_text(TileReader(uow.audit))
+    text = _comity(request).audit_log.served_checkpoint()
     return Response(
         text,
         media_type="text/plain; charset=utf-8",
@@ -59,9 +51,7 @@ def tile(request: Request, path: str) -> Response:
         ref = parse_tile_path(path)
     except TileError as exc:
         raise NotFound(str(exc)) from None
-    with _comity(request).reader() as uow:
-        reader = TileReader(uow.audit)
-        data = reader.entry_bundle(ref) if ref.entries else reader.tile(ref)
+    data = _comity(request).audit_log.tile(ref)
     headers = {"Cache-Control": TILE_CACHE}
     if ref.entries:
         headers["Vary"] = "Accept-Encoding"

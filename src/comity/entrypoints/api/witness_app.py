@@ -1,7 +1,7 @@
 """``comity witness serve``: Comity as a C2SP tlog-witness, its own small HTTP application.
 
-One route, ``POST /add-checkpoint`` (c2sp.org/tlog-witness), answered by
-``adapters.audit.witness.SqlWitness``. A witness is its own service (its key signs for its
+One route, ``POST /add-checkpoint`` (c2sp.org/tlog-witness), answered by the deployment's
+witness (``Comity.audit_log.witness()``). A witness is its own service (its key signs for its
 operator, a regulator say, not for the provider), so it does not share the provider's API app.
 """
 
@@ -10,24 +10,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 
 from comity import __version__
-from comity.adapters.audit.cosigning import Cosigner, load_or_create_cosigner
-from comity.adapters.audit.log_config import witness_service
-from comity.adapters.audit.witness import SqlWitness
 from comity.bootstrap import Comity
 from comity.domain.witness import MAX_BODY_BYTES
 
-WITNESS_KEY_FILE = "witness.key"
-
-
-def witness_cosigner(comity: Comity) -> Cosigner:
-    """This deployment's witness key (``keys/witness.key``), made 0600 on first use."""
-    service = witness_service(comity.deployment.extra)
-    return load_or_create_cosigner(comity.home / "keys" / WITNESS_KEY_FILE, service.name)
-
 
 def create_witness_app(comity: Comity) -> FastAPI:
-    service = witness_service(comity.deployment.extra)
-    witness = SqlWitness(comity.uow, witness_cosigner(comity), service.logs, comity.clock.now)
+    witness = comity.audit_log.witness()
     app = FastAPI(title="Comity witness", version=__version__, openapi_url=None)
 
     @app.post("/add-checkpoint")

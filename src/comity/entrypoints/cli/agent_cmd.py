@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from comity.adapters.agent.server import create_agent_app
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
 
@@ -28,9 +27,6 @@ def agent(
     """Serve a region's agent: it accepts only signed authorizations and streams their records."""
     if not region:
         raise InvalidInput("--region: name the region this agent serves, e.g. --region eu-ie")
-    comity = open_comity(ctx)
-    local = comity.local_agent(region)
-    key_id = comity.trusted_control_plane_keys()[0].key_id
-    app = create_agent_app(local, key_id)
+    app, key_id = open_comity(ctx).agent_app(region)
     typer.echo(f"agent of region {region} on http://{host}:{port} (control-plane key {key_id})")
     uvicorn.run(app, host=host, port=port, log_level="warning")

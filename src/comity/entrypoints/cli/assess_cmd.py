@@ -14,18 +14,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from comity.adapters.law_files import read_demand_file
 from comity.bootstrap import Comity
-from comity.domain.demand import parse_demand
+from comity.bootstrap.rule_tools import assess_file
 from comity.domain.inputs import parse_day as parse_day_input
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
 from comity.entrypoints.cli.tables import WideOption, folding_table, print_table
-from comity.errors import collect
 from comity.law.countries import known_countries
-from comity.services.assessment.law_assessor import assess_demand, default_as_of
 from comity.services.assessment.stored import run_assessment
-from comity.services.intake.demands import visible_demand
 
 
 def parse_day(value: str | None, option: str) -> date | None:
@@ -92,10 +88,7 @@ def assess(
     comity = open_comity(ctx)
     path = Path(demand)
     if path.exists() or demand.endswith(".json"):
-        parsed = read_demand_file(path)
-        document = assess_demand(
-            comity.law_engine, comity.deployment, comity.uow, parsed, day
-        ).to_document()
+        document = assess_file(comity, path, day).to_document()
     else:
         document = assess_stored(comity, demand, day)
     if as_json:
@@ -106,16 +99,12 @@ def assess(
 
 def assess_stored(comity: Comity, demand_id: str, day: date | None) -> dict[str, Any]:
     """Assess a stored demand (default: the law on the day it was received) and keep the result."""
-    record = visible_demand(comity.intake_uow, OPERATOR, demand_id)
-    parsed, problems = parse_demand(record.document, known_countries=known_countries())
-    collect(problems)
-    assert parsed is not None
     stored = run_assessment(
         comity.intake_uow,
         comity.clock,
         OPERATOR,
         demand_id,
-        as_of=day or default_as_of(parsed),
+        as_of=day,
         assessor=comity.assessor,
         known_countries=known_countries(),
     )

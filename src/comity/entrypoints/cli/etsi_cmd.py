@@ -14,34 +14,17 @@ from typing import Annotated
 
 import typer
 
-from comity.adapters.controlplane.etsi_repo import etsi_uow_factory
-from comity.adapters.etsi import codec
-from comity.bootstrap import Comity
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
-from comity.law.countries import known_countries
-from comity.services.cases import actions as cases
-from comity.services.cases.actions import LawContext
-from comity.services.etsi import hi1
-from comity.services.etsi.message import Element
-from comity.services.etsi.ports import EtsiUowFactory
 
 #: Where ``comity serve`` answers by default; deployments behind a proxy pass their own.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
-def _etsi_uow(comity: Comity) -> EtsiUowFactory:
-    return etsi_uow_factory(comity.engine, comity.clock.now, comity.audit_signer)
-
-
-def _regions(comity: Comity) -> list[tuple[str, str]]:
-    return [(r.id, r.country) for r in comity.deployment.regions]
-
-
-def _write(message: Element, form: str) -> bytes:
+def _form(form: str) -> str:
     if form not in ("xml", "json"):
         raise InvalidInput(f"--format: expected xml or json, got {form!r}")
-    return codec.to_xml(message) if form == "xml" else codec.to_json(message)
+    return form
 
 
 def register(app: typer.Typer) -> None:
@@ -70,29 +53,21 @@ def register(app: typer.Typer) -> None:
         except FileNotFoundError:
             raise InvalidInput(f"{message}: no such file") from None
         try:
-            parsed = codec.parse(body)
-            result = hi1.handle(
-                _etsi_uow(comity),
-                comity.clock,
+            result = comity.hi1.receive(
                 OPERATOR,
-                parsed,
-                known_countries=known_countries(),
-                regions=_regions(comity),
+                body,
                 instrument=instrument,
+                law=comity.law_context if open_case else None,
             )
         except InvalidInput as exc:
             exc.problems = [f"{message}: {p}" for p in exc.problems]
             raise
         for warning in result.warnings:
             typer.echo(f"warning: {message}: {warning}", err=True)
-        for imported in result.demands:
-            typer.echo(imported.record.id)
+        for demand_id in result.demand_ids:
+            typer.echo(demand_id)
         if answer is not None:
-            answer.write_bytes(_write(result.message, parsed.form))
-        if open_case:
-            law = LawContext(comity.assessor, comity.deployment, known_countries())
-            for imported in result.demands:
-                cases.ensure_case(comity.intake_uow, comity.clock, imported.record.id, law)
+            answer.write_bytes(result.body)
 
     @app.command("hi1-status")
     def status(
@@ -101,9 +76,8 @@ def register(app: typer.Typer) -> None:
         form: Annotated[str, typer.Option("--format", help="xml or json")] = "xml",
     ) -> None:
         """Print the HI-1 notification of an imported demand's status (each task's status)."""
-        comity = open_comity(ctx)
-        message = hi1.status_message(_etsi_uow(comity), comity.clock, OPERATOR, demand_id)
-        typer.echo(_write(message, form).decode("utf-8"))
+        answer = open_comity(ctx).hi1.status(OPERATOR, demand_id, _form(form))
+        typer.echo(answer.decode("utf-8"))
 
     @app.command("hi1-deliver")
     def deliver(
@@ -115,13 +89,12 @@ def register(app: typer.Typer) -> None:
         form: Annotated[str, typer.Option("--format", help="xml or json")] = "xml",
     ) -> None:
         """Create a download link for a published production; print its HI-1 DeliveryObject."""
+        chosen = _form(form)
         comity = open_comity(ctx)
 
         def link() -> tuple[str, datetime | None]:
             token, made = comity.productions.create_link(OPERATOR, production_id)
             return f"{base_url.rstrip('/')}/downloads/{token}", made.expires_at
 
-        message = hi1.delivery_message(
-            _etsi_uow(comity), comity.clock, OPERATOR, production_id, link=link
-        )
-        typer.echo(_write(message, form).decode("utf-8"))
+        answer = comity.hi1.delivery(OPERATOR, production_id, chosen, link)
+        typer.echo(answer.decode("utf-8"))

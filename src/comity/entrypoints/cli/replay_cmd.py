@@ -9,11 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from comity.adapters.law_files import read_replay
+from comity.bootstrap.rule_tools import replay_file
 from comity.entrypoints.cli.replay_workflow_cmd import run_workflow
 from comity.errors import NotFound
 from comity.law.engine import LawEngine
-from comity.law.replay import run_replay
 
 REPLAYS = Path(__file__).resolve().parents[2] / "law" / "replays"
 
@@ -40,7 +39,7 @@ def replay(
     if not script.is_file():
         known = ", ".join(sorted(p.stem for p in REPLAYS.glob("*.yaml")))
         raise NotFound(f"no replay named {case!r} (known: {known})")
-    report = run_replay(LawEngine.load(pack), read_replay(script))
+    report = replay_file(LawEngine.load(pack), script)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:

@@ -15,19 +15,12 @@ from typing import Annotated, Any
 
 import typer
 
-from comity.adapters.audit.report_log import (
-    changed_after,
-    check_counted_at,
-    counted_at,
-    demands_logged_before,
-)
 from comity.bootstrap import Comity
-from comity.domain.note import NoteError, VerifierKey
 from comity.domain.transparency import half_year
 from comity.domain.transparency_profiles import Bands, Profile, differences, profile
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
-from comity.errors import ConfigurationError, IntegrityError, InvalidInput
+from comity.errors import IntegrityError, InvalidInput
 from comity.services.transparency import published_report, transparency_report
 
 app = typer.Typer(help="Reports built from the record.", no_args_is_help=True)
@@ -44,11 +37,7 @@ def _count(  # noqa: PLR0917 (the report's inputs, in the order a reader states 
     comity: Comity, first: date, last: date, which: Profile, bands: Bands, at: int | None
 ) -> dict[str, object]:
     """The report counted at checkpoint size ``at`` (None: the latest signed checkpoint)."""
-    with comity.reader() as uow:
-        checkpoint = counted_at(uow.session)
-        if at is not None:
-            checkpoint = {"size": at}
-        logged = demands_logged_before(uow.session, int(str(checkpoint["size"])))
+    checkpoint, logged = comity.audit_log.report_checkpoint(at)
     return published_report(
         comity.intake_uow,
         OPERATOR,
@@ -166,14 +155,7 @@ def verify(
     that differs."""
     doc = _read_report(report)
     comity = open_comity(ctx)
-    try:
-        verifier = VerifierKey.parse(key) if key else None
-    except NoteError as exc:
-        raise InvalidInput(f"--key: {exc}") from None
-    if verifier is None:
-        if comity.audit_signer is None:
-            raise ConfigurationError("no audit log key here; pass the log's key with --key")
-        verifier = comity.audit_signer.verifier_key
+    verifier = comity.audit_log.verifier_key(key)
     try:
         period = doc["period"]
         first, last = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
@@ -189,9 +171,7 @@ def verify(
         raise InvalidInput(
             f"{report}: the report's period or parameters are malformed ({exc})"
         ) from None
-    with comity.reader() as uow:
-        size = check_counted_at(uow.session, doc.get("checkpoint"), verifier)
-        later = changed_after(uow.session, size)
+    size, later = comity.audit_log.report_recorded_at(doc.get("checkpoint"), verifier)
     recount = _count(comity, first, last, chosen, bands, size)
     found = differences(doc, recount)
     if found:

@@ -8,52 +8,18 @@ of their expectation dates).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from comity.adapters.law_files import read_demand_file, read_scenario
-from comity.domain.accounts import Account, Selector
-from comity.domain.demand import Demand
-from comity.domain.deployment import Deployment
+from comity.bootstrap.rule_tools import pack_diff
 from comity.entrypoints.cli.assess_cmd import parse_day
 from comity.entrypoints.cli.context import open_comity
-from comity.law.diff import diff_assessments
 from comity.law.engine import LawEngine
-from comity.services.accounts import find_account
-from comity.services.assessment.law_assessor import default_as_of
 
 app = typer.Typer(help="Rule pack tools.", no_args_is_help=True)
-
-Case = tuple[Demand, Deployment, Callable[[Selector], Account | None], list[date]]
-
-
-def _cases(ctx: typer.Context, files: list[Path], as_of: date | None) -> list[Case]:
-    cases: list[Case] = []
-    comity = None
-    for path in files:
-        if path.suffix in (".yaml", ".yml"):
-            sc = read_scenario(path)
-            accounts = {s: a for a in sc.accounts for s in a.selectors}
-            days = [as_of] if as_of else sorted({e.as_of for e in sc.expectations})
-            cases.append((sc.demand, sc.deployment, accounts.get, days))
-        else:
-            demand = read_demand_file(path)
-            comity = comity or open_comity(ctx)
-            uow = comity.uow
-            cases.append(
-                (
-                    demand,
-                    comity.deployment,
-                    lambda s, uow=uow: find_account(uow, s),  # type: ignore[misc]
-                    [as_of or default_as_of(demand)],
-                )
-            )
-    return cases
 
 
 @app.command("check")
@@ -86,27 +52,18 @@ def diff(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Re-assess demands under both packs and list the findings that change."""
-    old, new = LawEngine.load(old_pack), LawEngine.load(new_pack)
-    changes: list[dict[str, Any]] = []
-    cases = _cases(ctx, demands, parse_day(as_of, "--as-of"))
-    for demand, deployment, find, days in cases:
-        for day in days:
-            changes += diff_assessments(
-                old.assess(demand, deployment, find, day), new.assess(demand, deployment, find, day)
-            )
-    report = {
-        "old": {"version": old.pack.version, "digest": old.pack.digest},
-        "new": {"version": new.pack.version, "digest": new.pack.digest},
-        "demands": len(cases),
-        "changes": changes,
-    }
+    report = pack_diff(
+        old_pack, new_pack, demands, parse_day(as_of, "--as-of"), lambda: open_comity(ctx)
+    )
+    old, new, changes = report["old"], report["new"], report["changes"]
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
     console = Console(highlight=False, soft_wrap=True)
     console.print(
-        f"{old.pack.version} ({old.pack.digest[:19]}...) -> {new.pack.version} "
-        f"({new.pack.digest[:19]}...): {len(changes)} changed findings in {len(cases)} demands",
+        f"{old['version']} ({old['digest'][:19]}...) -> {new['version']} "
+        f"({new['digest'][:19]}...): {len(changes)} changed findings in {report['demands']} "
+        "demands",
         markup=False,
     )
     for c in changes:

@@ -12,10 +12,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from comity.adapters.law_files import read_scenario
-from comity.errors import InvalidInput
+from comity.bootstrap.rule_tools import run_scenario_files
 from comity.law.engine import LawEngine
-from comity.law.scenario import ScenarioResult, run_scenario
+from comity.law.scenario import ScenarioResult
 
 app = typer.Typer(help="Run scenario files (executable legal test cases).", no_args_is_help=True)
 
@@ -35,17 +34,7 @@ def run(
     pack: Annotated[Path | None, typer.Option("--pack", help="Rule pack directory.")] = None,
 ) -> None:
     """Run scenarios and report each expectation."""
-    paths = expand(files)
-    scenarios, problems = [], []
-    for path in paths:
-        try:
-            scenarios.append(read_scenario(path))
-        except InvalidInput as exc:
-            problems += exc.problems
-    if problems:
-        raise InvalidInput(problems[0], problems=problems)
-    engine = LawEngine.load(pack)
-    results: list[ScenarioResult] = [run_scenario(engine, s) for s in scenarios]
+    results: list[ScenarioResult] = run_scenario_files(LawEngine.load(pack), expand(files))
     if as_json:
         typer.echo(json.dumps({"scenarios": [r.to_document() for r in results]}, indent=2))
     else:

@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from comity.adapters.audit.production_proof import check_production_proof, proof_path
-from comity.adapters.package.verify import verify_package
-from comity.adapters.signing.ed25519 import PublicKey
+from comity.bootstrap.package_check import check_package
 from comity.domain.note import NoteError, VerifierKey
 from comity.errors import InvalidInput
 
@@ -47,9 +45,14 @@ def verify(
         log_verifier = VerifierKey.parse(log_key) if log_key else None
     except NoteError as exc:
         raise InvalidInput(f"--log-key: {exc}") from None
-    keys = [PublicKey.load(k) for k in key] if key else None
-    auth_keys = [PublicKey.load(k) for k in authorization_key] if authorization_key else None
-    result = verify_package(package, keys=keys, authorization_keys=auth_keys)
+    verdict = check_package(
+        package,
+        keys=key,
+        authorization_keys=authorization_key,
+        log_key=log_verifier,
+        log_proof=log_proof,
+    )
+    result = verdict.verified
     out = Console(highlight=False, soft_wrap=True)
     out.print(
         f"valid: {result.bag}, {result.record_count} records for demand "
@@ -57,13 +60,7 @@ def verify(
         f"signed by {result.signing_key}",
         markup=False,
     )
-    proof_file = log_proof or proof_path(package)
-    if log_proof is not None or (package.is_file() and proof_file.is_file()):
-        try:
-            text = proof_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise InvalidInput(f"{proof_file}: not a readable tlog-proof file") from None
-        checkpoint = check_production_proof(text, package, result.record_count, log_verifier)
+    if (checkpoint := verdict.published_in) is not None:
         out.print(
             f"published: the audit log {checkpoint.origin} holds this package's publication in "
             f"its checkpoint of size {checkpoint.size}"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from comity.entrypoints.api.witness_app import create_witness_app, witness_cosigner
+from comity.entrypoints.api.witness_app import create_witness_app
 from comity.entrypoints.cli.context import open_comity
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
 @app.command("key")
 def key(ctx: typer.Context) -> None:
     """Print this witness's cosignature/v1 key, for the logs' [[log.witnesses]] key."""
-    typer.echo(str(witness_cosigner(open_comity(ctx)).key))
+    typer.echo(str(open_comity(ctx).audit_log.cosigner().key))
 
 
 @app.command("serve")

@@ -17,12 +17,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from comity.adapters.law_files import read_replay
+from comity.bootstrap.rule_tools import replay_file
 from comity.domain.case import replays
 from comity.domain.case.replay import SCRIPTS, load_script_text, run
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import comity_of, current_visitor
-from comity.law.replay import run_replay
 
 router = APIRouter(include_in_schema=False)
 LAW_SCRIPT = Path(__file__).resolve().parents[2] / "law" / "replays" / "microsoft-ireland.yaml"
@@ -61,7 +60,7 @@ def build(request: Request) -> dict[str, Any]:
     cached: dict[str, Any] | None = getattr(request.app.state, "ireland", None)
     if cached is not None:
         return cached
-    report = run_replay(comity_of(request).law_engine, read_replay(LAW_SCRIPT))
+    report = replay_file(comity_of(request).law_engine, LAW_SCRIPT)
     law = [
         {
             "date": s["date"],

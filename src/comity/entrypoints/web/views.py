@@ -3,19 +3,13 @@ its audit trail and the checked proof of one entry."""
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from comity.adapters.audit.documents import head_size, inclusion_document
-from comity.adapters.audit.signing import open_checkpoint
 from comity.bootstrap import Comity
 from comity.domain.intake import AssessmentRecord, DemandRecord
-from comity.domain.merkle import leaf_hash
-from comity.domain.merkle_proofs import verify_inclusion
 from comity.domain.registry import User
-from comity.errors import ComityError
 from comity.services.cases.queue import QueueItem
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter
@@ -84,55 +78,16 @@ def trail(comity: Comity, subjects: list[str]) -> list[TrailRow]:
 
 
 def proof(comity: Comity, index: int) -> dict[str, Any]:
-    """Entry ``index`` with its inclusion proof, and the server's checks of each link.
-
-    The checks are the ones an outside auditor makes with ``comity audit prove``: the entry
-    hashes to the leaf, the proof leads from the leaf to the root, and that root is the one the
-    log's key signed in the latest checkpoint.
-    """
-    with comity.reader() as uow:
-        row = uow.audit.entry(index)
-        text, stored_leaf = row.entry, bytes(row.leaf_hash)
-        size = head_size(uow.audit)
-        doc = inclusion_document(uow.audit, index, size)
-        latest = uow.audit.latest_checkpoint()
-        note = latest.note if latest is not None else None
-    leaf_ok = leaf_hash(text.encode()) == stored_leaf
-    path_ok = verify_inclusion(
-        index,
-        size,
-        stored_leaf,
-        [_unb64(h) for h in doc["proof"]],  # type: ignore[attr-defined]
-        _unb64(str(doc["root"])),
-    )
-    signed_ok, signed_why = False, "no signed checkpoint covers this entry yet"
-    signer = comity.audit_signer
-    if note is not None and signer is not None:
-        try:
-            checkpoint = open_checkpoint(note, signer.verifier_key)
-            signed_ok = checkpoint.size == size and checkpoint.root == _unb64(str(doc["root"]))
-            signed_why = (
-                f"signed by {checkpoint.origin} at size {checkpoint.size}"
-                if signed_ok
-                else "the signed checkpoint names a different size or root"
-            )
-        except ComityError as exc:
-            signed_why = exc.message
+    """Entry ``index`` with its inclusion proof and the server's check of each link, for the
+    proof page (the checks are ``AuditLog.check_entry``'s)."""
+    checked = comity.audit_log.check_entry(index)
     return {
-        "entry": json.dumps(json.loads(text), indent=2, ensure_ascii=False),
-        "doc": doc,
-        "checkpoint": note,
-        "checks": [
-            ("The entry's bytes hash to its stored leaf hash (RFC 9162 leaf)", leaf_ok, ""),
-            ("The inclusion proof leads from the leaf to the tree's root", path_ok, ""),
-            ("That root is the one in the log's signed checkpoint", signed_ok, signed_why),
-        ],
-        "ok": leaf_ok and path_ok and signed_ok,
+        "entry": json.dumps(json.loads(checked.entry), indent=2, ensure_ascii=False),
+        "doc": checked.proof,
+        "checkpoint": checked.checkpoint,
+        "checks": checked.checks,
+        "ok": checked.ok,
     }
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text)
 
 
 def document_rows(record: DemandRecord) -> list[tuple[str, str]]:
