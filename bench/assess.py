@@ -139,7 +139,7 @@ def run(findings_goal: int, seed: int) -> dict[str, object]:
     start = time.perf_counter()
     for d, day in zip(demands, days, strict=True):
         t0 = time.perf_counter()
-        made += len(engine.assess(d, DEPLOYMENT, by_sel.get, day).findings)
+        made += len(engine.assess(d, DEPLOYMENT, by_sel, day).findings)
         latencies.append(time.perf_counter() - t0)
     comity_s = time.perf_counter() - start
 
@@ -147,7 +147,7 @@ def run(findings_goal: int, seed: int) -> dict[str, object]:
     # and each demand's entities are parsed before timing starts).
     batches = []
     for d, day in zip(demands, days, strict=True):
-        ents, reqs = engine.cedar_requests(engine.decision_inputs(d, DEPLOYMENT, by_sel.get, day))
+        ents, reqs = engine.cedar_requests(engine.decision_inputs(d, DEPLOYMENT, by_sel, day))
         if reqs:
             batches.append((cedarpy.Entities.from_json_str(json.dumps(ents)), reqs))
     requests = sum(len(r) for _, r in batches)

@@ -36,8 +36,8 @@ EXACT = LawEngine(dataclasses.replace(BUCKETED.pack, date_thresholds=None))
 def test_bucketed_dates_decide_exactly_like_exact_dates(day: date, which: int) -> None:
     sc = CASES[which]
     accounts = {s: a for a in sc.accounts for s in a.selectors}
-    a = BUCKETED.assess(sc.demand, sc.deployment, accounts.get, day).to_document()
-    b = EXACT.assess(sc.demand, sc.deployment, accounts.get, day).to_document()
+    a = BUCKETED.assess(sc.demand, sc.deployment, accounts, day).to_document()
+    b = EXACT.assess(sc.demand, sc.deployment, accounts, day).to_document()
     assert a == b
 
 

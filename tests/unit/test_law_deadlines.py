@@ -64,9 +64,7 @@ def test_the_engine_counts_the_epoc_deadline_with_the_domain(
     engine: LawEngine, extra: dict[str, Any], emergency: bool
 ) -> None:
     demand = epoc(**extra)
-    doc = engine.assess(
-        demand, DEPLOYMENT, {X: ACCOUNT}.get, demand.received_at.date()
-    ).to_document()
+    doc = engine.assess(demand, DEPLOYMENT, {X: ACCOUNT}, demand.received_at.date()).to_document()
     (finding,) = doc["findings"]
     assert finding["pathway"] == "disclose"
     expected = deadlines.epoc_production(
@@ -79,7 +77,7 @@ def test_the_engine_counts_the_epoc_deadline_with_the_domain(
 
 def test_a_case_lists_the_epoc_deadline_once(engine: LawEngine) -> None:
     demand = epoc()
-    assessment = engine.assess(demand, DEPLOYMENT, {X: ACCOUNT}.get, demand.received_at.date())
+    assessment = engine.assess(demand, DEPLOYMENT, {X: ACCOUNT}, demand.received_at.date())
     zone = case_zone(demand, DEPLOYMENT)
     assert zone == "Europe/Dublin"
     case, _ = new_case_for_demand(demand, case_id="c-1", zone=zone, now=demand.received_at)

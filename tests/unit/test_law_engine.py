@@ -46,12 +46,12 @@ def engine() -> LawEngine:
     return LawEngine.load()
 
 
-def find(selector: Selector) -> Account | None:
-    return ACCOUNT if selector == MSN else None
+#: The accounts the engine is given: the warrant's second target matches none.
+ACCOUNTS = {MSN: ACCOUNT}
 
 
 def by_category(engine: LawEngine, demand: Demand, day: date) -> dict[str, dict]:
-    doc = engine.assess(demand, DEPLOYMENT, find, day).to_document()
+    doc = engine.assess(demand, DEPLOYMENT, ACCOUNTS, day).to_document()
     return {
         f["category"]: f for f in doc["findings"] if f["target"]["value"] == "target@msn.example"
     }
@@ -65,7 +65,7 @@ def test_the_shipped_pack_validates_and_every_rule_is_cited(engine: LawEngine) -
 
 
 def test_assessment_document_has_exactly_the_contract_fields(engine: LawEngine) -> None:
-    doc = engine.assess(warrant(), DEPLOYMENT, find, date(2016, 7, 14)).to_document()
+    doc = engine.assess(warrant(), DEPLOYMENT, ACCOUNTS, date(2016, 7, 14)).to_document()
     assert set(doc) == {"demand", "as_of", "rule_pack", "findings"}
     assert doc["rule_pack"]["digest"].startswith("sha256:")
     assert set(doc["findings"][0]) == {
@@ -106,9 +106,9 @@ def test_microsoft_ireland_content_follows_the_courts(engine: LawEngine) -> None
 
 def test_identical_decision_inputs_are_evaluated_once(engine: LawEngine) -> None:
     engine._memo.clear()
-    engine.assess(warrant(), DEPLOYMENT, find, date(2017, 1, 1))
+    engine.assess(warrant(), DEPLOYMENT, ACCOUNTS, date(2017, 1, 1))
     size = len(engine._memo)
-    engine.assess(warrant(), DEPLOYMENT, find, date(2017, 1, 1))
+    engine.assess(warrant(), DEPLOYMENT, ACCOUNTS, date(2017, 1, 1))
     assert len(engine._memo) == size == 3
 
 
@@ -121,7 +121,7 @@ def test_identical_decision_inputs_are_evaluated_once(engine: LawEngine) -> None
     ],
 )
 def test_unknown_inputs_fail_closed(engine: LawEngine, demand: Demand, why: str) -> None:
-    for f in engine.assess(demand, DEPLOYMENT, find, date(2020, 1, 1)).findings:
+    for f in engine.assess(demand, DEPLOYMENT, ACCOUNTS, date(2020, 1, 1)).findings:
         if f.account is None:
             continue
         assert f.pathway == Pathway.REJECT
@@ -133,7 +133,7 @@ def test_unknown_data_country_fails_closed(engine: LawEngine) -> None:
     deployment = Deployment(DEPLOYMENT.provider, (Region("us-west", "US"), Region("eu-ie", "ZA")))
     content = next(
         f
-        for f in engine.assess(warrant(), deployment, find, date(2020, 1, 1)).findings
+        for f in engine.assess(warrant(), deployment, ACCOUNTS, date(2020, 1, 1)).findings
         if f.category == Category.CONTENT and f.account
     )
     assert (content.pathway, content.reason) == (Pathway.REJECT, "needs_review")
@@ -159,7 +159,7 @@ def test_an_erroring_policy_fails_closed_never_disclosing(tmp_path: Path) -> Non
     broken = LawEngine.load(pack)
     findings = [
         f
-        for f in broken.assess(warrant(), DEPLOYMENT, find, date(2013, 12, 4)).findings
+        for f in broken.assess(warrant(), DEPLOYMENT, ACCOUNTS, date(2013, 12, 4)).findings
         if f.account
     ]
     assert findings
@@ -234,7 +234,7 @@ def test_a_malformed_qfg_setting_fails_closed(engine: LawEngine) -> None:
         DEPLOYMENT.regions,
         extra={"law": {"qualifying_foreign_governments": "GB"}},
     )
-    for f in engine.assess(warrant(), deployment, find, date(2020, 1, 1)).findings:
+    for f in engine.assess(warrant(), deployment, ACCOUNTS, date(2020, 1, 1)).findings:
         if f.account:
             assert (f.pathway, f.reason) == (Pathway.REJECT, "needs_review")
             assert "qualifying_foreign_governments" in f.explanation

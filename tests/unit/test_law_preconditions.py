@@ -50,7 +50,7 @@ def assess(engine: LawEngine, day: date, account: Account, **doc: Any) -> list[d
     }
     demand, problems = parse_demand({**base, **doc}, known_countries=known_countries())
     assert demand is not None, problems
-    found = engine.assess(demand, US_PROVIDER, {X: account}.get, day).to_document()
+    found = engine.assess(demand, US_PROVIDER, {X: account}, day).to_document()
     return list(found["findings"])
 
 

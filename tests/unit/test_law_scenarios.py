@@ -41,7 +41,7 @@ def test_every_rule_fires_in_some_shipped_scenario_and_not_in_another(engine: La
         sc = read_scenario(path)
         accounts = {s: a for a in sc.accounts for s in a.selectors}
         for day in {e.as_of for e in sc.expectations}:
-            for f in engine.assess(sc.demand, sc.deployment, accounts.get, day).findings:
+            for f in engine.assess(sc.demand, sc.deployment, accounts, day).findings:
                 seen.append((sc.demand.instrument, frozenset(f.rules)))
                 for rule in f.rules:
                     fired.setdefault(rule, set()).add(sc.demand.instrument)

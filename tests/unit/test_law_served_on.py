@@ -48,7 +48,7 @@ def engine() -> LawEngine:
 
 
 def finding(engine: LawEngine, d: Demand) -> dict[str, Any]:
-    (f,) = engine.assess(d, DEPLOYMENT, {X: ACCOUNT}.get, DAY).to_document()["findings"]
+    (f,) = engine.assess(d, DEPLOYMENT, {X: ACCOUNT}, DAY).to_document()["findings"]
     return f
 
 

@@ -98,11 +98,10 @@ def pack_diff(
     cases = _diff_cases(files, as_of, open_comity)
     changes: list[dict[str, Any]] = []
     for case in cases:
-        find = case.accounts.get
         for day in case.days:
             changes += diff_assessments(
-                old.assess(case.demand, case.deployment, find, day),
-                new.assess(case.demand, case.deployment, find, day),
+                old.assess(case.demand, case.deployment, case.accounts, day),
+                new.assess(case.demand, case.deployment, case.accounts, day),
             )
     return {
         "old": {"version": old.pack.version, "digest": old.pack.digest},

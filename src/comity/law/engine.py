@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date
 from pathlib import Path
@@ -109,11 +109,15 @@ class LawEngine:
         self,
         demand: Demand,
         deployment: Deployment,
-        find_account: Callable[[Selector], Account | None],
+        accounts: Mapping[Selector, Account],
         as_of: date,
     ) -> Assessment:
-        """Assess every (target, category, region) of ``demand`` under the law of ``as_of``."""
-        plan, cases = self._plan(demand, deployment, find_account, as_of)
+        """Assess every (target, category, region) of ``demand`` under the law of ``as_of``.
+
+        ``accounts`` are the provider's accounts by selector, looked up before the engine runs:
+        the engine decides on data and never calls back into the services or a database.
+        """
+        plan, cases = self._plan(demand, deployment, accounts, as_of)
         self._decide_all([c for c in cases if isinstance(c, DecisionInput)])
 
         findings = []
@@ -145,13 +149,13 @@ class LawEngine:
         self,
         demand: Demand,
         deployment: Deployment,
-        find_account: Callable[[Selector], Account | None],
+        accounts: Mapping[Selector, Account],
         as_of: date,
     ) -> list[DecisionInput]:
         """The Cedar decision inputs ``assess`` would evaluate (the benchmark replays them raw)."""
         return [
             c
-            for c in self._plan(demand, deployment, find_account, as_of)[1]
+            for c in self._plan(demand, deployment, accounts, as_of)[1]
             if isinstance(c, DecisionInput)
         ]
 
@@ -159,13 +163,13 @@ class LawEngine:
         self,
         demand: Demand,
         deployment: Deployment,
-        find_account: Callable[[Selector], Account | None],
+        accounts: Mapping[Selector, Account],
         as_of: date,
     ) -> tuple[list[_Slot], list[DecisionInput | str | None]]:
         """One slot per finding to make, with its decision inputs or why it cannot be decided."""
         plan: list[_Slot] = []
         for target in demand.targets:
-            account = find_account(target.selector)
+            account = accounts.get(target.selector)
             for category in demand.categories:
                 if account is None:
                     plan.append(_Slot(target.selector, None, category, None, None))

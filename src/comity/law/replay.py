@@ -47,7 +47,7 @@ def run_replay(engine: LawEngine, replay: Replay) -> dict[str, Any]:
     by_selector: dict[Selector, Account] = {s: a for a in replay.accounts for s in a.selectors}
     steps = []
     for ev in replay.events:
-        assessment = engine.assess(replay.demand, replay.deployment, by_selector.get, ev.day)
+        assessment = engine.assess(replay.demand, replay.deployment, by_selector, ev.day)
         groups: dict[str, Any] = {}
         for group, categories in GROUPS.items():
             found = [f for f in assessment.findings if f.category in categories]

@@ -89,9 +89,7 @@ def run_scenario(engine: LawEngine, scenario: Scenario) -> ScenarioResult:
     cache: dict[date, list[dict[str, Any]]] = {}
     for exp in scenario.expectations:
         if exp.as_of not in cache:
-            assessment = engine.assess(
-                scenario.demand, scenario.deployment, by_selector.get, exp.as_of
-            )
+            assessment = engine.assess(scenario.demand, scenario.deployment, by_selector, exp.as_of)
             cache[exp.as_of] = [f.to_document() for f in assessment.findings]
         found = [
             f

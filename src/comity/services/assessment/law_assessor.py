@@ -46,7 +46,7 @@ def assess_demand(
 ) -> Assessment:
     """Assess ``demand`` with the accounts it names, as stored in the control plane."""
     accounts = accounts_named(uow_factory, demand)
-    return engine.assess(demand, deployment, accounts.get, as_of or default_as_of(demand))
+    return engine.assess(demand, deployment, accounts, as_of or default_as_of(demand))
 
 
 @dataclass(frozen=True)
