@@ -20,9 +20,9 @@ import pyotp
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
-from comity.law.countries import known_countries
 from comity.bootstrap import Comity, initialise, open_deployment
 from comity.entrypoints.api.app import create_app
+from comity.law.countries import known_countries
 from comity.services import messages, sign_in
 from comity.services.cases import actions as cases
 

@@ -184,18 +184,18 @@ def findings_now(pw: ProductionWorld, demand_id: str) -> list[FindingRef]:
     assert record is not None
     demand, problems = parse_demand(record.document, known_countries=known_countries())
     assert demand is not None, problems
-    doc = pw.comity.assessor.assess(
+    answer = pw.comity.assessor.assess(
         with_recorded_verification(demand, record), pw.clock.now().date()
     )
     return [
         FindingRef(
-            target=f["target"]["value"],
-            category=Category(f["category"]),
-            region=f["region"],
-            data_country=f["data_country"],
-            pathway=Pathway(f["pathway"]),
+            target=f.target.value,
+            category=f.category,
+            region=f.region,
+            data_country=f.data_country,
+            pathway=f.pathway,
         )
-        for f in doc["findings"]
+        for f in answer.findings
     ]
 
 

@@ -141,7 +141,8 @@ def test_the_agent_refuses_when_the_data_moved_or_the_demand_is_blocked(
     with pytest.raises(Forbidden, match="acct-0001 content in eu-ie: no finding now"):
         pw.comity.local_agent("eu-ie").release(signed)
     jsmith = pw.world.tokens["jsmith"]
-    from comity.services import demands, identity  # noqa: PLC0415
+    from comity.services import identity  # noqa: PLC0415
+    from comity.services.intake import demands  # noqa: PLC0415
 
     demands.withdraw_demand(
         pw.comity.intake_uow,
