@@ -32,7 +32,7 @@ from comity.adapters.signing.authorizations import sign_authorization, verify_au
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.adapters.sources.config import build_source, region_sources
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
-from comity.domain.authorization import Authorization, SignedAuthorization
+from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.services.intake_ports import DemandFilter
@@ -302,6 +302,7 @@ class Comity:
             known_countries=known_countries(),
             link_ttl=self.download_link_ttl,
             on_published=self.write_log_proof,
+            package_options=self.package_options,
             process=this_process,
             alive=process_alive,
         )
@@ -317,6 +318,19 @@ class Comity:
             from comity.adapters.audit.production_proof import write_production_proof  # noqa: PLC0415
 
             write_production_proof(uow.session, production)
+
+    @property
+    def package_options(self) -> PackageOptions:
+        """``[productions] mbox`` and ``sha512`` (true or false, default false): whether packages
+        also hold each account's mbox and a SHA-512 manifest unless ``comity produce`` says."""
+        section = self.deployment.extra.get("productions")
+        chosen: dict[str, bool] = {}
+        for name in ("mbox", "sha512"):
+            raw = section.get(name, False) if isinstance(section, dict) else False
+            if not isinstance(raw, bool):
+                raise ConfigurationError(f"productions.{name} must be true or false, got {raw!r}")
+            chosen[name] = raw
+        return PackageOptions(**chosen)
 
     @property
     def package_mode(self) -> int:

@@ -11,8 +11,11 @@ that ``tar`` ignores, is detected.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import queue
 import tarfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,6 +25,8 @@ from comity.errors import IntegrityError
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
 _CHUNK = 1 << 20
+#: Full buffers waiting for the archive's writer thread: memory for the overlap, bounded.
+_QUEUED = 8
 
 
 def _header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
@@ -191,6 +196,13 @@ def extract_canonical(archive: Path, dest: Path) -> Path:
 
     Raises ``IntegrityError`` naming the first byte range that is not in canonical form.
     """
+    return extract_archive(archive, dest)[0]
+
+
+def extract_archive(archive: Path, dest: Path) -> tuple[Path, list[str] | None]:
+    """``extract_canonical``, also returning the member order of a second-format archive (its
+    files, relative to the bag, as they come: ``verify`` checks it against the index), or None
+    for the first format (directory first, sorted: checked here)."""
     size = archive.stat().st_size
     with archive.open("rb") as raw:
         try:
@@ -225,25 +237,47 @@ def _check_end(raw: BinaryIO, end: int, archive: Path) -> None:
     )
 
 
-def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive: Path) -> Path:
+def _extract(
+    tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive: Path
+) -> tuple[Path, list[str] | None]:
     end = 0
     mtime: int | None = None
     root: str | None = None
     previous: list[bytes] | None = None
+    flat: list[str] | None = None  # the second format: files only, their order checked later
     for member in tar:
         name = member.name
         if root is None:
-            root = name
-            if not member.isdir() or "/" in name or name in ("", ".", ".."):
-                raise IntegrityError(f"the archive's first entry {name!r} is not the bag directory")
-        elif not name.startswith(root + "/") or ".." in name.split("/") or "//" in name:
+            if member.isdir():
+                root = name
+                if "/" in name or name in ("", ".", ".."):
+                    raise IntegrityError(
+                        f"the archive's first entry {name!r} is not the bag directory"
+                    )
+            else:
+                root = name.partition("/")[0]
+                flat = []
+                if "/" not in name or root in ("", ".", ".."):
+                    raise IntegrityError(
+                        f"the archive's first entry {name!r} is not a file of a bag directory"
+                    )
+        if name != root and (
+            not name.startswith(root + "/") or ".." in name.split("/") or "//" in name
+        ):
             raise IntegrityError(f"archive entry {name!r} lies outside the bag directory {root}")
         if not (member.isdir() or member.isfile()):
             raise IntegrityError(f"archive entry {name} is not a plain file or directory")
-        key = order_key(name)
-        if previous is not None and key <= previous:
-            raise IntegrityError(f"archive entry {name} is out of canonical order")
-        previous = key
+        if flat is not None:
+            if member.isdir():
+                raise IntegrityError(
+                    f"archive entry {name} is a directory in an archive of files only"
+                )
+            flat.append(name.partition("/")[2])
+        else:
+            key = order_key(name)
+            if previous is not None and key <= previous:
+                raise IntegrityError(f"archive entry {name} is out of canonical order")
+            previous = key
         mtime = int(member.mtime) if mtime is None else mtime
         expected = _header(name, member.size, is_dir=member.isdir(), mtime=mtime)
         raw.seek(member.offset)
@@ -256,6 +290,8 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
             target.mkdir(parents=True, exist_ok=False)
             end = member.offset_data
             continue
+        if flat is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
         raw.seek(member.offset_data)
         with target.open("xb") as out:
             if _copy(raw, out, member.size) != member.size:
@@ -277,4 +313,97 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
     while chunk := raw.read(_CHUNK):
         if chunk.strip(b"\0"):
             raise IntegrityError(f"{archive} has data after the end of its entries")
-    return dest / root
+    return dest / root, flat
+
+
+class StreamingArchive:
+    """The archive of the second package format, written while the package is built.
+
+    Each message goes into the archive as it arrives (header, bytes, padding), in production
+    order, so its bytes are written once; the files known only at the end (index, manifests,
+    mbox, tag files) follow, sorted (``order_key``). There are no directory members. A thread
+    writes and hashes (SHA-256 of the whole archive) full buffers while the caller reads and
+    decrypts the next records: both ``os.write`` and hashlib release the GIL.
+    """
+
+    def __init__(self, fd: int, *, root: str, mtime: int) -> None:
+        self._fd = fd
+        self._root = root
+        self._mtime = mtime
+        self._pending = bytearray()
+        self._sha256 = hashlib.sha256()
+        self._queue: queue.Queue[bytearray | None] = queue.Queue(maxsize=_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="comity-archive", daemon=True)
+        self._sent = 0
+        self._closed = False
+        self._thread.start()
+
+    def add(self, name: str, data: bytes) -> None:
+        """A file member ``<root>/<name>`` holding ``data``."""
+        self._pending += _header(f"{self._root}/{name}", len(data), is_dir=False, mtime=self._mtime)
+        self._pending += data
+        self._pending += bytes(-len(data) % BLOCK)
+        if len(self._pending) >= _CHUNK:
+            self._ship()
+
+    def add_file(self, name: str, path: Path) -> None:
+        """A file member ``<root>/<name>`` holding the bytes of ``path`` (read in chunks)."""
+        size = path.stat().st_size
+        self._pending += _header(f"{self._root}/{name}", size, is_dir=False, mtime=self._mtime)
+        copied = 0
+        with path.open("rb") as src:
+            while chunk := src.read(_CHUNK):
+                self._pending += chunk
+                copied += len(chunk)
+                if len(self._pending) >= _CHUNK:
+                    self._ship()
+        if copied != size:
+            raise IntegrityError(f"{name} changed size while it was archived")
+        self._pending += bytes(-size % BLOCK)
+
+    def close(self) -> str:
+        """Write the end of the archive (two zero blocks, then zeros to a whole tar record) and
+        return the archive's SHA-256."""
+        written = self._sent + len(self._pending)
+        end = 2 * BLOCK
+        end += -(written + end) % RECORD
+        self._pending += bytes(end)
+        self._finish()
+        return self._sha256.hexdigest()
+
+    def abort(self) -> None:
+        """Stop the writer thread without finishing the archive (the caller removes it)."""
+        if not self._closed:
+            self._pending.clear()
+            self._finish(check=False)
+
+    def _ship(self) -> None:
+        if self._error is not None:
+            raise self._error
+        chunk, self._pending = self._pending, bytearray()
+        self._sent += len(chunk)
+        self._queue.put(chunk)
+
+    def _finish(self, *, check: bool = True) -> None:
+        if self._pending:
+            self._ship()
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        if check and self._error is not None:
+            raise self._error
+
+    def _drain(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # keep taking chunks so the producer never blocks on a dead writer
+            try:
+                self._sha256.update(chunk)
+                with memoryview(chunk) as view:
+                    rest = view
+                    while rest:
+                        rest = rest[os.write(self._fd, rest) :]
+                    rest.release()
+            except BaseException as exc:  # re-raised in the producing thread
+                self._error = exc
