@@ -45,8 +45,23 @@ def envelope_sender(message: bytes) -> str:
     return found.group(1).decode("ascii") if found else "MAILER-DAEMON"
 
 
-def mbox_entry(message: bytes, occurred_at: datetime) -> bytes:
-    """One mbox entry: the From_ line, the message with mboxrd quoting, and a blank line."""
+def valid_envelope(line: bytes) -> bool:
+    """An mbox ``From `` line that can be written back as it was: one line, UTF-8 (the index
+    that carries it is UTF-8 text)."""
+    if not line.startswith(b"From ") or b"\n" in line or b"\r" in line:
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def mbox_entry(message: bytes, occurred_at: datetime, envelope: bytes | None = None) -> bytes:
+    """One mbox entry: the From_ line, the message with mboxrd quoting, and a blank line.
+
+    The From_ line is ``envelope``, the line the message was ingested with, when there is one;
+    else one made from the message's From: address and ``occurred_at``."""
     when = occurred_at.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y")
     if b"From " not in message:
         quoted = message
@@ -60,6 +75,8 @@ def mbox_entry(message: bytes, occurred_at: datetime) -> bytes:
         quoted = b">" + quoted
     if not quoted.endswith(b"\n"):
         quoted += b"\n"
+    if envelope is not None:
+        return envelope + b"\n" + quoted + b"\n"
     return f"From {envelope_sender(message)} {when}\n".encode() + quoted + b"\n"
 
 

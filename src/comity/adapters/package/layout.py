@@ -38,6 +38,9 @@ INDEX_COLUMNS = (
     "sha256",
     "warning",
 )
+#: The second format's index also gives each message's mbox envelope line as ingested (empty
+#: when it came without one), so the mbox, the package's or one a requester builds, has it.
+STREAMED_INDEX_COLUMNS = (*INDEX_COLUMNS, "envelope")
 AUTHORIZATION = "authorization.json"
 CERTIFICATE_TXT = "certificate.txt"
 CERTIFICATE_PDF = "certificate.pdf"

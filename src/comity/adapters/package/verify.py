@@ -74,6 +74,7 @@ class IndexRow:
     path: str
     sha256: str
     warning: str
+    envelope: str = ""
 
 
 def verify_package(
@@ -328,19 +329,26 @@ def read_index(bag: Path) -> list[IndexRow]:
     text = (bag / layout.INDEX).read_bytes().decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header != list(layout.INDEX_COLUMNS):
+    if header not in (list(layout.INDEX_COLUMNS), list(layout.STREAMED_INDEX_COLUMNS)):
         raise IntegrityError(f"{layout.INDEX} does not start with the header row")
     rows = []
     for number, cells in enumerate(reader, 2):
-        if len(cells) != len(layout.INDEX_COLUMNS):
+        if len(cells) != len(header):
             raise IntegrityError(f"{layout.INDEX} row {number} has {len(cells)} columns")
         try:
             category = Category.parse(cells[3])
         except ValueError as exc:
             raise IntegrityError(f"{layout.INDEX} row {number}: {exc}") from None
-        record_id, region, account, _, occurred_at, path, sha256, warning = cells
+        record_id, region, account, _, occurred_at, path, sha256, warning = cells[:8]
+        envelope = cells[8] if len(cells) > 8 else ""
+        if envelope and (
+            category is not Category.CONTENT or not formats.valid_envelope(envelope.encode())
+        ):
+            raise IntegrityError(f"{layout.INDEX} row {number} has an invalid envelope line")
         rows.append(
-            IndexRow(record_id, region, account, category, occurred_at, path, sha256, warning)
+            IndexRow(
+                record_id, region, account, category, occurred_at, path, sha256, warning, envelope
+            )
         )
     return rows
 
@@ -392,7 +400,8 @@ def _check_records(
         sha = hashlib.sha256()
         for row in content_rows:
             body = (bag / row.path).read_bytes()
-            sha.update(formats.mbox_entry(body, formats.parse_timestamp(row.occurred_at)))
+            envelope = row.envelope.encode() if row.envelope else None
+            sha.update(formats.mbox_entry(body, formats.parse_timestamp(row.occurred_at), envelope))
         if sha.hexdigest() != listed[mbox]:
             raise IntegrityError(f"{mbox} is not exactly the mbox of the account's .eml files")
     for (region, account, category), group in structured.items():

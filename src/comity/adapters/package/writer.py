@@ -343,7 +343,11 @@ class _BagBuilder:
             for a in self.algorithms
         }
         self.index = HashedFile(bag / layout.INDEX, sha512=self.sha512)
-        self.index.write(formats.csv_line(list(layout.INDEX_COLUMNS)))
+        # The second format's index carries each message's envelope line; the first's stays
+        # as it was (its mbox has the rebuilt line), so a resumed production keeps its bytes.
+        self.envelopes = auth.package is not None
+        columns = layout.STREAMED_INDEX_COLUMNS if self.envelopes else layout.INDEX_COLUMNS
+        self.index.write(formats.csv_line(list(columns)))
         self.record_count = 0
         self.archive_sha256 = ""
         self.payload_bytes = 0
@@ -376,27 +380,36 @@ class _BagBuilder:
         refusal = self.auth.refusal(region, record.account_id, record.category, record.occurred_at)
         if refusal is not None:
             raise Forbidden(f"record {record.id} may not be released: {refusal}")
+        envelope = self._envelope(record)
         if record.category is Category.CONTENT:
-            path, sha256 = self._content(region, record)
+            path, sha256 = self._content(region, record, envelope)
         else:
             path, sha256 = self._structured(region, record)
-        self.index.write(
-            formats.csv_line(
-                [
-                    record.id,
-                    region,
-                    record.account_id,
-                    record.category.value,
-                    formats.timestamp(record.occurred_at),
-                    path,
-                    sha256,
-                    record.warning or "",
-                ]
-            )
-        )
+        row = [
+            record.id,
+            region,
+            record.account_id,
+            record.category.value,
+            formats.timestamp(record.occurred_at),
+            path,
+            sha256,
+            record.warning or "",
+        ]
+        if self.envelopes:
+            row.append("" if envelope is None else envelope.decode())
+        self.index.write(formats.csv_line(row))
         self.record_count += 1
 
-    def _content(self, region: str, record: Record) -> tuple[str, str]:
+    def _envelope(self, record: Record) -> bytes | None:
+        """The message's mbox envelope line as ingested, in the second format: a line that
+        cannot be written back as one UTF-8 line is left out (the mbox gets a rebuilt one)."""
+        if not self.envelopes or record.category is not Category.CONTENT:
+            return None
+        if record.envelope is None or not formats.valid_envelope(record.envelope):
+            return None
+        return record.envelope
+
+    def _content(self, region: str, record: Record, envelope: bytes | None) -> tuple[str, str]:
         if record.media_type != MEDIA_TYPE_MESSAGE:
             raise InvalidInput(f"record {record.id}: content must be {MEDIA_TYPE_MESSAGE}")
         directory = layout.content_dir(region, record.account_id)
@@ -417,7 +430,7 @@ class _BagBuilder:
                 mbox = self.mbox_paths[directory] = self.bag / layout.mbox_path(
                     region, record.account_id
                 )
-            self.mboxes.write(mbox, formats.mbox_entry(body, record.occurred_at))
+            self.mboxes.write(mbox, formats.mbox_entry(body, record.occurred_at, envelope))
         return path, digests.sha256
 
     def _spool_content(
