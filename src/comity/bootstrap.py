@@ -319,6 +319,15 @@ class Comity:
 
             write_production_proof(uow.session, production)
 
+    def sweep_production_staging(self) -> list[Path]:
+        """Remove what stopped productions left in the productions directory's staging (their
+        decrypted records), except a run that still holds its lock; run at ``comity serve``
+        start as well as before each production (issue 14: no plaintext outlives a
+        production)."""
+        from comity.adapters.package.writer import sweep_staging  # noqa: PLC0415
+
+        return sweep_staging(self.home / "productions")
+
     @property
     def package_options(self) -> PackageOptions:
         """``[productions] mbox`` and ``sha512`` (true or false, default false): whether packages
