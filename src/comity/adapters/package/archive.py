@@ -58,6 +58,11 @@ def _header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
     fast = _ustar_header(name, size, is_dir=is_dir, mtime=mtime)
     if fast is not None:
         return fast
+    return _tarfile_header(name, size, is_dir=is_dir, mtime=mtime)
+
+
+def _tarfile_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
+    """``tarfile``'s own pax header for these fields: the reference the fast paths equal."""
     info = tarfile.TarInfo(name)
     info.size = 0 if is_dir else size
     info.mtime = mtime
@@ -72,10 +77,15 @@ def _ustar_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes | 
     """The same bytes as ``tarfile`` for a short ASCII name (no pax record needed), built directly:
     ``tarfile`` spends more time on a header than the hashes spend on a typical message."""
     raw = name.encode("ascii", "replace") + (b"/" if is_dir else b"")
-    if not name.isascii() or len(raw) > 100 or size >= 8**11 or not 0 <= mtime < 8**11:
+    if not name.isascii() or size >= 8**11 or not 0 <= mtime < 8**11:
         return None
+    extended = b""
+    if len(raw) > 100:
+        # A longer name goes in a pax extended header ("path"), as tarfile writes it; the ustar
+        # header keeps its first 100 bytes. Messages' names in a package often need this.
+        extended = _pax_path(raw)
     header = bytearray(BLOCK)
-    header[0 : len(raw)] = raw
+    header[0 : min(len(raw), 100)] = raw[:100]
     header[100:108] = b"0000755\0" if is_dir else b"0000644\0"
     header[108:124] = b"0000000\x000000000\0"
     header[124:136] = b"%011o\0" % (0 if is_dir else size)
@@ -84,7 +94,28 @@ def _ustar_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes | 
     header[156] = ord(tarfile.DIRTYPE if is_dir else tarfile.REGTYPE)
     header[257:265] = b"ustar\x0000"
     header[148:156] = b"%06o\0 " % sum(header)
-    return bytes(header)
+    return extended + bytes(header)
+
+
+def _pax_path(raw: bytes) -> bytes:
+    """tarfile's pax extended header holding one ``path`` record: a "././@PaxHeader" ustar
+    header of type 'x', then the record (``<length> path=<name>\n``, the length counting
+    itself) padded to a block."""
+    body = len(raw) + len(b"path") + 3
+    length = body + len(str(body))
+    if len(str(length)) != len(str(body)):
+        length = body + len(str(length))
+    record = b"%d path=%s\n" % (length, raw)
+    header = bytearray(BLOCK)
+    header[0:14] = b"././@PaxHeader"
+    header[100:124] = b"0000000\x000000000\x000000000\0"
+    header[124:136] = b"%011o\0" % len(record)
+    header[136:148] = b"00000000000\0"
+    header[148:156] = b"        "
+    header[156] = ord(tarfile.XHDTYPE)
+    header[257:265] = b"ustar\x0000"
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + record + bytes(-len(record) % BLOCK)
 
 
 @dataclass(frozen=True)
