@@ -15,7 +15,12 @@ from comity.adapters.package.certificate import Custodian, DemandInfo
 from comity.adapters.package.writer import ProductionRequest, produce_package
 from comity.adapters.signing.authorizations import sign_authorization
 from comity.adapters.signing.ed25519 import SigningKey
-from comity.domain.authorization import Authorization, RegionGrant, SignedAuthorization
+from comity.domain.authorization import (
+    Authorization,
+    PackageOptions,
+    RegionGrant,
+    SignedAuthorization,
+)
 from comity.domain.categories import Category
 from comity.domain.demand import Period
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
@@ -48,7 +53,9 @@ def authorization(
     *,
     key: SigningKey = CONTROL_PLANE_KEY,
     auth_id: str = "auth-0001",
+    package: PackageOptions | None = None,
 ) -> SignedAuthorization:
+    """``package`` None: an authorization of before package options (the first format)."""
     return sign_authorization(
         Authorization(
             id=auth_id,
@@ -59,6 +66,7 @@ def authorization(
             issued_at=PRODUCED_AT - timedelta(hours=1),
             expires_at=PRODUCED_AT + timedelta(days=7),
             issuer="control-plane",
+            package=package,
         ),
         key,
     )
@@ -116,7 +124,7 @@ def sample_records() -> list[tuple[str, list[Record]]]:
     return [("eu-ie", eu), ("us-west", us)]
 
 
-def sample_authorization() -> SignedAuthorization:
+def sample_authorization(package: PackageOptions | None = None) -> SignedAuthorization:
     return authorization(
         [
             grant("eu-ie", ["acct-0001"], [Category.CONTENT]),
@@ -125,7 +133,8 @@ def sample_authorization() -> SignedAuthorization:
                 ["acct-0001"],
                 [Category.SUBSCRIBER, Category.TRAFFIC, Category.IDENTIFICATION],
             ),
-        ]
+        ],
+        package=package,
     )
 
 

@@ -372,3 +372,23 @@ def test_a_run_whose_claim_was_taken_over_stops_and_leaves_the_production_to_the
     ((_, status),) = _rows(pw, demand_id)
     assert status == "producing"  # not marked failed: the other run owns it now
     _no_plaintext_left(service.out_dir)
+
+
+def test_comity_serve_removes_what_a_killed_production_left_before_it_serves(
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 3: the sweep of plaintext leftovers runs at ``comity serve`` start too,
+    not only when the next production of that directory begins."""
+    from tests.log_support import comity_serve  # noqa: PLC0415
+
+    from comity.adapters.package.writer import staging_dir  # noqa: PLC0415
+    from comity.bootstrap import initialise  # noqa: PLC0415
+
+    home = tmp_path / "dep"
+    initialise(home, demo=False)
+    leftover = staging_dir(home / "productions" / "prd-killed.tar") / "spool" / "content.bin"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"From: decrypted mail\r\n\r\nsecret\r\n")
+    with comity_serve(home):
+        assert not leftover.exists()
+        assert not staging_dir(home / "productions" / "prd-killed.tar").exists()

@@ -3,6 +3,7 @@ requester's download through the API, and what must be refused on the way."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -511,3 +512,62 @@ def test_the_cli_lists_a_failed_production_with_its_reason_and_retries_it(
     )
     assert code == 1
     assert f"production {failed.id} is abandoned; only a failed production can be retried" in err
+
+
+def test_produce_flags_and_comity_toml_choose_the_package_options(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14 item 7: the mbox and SHA-512 are options signed into the authorization; the
+    package says which were used and ``comity verify`` checks them against it."""
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    home = pw.comity.home
+    with (home / "comity.toml").open("a") as toml:
+        toml.write("\n[productions]\nsha512 = true\n")
+    code, _, err = _comity(
+        ["--dir", str(home), "produce", demand_id, "--by", "admin", "--mbox"], capsys
+    )
+    assert code == 0, err
+    with pw.comity.production_uow() as uow:
+        (production,) = uow.productions.for_demand(demand_id)
+    signed = json.loads(production.authorization)
+    assert signed["authorization"]["package"] == {"mbox": True, "sha512": True}
+    bag = extract_canonical(Path(production.path), home / "x")
+    assert "Comity-Package-Options: mbox=yes sha512=yes\n" in (bag / "bag-info.txt").read_text()
+    assert (bag / "data" / "eu-ie" / "acct-0001" / "content.mbox").exists()
+    assert (bag / "manifest-sha512.txt").exists()
+    key = home / "keys" / "provider.pub.pem"
+    code, out, err = _comity(["verify", production.path, "--key", str(key)], capsys)
+    assert code == 0, err
+    assert f"valid: package-{production.id}" in out
+
+
+def test_a_package_option_that_is_not_true_or_false_is_one_sentence(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    home = pw.comity.home
+    with (home / "comity.toml").open("a") as toml:
+        toml.write('\n[productions]\nmbox = "yes"\n')
+    code, _, err = _comity(["--dir", str(home), "produce", demand_id, "--by", "admin"], capsys)
+    assert code != 0
+    assert "productions.mbox must be true or false, got 'yes'" in err
+    with pw.comity.production_uow() as uow:
+        assert list(uow.productions.for_demand(demand_id)) == []
+
+
+def test_the_package_mode_in_comity_toml_is_accepted_and_applied(
+    pw: ProductionWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``[productions] package_mode`` was documented but refused as an unknown section."""
+    demand_id = submit(pw)
+    approve(pw, demand_id)
+    home = pw.comity.home
+    with (home / "comity.toml").open("a") as toml:
+        toml.write('\n[productions]\npackage_mode = "0640"\n')
+    code, _, err = _comity(["--dir", str(home), "produce", demand_id, "--by", "admin"], capsys)
+    assert code == 0, err
+    with pw.comity.production_uow() as uow:
+        (production,) = uow.productions.for_demand(demand_id)
+    assert Path(production.path).stat().st_mode & 0o777 == 0o640

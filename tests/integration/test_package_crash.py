@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.packaging import message, produce
+from tests.packaging import message, produce, sample_authorization
 
 from comity.adapters.package.writer import staging_dir
+from comity.domain.authorization import PackageOptions, SignedAuthorization
 from comity.domain.records import Record
 
 MESSAGES = 100
@@ -22,11 +23,16 @@ CHILD = """
 import sys
 from pathlib import Path
 from tests.packaging import produce
-from tests.integration.test_package_crash import records
+from tests.integration.test_package_crash import authorization_of, records
 print("ready", flush=True)
-produce(Path(sys.argv[1]), records())
+produce(Path(sys.argv[1]), records(), authorization_of(sys.argv[2]))
 print("done", flush=True)
 """
+
+
+def authorization_of(package_format: str) -> SignedAuthorization:
+    """The first format (no options) or the second, with its default options."""
+    return sample_authorization(None if package_format == "first" else PackageOptions())
 
 
 def records() -> list[tuple[str, object]]:
@@ -50,11 +56,13 @@ def records() -> list[tuple[str, object]]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("package_format", ["first", "streamed"])
 def test_a_killed_production_is_never_complete_and_a_rerun_gives_the_same_bytes(
-    tmp_path: Path,
+    tmp_path: Path, package_format: str
 ) -> None:
+    signed = authorization_of(package_format)
     started = time.monotonic()
-    reference = produce(tmp_path / "reference.tar", records()).read_bytes()  # type: ignore[arg-type]
+    reference = produce(tmp_path / "reference.tar", records(), signed).read_bytes()  # type: ignore[arg-type]
     took = time.monotonic() - started
     out = tmp_path / "run" / "package.tar"
     out.parent.mkdir()
@@ -62,7 +70,7 @@ def test_a_killed_production_is_never_complete_and_a_rerun_gives_the_same_bytes(
     outcomes = []
     for _ in range(4):
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(out)],
+            [sys.executable, "-c", CHILD, str(out), package_format],
             stdout=subprocess.PIPE,
             text=True,
             cwd=Path(__file__).parents[2],
@@ -79,7 +87,7 @@ def test_a_killed_production_is_never_complete_and_a_rerun_gives_the_same_bytes(
             out.unlink()
         else:
             outcomes.append("incomplete")
-        produce(out, records())  # type: ignore[arg-type]
+        produce(out, records(), signed)  # type: ignore[arg-type]
         assert out.read_bytes() == reference
         assert not staging_dir(out).exists()
         out.unlink()

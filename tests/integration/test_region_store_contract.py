@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from comity.adapters.regions.sqlite import SqliteRegionStore
 from comity.adapters.regions.vault import RegionVault
 from comity.domain.categories import Category
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
-from comity.errors import ConfigurationError, Conflict
+from comity.errors import ConfigurationError, Conflict, IntegrityError
 from comity.services.custody.ports import HoldMarker
 
 T0 = datetime(2013, 12, 4, 9, 0, tzinfo=UTC)
@@ -220,3 +221,49 @@ def test_a_held_record_is_never_overwritten(vault: RegionVault) -> None:
     changed = Record(_record(1).id, "acct-1", Category.CONTENT, T0, b"rewritten", "text/plain")
     assert _write(vault, [changed]) == 0
     assert vault.store.get(_record(1).id) == original
+
+
+def test_the_mbox_envelope_line_is_kept_sealed_and_comes_back_exactly(vault: RegionVault) -> None:
+    """Issue 14 item 5: the ``From `` line a message was ingested with is stored, encrypted
+    like the body, so a package's mbox can give it back."""
+    envelope = b"From sender@example.com  Wed Dec  4 09:00:00 2013 remote from example"
+    with_line = replace(_record(1), envelope=envelope)
+    _write(vault, [with_line, _record(2)])
+    sealed = vault.store.get(with_line.id)
+    assert sealed is not None
+    assert sealed.envelope is not None
+    assert b"sender@example.com" not in sealed.envelope
+    back = {r.id: r for r in vault.read("acct-1")}
+    assert back[with_line.id] == with_line
+    assert back[_record(2).id].envelope is None
+
+
+def test_a_sealed_envelope_moved_to_another_record_fails_to_decrypt(vault: RegionVault) -> None:
+    one = replace(_record(1), envelope=b"From a@example.com Wed Dec  4 09:00:00 2013")
+    two = replace(_record(2), envelope=b"From b@example.com Wed Dec  4 09:00:00 2013")
+    _write(vault, [one, two])
+    sealed_one, sealed_two = vault.store.get(one.id), vault.store.get(two.id)
+    assert sealed_one is not None
+    assert sealed_two is not None
+    with pytest.raises(IntegrityError, match="failed to decrypt"):
+        vault.open(replace(sealed_two, envelope=sealed_one.envelope))
+    # The body's ciphertext can never be opened as the envelope, nor the envelope as the body.
+    with pytest.raises(IntegrityError, match="failed to decrypt"):
+        vault.open(replace(sealed_one, envelope=sealed_one.nonce + sealed_one.ciphertext))
+
+
+def test_a_store_made_before_envelope_lines_gets_the_column(store_url: str, tmp_path: Path) -> None:
+    store = _store(store_url)
+    vault = RegionVault("eu-ie", store, FileKeyring("eu-ie", tmp_path / "keys" / "eu-ie.key"))
+    vault.prepare()
+    _write(vault, [_record(1)])
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE records DROP COLUMN envelope")
+    store.engine.dispose()
+    reopened = _store(store_url)
+    old = RegionVault("eu-ie", reopened, FileKeyring("eu-ie", tmp_path / "keys" / "eu-ie.key"))
+    assert [r.envelope for r in old.read("acct-1")] == [None]
+    line = b"From x@example.com Wed Dec  4 09:00:00 2013"
+    _write(old, [replace(_record(2), envelope=line)])
+    assert [r.envelope for r in old.read("acct-1")] == [None, line]
+    reopened.engine.dispose()

@@ -31,7 +31,7 @@ from comity.adapters.signing.authorizations import sign_authorization, verify_au
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.adapters.sources.config import build_source, region_sources
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
-from comity.domain.authorization import Authorization, SignedAuthorization
+from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.law.countries import known_countries
@@ -358,6 +358,7 @@ class Comity:
             known_countries=known_countries(),
             link_ttl=self.download_link_ttl,
             on_published=self.write_log_proof,
+            package_options=self.package_options,
             process=this_process,
             alive=process_alive,
         )
@@ -373,6 +374,28 @@ class Comity:
             from comity.adapters.audit.production_proof import write_production_proof  # noqa: PLC0415
 
             write_production_proof(uow.session, production)
+
+    def sweep_production_staging(self) -> list[Path]:
+        """Remove what stopped productions left in the productions directory's staging (their
+        decrypted records), except a run that still holds its lock; run at ``comity serve``
+        start as well as before each production (issue 14: no plaintext outlives a
+        production)."""
+        from comity.adapters.package.writer import sweep_staging  # noqa: PLC0415
+
+        return sweep_staging(self.home / "productions")
+
+    @property
+    def package_options(self) -> PackageOptions:
+        """``[productions] mbox`` and ``sha512`` (true or false, default false): whether packages
+        also hold each account's mbox and a SHA-512 manifest unless ``comity produce`` says."""
+        section = self.deployment.extra.get("productions")
+        chosen: dict[str, bool] = {}
+        for name in ("mbox", "sha512"):
+            raw = section.get(name, False) if isinstance(section, dict) else False
+            if not isinstance(raw, bool):
+                raise ConfigurationError(f"productions.{name} must be true or false, got {raw!r}")
+            chosen[name] = raw
+        return PackageOptions(**chosen)
 
     @property
     def package_mode(self) -> int:

@@ -18,6 +18,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from comity.domain.audit import canonical_json
@@ -79,6 +80,26 @@ def _utc_day(moment: datetime) -> date:
     return (moment - offset).date()
 
 
+@dataclass(frozen=True)
+class PackageOptions:
+    """What the package holds beyond each record once, chosen when the production is authorized
+    and signed into the authorization, so the agent, the writer and ``comity verify`` agree.
+
+    ``mbox``: also each account's messages as one mbox (RFC 4155, mboxrd), a second copy of every
+    message that mail clients open directly. ``sha512``: a SHA-512 manifest beside the SHA-256
+    one (RFC 8493 2.1.3 asks for one algorithm; SHA-512 serves a court or requester that
+    expects it). Both cost a full pass over the payload, so both are off unless chosen. An
+    authorization without options (issued before they existed) means both on and the first
+    package format.
+    """
+
+    mbox: bool = False
+    sha512: bool = False
+
+    def to_document(self) -> dict[str, bool]:
+        return {"mbox": self.mbox, "sha512": self.sha512}
+
+
 @dataclass(frozen=True, order=True)
 class Basis:
     """The law engine's pathway for one granted (region, account, category) at approval."""
@@ -115,6 +136,10 @@ class Authorization:
     #: authorizations made before agents re-checked (their document has no ``basis`` key).
     basis: tuple[Basis, ...] = ()
 
+    #: The package's options; None in authorizations issued before options existed, whose
+    #: packages keep the first format (mbox and SHA-512 always, docs/adr/0004).
+    package: PackageOptions | None = None
+
     def __post_init__(self) -> None:
         problems = []
         if self.issued_at.tzinfo is None or self.expires_at.tzinfo is None:
@@ -142,7 +167,15 @@ class Authorization:
         return next((g for g in self.grants if g.region == region), None)
 
     def grants_for(self, region: str) -> tuple[RegionGrant, ...]:
-        return tuple(g for g in self.grants if g.region == region)
+        return self._by_region.get(region, ())
+
+    @cached_property
+    def _by_region(self) -> dict[str, tuple[RegionGrant, ...]]:
+        """Grants per region, worked out once: ``refusal`` runs for every record released."""
+        regions: dict[str, list[RegionGrant]] = {}
+        for grant in self.grants:
+            regions.setdefault(grant.region, []).append(grant)
+        return {region: tuple(grants) for region, grants in regions.items()}
 
     def expected_pathway(self, region: str, account: str, category: Category) -> str | None:
         for b in self.basis:
@@ -187,6 +220,8 @@ class Authorization:
         }
         if self.basis:
             doc["basis"] = [b.to_document() for b in self.basis]
+        if self.package is not None:
+            doc["package"] = self.package.to_document()
         return doc
 
     def canonical(self) -> bytes:
@@ -242,6 +277,20 @@ class Authorization:
                 basis.append(_parse_basis(raw))
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(f"authorization.basis[{i}]: {exc}")
+        package = None
+        if "package" in doc:
+            raw_package = doc["package"]
+            if (
+                not isinstance(raw_package, dict)
+                or set(raw_package) != {"mbox", "sha512"}
+                or not all(isinstance(v, bool) for v in raw_package.values())
+            ):
+                problems.append(
+                    "authorization.package: expected an object with true or false for mbox "
+                    "and sha512"
+                )
+            else:
+                package = PackageOptions(raw_package["mbox"], raw_package["sha512"])
         auth_id = text("id", doc.get("id"))
         demand_id = text("demand.id", demand.get("id"))
         reference = text("demand.reference", demand.get("reference"))
@@ -262,6 +311,7 @@ class Authorization:
             expires,
             issuer,
             tuple(basis),
+            package,
         )
 
 

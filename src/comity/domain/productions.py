@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from comity.domain.authorization import Authorization, Basis, RegionGrant
+from comity.domain.authorization import Authorization, Basis, PackageOptions, RegionGrant
 from comity.domain.case.model import CaseState, DecisionKind
 from comity.domain.categories import Category
 from comity.domain.demand import Period
@@ -84,12 +84,14 @@ def authorize_case(
     issuer: str,
     now: datetime,
     validity: timedelta = DEFAULT_VALIDITY,
+    package: PackageOptions | None = None,
 ) -> Authorization:
     """The authorization for ``case``'s approved decisions, valid from ``now`` for ``validity``.
 
     Refuses a case that is not approved or partly approved, a demand whose disclosure is blocked
     (unverified, withdrawn, fraud signs, an emergency without its call-back: docs/intake.md),
-    and an approval that leaves nothing to produce.
+    and an approval that leaves nothing to produce. ``package`` is the package's options (the
+    mbox copy, the SHA-512 manifest), both off unless chosen.
     """
     if case.state not in PRODUCIBLE_STATES:
         raise Conflict(
@@ -124,6 +126,7 @@ def authorize_case(
         expires_at=now + validity,
         issuer=issuer,
         basis=basis,
+        package=package or PackageOptions(),
     )
 
 

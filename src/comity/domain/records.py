@@ -26,7 +26,9 @@ class Record:
     ``id`` is unique within the deployment and stable (derived by the ingester), so re-ingesting
     the same input does not duplicate it. ``occurred_at`` is when the underlying event happened
     (message date, login time), which is what a demand's period selects on. ``warning`` notes a
-    message kept byte for byte although it could not be parsed cleanly.
+    message kept byte for byte although it could not be parsed cleanly. ``envelope`` is the
+    mbox ``From `` line a message was ingested with (without its line end), kept so a package's
+    mbox can give it back byte for byte; None for messages that came without one.
     """
 
     id: str
@@ -36,6 +38,7 @@ class Record:
     body: bytes
     media_type: str
     warning: str | None = None
+    envelope: bytes | None = None
 
     @staticmethod
     def of_fields(

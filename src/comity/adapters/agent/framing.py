@@ -9,6 +9,8 @@ an ``error`` frame stops it when the agent fails after the response has begun.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import struct
 from collections.abc import Iterable, Iterator
@@ -46,6 +48,9 @@ def encode(records: Iterable[Record]) -> Iterator[bytes]:
                     "occurred_at": r.occurred_at.isoformat(),
                     "media_type": r.media_type,
                     "warning": r.warning,
+                    "envelope": None
+                    if r.envelope is None
+                    else base64.b64encode(r.envelope).decode(),
                 },
                 r.body,
             )
@@ -101,8 +106,21 @@ def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
                 body,
                 str(header["media_type"]),
                 header.get("warning"),
+                _envelope(header.get("envelope")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise IntegrityError(f"{source}: a record frame is malformed ({exc})") from None
         count += 1
         yield record
+
+
+def _envelope(value: object) -> bytes | None:
+    """The record's mbox envelope line, base64 in the header (it may hold any byte)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError("envelope must be base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError("envelope is not base64") from None

@@ -56,7 +56,7 @@ def parse_deployment(
         raise ConfigurationError(f"{source}: the deployment must be a mapping")
 
     known = {"provider", "regions", "control_plane", "law", "api", "agents", "notify"}
-    known |= {"log", "witness"}
+    known |= {"log", "witness", "productions"}
     for key in sorted(set(doc) - known):
         problems.append(f"{source}: unknown section [{key}]")
 
@@ -77,7 +77,11 @@ def parse_deployment(
     problems += log_section_problems(doc, source)
     collect(problems, ConfigurationError)
     assert provider is not None
-    extra = {k: v for k, v in doc.items() if k in ("law", "api", "notify", "log", "witness")}
+    extra = {
+        k: v
+        for k, v in doc.items()
+        if k in ("law", "api", "notify", "log", "witness", "productions")
+    }
     if agents:
         extra["agents"] = agents
     if sources:

@@ -3,10 +3,10 @@
 A message starts after a ``From `` line (the envelope line) that opens the file or follows an
 empty line; the empty line before the next envelope line is the separator, not part of the
 message. Nothing is un-quoted (``>From`` stays ``>From``): the record is the bytes as they sit in
-the mailbox. The envelope line is returned beside the message (``MboxMessage.envelope``), and ingest
-reads the record's time from it; records do not store it yet, so a package's mbox carries a
-``From `` line rebuilt from the message's ``From:`` address and that time, not the original line
-(docs/productions.md, "Left out").
+the mailbox. The envelope line is returned beside the message (``MboxMessage.envelope``); ingest
+reads the record's time from it when the message has no usable Date, and keeps it with the record
+(sealed in the region store like the body), so a package's mbox gives back the original line
+(docs/productions.md, "The mbox envelope line").
 Memory holds one message and one read chunk, never the whole mailbox.
 """
 

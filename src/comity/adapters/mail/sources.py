@@ -43,9 +43,13 @@ def _stable_id(prefix: str, account_id: str, data: bytes) -> str:
 
 
 def message_records(
-    account_id: str, data: bytes, fallback: Callable[[], tuple[datetime, str]]
+    account_id: str,
+    data: bytes,
+    fallback: Callable[[], tuple[datetime, str]],
+    envelope: bytes | None = None,
 ) -> tuple[Record, Record]:
-    """The content record (the exact bytes) and the traffic record of one message.
+    """The content record (the exact bytes, and the mbox ``envelope`` line it came with) and the
+    traffic record of one message.
 
     ``fallback`` gives a time (and where it came from) for a message without a usable Date.
     """
@@ -58,7 +62,14 @@ def message_records(
     warning = "; ".join(warnings) if warnings else None
     digest = _digest(account_id, data)
     content = Record(
-        f"m-{digest}", account_id, Category.CONTENT, when, data, MEDIA_TYPE_MESSAGE, warning
+        f"m-{digest}",
+        account_id,
+        Category.CONTENT,
+        when,
+        data,
+        MEDIA_TYPE_MESSAGE,
+        warning,
+        envelope,
     )
     traffic = Record.of_fields(f"t-{digest}", account_id, Category.TRAFFIC, when, fields)
     return content, traffic
@@ -91,7 +102,9 @@ def mbox_records(
     _open_file(path)
     with path.open("rb") as stream:
         for message in split_mbox(stream, str(path), progress):
-            yield from message_records(account_id, message.data, partial(_from_line, message, now))
+            yield from message_records(
+                account_id, message.data, partial(_from_line, message, now), message.envelope
+            )
 
 
 def _from_line(message: MboxMessage, now: datetime) -> tuple[datetime, str]:

@@ -11,17 +11,46 @@ that ``tar`` ignores, is detected.
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
 import os
+import queue
+import sys
 import tarfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from comity.errors import IntegrityError
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
 _CHUNK = 1 << 20
+#: Full buffers waiting for the archive's writer thread: memory for the overlap, bounded.
+_QUEUED = 8
+#: How much written archive the writer thread lets gather before it asks the kernel to start
+#: writing it back (``_start_writeback``), so the final fsync finds little left to do.
+_WRITEBACK = 32 << 20
+_SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h: start writeback of dirty pages, do not wait
+
+
+def _libc_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's ``sync_file_range`` (not in ``os``), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return cast("Callable[[int, int, int, int], int]", function)
+
+
+_sync_file_range = _libc_sync_file_range()
 
 
 def _header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
@@ -29,6 +58,11 @@ def _header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
     fast = _ustar_header(name, size, is_dir=is_dir, mtime=mtime)
     if fast is not None:
         return fast
+    return _tarfile_header(name, size, is_dir=is_dir, mtime=mtime)
+
+
+def _tarfile_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes:
+    """``tarfile``'s own pax header for these fields: the reference the fast paths equal."""
     info = tarfile.TarInfo(name)
     info.size = 0 if is_dir else size
     info.mtime = mtime
@@ -43,10 +77,15 @@ def _ustar_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes | 
     """The same bytes as ``tarfile`` for a short ASCII name (no pax record needed), built directly:
     ``tarfile`` spends more time on a header than the hashes spend on a typical message."""
     raw = name.encode("ascii", "replace") + (b"/" if is_dir else b"")
-    if not name.isascii() or len(raw) > 100 or size >= 8**11 or not 0 <= mtime < 8**11:
+    if not name.isascii() or size >= 8**11 or not 0 <= mtime < 8**11:
         return None
+    extended = b""
+    if len(raw) > 100:
+        # A longer name goes in a pax extended header ("path"), as tarfile writes it; the ustar
+        # header keeps its first 100 bytes. Messages' names in a package often need this.
+        extended = _pax_path(raw)
     header = bytearray(BLOCK)
-    header[0 : len(raw)] = raw
+    header[0 : min(len(raw), 100)] = raw[:100]
     header[100:108] = b"0000755\0" if is_dir else b"0000644\0"
     header[108:124] = b"0000000\x000000000\0"
     header[124:136] = b"%011o\0" % (0 if is_dir else size)
@@ -55,7 +94,28 @@ def _ustar_header(name: str, size: int, *, is_dir: bool, mtime: int) -> bytes | 
     header[156] = ord(tarfile.DIRTYPE if is_dir else tarfile.REGTYPE)
     header[257:265] = b"ustar\x0000"
     header[148:156] = b"%06o\0 " % sum(header)
-    return bytes(header)
+    return extended + bytes(header)
+
+
+def _pax_path(raw: bytes) -> bytes:
+    """tarfile's pax extended header holding one ``path`` record: a "././@PaxHeader" ustar
+    header of type 'x', then the record (``<length> path=<name>\n``, the length counting
+    itself) padded to a block."""
+    body = len(raw) + len(b"path") + 3
+    length = body + len(str(body))
+    if len(str(length)) != len(str(body)):
+        length = body + len(str(length))
+    record = b"%d path=%s\n" % (length, raw)
+    header = bytearray(BLOCK)
+    header[0:14] = b"././@PaxHeader"
+    header[100:124] = b"0000000\x000000000\x000000000\0"
+    header[124:136] = b"%011o\0" % len(record)
+    header[136:148] = b"00000000000\0"
+    header[148:156] = b"        "
+    header[156] = ord(tarfile.XHDTYPE)
+    header[257:265] = b"ustar\x0000"
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + record + bytes(-len(record) % BLOCK)
 
 
 @dataclass(frozen=True)
@@ -191,6 +251,13 @@ def extract_canonical(archive: Path, dest: Path) -> Path:
 
     Raises ``IntegrityError`` naming the first byte range that is not in canonical form.
     """
+    return extract_archive(archive, dest)[0]
+
+
+def extract_archive(archive: Path, dest: Path) -> tuple[Path, list[str] | None]:
+    """``extract_canonical``, also returning the member order of a second-format archive (its
+    files, relative to the bag, as they come: ``verify`` checks it against the index), or None
+    for the first format (directory first, sorted: checked here)."""
     size = archive.stat().st_size
     with archive.open("rb") as raw:
         try:
@@ -225,25 +292,47 @@ def _check_end(raw: BinaryIO, end: int, archive: Path) -> None:
     )
 
 
-def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive: Path) -> Path:
+def _extract(
+    tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive: Path
+) -> tuple[Path, list[str] | None]:
     end = 0
     mtime: int | None = None
     root: str | None = None
     previous: list[bytes] | None = None
+    flat: list[str] | None = None  # the second format: files only, their order checked later
     for member in tar:
         name = member.name
         if root is None:
-            root = name
-            if not member.isdir() or "/" in name or name in ("", ".", ".."):
-                raise IntegrityError(f"the archive's first entry {name!r} is not the bag directory")
-        elif not name.startswith(root + "/") or ".." in name.split("/") or "//" in name:
+            if member.isdir():
+                root = name
+                if "/" in name or name in ("", ".", ".."):
+                    raise IntegrityError(
+                        f"the archive's first entry {name!r} is not the bag directory"
+                    )
+            else:
+                root = name.partition("/")[0]
+                flat = []
+                if "/" not in name or root in ("", ".", ".."):
+                    raise IntegrityError(
+                        f"the archive's first entry {name!r} is not a file of a bag directory"
+                    )
+        if name != root and (
+            not name.startswith(root + "/") or ".." in name.split("/") or "//" in name
+        ):
             raise IntegrityError(f"archive entry {name!r} lies outside the bag directory {root}")
         if not (member.isdir() or member.isfile()):
             raise IntegrityError(f"archive entry {name} is not a plain file or directory")
-        key = order_key(name)
-        if previous is not None and key <= previous:
-            raise IntegrityError(f"archive entry {name} is out of canonical order")
-        previous = key
+        if flat is not None:
+            if member.isdir():
+                raise IntegrityError(
+                    f"archive entry {name} is a directory in an archive of files only"
+                )
+            flat.append(name.partition("/")[2])
+        else:
+            key = order_key(name)
+            if previous is not None and key <= previous:
+                raise IntegrityError(f"archive entry {name} is out of canonical order")
+            previous = key
         mtime = int(member.mtime) if mtime is None else mtime
         expected = _header(name, member.size, is_dir=member.isdir(), mtime=mtime)
         raw.seek(member.offset)
@@ -256,6 +345,8 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
             target.mkdir(parents=True, exist_ok=False)
             end = member.offset_data
             continue
+        if flat is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
         raw.seek(member.offset_data)
         with target.open("xb") as out:
             if _copy(raw, out, member.size) != member.size:
@@ -277,4 +368,110 @@ def _extract(tar: tarfile.TarFile, raw: BinaryIO, size: int, dest: Path, archive
     while chunk := raw.read(_CHUNK):
         if chunk.strip(b"\0"):
             raise IntegrityError(f"{archive} has data after the end of its entries")
-    return dest / root
+    return dest / root, flat
+
+
+class StreamingArchive:
+    """The archive of the second package format, written while the package is built.
+
+    Each message goes into the archive as it arrives (header, bytes, padding), in production
+    order, so its bytes are written once; the files known only at the end (index, manifests,
+    mbox, tag files) follow, sorted (``order_key``). There are no directory members. A thread
+    writes and hashes (SHA-256 of the whole archive) full buffers while the caller reads and
+    decrypts the next records: both ``os.write`` and hashlib release the GIL.
+    """
+
+    def __init__(self, fd: int, *, root: str, mtime: int) -> None:
+        self._fd = fd
+        self._root = root
+        self._mtime = mtime
+        self._pending = bytearray()
+        self._sha256 = hashlib.sha256()
+        self._queue: queue.Queue[bytearray | None] = queue.Queue(maxsize=_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="comity-archive", daemon=True)
+        self._sent = 0
+        self._closed = False
+        self._thread.start()
+
+    def add(self, name: str, data: bytes) -> None:
+        """A file member ``<root>/<name>`` holding ``data``."""
+        self._pending += _header(f"{self._root}/{name}", len(data), is_dir=False, mtime=self._mtime)
+        self._pending += data
+        self._pending += bytes(-len(data) % BLOCK)
+        if len(self._pending) >= _CHUNK:
+            self._ship()
+
+    def add_file(self, name: str, path: Path) -> None:
+        """A file member ``<root>/<name>`` holding the bytes of ``path`` (read in chunks)."""
+        size = path.stat().st_size
+        self._pending += _header(f"{self._root}/{name}", size, is_dir=False, mtime=self._mtime)
+        copied = 0
+        with path.open("rb") as src:
+            while chunk := src.read(_CHUNK):
+                self._pending += chunk
+                copied += len(chunk)
+                if len(self._pending) >= _CHUNK:
+                    self._ship()
+        if copied != size:
+            raise IntegrityError(f"{name} changed size while it was archived")
+        self._pending += bytes(-size % BLOCK)
+
+    def close(self) -> str:
+        """Write the end of the archive (two zero blocks, then zeros to a whole tar record) and
+        return the archive's SHA-256."""
+        written = self._sent + len(self._pending)
+        end = 2 * BLOCK
+        end += -(written + end) % RECORD
+        self._pending += bytes(end)
+        self._finish()
+        return self._sha256.hexdigest()
+
+    def abort(self) -> None:
+        """Stop the writer thread without finishing the archive (the caller removes it)."""
+        if not self._closed:
+            self._pending.clear()
+            self._finish(check=False)
+
+    def _ship(self) -> None:
+        if self._error is not None:
+            raise self._error
+        chunk, self._pending = self._pending, bytearray()
+        self._sent += len(chunk)
+        self._queue.put(chunk)
+
+    def _finish(self, *, check: bool = True) -> None:
+        if self._pending:
+            self._ship()
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        if check and self._error is not None:
+            raise self._error
+
+    def _drain(self) -> None:
+        written = flushed = 0
+        while (chunk := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # keep taking chunks so the producer never blocks on a dead writer
+            try:
+                self._sha256.update(chunk)
+                with memoryview(chunk) as view:
+                    rest = view
+                    while rest:
+                        rest = rest[os.write(self._fd, rest) :]
+                    rest.release()
+                written += len(chunk)
+                if written - flushed >= _WRITEBACK:
+                    self._start_writeback(flushed, written - flushed)
+                    flushed = written
+            except BaseException as exc:  # re-raised in the producing thread
+                self._error = exc
+
+    def _start_writeback(self, offset: int, length: int) -> None:
+        """Have the kernel start writing ``length`` bytes at ``offset`` to disk now, without
+        waiting: the disk works while the records are still read and decrypted, instead of
+        all of it at the fsync that publishes the package. Only a hint; the fsync is what
+        makes the package durable."""
+        if _sync_file_range is not None:
+            _sync_file_range(self._fd, offset, length, _SYNC_FILE_RANGE_WRITE)

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 from fpdf import FPDF
 
+from comity.domain.authorization import PackageOptions
 from comity.domain.demand import Period
 
 
@@ -210,7 +211,17 @@ def certificate_text(
     payload_bytes: int,
     manifests: list[CertifiedFile],
     files: list[CertifiedFile],
+    options: PackageOptions | None = None,
 ) -> str:
+    """The certificate's text. ``options`` None: a package of the first format (an mbox per
+    account and both manifests, whose wording stays as it was so a re-run gives its bytes)."""
+    copies = "as an .eml file and, for reading, in an mbox file per account"
+    hashes = "SHA-256 and SHA-512 hash values"
+    listed = "manifest-sha256.txt and manifest-sha512.txt"
+    if options is not None and not options.mbox:
+        copies = "as an .eml file"
+    if options is not None and not options.sha512:
+        hashes, listed = "SHA-256 hash value", "manifest-sha256.txt"
     when = produced_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     form = certificate_form(demand.country)
     paragraphs = [
@@ -231,12 +242,11 @@ def certificate_text(
         "4. How the records were extracted: on "
         f"{when} the regional agent holding that region's key verified the signed authorization, "
         "read and decrypted only the records it covers, and copied them into this package without "
-        "alteration. Each message is included byte for byte as an .eml file and, for reading, in "
-        "an mbox file per account; the other records as JSON and CSV.",
-        "5. Each file of the package was identified by its SHA-256 and SHA-512 hash values, "
-        "computed as it was written and listed in manifest-sha256.txt and manifest-sha512.txt"
-        f"{form.hashes_rule}. A copy whose hash values match these is an exact copy of the "
-        "records produced. I certify these hash values:",
+        f"alteration. Each message is included byte for byte {copies}; the other records as JSON "
+        "and CSV.",
+        f"5. Each file of the package was identified by its {hashes}, computed as it was "
+        f"written and listed in {listed}{form.hashes_rule}. A copy whose hash values match these "
+        "is an exact copy of the records produced. I certify these hash values:",
     ]
     lines: list[str] = []
     for paragraph in paragraphs:

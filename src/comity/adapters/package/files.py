@@ -20,30 +20,42 @@ class Digests:
 
 
 class HashedFile:
-    """A new file (``x`` mode: never overwrites) with running SHA-256, SHA-512 and size."""
+    """A new file (``x`` mode: never overwrites) with running SHA-256, SHA-512 (unless
+    ``sha512`` is off: a package without a SHA-512 manifest skips that pass) and size."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, sha512: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._out: BinaryIO = path.open("xb")
         self._sha256 = hashlib.sha256()
-        self._sha512 = hashlib.sha512()
+        self._sha512 = hashlib.sha512() if sha512 else None
         self._size = 0
 
     def write(self, data: bytes) -> None:
         self._out.write(data)
         self._sha256.update(data)
-        self._sha512.update(data)
+        if self._sha512 is not None:
+            self._sha512.update(data)
         self._size += len(data)
 
     def close(self) -> Digests:
         self._out.close()
-        return Digests(self._sha256.hexdigest(), self._sha512.hexdigest(), self._size)
+        sha512 = "" if self._sha512 is None else self._sha512.hexdigest()
+        return Digests(self._sha256.hexdigest(), sha512, self._size)
 
 
-def write_hashed(path: Path, data: bytes) -> Digests:
-    out = HashedFile(path)
+def write_hashed(path: Path, data: bytes, *, sha512: bool = True) -> Digests:
+    out = HashedFile(path, sha512=sha512)
     out.write(data)
     return out.close()
+
+
+def digests_of(data: bytes, *, sha512: bool = True) -> Digests:
+    """The digests of bytes in hand (a message): hashlib releases the GIL on large buffers."""
+    return Digests(
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha512(data).hexdigest() if sha512 else "",
+        len(data),
+    )
 
 
 class Appenders:
@@ -54,9 +66,10 @@ class Appenders:
     descriptors; the hash state of each file is kept (a few hundred bytes per file).
     """
 
-    def __init__(self, limit: int = 32, *, hashing: bool = True) -> None:
+    def __init__(self, limit: int = 32, *, hashing: bool = True, sha512: bool = True) -> None:
         self._limit = limit
         self._hashing = hashing
+        self._with_sha512 = sha512
         self._open: OrderedDict[Path, BinaryIO] = OrderedDict()
         self._state: dict[Path, tuple[hashlib._Hash, hashlib._Hash, int]] = {}
 
@@ -77,7 +90,8 @@ class Appenders:
         sha256, sha512, size = self._state[path]
         if self._hashing:
             sha256.update(data)
-            sha512.update(data)
+            if self._with_sha512:
+                sha512.update(data)
         self._state[path] = (sha256, sha512, size + len(data))
 
     def paths(self) -> list[Path]:
@@ -87,4 +101,7 @@ class Appenders:
         for out in self._open.values():
             out.close()
         self._open.clear()
-        return {p: Digests(a.hexdigest(), b.hexdigest(), n) for p, (a, b, n) in self._state.items()}
+        return {
+            p: Digests(a.hexdigest(), b.hexdigest() if self._with_sha512 else "", n)
+            for p, (a, b, n) in self._state.items()
+        }

@@ -45,8 +45,23 @@ def envelope_sender(message: bytes) -> str:
     return found.group(1).decode("ascii") if found else "MAILER-DAEMON"
 
 
-def mbox_entry(message: bytes, occurred_at: datetime) -> bytes:
-    """One mbox entry: the From_ line, the message with mboxrd quoting, and a blank line."""
+def valid_envelope(line: bytes) -> bool:
+    """An mbox ``From `` line that can be written back as it was: one line, UTF-8 (the index
+    that carries it is UTF-8 text)."""
+    if not line.startswith(b"From ") or b"\n" in line or b"\r" in line:
+        return False
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def mbox_entry(message: bytes, occurred_at: datetime, envelope: bytes | None = None) -> bytes:
+    """One mbox entry: the From_ line, the message with mboxrd quoting, and a blank line.
+
+    The From_ line is ``envelope``, the line the message was ingested with, when there is one;
+    else one made from the message's From: address and ``occurred_at``."""
     when = occurred_at.astimezone(UTC).strftime("%a %b %d %H:%M:%S %Y")
     if b"From " not in message:
         quoted = message
@@ -60,6 +75,8 @@ def mbox_entry(message: bytes, occurred_at: datetime) -> bytes:
         quoted = b">" + quoted
     if not quoted.endswith(b"\n"):
         quoted += b"\n"
+    if envelope is not None:
+        return envelope + b"\n" + quoted + b"\n"
     return f"From {envelope_sender(message)} {when}\n".encode() + quoted + b"\n"
 
 
@@ -99,7 +116,16 @@ def csv_row(header: list[str], entry: dict[str, Any]) -> bytes:
     return csv_line(cells)
 
 
+#: Characters that make the csv module quote a cell (QUOTE_MINIMAL with "," and '"').
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
 def csv_line(cells: list[str]) -> bytes:
+    """The cells as one RFC 4180 line, exactly as ``csv.writer`` writes it (a property test
+    checks): cells without a special character are joined directly, one per record is cheaper
+    than a writer object."""
+    if len(cells) > 1 and not any(_CSV_SPECIAL.search(cell) for cell in cells):
+        return (",".join(cells) + "\r\n").encode()
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     return buffer.getvalue().encode()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from comity.domain.authorization import PackageOptions
 from comity.domain.categories import Category
 
 ALGORITHMS = ("sha256", "sha512")
@@ -37,6 +38,9 @@ INDEX_COLUMNS = (
     "sha256",
     "warning",
 )
+#: The second format's index also gives each message's mbox envelope line as ingested (empty
+#: when it came without one), so the mbox, the package's or one a requester builds, has it.
+STREAMED_INDEX_COLUMNS = (*INDEX_COLUMNS, "envelope")
 AUTHORIZATION = "authorization.json"
 CERTIFICATE_TXT = "certificate.txt"
 CERTIFICATE_PDF = "certificate.pdf"
@@ -44,10 +48,35 @@ PROVIDER_KEY = "provider-key.pem"
 CONTROL_PLANE_KEY = "control-plane-key.pem"
 SIGNED_TAG_MANIFEST = "tagmanifest-sha512.txt"
 SIGNATURE = "tagmanifest-sha512.txt.sig"
+#: bag-info's ``Comity-Package-Format`` of packages whose authorization chose options; the first
+#: format has no such field (docs/adr/0004).
+STREAMED_FORMAT = "2"
 CSV_CATEGORIES = (Category.TRAFFIC, Category.IDENTIFICATION)
 STRUCTURED = (Category.SUBSCRIBER, Category.IDENTIFICATION, Category.TRAFFIC)
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def algorithms(*, sha512: bool) -> tuple[str, ...]:
+    """The manifest algorithms of a package: SHA-256 always, SHA-512 when chosen."""
+    return ALGORITHMS if sha512 else ("sha256",)
+
+
+def signed_tag_manifest(chosen: tuple[str, ...]) -> str:
+    """The tag manifest the provider signs: the strongest algorithm's (SHA-512 when present)."""
+    return tagmanifest_name(chosen[-1])
+
+
+def signature_name(signed: str) -> str:
+    return f"{signed}.sig"
+
+
+def options_text(options: PackageOptions) -> str:
+    """bag-info's ``Comity-Package-Options``, e.g. ``mbox=no sha512=no``."""
+    return " ".join(
+        f"{name}={'yes' if chosen else 'no'}"
+        for name, chosen in (("mbox", options.mbox), ("sha512", options.sha512))
+    )
 
 
 def manifest_name(algorithm: str) -> str:

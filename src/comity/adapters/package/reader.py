@@ -30,6 +30,7 @@ def read_records(bag: Path) -> Iterator[tuple[str, Record]]:
                 body,
                 MEDIA_TYPE_MESSAGE,
                 warning,
+                row.envelope.encode() if row.envelope else None,
             )
         else:
             if row.path not in loaded:

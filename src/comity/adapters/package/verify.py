@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comity.adapters.package import formats, layout
-from comity.adapters.package.archive import extract_canonical
+from comity.adapters.package.archive import extract_archive, order_key
 from comity.adapters.signing.authorizations import verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, verify_signature
 from comity.domain.authorization import Authorization, SignedAuthorization
@@ -41,8 +41,6 @@ from comity.errors import IntegrityError, InvalidInput, NotFound
 _REQUIRED_TAGS = (
     "bagit.txt",
     "bag-info.txt",
-    layout.manifest_name("sha256"),
-    layout.manifest_name("sha512"),
     layout.AUTHORIZATION,
     layout.PROVIDER_KEY,
     layout.CONTROL_PLANE_KEY,
@@ -50,7 +48,9 @@ _REQUIRED_TAGS = (
     layout.CERTIFICATE_PDF,
 )
 _NAMES = {"sha256": "SHA-256", "sha512": "SHA-512"}
-_UNLISTED_TAGS = {layout.tagmanifest_name(a) for a in layout.ALGORITHMS} | {layout.SIGNATURE}
+_UNLISTED_TAGS = {layout.tagmanifest_name(a) for a in layout.ALGORITHMS} | {
+    layout.signature_name(layout.tagmanifest_name(a)) for a in layout.ALGORITHMS
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class Verified:
     authorization: Authorization
     signing_key: str
     key_given: bool
+    #: bag-info's Comity-Package-Format; "1" for packages without one (the first format).
+    package_format: str = "1"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class IndexRow:
     path: str
     sha256: str
     warning: str
+    envelope: str = ""
 
 
 def verify_package(
@@ -87,8 +90,10 @@ def verify_package(
         if path.is_dir():
             return verify_bag(path, keys=keys, authorization_keys=authorization_keys)
         with tempfile.TemporaryDirectory(prefix="comity-verify-") as tmp:
-            bag = extract_canonical(path, Path(tmp))
-            return verify_bag(bag, keys=keys, authorization_keys=authorization_keys)
+            bag, order = extract_archive(path, Path(tmp))
+            verified = verify_bag(bag, keys=keys, authorization_keys=authorization_keys)
+            _check_archive_order(bag, verified, order)
+            return verified
     except InvalidInput as exc:
         # Only a package that its signer built wrongly gets here (e.g. a garbled embedded key).
         raise IntegrityError(f"the package is malformed: {exc.message}") from None
@@ -96,13 +101,38 @@ def verify_package(
         raise IntegrityError(f"the package is malformed: {exc}") from None
 
 
-def _hash_file(path: Path) -> tuple[str, str]:
-    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+def _check_archive_order(bag: Path, verified: Verified, order: list[str] | None) -> None:
+    """The archive's member order is the one its format defines, so the archive stays one
+    fixed sequence of bytes for the bag: the first format's is checked while extracting
+    (directories, depth first, sorted); the second's is each message in index order, then every
+    other file sorted (``archive.StreamingArchive``)."""
+    if verified.package_format == layout.STREAMED_FORMAT:
+        if order is None:
+            raise IntegrityError(
+                f"the archive of a format {layout.STREAMED_FORMAT} package must hold its files "
+                "without directory entries, messages first"
+            )
+        messages = [r.path for r in read_index(bag) if r.category is Category.CONTENT]
+        listed = set(messages)
+        rest = sorted((name for name in order if name not in listed), key=order_key)
+        expected = messages + rest
+        for position, (found, wanted) in enumerate(zip(order, expected, strict=True)):
+            if found != wanted:
+                raise IntegrityError(
+                    f"archive entry {position + 1} is {found}, where the canonical order has "
+                    f"{wanted}"
+                )
+    elif order is not None:
+        raise IntegrityError("the archive's first entry is not the bag directory")
+
+
+def _hash_file(path: Path, algorithms: tuple[str, ...] = layout.ALGORITHMS) -> tuple[str, ...]:
+    hashes = [hashlib.new(a) for a in algorithms]
     with path.open("rb") as src:
         while chunk := src.read(1 << 20):
-            sha256.update(chunk)
-            sha512.update(chunk)
-    return sha256.hexdigest(), sha512.hexdigest()
+            for h in hashes:
+                h.update(chunk)
+    return tuple(h.hexdigest() for h in hashes)
 
 
 def _read_manifest(bag: Path, name: str, algorithm: str) -> dict[str, str]:
@@ -150,14 +180,17 @@ def verify_bag(
     bagit_txt = bag / "bagit.txt"
     if not bagit_txt.is_file():
         raise IntegrityError(f"{bag.name} is not a bag: bagit.txt is missing")
-    # 2. tag manifests and tag files
-    tag_manifests = {
-        a: _read_manifest(bag, layout.tagmanifest_name(a), a) for a in layout.ALGORITHMS
-    }
-    if set(tag_manifests["sha256"]) != set(tag_manifests["sha512"]):
+    # 2. tag manifests and tag files. The signature's name says which tag manifest is signed:
+    # SHA-512's when the package has both algorithms, else SHA-256's (docs/adr/0004).
+    with_sha512 = (bag / layout.SIGNATURE).exists() or (
+        bag / layout.tagmanifest_name("sha512")
+    ).exists()
+    algorithms = layout.algorithms(sha512=with_sha512)
+    tag_manifests = {a: _read_manifest(bag, layout.tagmanifest_name(a), a) for a in algorithms}
+    if len({frozenset(m) for m in tag_manifests.values()}) > 1:
         raise IntegrityError("tagmanifest-sha256.txt and tagmanifest-sha512.txt list other files")
     listed_tags = set(tag_manifests["sha256"])
-    for name in _REQUIRED_TAGS:
+    for name in (*_REQUIRED_TAGS, *(layout.manifest_name(a) for a in algorithms)):
         if name not in listed_tags:
             raise IntegrityError(f"tag file {name} is not listed in the tag manifests")
     for child in sorted(bag.iterdir()):
@@ -167,8 +200,8 @@ def verify_bag(
         target = bag / name
         if not target.is_file():
             raise IntegrityError(f"tag file {name} is listed in the tag manifest but missing")
-        actual = dict(zip(layout.ALGORITHMS, _hash_file(target), strict=True))
-        for algorithm in layout.ALGORITHMS:
+        actual = dict(zip(algorithms, _hash_file(target, algorithms), strict=True))
+        for algorithm in algorithms:
             if actual[algorithm] != tag_manifests[algorithm][name]:
                 raise IntegrityError(
                     f"tag file {name} does not match its {_NAMES[algorithm]} in "
@@ -181,25 +214,30 @@ def verify_bag(
     key_given = keys is not None
     if keys is None:
         keys = [PublicKey.from_pem((bag / layout.PROVIDER_KEY).read_bytes(), source="provider key")]
-    signature_file = bag / layout.SIGNATURE
+    signed_manifest = layout.signed_tag_manifest(algorithms)
+    signature_name = layout.signature_name(signed_manifest)
+    signature_file = bag / signature_name
     if not signature_file.is_file():
-        raise IntegrityError(f"the package has no signature ({layout.SIGNATURE} is missing)")
+        raise IntegrityError(f"the package has no signature ({signature_name} is missing)")
     try:
         signature = base64.b64decode(signature_file.read_bytes().strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise IntegrityError(f"{layout.SIGNATURE} is not base64") from None
+        raise IntegrityError(f"{signature_name} is not base64") from None
     if signature_file.read_bytes() != base64.b64encode(signature) + b"\n":
-        raise IntegrityError(f"{layout.SIGNATURE} is not a single base64 line")
+        raise IntegrityError(f"{signature_name} is not a single base64 line")
+    for other in _UNLISTED_TAGS - {signature_name, *map(layout.tagmanifest_name, algorithms)}:
+        if (bag / other).exists():
+            raise IntegrityError(f"{other} is not a file of this package")
     signer = verify_signature(
         keys,
         info.get("Comity-Signing-Key", "(none)"),
-        (bag / layout.SIGNED_TAG_MANIFEST).read_bytes(),
+        (bag / signed_manifest).read_bytes(),
         signature,
         what="the package",
     )
     # 4. payload completeness and hashes
-    manifests = {a: _read_manifest(bag, layout.manifest_name(a), a) for a in layout.ALGORITHMS}
-    if set(manifests["sha256"]) != set(manifests["sha512"]):
+    manifests = {a: _read_manifest(bag, layout.manifest_name(a), a) for a in algorithms}
+    if len({frozenset(m) for m in manifests.values()}) > 1:
         raise IntegrityError("manifest-sha256.txt and manifest-sha512.txt list other files")
     listed = manifests["sha256"]
     present = sorted(
@@ -215,9 +253,9 @@ def verify_bag(
             raise IntegrityError(f"the manifest lists {name}, which is outside data/")
         if name not in present_set:
             raise IntegrityError(f"payload file {name} is listed in the manifest but missing")
-        actual = dict(zip(layout.ALGORITHMS, _hash_file(bag / name), strict=True))
+        actual = dict(zip(algorithms, _hash_file(bag / name, algorithms), strict=True))
         total += (bag / name).stat().st_size
-        for algorithm in layout.ALGORITHMS:
+        for algorithm in algorithms:
             if actual[algorithm] != manifests[algorithm][name]:
                 raise IntegrityError(
                     f"payload file {name} does not match its {_NAMES[algorithm]} in "
@@ -246,35 +284,77 @@ def verify_bag(
                 f"bag-info.txt {label} {info.get(label)!r} does not match the authorization's "
                 f"{value!r}"
             )
+    package_format, with_mbox = _check_options(auth, info, algorithms)
     # 6. records within the authorization, derived files exact; the certificate's hashes
-    count = _check_records(bag, auth, listed, info)
-    _check_certificate(bag, listed, tag_manifests["sha256"])
-    return Verified(bag.name, count, auth, signer.key_id, key_given)
+    count = _check_records(bag, auth, listed, info, with_mbox=with_mbox)
+    _check_certificate(bag, listed, tag_manifests["sha256"], algorithms)
+    return Verified(bag.name, count, auth, signer.key_id, key_given, package_format)
+
+
+def _check_options(
+    auth: Authorization, info: dict[str, str], algorithms: tuple[str, ...]
+) -> tuple[str, bool]:
+    """The package format and options bag-info declares (signed with it) are the ones the
+    authorization chose, and the manifests present are the ones they call for. Returns the
+    format and whether each account has an mbox."""
+    declared = info.get("Comity-Package-Format")
+    if declared is None:
+        if auth.package is not None:
+            raise IntegrityError(
+                "the authorization chose package options but bag-info.txt names no "
+                "Comity-Package-Format"
+            )
+        return "1", True
+    if declared != layout.STREAMED_FORMAT:
+        raise IntegrityError(f"bag-info.txt names package format {declared!r}, which is unknown")
+    if auth.package is None:
+        raise IntegrityError(
+            f"bag-info.txt names package format {declared} but the authorization chose no options"
+        )
+    wanted = layout.options_text(auth.package)
+    if info.get("Comity-Package-Options") != wanted:
+        raise IntegrityError(
+            f"bag-info.txt Comity-Package-Options {info.get('Comity-Package-Options')!r} does not "
+            f"match the authorization's {wanted!r}"
+        )
+    if algorithms != layout.algorithms(sha512=auth.package.sha512):
+        raise IntegrityError(
+            f"the package's manifests ({', '.join(algorithms)}) are not the ones its options "
+            f"({wanted}) call for"
+        )
+    return declared, auth.package.mbox
 
 
 def read_index(bag: Path) -> list[IndexRow]:
     text = (bag / layout.INDEX).read_bytes().decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header != list(layout.INDEX_COLUMNS):
+    if header not in (list(layout.INDEX_COLUMNS), list(layout.STREAMED_INDEX_COLUMNS)):
         raise IntegrityError(f"{layout.INDEX} does not start with the header row")
     rows = []
     for number, cells in enumerate(reader, 2):
-        if len(cells) != len(layout.INDEX_COLUMNS):
+        if len(cells) != len(header):
             raise IntegrityError(f"{layout.INDEX} row {number} has {len(cells)} columns")
         try:
             category = Category.parse(cells[3])
         except ValueError as exc:
             raise IntegrityError(f"{layout.INDEX} row {number}: {exc}") from None
-        record_id, region, account, _, occurred_at, path, sha256, warning = cells
+        record_id, region, account, _, occurred_at, path, sha256, warning = cells[:8]
+        envelope = cells[8] if len(cells) > 8 else ""
+        if envelope and (
+            category is not Category.CONTENT or not formats.valid_envelope(envelope.encode())
+        ):
+            raise IntegrityError(f"{layout.INDEX} row {number} has an invalid envelope line")
         rows.append(
-            IndexRow(record_id, region, account, category, occurred_at, path, sha256, warning)
+            IndexRow(
+                record_id, region, account, category, occurred_at, path, sha256, warning, envelope
+            )
         )
     return rows
 
 
 def _check_records(
-    bag: Path, auth: Authorization, listed: dict[str, str], info: dict[str, str]
+    bag: Path, auth: Authorization, listed: dict[str, str], info: dict[str, str], *, with_mbox: bool
 ) -> int:
     rows = read_index(bag)
     regions = set(info.get("Comity-Regions", "").split())
@@ -301,7 +381,8 @@ def _check_records(
             if listed.get(path) != row.sha256:
                 raise IntegrityError(f"{where} does not match the SHA-256 in the index")
             expected.add(path)
-            expected.add(mbox)
+            if with_mbox:
+                expected.add(mbox)
             mboxes[mbox].append(row)
         else:
             path = layout.json_path(row.region, row.account, row.category)
@@ -315,11 +396,12 @@ def _check_records(
         raise IntegrityError(f"payload file {name} does not belong to any record of the index")
     for name in sorted(expected - set(listed)):
         raise IntegrityError(f"payload file {name} is missing for the records of the index")
-    for mbox, content_rows in mboxes.items():
+    for mbox, content_rows in mboxes.items() if with_mbox else ():
         sha = hashlib.sha256()
         for row in content_rows:
             body = (bag / row.path).read_bytes()
-            sha.update(formats.mbox_entry(body, formats.parse_timestamp(row.occurred_at)))
+            envelope = row.envelope.encode() if row.envelope else None
+            sha.update(formats.mbox_entry(body, formats.parse_timestamp(row.occurred_at), envelope))
         if sha.hexdigest() != listed[mbox]:
             raise IntegrityError(f"{mbox} is not exactly the mbox of the account's .eml files")
     for (region, account, category), group in structured.items():
@@ -376,13 +458,15 @@ def _check_structured(
 _CERTIFIED = re.compile(r"^  (\S+) \((\d+) bytes\)\n    SHA-256 ([0-9a-f]{64})$", re.MULTILINE)
 
 
-def _check_certificate(bag: Path, listed: dict[str, str], tags: dict[str, str]) -> None:
+def _check_certificate(
+    bag: Path, listed: dict[str, str], tags: dict[str, str], algorithms: tuple[str, ...]
+) -> None:
     """Every hash the certificate certifies is the hash of that file, and it certifies both
     payload manifests (which carry every other file's hash): FRE 902(14) identification by hash
     holds only if the certified values are the real ones."""
     text = (bag / layout.CERTIFICATE_TXT).read_text("utf-8")
     certified = {m.group(1): m.group(3) for m in _CERTIFIED.finditer(text)}
-    for algorithm in layout.ALGORITHMS:
+    for algorithm in algorithms:
         if layout.manifest_name(algorithm) not in certified:
             raise IntegrityError(
                 f"{layout.CERTIFICATE_TXT} does not certify {layout.manifest_name(algorithm)}"

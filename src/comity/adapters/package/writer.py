@@ -37,7 +37,12 @@ from datetime import datetime
 from pathlib import Path
 
 from comity.adapters.package import formats, layout
-from comity.adapters.package.archive import Spool, write_canonical
+from comity.adapters.package.archive import (
+    Spool,
+    StreamingArchive,
+    order_key,
+    write_canonical,
+)
 from comity.adapters.package.certificate import (
     CertifiedFile,
     Custodian,
@@ -46,12 +51,18 @@ from comity.adapters.package.certificate import (
     certificate_text,
     period_text,
 )
-from comity.adapters.package.files import Appenders, Digests, HashedFile, write_hashed
+from comity.adapters.package.files import (
+    Appenders,
+    Digests,
+    HashedFile,
+    digests_of,
+    write_hashed,
+)
 from comity.adapters.signing.authorizations import verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey
 from comity.domain.accounts import ACCOUNT_ID
 from comity.domain.audit import canonical_json
-from comity.domain.authorization import Authorization, SignedAuthorization
+from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.categories import Category
 from comity.domain.deployment import REGION_ID
 from comity.domain.records import MEDIA_TYPE_JSON, MEDIA_TYPE_MESSAGE, Record
@@ -228,23 +239,62 @@ def _build(
     mode: int,
 ) -> _BagBuilder:
     bag = staging / layout.bag_name(auth.id)
-    builder = _BagBuilder(bag, staging / "spool", auth)
-    for region, region_records in records:
-        builder.region(region, region_records)
-    builder.finish(request, signing_key, control_plane_key)
     archive = staging / "package.tar"
+    mtime = int(request.produced_at.timestamp())
     fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.fchmod(fd, mode)  # the umask never narrows or widens what the operator chose
-        write_canonical(bag, fd, mtime=int(request.produced_at.timestamp()), spools=builder.content)
-        # The archive's SHA-256 reads it back from the page cache while the disk syncs: both
-        # release the GIL, so the hash costs no wall time beside the fsync.
-        with ThreadPoolExecutor(1, thread_name_prefix="comity-sha256") as pool:
-            digest = pool.submit(_sha256_file, archive)
-            os.fsync(fd)
-            builder.archive_sha256 = digest.result()
+        if auth.package is None:
+            return _build_first_format(
+                bag, fd, auth, request, records, signing_key, control_plane_key, mtime
+            )
+        # The second format (docs/adr/0004): messages go straight into the archive as they
+        # arrive; the archive's SHA-256 is computed as it is written.
+        sink = StreamingArchive(fd, root=bag.name, mtime=mtime)
+        try:
+            builder = _BagBuilder(bag, staging / "spool", auth, archive=sink)
+            for region, region_records in records:
+                builder.region(region, region_records)
+            builder.finish(request, signing_key, control_plane_key)
+            for name in sorted(_files_under(bag), key=order_key):
+                sink.add_file(name, bag / name)
+            builder.archive_sha256 = sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+        os.fsync(fd)
+        return builder
     finally:
         os.close(fd)
+
+
+def _files_under(bag: Path) -> list[str]:
+    return [p.relative_to(bag).as_posix() for p in bag.rglob("*") if not p.is_dir()]
+
+
+def _build_first_format(  # noqa: PLR0917 (the production's inputs)
+    bag: Path,
+    fd: int,
+    auth: Authorization,
+    request: ProductionRequest,
+    records: Iterable[tuple[str, Iterable[Record]]],
+    signing_key: SigningKey,
+    control_plane_key: PublicKey,
+    mtime: int,
+) -> _BagBuilder:
+    """The first package format, for authorizations issued before package options: messages
+    spooled per account, then the whole bag written as a canonical tar and read back to hash."""
+    builder = _BagBuilder(bag, bag.parent / "spool", auth)
+    for region, region_records in records:
+        builder.region(region, region_records)
+    builder.finish(request, signing_key, control_plane_key)
+    write_canonical(bag, fd, mtime=mtime, spools=builder.content)
+    # The archive's SHA-256 reads it back from the page cache while the disk syncs: both
+    # release the GIL, so the hash costs no wall time beside the fsync.
+    with ThreadPoolExecutor(1, thread_name_prefix="comity-sha256") as pool:
+        digest = pool.submit(_sha256_file, bag.parent / "package.tar")
+        os.fsync(fd)
+        builder.archive_sha256 = digest.result()
     return builder
 
 
@@ -265,21 +315,39 @@ def _fsync_dir(path: Path) -> None:
 
 
 class _BagBuilder:
-    def __init__(self, bag: Path, spool: Path, auth: Authorization) -> None:
+    """Writes a bag's files as records arrive. ``archive`` given: the second format, messages
+    straight into it; else the first, messages spooled per account for ``write_canonical``."""
+
+    def __init__(
+        self, bag: Path, spool: Path, auth: Authorization, archive: StreamingArchive | None = None
+    ) -> None:
         self.bag = bag
         self.spool = spool
         self.auth = auth
+        self.archive = archive
+        # The first format (no options in the authorization) always has both.
+        options = auth.package or PackageOptions(mbox=True, sha512=True)
+        self.with_mbox = options.mbox
+        self.sha512 = options.sha512
+        self.algorithms = layout.algorithms(sha512=options.sha512)
         self.regions_seen: set[str] = set()
-        self.mboxes = Appenders()
+        self.mboxes = Appenders(sha512=self.sha512)
         self.mbox_paths: dict[str, Path] = {}
         self.spools = Appenders(hashing=False)
         self.content: dict[str, Spool] = {}
         self.content_counts: dict[str, int] = {}
         self.spool_keys: dict[Path, tuple[str, str, Category]] = {}
         self.field_names: dict[Path, set[str]] = {}
-        self.manifests = {a: HashedFile(bag / layout.manifest_name(a)) for a in layout.ALGORITHMS}
-        self.index = HashedFile(bag / layout.INDEX)
-        self.index.write(formats.csv_line(list(layout.INDEX_COLUMNS)))
+        self.manifests = {
+            a: HashedFile(bag / layout.manifest_name(a), sha512=self.sha512)
+            for a in self.algorithms
+        }
+        self.index = HashedFile(bag / layout.INDEX, sha512=self.sha512)
+        # The second format's index carries each message's envelope line; the first's stays
+        # as it was (its mbox has the rebuilt line), so a resumed production keeps its bytes.
+        self.envelopes = auth.package is not None
+        columns = layout.STREAMED_INDEX_COLUMNS if self.envelopes else layout.INDEX_COLUMNS
+        self.index.write(formats.csv_line(list(columns)))
         self.record_count = 0
         self.archive_sha256 = ""
         self.payload_bytes = 0
@@ -287,6 +355,7 @@ class _BagBuilder:
         self.certified: list[CertifiedFile] = []
 
     def _manifest(self, path: str, digests: Digests, *, certify: bool = False) -> None:
+        """List ``path`` in each payload manifest (and in the certificate if ``certify``)."""
         for algorithm, out in self.manifests.items():
             out.write(f"{digests.of(algorithm)}  {path}\n".encode())
         self.payload_bytes += digests.size
@@ -311,54 +380,70 @@ class _BagBuilder:
         refusal = self.auth.refusal(region, record.account_id, record.category, record.occurred_at)
         if refusal is not None:
             raise Forbidden(f"record {record.id} may not be released: {refusal}")
+        envelope = self._envelope(record)
         if record.category is Category.CONTENT:
-            path, sha256 = self._content(region, record)
+            path, sha256 = self._content(region, record, envelope)
         else:
             path, sha256 = self._structured(region, record)
-        self.index.write(
-            formats.csv_line(
-                [
-                    record.id,
-                    region,
-                    record.account_id,
-                    record.category.value,
-                    formats.timestamp(record.occurred_at),
-                    path,
-                    sha256,
-                    record.warning or "",
-                ]
-            )
-        )
+        row = [
+            record.id,
+            region,
+            record.account_id,
+            record.category.value,
+            formats.timestamp(record.occurred_at),
+            path,
+            sha256,
+            record.warning or "",
+        ]
+        if self.envelopes:
+            row.append("" if envelope is None else envelope.decode())
+        self.index.write(formats.csv_line(row))
         self.record_count += 1
 
-    def _content(self, region: str, record: Record) -> tuple[str, str]:
+    def _envelope(self, record: Record) -> bytes | None:
+        """The message's mbox envelope line as ingested, in the second format: a line that
+        cannot be written back as one UTF-8 line is left out (the mbox gets a rebuilt one)."""
+        if not self.envelopes or record.category is not Category.CONTENT:
+            return None
+        if record.envelope is None or not formats.valid_envelope(record.envelope):
+            return None
+        return record.envelope
+
+    def _content(self, region: str, record: Record, envelope: bytes | None) -> tuple[str, str]:
         if record.media_type != MEDIA_TYPE_MESSAGE:
             raise InvalidInput(f"record {record.id}: content must be {MEDIA_TYPE_MESSAGE}")
         directory = layout.content_dir(region, record.account_id)
-        spool = self.content.get(directory)
-        if spool is None:
-            (self.bag / directory).mkdir(parents=True)
-            base = self.spool / region / record.account_id
-            base.mkdir(parents=True, exist_ok=True)
-            spool = self.content[directory] = Spool(base / "content.bin", base / "content.idx")
         seq = self.content_counts.get(directory, 0) + 1
         self.content_counts[directory] = seq
         name = layout.eml_name(seq, record.id)
+        path = f"{directory}/{name}"
         body = record.body
+        if self.archive is not None:
+            self.archive.add(path, body)
+        else:
+            self._spool_content(directory, region, record.account_id, name, body)
+        digests = digests_of(body, sha512=self.sha512)
+        self._manifest(path, digests)
+        if self.with_mbox:
+            mbox = self.mbox_paths.get(directory)
+            if mbox is None:
+                mbox = self.mbox_paths[directory] = self.bag / layout.mbox_path(
+                    region, record.account_id
+                )
+            self.mboxes.write(mbox, formats.mbox_entry(body, record.occurred_at, envelope))
+        return path, digests.sha256
+
+    def _spool_content(
+        self, directory: str, region: str, account: str, name: str, body: bytes
+    ) -> None:
+        spool = self.content.get(directory)
+        if spool is None:
+            (self.bag / directory).mkdir(parents=True)
+            base = self.spool / region / account
+            base.mkdir(parents=True, exist_ok=True)
+            spool = self.content[directory] = Spool(base / "content.bin", base / "content.idx")
         self.spools.write(spool.data, body)
         self.spools.write(spool.index, f"{name} {len(body)}\n".encode())
-        path = f"{directory}/{name}"
-        digests = Digests(
-            hashlib.sha256(body).hexdigest(), hashlib.sha512(body).hexdigest(), len(body)
-        )
-        self._manifest(path, digests)
-        mbox = self.mbox_paths.get(directory)
-        if mbox is None:
-            mbox = self.mbox_paths[directory] = self.bag / layout.mbox_path(
-                region, record.account_id
-            )
-        self.mboxes.write(mbox, formats.mbox_entry(body, record.occurred_at))
-        return path, digests.sha256
 
     def _structured(self, region: str, record: Record) -> tuple[str, str]:
         if record.media_type != MEDIA_TYPE_JSON:
@@ -393,7 +478,7 @@ class _BagBuilder:
             tags[layout.manifest_name(algorithm)] = digests
 
         def tag(name: str, data: bytes) -> None:
-            tags[name] = write_hashed(self.bag / name, data)
+            tags[name] = write_hashed(self.bag / name, data, sha512=self.sha512)
 
         demand = request.demand
         tag("bagit.txt", layout.BAGIT_TXT)
@@ -413,6 +498,7 @@ class _BagBuilder:
                 for a, d in manifests.items()
             ],
             files=self.certified,
+            options=self.auth.package,
         )
         tag(layout.CERTIFICATE_TXT, text.encode())
         tag(
@@ -423,17 +509,18 @@ class _BagBuilder:
                 title=f"Certificate of authenticity, demand {demand.reference}",
             ),
         )
-        for algorithm in layout.ALGORITHMS:
+        for algorithm in self.algorithms:
             lines = "".join(f"{d.of(algorithm)}  {name}\n" for name, d in sorted(tags.items()))
             (self.bag / layout.tagmanifest_name(algorithm)).write_text(lines)
-        signed = (self.bag / layout.SIGNED_TAG_MANIFEST).read_bytes()
+        signed_name = layout.signed_tag_manifest(self.algorithms)
+        signed = (self.bag / signed_name).read_bytes()
         signature = base64.b64encode(signing_key.sign(signed)) + b"\n"
-        (self.bag / layout.SIGNATURE).write_bytes(signature)
+        (self.bag / layout.signature_name(signed_name)).write_bytes(signature)
 
     def _structured_files(self, spool: Path) -> None:
         region, account, category = self.spool_keys[spool]
         json_rel = layout.json_path(region, account, category)
-        out = HashedFile(self.bag / json_rel)
+        out = HashedFile(self.bag / json_rel, sha512=self.sha512)
         with spool.open("rb") as lines:
             for piece in formats.json_file(line.rstrip(b"\n") for line in lines):
                 out.write(piece)
@@ -442,7 +529,7 @@ class _BagBuilder:
             return
         csv_rel = layout.csv_path(region, account, category)
         header = formats.csv_header(self.field_names[spool])
-        out = HashedFile(self.bag / csv_rel)
+        out = HashedFile(self.bag / csv_rel, sha512=self.sha512)
         out.write(formats.csv_line(header))
         with spool.open("rb") as lines:
             for line in lines:
@@ -471,6 +558,11 @@ class _BagBuilder:
             ("Comity-Record-Count", str(self.record_count)),
             ("Comity-Signing-Key", signing_key.key_id),
         ]
+        if self.auth.package is not None:
+            fields += [
+                ("Comity-Package-Format", layout.STREAMED_FORMAT),
+                ("Comity-Package-Options", layout.options_text(self.auth.package)),
+            ]
         lines = []
         for label, value in fields:
             if "\n" in value or "\r" in value:

@@ -54,11 +54,24 @@ def _aad(region_id: str, r: Record | SealedRecord) -> bytes:
     )
 
 
+#: Appended to the associated data of a sealed mbox envelope line, so it can never be opened
+#: as the body (or the body as it): both are under the record's data key.
+_ENVELOPE_AAD = b"\0envelope"
+_NONCE = 12
+
+
 def seal(region_id: str, keyring: Keyring, record: Record) -> SealedRecord:
     aad = _aad(region_id, record)
     data_key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(12)
+    nonce = os.urandom(_NONCE)
     ciphertext = AESGCM(data_key).encrypt(nonce, record.body, aad)
+    envelope = None
+    if record.envelope is not None:
+        # The envelope line names the sender: customer data, sealed like the message.
+        envelope_nonce = os.urandom(_NONCE)
+        envelope = envelope_nonce + AESGCM(data_key).encrypt(
+            envelope_nonce, record.envelope, aad + _ENVELOPE_AAD
+        )
     version, wrapped = keyring.wrap(data_key, aad)
     return SealedRecord(
         id=record.id,
@@ -72,6 +85,7 @@ def seal(region_id: str, keyring: Keyring, record: Record) -> SealedRecord:
         nonce=nonce,
         ciphertext=ciphertext,
         warning=record.warning,
+        envelope=envelope,
     )
 
 
@@ -79,7 +93,13 @@ def open_sealed(region_id: str, keyring: Keyring, sealed: SealedRecord) -> Recor
     aad = _aad(region_id, sealed)
     data_key = keyring.unwrap(sealed.key_version, sealed.wrapped_key, aad)
     try:
-        body = AESGCM(data_key).decrypt(sealed.nonce, sealed.ciphertext, aad)
+        cipher = AESGCM(data_key)
+        body = cipher.decrypt(sealed.nonce, sealed.ciphertext, aad)
+        envelope = None
+        if sealed.envelope is not None:
+            envelope = cipher.decrypt(
+                sealed.envelope[:_NONCE], sealed.envelope[_NONCE:], aad + _ENVELOPE_AAD
+            )
     except InvalidTag:
         raise IntegrityError(
             f"record {sealed.id} failed to decrypt in region {region_id}: its content was altered "
@@ -93,6 +113,7 @@ def open_sealed(region_id: str, keyring: Keyring, sealed: SealedRecord) -> Recor
         body,
         sealed.media_type,
         sealed.warning,
+        envelope,
     )
 
 

@@ -63,6 +63,8 @@ records = Table(
     Column("warning", Text),
     # Room for issue 6 (preservation holds): a user's deletion sets this and hides the record.
     Column("deleted_at_us", BigInteger),
+    # The sealed mbox "From " line of a message ingested from an mbox (envelope.seal).
+    Column("envelope", LargeBinary),
     Index("records_by_account", "account_id", "category", "occurred_at_us"),
     Index("records_by_key_version", "key_version"),
 )
@@ -107,6 +109,7 @@ def _values(record: SealedRecord) -> tuple[Any, ...]:
         record.ciphertext,
         record.warning,
         None if record.deleted_at is None else micros(record.deleted_at),
+        record.envelope,
     )
 
 
@@ -126,6 +129,7 @@ def _sealed(row: Any) -> SealedRecord:
         ciphertext=bytes(row.ciphertext),
         warning=row.warning,
         deleted_at=_time(row.deleted_at_us),
+        envelope=None if row.envelope is None else bytes(row.envelope),
     )
 
 
@@ -275,9 +279,18 @@ class SqlRegionStore:
                 f"the store configured for region {self.region_id} belongs to region {owner}; "
                 "each region must have its own store"
             )
-        # Stores made before holds existed get their table on first use.
+        # Stores made before holds existed get their table on first use, and stores made before
+        # envelope lines were kept get the column (NULL: those messages have none stored).
         metadata.create_all(self.engine, tables=[holds])
+        self._add_envelope_column()
         self._checked = True
+
+    def _add_envelope_column(self) -> None:
+        with self.engine.begin() as conn:
+            present = {c["name"] for c in inspect(conn).get_columns("records")}
+            if "envelope" not in present:
+                kind = LargeBinary().compile(dialect=self.engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE records ADD COLUMN envelope {kind}")
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
+from comity.domain.authorization import PackageOptions
 from comity.domain.registry import User
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput, NotFound
@@ -40,14 +41,38 @@ def produce(  # noqa: PLR0917 (typer passes every option by position)
             help="Seconds to wait for another run producing the same case (default: refuse).",
         ),
     ] = 0.0,
+    mbox: Annotated[
+        bool | None,
+        typer.Option(
+            "--mbox/--no-mbox",
+            help="Also put each account's messages in one mbox (default: comity.toml, else no).",
+        ),
+    ] = None,
+    sha512: Annotated[
+        bool | None,
+        typer.Option(
+            "--sha512/--no-sha512",
+            help="Also list every file's SHA-512 (default: comity.toml, else SHA-256 only).",
+        ),
+    ] = None,
 ) -> None:
     """Produce an approved case (or a demand's case) into a signed, verifiable package."""
     user = _administrator(ctx, by)
     comity = open_comity(ctx)
+    defaults = comity.package_options
+    options = PackageOptions(
+        defaults.mbox if mbox is None else mbox, defaults.sha512 if sha512 is None else sha512
+    )
 
     def run(progress: ProgressFn) -> Production:
         return comity.productions.produce(
-            user, ident, out_dir=out, encrypt_to=encrypt_to, progress=progress, wait=wait
+            user,
+            ident,
+            out_dir=out,
+            encrypt_to=encrypt_to,
+            progress=progress,
+            wait=wait,
+            options=options,
         )
 
     _report(_with_progress(run))

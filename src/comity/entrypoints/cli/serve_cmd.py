@@ -21,7 +21,9 @@ def serve(
 ) -> None:
     """Serve the API (OpenAPI documentation at /docs), the console and the portal."""
     home = deployment_dir(ctx).resolve()
-    open_deployment(home)  # fail here, with a clear sentence, if the deployment is invalid
+    comity = open_deployment(home)  # fail here, with a clear sentence, if it is invalid
+    for leftover in comity.sweep_production_staging():
+        typer.echo(f"Removed what a stopped production left (decrypted records): {leftover}")
     os.environ[HOME_ENV] = str(home)
     typer.echo(f"Comity serving {home} on http://{host}:{port} (API docs at /docs)")
     typer.echo(f"Console and requester portal: http://{host}:{port}/sign-in")

@@ -39,6 +39,9 @@ class SealedRecord:
     ciphertext: bytes
     warning: str | None = None
     deleted_at: datetime | None = None
+    #: The record's mbox ``From `` line, sealed like the body: a fresh nonce, then the
+    #: ciphertext under the same data key (``adapters.regions.envelope``); None without one.
+    envelope: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,7 +36,7 @@ from typing import Any, NoReturn
 from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector
 from comity.domain.audit import AuditAction, AuditEvent, canonical_json
-from comity.domain.authorization import Authorization, SignedAuthorization
+from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.demand import Demand, parse_demand
 from comity.domain.productions import DEFAULT_VALIDITY, authorize_case
@@ -106,6 +106,9 @@ class ProductionService:
     known_countries: frozenset[str]
     link_ttl: timedelta = DEFAULT_LINK_TTL
     validity: timedelta = DEFAULT_VALIDITY
+    #: The package options new authorizations carry unless ``produce`` is given others
+    #: (``[productions] mbox``/``sha512`` in comity.toml).
+    package_options: PackageOptions = field(default_factory=PackageOptions)
     #: Called with each production once published and committed: writes the package's log proof.
     on_published: Callable[[Production], None] | None = None
     #: This process as a claim names it (host, pid), and whether a claim's holder still runs:
@@ -126,8 +129,12 @@ class ProductionService:
         encrypt_to: list[str] | None = None,
         progress: Progress | None = None,
         wait: float = 0.0,
+        options: PackageOptions | None = None,
     ) -> Production:
         """Produce the case (or the demand's case) and publish its package; see the module doc.
+
+        ``options`` (the mbox copy, the SHA-512 manifest) go into a new authorization; a
+        production resumed under its earlier authorization keeps that one's.
 
         One production per case runs at a time, across processes and hosts: the case is claimed
         in the control-plane database first, and a second run waits up to ``wait`` seconds for
@@ -143,7 +150,13 @@ class ProductionService:
             # What killed runs left in staging (decrypted mail) goes before anything is read.
             self.writer.sweep(out_dir or self.out_dir)
             return self._produce_claimed(
-                actor, case.case_id, claim, out_dir or self.out_dir, encrypt_to, progress
+                actor,
+                case.case_id,
+                claim,
+                out_dir or self.out_dir,
+                encrypt_to,
+                progress,
+                options or self.package_options,
             )
         finally:
             with self.uow() as uow:
@@ -158,8 +171,11 @@ class ProductionService:
         out_dir: Path,
         encrypt_to: list[str] | None,
         progress: Progress | None,
+        options: PackageOptions,
     ) -> Production:
-        production, demand, signed = self._start(actor, case_id, out_dir, claim.production_id)
+        production, demand, signed = self._start(
+            actor, case_id, out_dir, claim.production_id, options
+        )
         claim = self._heartbeat(replace(claim, production_id=production.id), force=True)
         facts = PackageFacts(
             reference=demand.reference,
@@ -317,7 +333,12 @@ class ProductionService:
             uow.commit()
 
     def _start(
-        self, actor: User, ident: str, out_dir: Path, new_id: str | None = None
+        self,
+        actor: User,
+        ident: str,
+        out_dir: Path,
+        new_id: str | None = None,
+        options: PackageOptions | None = None,
     ) -> tuple[Production, Demand, SignedAuthorization]:
         now = self.clock.now()
         with self.uow() as uow:
@@ -367,6 +388,7 @@ class ProductionService:
             issuer=self.issuer,
             now=now,
             validity=self.validity,
+            package=options or self.package_options,
         )
         signed = self.sign(auth)
         try:
