@@ -28,7 +28,7 @@ from comity.domain.workflow import (
     due_list,
     open_case_for_demand,
 )
-from comity.errors import Conflict, Forbidden, InvalidInput
+from comity.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 IE = "Europe/Dublin"
 ONE = timedelta(microseconds=1)
@@ -98,7 +98,7 @@ def test_holds_need_the_legal_team_and_an_open_case() -> None:
             region="r",
             basis=HoldBasis.LITIGATION,
         )
-    with pytest.raises(InvalidInput, match="no hold"):
+    with pytest.raises(NotFound, match="no hold"):
         case.extend_hold("nope", REVIEWER, utc(2026, 9, 2))
 
 
