@@ -1,6 +1,6 @@
 """Take the screenshots in docs/screenshots/ of the console's main pages.
 
-    .venv/bin/python scripts/screenshots.py [OUT_DIR]
+    [PORT=N] .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
 Builds a demo deployment in a temporary directory, gives the demo people a known password and
 TOTP secret, serves it on a free loopback port, and drives Debian's Chromium through the pages
@@ -9,6 +9,8 @@ with Playwright, the way the browser tests do.
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import sys
 import tempfile
@@ -21,10 +23,12 @@ import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
 from comity.bootstrap import Comity, initialise, open_deployment
+from comity.domain.registry import User
 from comity.entrypoints.api.app import create_app
 from comity.law.countries import known_countries
 from comity.services import messages, sign_in
 from comity.services.cases import actions as cases
+from comity.services.intake import demands
 
 PASSWORD = "screenshots only, not a real password"  # noqa: S105
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -32,7 +36,31 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _decide_and_produce(comity: Comity, warrant: str) -> None:
+def _file_another(comity: Comity, agent: User) -> str:
+    """A second demand of the requester's, filed as the portal does (its case opens at once)."""
+    doc = {
+        "reference": "24-MAG-0002",
+        "received_at": "2026-11-23T10:00:00Z",
+        "issuing_authority": {"country": "US", "kind": "court", "forum": "us.nysd",
+                              "name": "U.S. District Court for the Southern District of New York"},
+        "instrument": "us.warrant",
+        "categories": ["subscriber"],
+        "targets": [{"type": "email", "value": "target@msn.example"}],
+    }  # fmt: skip
+    law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
+    record, _ = cases.file_demand(
+        comity.intake_uow,
+        comity.clock,
+        agent,
+        demands.Submission(json.dumps(doc).encode(), demands.LegalProcessFile("warrant.pdf", PDF)),
+        known_countries=known_countries(),
+        vocabulary=demands.vocabulary_of(comity.law_engine),
+        law=law,
+    )
+    return record.id
+
+
+def _decide_and_produce(comity: Comity, warrant: str) -> str:
     """The 2013 answer: US records produced, the Dublin mail withheld, approved, produced."""
     with comity.reader() as uow:
         rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
@@ -58,7 +86,7 @@ def _decide_and_produce(comity: Comity, warrant: str) -> None:
         )
     cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id, "Produce the US records.")
     cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
-    comity.productions.produce(ada, warrant)
+    return comity.productions.produce(ada, warrant).path
 
 
 def main(out: Path) -> None:
@@ -77,9 +105,10 @@ def main(out: Path) -> None:
     messages.post_message(
         comity.console_uow, comity.clock, agent, warrant, "Is the Dublin mail included?"
     )
-    _decide_and_produce(comity, warrant)
+    package = _decide_and_produce(comity, warrant)
+    another = _file_another(comity, agent)  # one still open, to show withdrawal's confirmation
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", int(os.environ.get("PORT", "0"))))  # 0: any free port
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = create_app(comity, assessor=comity.assessor)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
@@ -124,9 +153,20 @@ def main(out: Path) -> None:
         shot(requester, "portal-submit", full=True)
         requester.goto(f"{url}/portal/demands/{warrant}")
         shot(requester, "portal-demand", full=True)
+        requester.goto(url + "/portal")
+        shot(requester, "portal-list")
+        requester.goto(f"{url}/portal/demands/{another}/withdraw")
+        shot(requester, "portal-withdraw")
+        requester.goto(url + "/check-a-package")
+        requester.get_by_label("Package (.tar)").set_input_files(package)
+        requester.locator("#check-verdict").filter(has_text="Valid").wait_for()
+        shot(requester, "check-a-package", full=True)
         narrow = browser.new_context(viewport={"width": 380, "height": 800}).new_page()
         narrow.goto(url + "/microsoft-ireland")
         shot(narrow, "narrow-microsoft-ireland")
+        requester.set_viewport_size({"width": 380, "height": 800})  # signed in: a code is spent
+        requester.goto(f"{url}/portal/demands/{warrant}")
+        shot(requester, "narrow-portal-demand", full=True)
         browser.close()
     server.should_exit = True
 

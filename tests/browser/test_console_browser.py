@@ -46,7 +46,9 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     agent.get_by_label("Offence").fill("narcotics trafficking")
     agent.get_by_role("button", name="Submit the demand").click()
     expect(agent.get_by_role("heading", name="24-MAG-0001")).to_be_visible()
-    expect(agent.locator("#status")).to_have_text("received")
+    # One status in plain words: the case opened and was assessed at filing.
+    expect(agent.locator("#status")).to_have_text("assessed, waiting for review")
+    expect(agent.locator("#waits-on")).to_have_text("the provider's legal team")
     expect(agent.get_by_role("link", name="warrant.pdf")).to_be_visible()
     demand_url = agent.url
 
@@ -102,7 +104,7 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
 
     agent.reload()
     expect(agent.get_by_text("the Dublin content needs an MLAT request")).to_be_visible()
-    expect(agent.locator("#case-state")).to_have_text("partly approved for production")
+    expect(agent.locator("#status")).to_have_text("partly approved for production")
 
     # An administrator produces; the requester downloads the package and verifies it.
     admin = browser.new_context().new_page()
@@ -115,7 +117,8 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     expect(admin.locator("#case-state")).to_have_text("delivered")
 
     agent.reload()
-    expect(agent.locator("#case-state")).to_have_text("delivered")
+    expect(agent.locator("#status")).to_have_text("delivered")
+    expect(agent.locator("#waits-on")).to_have_text("you")
     with agent.expect_download() as download:
         agent.get_by_role("button", name="Download").click()
     package = tmp_path / download.value.suggested_filename

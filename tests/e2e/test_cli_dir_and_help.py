@@ -32,8 +32,9 @@ def test_init_takes_dir_before_or_after_the_sub_command(tmp_path: Path) -> None:
     assert comity("init", "--dir", str(after)).returncode == 0
     assert (before / "comity.toml").is_file()
     assert (after / "comity.toml").is_file()
-    listed_after = comity("regions", "list", "--dir", str(after))
-    listed_before = comity("--dir", str(before), "regions", "list")
+    # As JSON: a table folds a long store path where its length puts it, which differs by path.
+    listed_after = comity("regions", "list", "--json", "--dir", str(after))
+    listed_before = comity("--dir", str(before), "regions", "list", "--json")
     assert listed_after.returncode == 0, listed_after.stderr
     assert listed_before.returncode == 0, listed_before.stderr
     # Same default deployment, so the same regions, whichever side --dir was on.

@@ -143,7 +143,7 @@ def test_holds_extend_confirm_and_release_as_the_law_allows(comity: Comity) -> N
         case_holds.confirm_hold(u, clock, regions, rev, case_id, hold_id=hold.hold_id)
     with pytest.raises(InvalidInput, match="say why"):
         case_holds.release_hold(u, clock, regions, rev, case_id, hold_id=hold.hold_id, reason=" ")
-    with pytest.raises(InvalidInput, match="no hold"):
+    with pytest.raises(NotFound, match="no hold"):  # a name that names nothing: 404, not 400
         case_holds.release_hold(u, clock, regions, rev, case_id, hold_id="h-9", reason="x")
     case = case_holds.release_hold(
         u, clock, regions, rev, case_id, hold_id=hold.hold_id, reason="warrant withdrawn"

@@ -27,7 +27,7 @@ from comity.domain.workflow import (
     due_list,
     new_case_for_demand,
 )
-from comity.errors import Conflict, Forbidden, InvalidInput
+from comity.errors import Conflict, Forbidden, InvalidInput, NotFound
 from comity.law.countries import known_countries
 
 IE = "Europe/Dublin"
@@ -98,7 +98,7 @@ def test_holds_need_the_legal_team_and_an_open_case() -> None:
             region="r",
             basis=HoldBasis.LITIGATION,
         )
-    with pytest.raises(InvalidInput, match="no hold"):
+    with pytest.raises(NotFound, match="no hold"):
         case.extend_hold("nope", REVIEWER, utc(2026, 9, 2))
 
 

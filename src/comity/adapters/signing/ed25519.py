@@ -36,6 +36,16 @@ class PublicKey:
     def key_id(self) -> str:
         return key_id_of(self.key)
 
+    @property
+    def fingerprint(self) -> str:
+        """The SHA-256 of the raw 32-byte key, in full hex; its first 16 digits are the key id's.
+
+        Anyone computes it from the PEM with standard tools:
+        ``openssl pkey -pubin -in KEY.pem -outform DER | tail -c 32 | sha256sum``.
+        """
+        raw = self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return hashlib.sha256(raw).hexdigest()
+
     def pem(self) -> bytes:
         return self.key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

@@ -35,7 +35,7 @@ from comity.domain.categories import Category
 from comity.domain.court_events import CourtEvent, FindingScope
 from comity.domain.deadlines import Deadline
 from comity.domain.values import Frozen, Instant, require_aware
-from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
+from comity.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 
 Step = tuple["Case", list[CaseEvent]]
 
@@ -670,7 +670,7 @@ class Case(Frozen):
         for h in self.holds:
             if h.hold_id == hold_id:
                 return h
-        raise InvalidInput(f"hold: no hold {hold_id!r} in case {self.case_id}")
+        raise NotFound(f"hold: no hold {hold_id!r} in case {self.case_id}")
 
     def extend_hold(self, hold_id: str, actor: Actor, now: datetime) -> Step:
         _legal_team(actor, "extend a hold")

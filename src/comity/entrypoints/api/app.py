@@ -12,7 +12,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from comity import __version__
 from comity.bootstrap import Comity
@@ -31,6 +30,7 @@ from comity.entrypoints.api import (
 )
 from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
+from comity.entrypoints.methods import allowed_methods
 from comity.errors import ComityError, InvalidInput
 from comity.services.intake.demands import MAX_FILE_BYTES
 from comity.services.intake.ports import Assessor
@@ -141,21 +141,3 @@ def _publish_documents(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route takes at this request's path (RFC 9110 section 15.5.6).
-
-    Starlette answers a wrong method with the methods of the first route whose path matched; a
-    path served by several routes (``GET /cases`` and ``POST /cases``) needs them all, so each
-    method is tried against the app's routes as the router itself would match it.
-    """
-    found = []
-    for method in _METHODS:
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
-            found.append(method)
-    return found
-
-
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

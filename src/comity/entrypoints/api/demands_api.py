@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
+from comity.entrypoints.downloads import content_disposition
 from comity.errors import InvalidInput
 from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
@@ -235,12 +236,8 @@ def attachment(request: Request, user: Caller, demand_id: str, attachment_id: st
     meta, content = svc.get_attachment(
         request.app.state.comity.reader, user, demand_id, attachment_id
     )
-    ascii_name = meta.filename.encode("ascii", "replace").decode("ascii")
     return Response(
         content,
         media_type=meta.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
-            "Digest": meta.sha256,
-        },
+        headers={"Content-Disposition": content_disposition(meta.filename), "Digest": meta.sha256},
     )

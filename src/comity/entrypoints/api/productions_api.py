@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from comity.entrypoints.downloads import content_disposition
 from comity.errors import NotFound
 from comity.services.productions.produce import ProductionService
 
@@ -112,6 +113,8 @@ def download(request: Request, user: Caller, token: str) -> FileResponse:
     return FileResponse(
         path,
         media_type="application/octet-stream" if encrypted else "application/x-tar",
-        filename=path.name,
-        headers={"Comity-Package-SHA256": production.sha256 or ""},
+        headers={
+            "Content-Disposition": content_disposition(path.name),
+            "Comity-Package-SHA256": production.sha256 or "",
+        },
     )

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from comity.domain.registry import AuthorityStatus
 from comity.entrypoints.cli.accounts_cmd import read_structured
 from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.tables import JsonOption, WideOption, folding_table, print_table
 from comity.errors import InvalidInput
 from comity.law.countries import known_countries
 from comity.services import registry
@@ -35,14 +35,27 @@ def add(ctx: typer.Context, file: Path) -> None:
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List registered authorities."""
-    table = Table("id", "name", "country", "kind", "status", "domains", "keys")
-    for a in registry.list_authorities(open_comity(ctx).intake_uow):
+    authorities = registry.list_authorities(open_comity(ctx).intake_uow)
+    if as_json:
+        typer.echo(json.dumps([a.to_document() for a in authorities], indent=2))
+        return
+    table = folding_table(
+        "id",
+        "name",
+        "country",
+        "kind",
+        "status",
+        "domains",
+        "keys",
+        whole={"id": [a.id for a in authorities], "status": [a.status for a in authorities]},
+    )
+    for a in authorities:
         table.add_row(
             a.id, a.name, a.country, a.kind, a.status, ", ".join(a.domains), str(len(a.keys))
         )
-    Console().print(table)
+    print_table(table, wide=wide)
 
 
 @app.command("show")

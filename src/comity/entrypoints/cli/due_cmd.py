@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
+from comity.entrypoints.cli.tables import JsonOption, WideOption, folding_table, print_table
 from comity.services.cases import due as case_due
 
 
 def due(
     ctx: typer.Context,
     within: Annotated[str, typer.Option(help="The window ahead: 48h, 3d, 90m, 2w")] = "48h",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Deadlines, hold expiries and notices now due: overdue first, then due within the window."""
     window = case_due.parse_window(within, "--within")
@@ -26,21 +27,39 @@ def due(
     if as_json:
         typer.echo(json.dumps(report.to_document(), indent=2))
         return
-    table = Table("", "due (UTC)", "kind", "case", "reference", "what", "law")
+    every = report.overdue + report.due_soon
+    # Overdue or soon goes into the due cell: seven columns do not fit 80 and keep words whole.
+    table = folding_table(
+        "due (UTC)",
+        "kind",
+        "case",
+        "reference",
+        "what",
+        "law",
+        whole={
+            "case": [i.case_id for i in every],
+            "kind": [i.deadline.kind for i in every],
+            "due (UTC)": ["OVERDUE", *(_when(i.deadline.due_at) for i in every)],
+        },
+    )
     for label, items in (("OVERDUE", report.overdue), ("soon", report.due_soon)):
         for i in items:
             d = i.deadline
             table.add_row(
-                label,
-                d.due_at.isoformat(timespec="minutes"),
+                f"{label} {_when(d.due_at)}",
                 d.kind,
                 i.case_id,
                 i.reference,
                 d.description,
                 d.citation,
             )
-    Console(soft_wrap=True).print(table)
+    print_table(table, wide=wide)
     typer.echo(
         f"{len(report.overdue)} overdue, {len(report.due_soon)} due within {within} "
         f"(as of {report.now.isoformat(timespec='minutes')})"
     )
+
+
+def _when(at: datetime) -> str:
+    """``2026-11-30 18:36``: the date and the time wrap apart, each whole."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")

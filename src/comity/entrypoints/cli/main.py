@@ -92,6 +92,7 @@ COMMANDS: dict[str, _Entry] = {
     "regions": _Entry("regions_cmd", "app", "Regions: their stores and keys."),
     "users": _Entry("users_cmd", "app", "Create and list staff members and requesters."),
     "tokens": _Entry("tokens_cmd", "app", "Issue API tokens."),
+    "keys": _Entry("keys_cmd", "app", "The provider's published signing key."),
     "authorities": _Entry(
         "authorities_cmd", "app", "The registry of courts, prosecutors and agencies."
     ),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC
+
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from comity.domain.registry import StaffRole, User
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.produce_cmd import retry
+from comity.entrypoints.cli.tables import JsonOption, WideOption, folding_table, print_table
 
 app = typer.Typer(help="Productions of demands (see also: comity produce).", no_args_is_help=True)
 
@@ -17,25 +19,40 @@ OPERATOR = User("cli", "command line operator", "cli@localhost", roles=frozenset
 
 
 @app.command("list")
-def list_(ctx: typer.Context, demand_id: str) -> None:
-    """A demand's productions: status, records, size and the package's SHA-256."""
+def list_(
+    ctx: typer.Context, demand_id: str, as_json: JsonOption = False, wide: WideOption = False
+) -> None:
+    """A demand's productions: status, records, size, then each package's SHA-256 and path on
+    lines of their own (whole, for copying)."""
     comity = open_comity(ctx)
     found = comity.productions.list_productions(OPERATOR, demand_id)
-    table = Table("id", "status", "records", "bytes", "produced at", "sha256", "path", "reason")
+    if as_json:
+        typer.echo(json.dumps([p.to_document() for p in found], indent=2))
+        return
+    table = folding_table(
+        "id",
+        "status",
+        "records",
+        "bytes",
+        "produced (UTC)",
+        "reason",
+        whole={"id": [p.id for p in found], "status": [p.status for p in found]},
+    )
     for p in found:
         table.add_row(
             p.id,
             p.status,
             "" if p.record_count is None else str(p.record_count),
             "" if p.size is None else str(p.size),
-            p.produced_at.isoformat(),
-            p.sha256 or "",
-            p.encrypted_path or p.path,
+            p.produced_at.astimezone(UTC).strftime("%Y-%m-%d\n%H:%M"),  # date above time
             p.reason or "",
         )
-    Console(highlight=False, width=200).print(table)
+    print_table(table, wide=wide)
     if not found:
         typer.echo(f"demand {demand_id} has no productions")
+    for p in found:  # below the table, one per line: a hash or a path is copied whole
+        typer.echo(f"{p.id} sha256: {p.sha256 or '(not published)'}")
+        typer.echo(f"{p.id} package: {p.encrypted_path or p.path}")
     for p in found:
         if p.status == "failed":
             typer.echo(

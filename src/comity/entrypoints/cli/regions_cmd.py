@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.tables import JsonOption, WideOption, folding_table, print_table
 from comity.services.custody.key_rotation import rotate_region_key
 
 app = typer.Typer(help="Regions: their stores and keys.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Each region with its country, store and current key version."""
     comity = open_comity(ctx)
-    table = Table("region", "country", "store", "key version")
-    for region in comity.deployment.regions:
-        vault = comity.region_store(region.id)
-        table.add_row(
-            region.id, region.country, region.store or "-", str(vault.keyring.current_version())
-        )
-    Console().print(table)
+    regions = comity.deployment.regions
+    versions = [comity.region_store(r.id).keyring.current_version() for r in regions]
+    if as_json:
+        rows = [
+            {"id": r.id, "country": r.country, "store": r.store, "key_version": v}
+            for r, v in zip(regions, versions, strict=True)
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = folding_table(
+        "region", "country", "store", "key version", whole={"region": [r.id for r in regions]}
+    )
+    for r, v in zip(regions, versions, strict=True):
+        table.add_row(r.id, r.country, r.store or "-", str(v))
+    print_table(table, wide=wide)
 
 
 @app.command("prepare")

@@ -15,6 +15,9 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.table import Column, Table
 
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the rows as JSON instead of a table.")
+]
 WideOption = Annotated[
     bool,
     typer.Option(

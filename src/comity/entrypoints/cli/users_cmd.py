@@ -6,14 +6,14 @@ log; everyone else comes in through the API with a token.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from comity.domain.registry import StaffRole, User, UserStatus
 from comity.entrypoints.cli.context import open_comity
+from comity.entrypoints.cli.tables import JsonOption, WideOption, folding_table, print_table
 from comity.errors import InvalidInput
 from comity.services import identity, sign_in
 
@@ -100,15 +100,30 @@ def set_status(ctx: typer.Context, user_id: str, status: str) -> None:
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List staff members and requesters."""
-    table = Table("id", "kind", "name", "email", "roles / agency", "status")
-    for u in identity.list_users(open_comity(ctx).intake_uow):
-        scope = ", ".join(sorted(r.value for r in u.roles)) if u.is_staff else str(u.agency_id)
+    users = identity.list_users(open_comity(ctx).intake_uow)
+    if as_json:
+        typer.echo(json.dumps([u.to_document() for u in users], indent=2))
+        return
+    scopes = [
+        ", ".join(sorted(r.value for r in u.roles)) if u.is_staff else str(u.agency_id)
+        for u in users
+    ]
+    table = folding_table(
+        "id",
+        "kind",
+        "name",
+        "email",
+        "roles / agency",
+        "status",
+        whole={"id": [u.id for u in users], "kind": ["requester"], "status": ["blocklisted"]},
+    )
+    for u, scope in zip(users, scopes, strict=True):
         table.add_row(
             u.id, "staff" if u.is_staff else "requester", u.name, u.email, scope, u.status
         )
-    Console().print(table)
+    print_table(table, wide=wide)
 
 
 @app.command("totp")

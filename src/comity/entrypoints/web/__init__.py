@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from comity.domain.inputs import validation_problems
+from comity.entrypoints.methods import allowed_methods
 from comity.entrypoints.web import (
     auth_routes,
     case_holds_routes,
@@ -27,6 +28,7 @@ from comity.entrypoints.web import (
     ireland,
     portal_routes,
     production_routes,
+    provider_key,
 )
 from comity.entrypoints.web.headers import WEB_PREFIXES, SecurityHeaders
 from comity.entrypoints.web.render import HERE, page
@@ -53,6 +55,7 @@ def install(app: FastAPI) -> None:
         production_routes,
         portal_routes,
         ireland,
+        provider_key,
     )
     for router in (r.router for r in routers):
         app.include_router(router)
@@ -82,7 +85,13 @@ def install(app: FastAPI) -> None:
             return await _answer(api_http_error(request, exc))
         assert isinstance(exc, StarletteHTTPException)
         detail = str(exc.detail)
-        return page(request, "error.html", None, exc.status_code, title=detail, problems=[detail])
+        allowed = allowed_methods(request) if exc.status_code == 405 else []
+        if allowed:  # RFC 9110 15.5.6: a 405 lists what the path does take
+            detail = f"{request.method} is not allowed here; this page takes {', '.join(allowed)}"
+        answer = page(request, "error.html", None, exc.status_code, title=detail, problems=[detail])
+        if exc.status_code == 405:
+            answer.headers["Allow"] = ", ".join(allowed)
+        return answer
 
     async def invalid_request(request: Request, exc: Exception) -> Response:
         if not _is_page(request):

@@ -18,6 +18,7 @@ from comity.domain.inputs import parse_day
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import HANDLERS, VERIFIERS
 from comity.entrypoints.api.assessments_api import request_assessor
+from comity.entrypoints.downloads import content_disposition
 from comity.entrypoints.web import case_routes, production_routes, views
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
@@ -136,11 +137,10 @@ def demand_file(
 
 
 def file_response(filename: str, media_type: str, sha256: str, content: bytes) -> Response:
-    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace('"', "")
     return Response(
         content,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{ascii_name}"', "Digest": sha256},
+        headers={"Content-Disposition": content_disposition(filename), "Digest": sha256},
     )
 
 

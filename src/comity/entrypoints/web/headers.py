@@ -22,7 +22,14 @@ _COMMON = {
 }
 _DOCS = ("/docs", "/redoc")
 #: Pages with demand data must not stay in shared caches or the browser's back-forward cache.
-WEB_PREFIXES = ("/sign-in", "/sign-out", "/console", "/portal", "/microsoft-ireland")
+WEB_PREFIXES = (
+    "/sign-in",
+    "/sign-out",
+    "/console",
+    "/portal",
+    "/microsoft-ireland",
+    "/check-a-package",
+)
 
 
 class SecurityHeaders:

@@ -13,11 +13,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from comity.entrypoints.web import case_routes, demand_form, production_routes, views
+from comity.domain.case.case import Case
+from comity.domain.intake import DemandRecord, DemandStatus
+from comity.entrypoints.web import (
+    case_routes,
+    demand_form,
+    production_routes,
+    provider_key,
+    views,
+)
 from comity.entrypoints.web.console_routes import file_response
+from comity.entrypoints.web.portal_status import plain_status
 from comity.entrypoints.web.render import page
 from comity.entrypoints.web.visitor import RequesterVisitor, Visitor, checked_form, comity_of
-from comity.errors import ComityError, InvalidInput
+from comity.errors import ComityError, Conflict, InvalidInput
 from comity.law.countries import known_countries
 from comity.services import messages
 from comity.services.cases import actions as cases
@@ -42,12 +51,8 @@ def demands(
         comity.reader, visitor.user, DemandFilter(), limit=PAGE, offset=offset
     )
     items.reverse()  # newest first: a requester looks for what they just filed
-    states = {
-        demand: case_routes.STATE_WORDS.get(i.case.state.value, i.case.state.value)
-        for demand, i in case_queue.for_demands(
-            comity.reader, comity.clock, visitor.user, [r.id for r in items]
-        ).items()
-    }
+    lines = case_queue.for_demands(comity.reader, comity.clock, visitor.user, [r.id for r in items])
+    statuses = {r.id: plain_status(r, lines[r.id].case if r.id in lines else None) for r in items}
     with comity.reader() as uow:
         agency = uow.intake.get_authority(visitor.user.agency_id or "")
     return page(
@@ -59,7 +64,7 @@ def demands(
         offset=offset,
         page_size=PAGE,
         agency=agency,
-        states=states,
+        statuses=statuses,
     )
 
 
@@ -150,16 +155,43 @@ def demand_page(request: Request, visitor: RequesterVisitor, demand_id: str) -> 
         "portal_demand.html",
         visitor,
         record=record,
+        status=plain_status(record, case),
+        provider_key=provider_key.published(comity),
         rows=views.document_rows(record),
         attachments=svc.list_attachments(comity.reader, visitor.user, demand_id),
         thread=messages.list_messages(comity.console_reader, visitor.user, demand_id),
         productions=production_routes.productions_of(comity, visitor.user, demand_id),
-        case_state=case_routes.STATE_WORDS.get(case.state.value) if case else None,
-        # A case past the point of withdrawal (delivered, closed) is not offered it.
-        may_withdraw=record.submitted_by == visitor.user.id
-        and record.status.value == "received"
-        and (case is None or "withdraw" in case.allowed_actions()),
+        may_withdraw=_may_withdraw(visitor, record, case),
     )
+
+
+def _may_withdraw(visitor: Visitor, record: DemandRecord, case: Case | None) -> bool:
+    """Only its filer withdraws a demand, and not once its case is past that (delivered, closed)."""
+    return (
+        record.submitted_by == visitor.user.id
+        and record.status is DemandStatus.RECEIVED
+        and (case is None or "withdraw" in case.allowed_actions())
+    )
+
+
+@router.get("/demands/{demand_id}/withdraw", response_class=HTMLResponse)
+def confirm_withdrawal(request: Request, visitor: RequesterVisitor, demand_id: str) -> HTMLResponse:
+    """The confirmation step: what withdrawing does, and the one button that does it.
+
+    A page rather than a script's ``confirm()``: the CSP allows no inline script, and a page
+    works with a keyboard and a screen reader. Asking a requester who may not withdraw (another
+    person's demand, a delivered case) says so instead of offering the button.
+    """
+    comity = comity_of(request)
+    record = svc.visible_demand(comity.reader, visitor.user, demand_id)
+    with comity.reader() as uow:
+        case = uow.cases.for_demand(demand_id)
+    if not _may_withdraw(visitor, record, case):
+        raise Conflict(
+            f"demand {demand_id} cannot be withdrawn by you now: only the person who filed it "
+            "may, and only before its package is delivered or its case closed"
+        )
+    return page(request, "portal_withdraw.html", visitor, record=record, case=case)
 
 
 @router.get("/demands/{demand_id}/files/{attachment_id}")

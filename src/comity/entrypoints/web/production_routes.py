@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from comity.bootstrap import Comity
 from comity.domain.registry import User
+from comity.entrypoints.downloads import content_disposition
 from comity.entrypoints.web.visitor import (
     RequesterVisitor,
     StaffVisitor,
@@ -39,8 +40,10 @@ def _file(production: Production, path: Path) -> FileResponse:
     return FileResponse(
         path,
         media_type="application/octet-stream" if encrypted else "application/x-tar",
-        filename=path.name,
-        headers={"Comity-Package-SHA256": production.sha256 or ""},
+        headers={
+            "Content-Disposition": content_disposition(path.name),
+            "Comity-Package-SHA256": production.sha256 or "",
+        },
     )
 
 

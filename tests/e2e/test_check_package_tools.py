@@ -1,0 +1,147 @@
+"""The "Check a package" page's standard-tools instructions, followed literally (issue 15).
+
+A requester downloads a real package from the portal, and every command the page shows is run as
+shown, in order, in one shell, with the real ``curl``, ``openssl``, ``tar``, ``sha256sum``,
+``sha512sum`` and the Library of Congress ``bagit.py``: on the package they pass, and on a
+package with one byte changed (in a record, or in the signed list) they stop with the failure
+the page says to look for. Only the page's one-time ``pip install bagit`` is not run (the test
+environment has it).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.intake_support import FakeAssessor, serving
+from tests.portal_support import deliver_demo_warrant
+from tests.web_support import PASSWORD, WebDeployment, csrf_of, web_deployment
+
+from comity.entrypoints.api.app import create_app
+from comity.services.productions.ports import Production
+
+TOOLS_PATH = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+
+
+Delivered = tuple[WebDeployment, Production, httpx.Client]
+
+
+@pytest.fixture(scope="module")
+def delivered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivered]:
+    """The delivered demo warrant and its requester signed in (once: a TOTP code is spent)."""
+    web = web_deployment(tmp_path_factory.mktemp("check-tools"))
+    production = deliver_demo_warrant(web)
+    with serving(create_app(web.comity, assessor=FakeAssessor())) as url:
+        client = signed_in(url, web, "dea-agent")
+        try:
+            yield web, production, client
+        finally:
+            client.close()
+
+
+def signed_in(url: str, web: WebDeployment, user_id: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=60)
+    token = csrf_of(client.get("/sign-in").text)
+    response = client.post(
+        "/sign-in",
+        data={
+            "email": web.people[user_id].email,
+            "password": PASSWORD,
+            "code": web.code(user_id),
+            "csrf": token,
+        },
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def download(client: httpx.Client, web: WebDeployment, production: Production, to: Path) -> Path:
+    """The package as the requester's browser saves it: under the name the server gives."""
+    page = client.get(f"/portal/demands/{web.warrant_id}").text
+    got = client.post(f"/portal/productions/{production.id}/download", data={"csrf": csrf_of(page)})
+    assert got.status_code == 200
+    name = re.search(r'filename="([^"]+)"', got.headers["content-disposition"])
+    assert name is not None
+    to.mkdir()
+    path = to / name[1]
+    path.write_bytes(got.content)
+    return path
+
+
+def page_commands(client: httpx.Client) -> str:
+    """The page's commands, in order, as one shell script that stops at the first failure."""
+    page = client.get("/check-a-package").text
+    commands = [
+        html.unescape(c) for c in re.findall(r'<code class="command">(.*?)</code>', page, re.S)
+    ]
+    assert len(commands) == 8
+    return "set -euo pipefail\n" + "\n".join(commands) + "\n"
+
+
+def run(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={"PATH": TOOLS_PATH, "LC_ALL": "C.UTF-8"},
+        check=False,
+        timeout=120,
+    )
+
+
+def flip_byte(package: Path, member_name: str) -> None:
+    """Change one byte of ``member_name``'s content; the tar headers stay valid."""
+    with tarfile.open(package) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith(member_name))
+        offset = member.offset_data
+    data = bytearray(package.read_bytes())
+    data[offset] ^= 0x01
+    package.write_bytes(bytes(data))
+
+
+def test_the_pages_commands_check_a_real_package(delivered: Delivered, tmp_path: Path) -> None:
+    web, production, client = delivered
+    package = download(client, web, production, tmp_path / "good")
+    script = page_commands(client)
+    done = run(script, package.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    fingerprint = web.comity.provider_key.public.fingerprint
+    assert f"{fingerprint}  -" in done.stdout  # step 2: the key's fingerprint, as the page shows
+    assert f"{production.sha256}  {production.id}.tar" in done.stdout  # step 3
+    assert "Signature Verified Successfully" in done.stdout
+    assert "every file matches its hashes" in done.stdout
+    assert "signed with the published key" in done.stdout
+    assert "is valid" in done.stderr  # bagit.py logs its verdict
+
+
+def test_the_pages_commands_stop_at_a_changed_record(delivered: Delivered, tmp_path: Path) -> None:
+    web, production, client = delivered
+    package = download(client, web, production, tmp_path / "record")
+    script = page_commands(client)
+    flip_byte(package, "data/index.csv")
+    done = run(script, package.parent)
+    assert done.returncode != 0
+    assert "Signature Verified Successfully" in done.stdout  # the signed list is intact...
+    assert "data/index.csv: FAILED" in done.stdout  # ...but the record does not match it
+    assert "every file matches its hashes" not in done.stdout
+
+
+def test_the_pages_commands_stop_at_a_changed_signed_list(
+    delivered: Delivered, tmp_path: Path
+) -> None:
+    web, production, client = delivered
+    package = download(client, web, production, tmp_path / "list")
+    script = page_commands(client)
+    flip_byte(package, "/tagmanifest-sha512.txt")
+    done = run(script, package.parent)
+    assert done.returncode != 0
+    assert "Signature Verification Failure" in done.stdout + done.stderr
+    assert "every file matches its hashes" not in done.stdout
