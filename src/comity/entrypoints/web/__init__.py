@@ -30,13 +30,22 @@ from comity.entrypoints.web import (
 )
 from comity.entrypoints.web.headers import WEB_PREFIXES, SecurityHeaders
 from comity.entrypoints.web.render import HERE, page
-from comity.entrypoints.web.visitor import SignInNeeded, WrongSide
+from comity.entrypoints.web.visitor import SignInNeeded, Visitor, WrongSide, current_visitor
 from comity.errors import ComityError, InvalidInput
 
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
     return path == "/" or path.startswith(WEB_PREFIXES)
+
+
+def _signed_in(request: Request) -> Visitor | None:
+    """Who is signed in, for the error page's header (a signed-in person keeps their header);
+    if even that cannot be read, the page is shown signed out rather than not at all."""
+    try:
+        return current_visitor(request)
+    except Exception:
+        return None
 
 
 async def _answer(result: Response | Awaitable[Response]) -> Response:
@@ -74,7 +83,12 @@ def install(app: FastAPI) -> None:
             return await _answer(api_comity_error(request, exc))
         assert isinstance(exc, ComityError)
         return page(
-            request, "error.html", None, exc.http_status, title=exc.message, problems=exc.problems
+            request,
+            "error.html",
+            _signed_in(request),
+            exc.http_status,
+            title=exc.message,
+            problems=exc.problems,
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -82,7 +96,14 @@ def install(app: FastAPI) -> None:
             return await _answer(api_http_error(request, exc))
         assert isinstance(exc, StarletteHTTPException)
         detail = str(exc.detail)
-        return page(request, "error.html", None, exc.status_code, title=detail, problems=[detail])
+        return page(
+            request,
+            "error.html",
+            _signed_in(request),
+            exc.status_code,
+            title=detail,
+            problems=[detail],
+        )
 
     async def invalid_request(request: Request, exc: Exception) -> Response:
         if not _is_page(request):
@@ -92,7 +113,14 @@ def install(app: FastAPI) -> None:
             "the request does not match what this page takes"
         ]
         status = InvalidInput.http_status  # one status for invalid input (docs/adr/0007)
-        return page(request, "error.html", None, status, title=problems[0], problems=problems)
+        return page(
+            request,
+            "error.html",
+            _signed_in(request),
+            status,
+            title=problems[0],
+            problems=problems,
+        )
 
     app.add_exception_handler(SignInNeeded, sign_in_needed)
     app.add_exception_handler(RequestValidationError, invalid_request)

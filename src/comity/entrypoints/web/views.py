@@ -15,6 +15,7 @@ from comity.domain.intake import AssessmentRecord, DemandRecord
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_inclusion
 from comity.domain.registry import User
+from comity.entrypoints.web import audit_words
 from comity.errors import ComityError
 from comity.services import demands as svc
 from comity.services.case_queue import QueueItem
@@ -71,6 +72,8 @@ class TrailRow:
     time: str
     actor: str
     action: str
+    #: "rita started the review of case cas-1".
+    sentence: str = ""
 
 
 def trail(comity: Comity, subjects: list[str]) -> list[TrailRow]:
@@ -79,7 +82,9 @@ def trail(comity: Comity, subjects: list[str]) -> list[TrailRow]:
     rows = []
     for e in entries:
         doc = json.loads(e.entry)
-        rows.append(TrailRow(e.index, doc.get("time", ""), doc.get("actor", ""), e.action))
+        actor = doc.get("actor", "")
+        said = audit_words.sentence(actor, e.action, doc.get("subject", ""))
+        rows.append(TrailRow(e.index, doc.get("time", ""), actor, e.action, said))
     return rows
 
 
@@ -118,8 +123,11 @@ def proof(comity: Comity, index: int) -> dict[str, Any]:
             )
         except ComityError as exc:
             signed_why = exc.message
+    fields = json.loads(text)
     return {
-        "entry": json.dumps(json.loads(text), indent=2, ensure_ascii=False),
+        "entry": json.dumps(fields, indent=2, ensure_ascii=False),
+        "fields": fields,
+        "described": audit_words.describe(comity, fields),
         "doc": doc,
         "checkpoint": note,
         "checks": [
