@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from comity.entrypoints.web.court_forms import COURT_FORMS
 from comity.entrypoints.web.visitor import Visitor
 
 HERE = Path(__file__).parent
@@ -66,7 +67,9 @@ def utc_and_zone(value: datetime | str | None, zone: str | None = None) -> str:
     return f"{text} ({local.strftime('%Y-%m-%d %H:%M')} {zone})"
 
 
-templates.env.globals.update(PATHWAYS=PATHWAYS, TONES=TONES)
+templates.env.globals.update(
+    PATHWAYS=PATHWAYS, TONES=TONES, COURT_TITLES={f.kind: f.title for f in COURT_FORMS}
+)
 templates.env.filters["utc_and_zone"] = utc_and_zone
 
 
