@@ -195,11 +195,12 @@ COURT_FORMS: tuple[CourtForm, ...] = (
 )
 COURT_KINDS = tuple(f.kind for f in COURT_FORMS)
 BY_KIND = {f.kind: f for f in COURT_FORMS}
-#: Fields every kind has: when, which court, a note.
+#: Fields every kind has: which court, a note, when (last: a date-time input takes several
+#: Tab stops).
 COMMON = (
-    CourtField("at", "When it happened (UTC; default: now)", "time"),
     CourtField("court", "Court"),
     CourtField("note", "Note"),
+    CourtField("at", "When it happened (UTC; default: now)", "time"),
 )
 
 
