@@ -57,7 +57,17 @@ def _decide_and_produce(comity: Comity, warrant: str) -> None:
         )
     cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id, "Produce the US records.")
     cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
-    comity.productions.produce(ada, warrant)
+    # The regions' keys are not there (a volume not mounted): the production fails, for a retry.
+    keys = [comity.home / "keys" / f"{r.id}.key" for r in comity.deployment.regions]
+    for key in keys:
+        key.rename(key.with_suffix(".away"))
+    try:
+        comity.productions.produce(ada, warrant)
+    except Exception as exc:  # noqa: BLE001 - the failure is what the screenshot shows
+        print(f"production failed, as intended: {exc}")
+    finally:
+        for key in keys:
+            key.with_suffix(".away").rename(key)
 
 
 def main(out: Path) -> None:
@@ -67,7 +77,7 @@ def main(out: Path) -> None:
     warrant = next(line.rsplit(" ", 1)[1] for line in lines if "as demand" in line)
     comity = open_deployment(home)
     secrets = {}
-    for user in ("dea-agent", "rita"):
+    for user in ("dea-agent", "rita", "ada"):
         sign_in.set_password(comity.console_uow, comity.clock, user, PASSWORD, actor="screenshots")
         secrets[user] = sign_in.enrol_totp(comity.console_uow, comity.clock, user, actor="demo")
     with comity.intake_uow() as uow:
@@ -85,7 +95,11 @@ def main(out: Path) -> None:
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
-    emails = {"dea-agent": "agent@dea.gov", "rita": "rita@provider.example"}
+    emails = {
+        "dea-agent": "agent@dea.gov",
+        "rita": "rita@provider.example",
+        "ada": "ada@provider.example",
+    }
 
     def enter(page: Page, user: str) -> None:
         page.goto(url + "/sign-in")
@@ -105,14 +119,39 @@ def main(out: Path) -> None:
         shot(page, "sign-in")
         enter(page, "rita")
         page.goto(f"{url}/console/demands/{warrant}")
+        page.locator("summary", has_text="Assess again as of another date").click()
         page.get_by_label("Assess as of").fill("2016-07-14")
         page.get_by_role("button", name="Run the rule pack").click()
-        page.goto(url + "/console")
-        shot(page, "queue")
-        page.goto(f"{url}/console/demands/{warrant}")
-        shot(page, "demand", full=True)
-        page.get_by_role("link", name="proof").last.click()
-        shot(page, "audit-proof", full=True)
+        admin = browser.new_page(viewport={"width": 1280, "height": 900})
+        enter(admin, "ada")
+        admin.goto(url + "/console")
+        shot(admin, "queue")
+        admin.goto(f"{url}/console/demands/{warrant}")
+        shot(admin, "demand")  # the first screen: the next step, a failed production, Retry
+        shot(admin, "demand-full", full=True)
+        admin.locator("summary", has_text="Record a court event").click()
+        admin.locator("summary", has_text="Motion to quash").click()
+        admin.locator("#court").screenshot(path=str(out / "court-event.png"))
+        print(out / "court-event.png")
+        admin.locator("#next").get_by_role("button", name="Retry").click()
+        admin.locator(".production-status").get_by_text("published").wait_for()
+        admin.goto(f"{url}/console/demands/{warrant}#trail")
+        admin.locator("#trail").screenshot(path=str(out / "audit-trail.png"))
+        print(out / "audit-trail.png")
+        decided = admin.locator(".trail li", has_text="decided a finding").last
+        decided.get_by_role("link").click()
+        shot(admin, "audit-proof", full=True)
+        admin.goto(f"{url}/console/demands/dem-does-not-exist")
+        shot(admin, "error-signed-in")
+        narrow = page  # rita's session again: a TOTP step is spent once used
+        narrow.set_viewport_size({"width": 360, "height": 780})
+        narrow.goto(url + "/console")
+        shot(narrow, "narrow-queue", full=True)
+        narrow.goto(f"{url}/console/demands/{warrant}")
+        shot(narrow, "narrow-demand", full=True)
+        narrow.locator(".trail li", has_text="decided a finding").last.get_by_role("link").click()
+        shot(narrow, "narrow-audit-proof", full=True)
+        page.set_viewport_size({"width": 1200, "height": 820})
         page.goto(url + "/microsoft-ireland")
         shot(page, "microsoft-ireland")
         page.set_viewport_size({"width": 1200, "height": 2400})
@@ -123,9 +162,9 @@ def main(out: Path) -> None:
         shot(requester, "portal-submit", full=True)
         requester.goto(f"{url}/portal/demands/{warrant}")
         shot(requester, "portal-demand", full=True)
-        narrow = browser.new_context(viewport={"width": 380, "height": 800}).new_page()
-        narrow.goto(url + "/microsoft-ireland")
-        shot(narrow, "narrow-microsoft-ireland")
+        page.set_viewport_size({"width": 360, "height": 780})
+        page.goto(url + "/microsoft-ireland")
+        shot(page, "narrow-microsoft-ireland")
         browser.close()
     server.should_exit = True
 

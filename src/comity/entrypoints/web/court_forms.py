@@ -63,7 +63,7 @@ def _motion(kind: str, title: str, explains: str) -> CourtForm:
         explains,
         (
             CourtField("motion_id", "Motion number or name", required=True),
-            CourtField("by", "Filed by", "choice", choices=PARTIES),
+            CourtField("by", "Filed by", "choice", required=True, choices=PARTIES),
             _SCOPE,
             CourtField(
                 "time_extended",
