@@ -60,7 +60,7 @@ def _file_another(comity: Comity, agent: User) -> str:
     return record.id
 
 
-def _decide_and_produce(comity: Comity, warrant: str) -> str:
+def _decide_and_produce(comity: Comity, warrant: str) -> None:
     """The 2013 answer: US records produced, the Dublin mail withheld, approved, produced."""
     with comity.reader() as uow:
         rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
@@ -86,7 +86,17 @@ def _decide_and_produce(comity: Comity, warrant: str) -> str:
         )
     cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id, "Produce the US records.")
     cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
-    return comity.productions.produce(ada, warrant).path
+    # The regions' keys are not there (a volume not mounted): the production fails, for a retry.
+    keys = [comity.home / "keys" / f"{r.id}.key" for r in comity.deployment.regions]
+    for key in keys:
+        key.rename(key.with_suffix(".away"))
+    try:
+        comity.productions.produce(ada, warrant)
+    except Exception as exc:  # noqa: BLE001 - the failure is what the screenshot shows
+        print(f"production failed, as intended: {exc}")
+    finally:
+        for key in keys:
+            key.with_suffix(".away").rename(key)
 
 
 def main(out: Path) -> None:
@@ -96,7 +106,7 @@ def main(out: Path) -> None:
     warrant = next(line.rsplit(" ", 1)[1] for line in lines if "as demand" in line)
     comity = open_deployment(home)
     secrets = {}
-    for user in ("dea-agent", "rita"):
+    for user in ("dea-agent", "rita", "ada"):
         sign_in.set_password(comity.console_uow, comity.clock, user, PASSWORD, actor="screenshots")
         secrets[user] = sign_in.enrol_totp(comity.console_uow, comity.clock, user, actor="demo")
     with comity.intake_uow() as uow:
@@ -105,7 +115,7 @@ def main(out: Path) -> None:
     messages.post_message(
         comity.console_uow, comity.clock, agent, warrant, "Is the Dublin mail included?"
     )
-    package = _decide_and_produce(comity, warrant)
+    _decide_and_produce(comity, warrant)
     another = _file_another(comity, agent)  # one still open, to show withdrawal's confirmation
     sock = socket.socket()
     sock.bind(("127.0.0.1", int(os.environ.get("PORT", "0"))))  # 0: any free port
@@ -115,7 +125,11 @@ def main(out: Path) -> None:
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
-    emails = {"dea-agent": "agent@dea.gov", "rita": "rita@provider.example"}
+    emails = {
+        "dea-agent": "agent@dea.gov",
+        "rita": "rita@provider.example",
+        "ada": "ada@provider.example",
+    }
 
     def enter(page: Page, user: str) -> None:
         page.goto(url + "/sign-in")
@@ -135,14 +149,39 @@ def main(out: Path) -> None:
         shot(page, "sign-in")
         enter(page, "rita")
         page.goto(f"{url}/console/demands/{warrant}")
+        page.locator("summary", has_text="Assess again as of another date").click()
         page.get_by_label("Assess as of").fill("2016-07-14")
         page.get_by_role("button", name="Run the rule pack").click()
-        page.goto(url + "/console")
-        shot(page, "queue")
-        page.goto(f"{url}/console/demands/{warrant}")
-        shot(page, "demand", full=True)
-        page.get_by_role("link", name="proof").last.click()
-        shot(page, "audit-proof", full=True)
+        admin = browser.new_page(viewport={"width": 1280, "height": 900})
+        enter(admin, "ada")
+        admin.goto(url + "/console")
+        shot(admin, "queue")
+        admin.goto(f"{url}/console/demands/{warrant}")
+        shot(admin, "demand")  # the first screen: the next step, a failed production, Retry
+        shot(admin, "demand-full", full=True)
+        admin.locator("summary", has_text="Record a court event").click()
+        admin.locator("summary", has_text="Motion to quash").click()
+        admin.locator("#court").screenshot(path=str(out / "court-event.png"))
+        print(out / "court-event.png")
+        admin.locator("#next").get_by_role("button", name="Retry").click()
+        admin.locator(".production-status").get_by_text("published").wait_for()
+        admin.goto(f"{url}/console/demands/{warrant}#trail")
+        admin.locator("#trail").screenshot(path=str(out / "audit-trail.png"))
+        print(out / "audit-trail.png")
+        decided = admin.locator(".trail li", has_text="decided a finding").last
+        decided.get_by_role("link").click()
+        shot(admin, "audit-proof", full=True)
+        admin.goto(f"{url}/console/demands/dem-does-not-exist")
+        shot(admin, "error-signed-in")
+        narrow = page  # rita's session again: a TOTP step is spent once used
+        narrow.set_viewport_size({"width": 360, "height": 780})
+        narrow.goto(url + "/console")
+        shot(narrow, "narrow-queue", full=True)
+        narrow.goto(f"{url}/console/demands/{warrant}")
+        shot(narrow, "narrow-demand", full=True)
+        narrow.locator(".trail li", has_text="decided a finding").last.get_by_role("link").click()
+        shot(narrow, "narrow-audit-proof", full=True)
+        page.set_viewport_size({"width": 1200, "height": 820})
         page.goto(url + "/microsoft-ireland")
         shot(page, "microsoft-ireland")
         page.set_viewport_size({"width": 1200, "height": 2400})
@@ -157,6 +196,13 @@ def main(out: Path) -> None:
         shot(requester, "portal-list")
         requester.goto(f"{url}/portal/demands/{another}/withdraw")
         shot(requester, "portal-withdraw")
+        with comity.reader() as uow:
+            ada = uow.intake.get_user("ada")
+        assert ada is not None
+        published = [
+            p for p in comity.productions.list_productions(ada, warrant) if p.status == "published"
+        ]
+        package = published[-1].path  # the retry's package, from the console above
         requester.goto(url + "/check-a-package")
         requester.get_by_label("Package (.tar)").set_input_files(package)
         requester.locator("#check-verdict").filter(has_text="Valid").wait_for()

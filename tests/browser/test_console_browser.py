@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web_support import PASSWORD, PDF, WebDeployment
@@ -21,49 +22,83 @@ def sign_in(page: Page, url: str, web: WebDeployment, user_id: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def file_demand(page: Page, url: str, warrant: Path, reference: str) -> str:
+    """The requester files a warrant by the portal's form with its PDF; the demand's page URL."""
+    page.get_by_role("link", name="Submit a demand").first.click()
+    page.get_by_label("Legal-process file").set_input_files(str(warrant))
+    page.get_by_label("Your reference").fill(reference)
+    page.get_by_label("Instrument").select_option("us.warrant")
+    page.get_by_label("Issued by (court or authority)").fill(
+        "U.S. District Court for the Southern District of New York"
+    )
+    page.get_by_label("Kind of issuer").select_option("court")
+    page.get_by_label("Court id").fill("us.nysd")
+    page.get_by_label("subscriber").check()
+    page.get_by_label("content").check()
+    page.get_by_label("Targets").fill("target@msn.example")
+    page.get_by_label("Offence").fill("narcotics trafficking")
+    page.get_by_role("button", name="Submit the demand").click()
+    expect(page.get_by_role("heading", name=reference)).to_be_visible()
+    # One status in plain words: the case opened and was assessed at filing.
+    expect(page.locator("#status")).to_have_text("assessed, waiting for review")
+    expect(page.locator("#waits-on")).to_have_text("the provider's legal team")
+    return page.url
+
+
+def no_sideways_scroll(page: Page) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} scrolls sideways ({overflow} px)"
+
+
+def press(page: Page, summary: str) -> None:
+    """Open a disclosure widget from the keyboard: focus its summary, press Enter."""
+    page.locator("summary", has_text=summary).first.focus()
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("width", [1280, 360])
 def test_a_warrant_from_submission_to_the_legal_teams_answer(
-    browser: Browser, live: tuple[WebDeployment, str], tmp_path: Path
+    browser: Browser, live: tuple[WebDeployment, str], tmp_path: Path, width: int
 ) -> None:
     web, url = live
+    size = {"width": width, "height": 900}
     warrant = tmp_path / "warrant.pdf"
     warrant.write_bytes(PDF)
 
-    agent = browser.new_page()
+    # A requester files a demand, and files and withdraws another.
+    agent = browser.new_context(viewport=size).new_page()
     sign_in(agent, url, web, "dea-agent")
     expect(agent).to_have_url(url + "/portal")
-    agent.get_by_role("link", name="Submit a demand").first.click()
-    agent.get_by_label("Legal-process file").set_input_files(str(warrant))
-    agent.get_by_label("Your reference").fill("24-MAG-0001")
-    agent.get_by_label("Instrument").select_option("us.warrant")
-    agent.get_by_label("Issued by (court or authority)").fill(
-        "U.S. District Court for the Southern District of New York"
-    )
-    agent.get_by_label("Kind of issuer").select_option("court")
-    agent.get_by_label("Court id").fill("us.nysd")
-    agent.get_by_label("subscriber").check()
-    agent.get_by_label("content").check()
-    agent.get_by_label("Targets").fill("target@msn.example")
-    agent.get_by_label("Offence").fill("narcotics trafficking")
-    agent.get_by_role("button", name="Submit the demand").click()
-    expect(agent.get_by_role("heading", name="24-MAG-0001")).to_be_visible()
-    # One status in plain words: the case opened and was assessed at filing.
-    expect(agent.locator("#status")).to_have_text("assessed, waiting for review")
-    expect(agent.locator("#waits-on")).to_have_text("the provider's legal team")
+    demand_url = file_demand(agent, url, warrant, "24-MAG-0001")
     expect(agent.get_by_role("link", name="warrant.pdf")).to_be_visible()
-    demand_url = agent.url
+    file_demand(agent, url, warrant, "24-MAG-0002")
+    # Withdrawal asks first: the demand page links to a page that says what it does.
+    agent.get_by_role("link", name="Withdraw this demand").click()
+    expect(agent.get_by_role("heading", name="Withdraw 24-MAG-0002?")).to_be_visible()
+    agent.get_by_label("Reason (optional, the legal team reads it)").fill("Filed twice by mistake.")
+    agent.get_by_role("button", name="Yes, withdraw this demand").click()
+    expect(agent.locator("#status")).to_have_text("withdrawn")
+    no_sideways_scroll(agent)
 
-    other = browser.new_context().new_page()
+    other = browser.new_context(viewport=size).new_page()
     sign_in(other, url, web, "fbi-agent")
     expect(other.get_by_role("heading", name="Demands of Federal Bureau")).to_be_visible()
     expect(other.get_by_text("24-MAG-0001")).to_have_count(0)
     other.goto(demand_url)
     expect(other.get_by_text("no demand with id")).to_be_visible()
+    expect(other.get_by_role("button", name="Sign out")).to_be_visible()  # signed-in header
 
-    reviewer = browser.new_context().new_page()
+    reviewer = browser.new_context(viewport=size).new_page()
     sign_in(reviewer, url, web, "rita")
     expect(reviewer.get_by_role("heading", name="Queue")).to_be_visible()
+    no_sideways_scroll(reviewer)
     reviewer.get_by_role("link", name="24-MAG-0001").click()
     expect(reviewer.get_by_text("Assessed as of")).to_be_visible()  # when the case opened
+    next_step = reviewer.locator("#next")
+    expect(next_step.locator("#case-state")).to_have_text("assessed, waiting for review")
+    reviewer.locator("summary", has_text="Assess again as of another date").click()
     reviewer.get_by_label("Assess as of").fill("2016-07-14")
     reviewer.get_by_role("button", name="Run the rule pack").click()
     findings = reviewer.locator("table.findings")
@@ -71,51 +106,93 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     expect(findings.get_by_text("829 F.3d 197").first).to_be_visible()
     reviewer.get_by_label("New message").fill("Received; the Dublin content needs an MLAT request.")
     reviewer.get_by_role("button", name="Send message").click()
+    expect(reviewer.locator(".trail")).to_contain_text("rita ran the law engine on demand")
     reviewer.get_by_role("link", name="proof").last.click()
     expect(
         reviewer.get_by_role("heading", name="Proven: this entry is in the signed log")
     ).to_be_visible()
+    expect(reviewer.get_by_text("rita posted a message on demand")).to_be_visible()
+    no_sideways_scroll(reviewer)
 
-    # The case opened at submission; the reviewer decides each finding and recommends.
+    # The reviewer starts the review, decides each finding, records a court event and recommends.
     reviewer.goto(demand_url.replace("/portal/", "/console/"))
-    case = reviewer.locator("#case")
-    expect(case.locator("#case-state")).to_have_text("assessed, waiting for review")
-    case.get_by_role("button", name="Start the review").click()
-    expect(case.locator("#case-state")).to_have_text("in review")
-    expect(case.get_by_role("button", name="Approve")).to_have_count(0)  # a reviewer cannot
-    case.get_by_label("Decision for subscriber").select_option("produce")
-    case.get_by_role("button", name="Record decision for subscriber").click()
-    content = case.locator("form").filter(
+    next_step.get_by_role("button", name="Start the review").click()
+    expect(next_step.locator("#case-state")).to_have_text("in review")
+    expect(reviewer.get_by_role("button", name="Approve")).to_have_count(0)  # a reviewer cannot
+    decisions = reviewer.locator("table.decisions")
+    decisions.get_by_label("Decision for subscriber").select_option("produce")
+    decisions.get_by_role("button", name="Record decision for subscriber").click()
+    content = decisions.locator("form").filter(
         has=reviewer.get_by_role("button", name="Record decision for content")
     )
     content.get_by_label("Decision for content").select_option("withhold")
     content.get_by_label("Justification").fill("Stored only in Dublin: ask Ireland (MLAT).")
-    case.get_by_role("button", name="Record decision for content").click()
-    case.get_by_label("Recommendation note").fill("Produce the US-stored subscriber records.")
-    case.get_by_role("button", name="Recommend for approval").click()
-    expect(case.get_by_text("Recommended by")).to_be_visible()
+    decisions.get_by_role("button", name="Record decision for content").click()
+    expect(decisions.get_by_text("withhold by rita")).to_be_visible()
 
-    approver = browser.new_context().new_page()
+    # A court event from its own form, by keyboard: open the widgets, type, press Enter.
+    press(reviewer, "Record a court event")
+    press(reviewer, "Other proceeding")
+    reviewer.get_by_role("textbox", name="What happened").focus()
+    reviewer.keyboard.type("oral argument on the motion to compel")
+    reviewer.keyboard.press("Tab")
+    reviewer.keyboard.type("us.nysd")  # the court; the time is left empty, so: now
+    reviewer.keyboard.press("Enter")
+    court = reviewer.locator(".court-events")
+    expect(court).to_contain_text("Other proceeding")
+    expect(court).to_contain_text("oral argument on the motion to compel")
+    expect(court).to_contain_text("us.nysd")
+    no_sideways_scroll(reviewer)
+
+    next_step.get_by_label("Recommendation note").fill("Produce the US-stored subscriber records.")
+    next_step.get_by_role("button", name="Recommend for approval").click()
+    expect(reviewer.get_by_text("Recommended by", exact=True)).to_be_visible()
+    expect(next_step).to_contain_text("waiting for an approver other than rita")
+
+    # A different person approves: the second pair of eyes, by keyboard.
+    approver = browser.new_context(viewport=size).new_page()
     sign_in(approver, url, web, "alan")
     approver.goto(demand_url.replace("/portal/", "/console/"))
-    approver.locator("#case").get_by_role("button", name="Approve").click()
+    approver.locator("#next").get_by_role("button", name="Approve").focus()
+    approver.keyboard.press("Enter")
     expect(approver.locator("#case-state")).to_have_text("partly approved for production")
-    expect(approver.get_by_text("Approved by")).to_be_visible()
+    expect(approver.get_by_text("Approved by", exact=True)).to_be_visible()
 
-    agent.reload()
+    agent.goto(demand_url)
     expect(agent.get_by_text("the Dublin content needs an MLAT request")).to_be_visible()
     expect(agent.locator("#status")).to_have_text("partly approved for production")
 
-    # An administrator produces; the requester downloads the package and verifies it.
-    admin = browser.new_context().new_page()
+    # An administrator produces; the regions' keys are not there (a volume not mounted), so the
+    # production fails, shows why, and is retried once they are back.
+    admin = browser.new_context(viewport=size).new_page()
     sign_in(admin, url, web, "ada")
     admin.goto(demand_url.replace("/portal/", "/console/"))
     reviewer.reload()  # a reviewer may not start a production (the permission table)
     expect(reviewer.get_by_role("button", name="Produce the package")).to_have_count(0)
-    admin.get_by_role("button", name="Produce the package").click()
+    keys = web.comity.home / "keys"
+    regional = [keys / f"{r.id}.key" for r in web.comity.deployment.regions]
+    for key in regional:
+        key.rename(key.with_suffix(".away"))
+    try:
+        admin.get_by_role("button", name="Produce the package").click()
+        alert = admin.locator("#next .alert")
+        expect(alert).to_contain_text("failed")
+        expect(alert).to_contain_text("is missing")
+        expect(admin.locator(".production-status")).to_contain_text("failed")
+        no_sideways_scroll(admin)
+        reviewer.reload()
+        expect(reviewer.locator("#next .alert")).to_contain_text("is missing")
+        expect(reviewer.get_by_role("button", name="Retry")).to_have_count(0)
+    finally:
+        for key in regional:
+            key.with_suffix(".away").rename(key)
+    admin.locator("#next").get_by_role("button", name="Retry").click()
     expect(admin.locator(".production-status")).to_have_text("published")
     expect(admin.locator("#case-state")).to_have_text("delivered")
+    expect(admin.locator("#next .alert")).to_have_count(0)
 
+    # The requester downloads the package and checks it with `comity verify` (the portal's
+    # "check a package" page, issue 15, is the other way to do this step).
     agent.reload()
     expect(agent.locator("#status")).to_have_text("delivered")
     expect(agent.locator("#waits-on")).to_have_text("you")
@@ -134,10 +211,18 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     assert checked.returncode == 0, checked.stdout + checked.stderr
     shown = agent.locator("td.hash").first.inner_text()
     assert hashlib.sha256(package.read_bytes()).hexdigest() in shown
+    no_sideways_scroll(agent)
     with web.comity.reader() as uow:
         actions = [uow.audit.entry(i).action for i in range(uow.audit.size())]
-    assert "production:link:created" in actions
-    assert "production:downloaded" in actions
+    for action in (
+        "demand:withdrawn",
+        "case:court:proceeding",
+        "production:failed",
+        "production:retried",
+        "production:link:created",
+        "production:downloaded",
+    ):
+        assert action in actions, action
 
 
 def test_keyboard_sign_in_and_a_narrow_screen(

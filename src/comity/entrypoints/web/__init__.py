@@ -32,13 +32,22 @@ from comity.entrypoints.web import (
 )
 from comity.entrypoints.web.headers import WEB_PREFIXES, SecurityHeaders
 from comity.entrypoints.web.render import HERE, page
-from comity.entrypoints.web.visitor import SignInNeeded, WrongSide
+from comity.entrypoints.web.visitor import SignInNeeded, Visitor, WrongSide, current_visitor
 from comity.errors import ComityError, InvalidInput
 
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
     return path == "/" or path.startswith(WEB_PREFIXES)
+
+
+def _signed_in(request: Request) -> Visitor | None:
+    """Who is signed in, for the error page's header (a signed-in person keeps their header);
+    if even that cannot be read, the page is shown signed out rather than not at all."""
+    try:
+        return current_visitor(request)
+    except Exception:
+        return None
 
 
 async def _answer(result: Response | Awaitable[Response]) -> Response:
@@ -77,7 +86,12 @@ def install(app: FastAPI) -> None:
             return await _answer(api_comity_error(request, exc))
         assert isinstance(exc, ComityError)
         return page(
-            request, "error.html", None, exc.http_status, title=exc.message, problems=exc.problems
+            request,
+            "error.html",
+            _signed_in(request),
+            exc.http_status,
+            title=exc.message,
+            problems=exc.problems,
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -88,7 +102,7 @@ def install(app: FastAPI) -> None:
         allowed = allowed_methods(request) if exc.status_code == 405 else []
         if allowed:  # RFC 9110 15.5.6: a 405 lists what the path does take
             detail = f"{request.method} is not allowed here; this page takes {', '.join(allowed)}"
-        answer = page(request, "error.html", None, exc.status_code, title=detail, problems=[detail])
+        answer = page(request, "error.html", _signed_in(request), exc.status_code, title=detail, problems=[detail])
         if exc.status_code == 405:
             answer.headers["Allow"] = ", ".join(allowed)
         return answer
@@ -101,7 +115,14 @@ def install(app: FastAPI) -> None:
             "the request does not match what this page takes"
         ]
         status = InvalidInput.http_status  # one status for invalid input (docs/adr/0007)
-        return page(request, "error.html", None, status, title=problems[0], problems=problems)
+        return page(
+            request,
+            "error.html",
+            _signed_in(request),
+            status,
+            title=problems[0],
+            problems=problems,
+        )
 
     app.add_exception_handler(SignInNeeded, sign_in_needed)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -3,8 +3,10 @@
 Each form calls ``services/cases/holds.py``, as ``comity case ...`` and ``/cases/...`` do: a hold
 is written into the held region's store through ``Comity.region_store`` (so that region refuses
 to delete those records), and every change is on the audit log with the case. A court event is
-the workflow's own document (``docs/workflow.md``): its kind from a list, its other fields as a
-small JSON object, so every event the domain knows can be recorded and each wrong field is named.
+the workflow's own document (``docs/workflow.md``), filled in through one typed form per kind
+(``court_forms.py``) or, for what no form offers, as the API's JSON; either way the service parses
+it with the domain's strict model and each wrong field is named. Delayed notice, the enterprise
+customer to tell and re-assessing an open case take the API's own input models.
 """
 
 from __future__ import annotations
@@ -20,31 +22,21 @@ from starlette.datastructures import FormData
 from comity.domain.categories import Category
 from comity.domain.inputs import (
     MAX_NESTING,
+    DelayIn,
     HoldIn,
     NonDisclosureIn,
     parse_input,
     shape_problem,
 )
+from comity.entrypoints.api.cases_api import CustomerIn, ReassessIn
+from comity.entrypoints.web.case_routes import law_context
+from comity.entrypoints.web.court_forms import COURT_KINDS, event_from_form
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import InvalidInput, NotFound
 from comity.services.cases import holds as case_holds
+from comity.services.cases.reassess import reassess as reassess_case
 
 router = APIRouter(include_in_schema=False)
-COURT_KINDS = (
-    "motion_to_quash",
-    "motion_to_modify",
-    "motion_2703h",
-    "ruling",
-    "stay",
-    "contempt",
-    "appeal",
-    "petition_rehearing",
-    "proceeding",
-    "law_change",
-    "moot",
-    "judgment_vacated",
-    "replacement_demand",
-)
 HOLD_OPS = ("extend", "confirm", "release")
 #: A court event's details are a few fields; a page of text is the most a person types.
 MAX_DETAILS_CHARS = 20_000
@@ -68,10 +60,11 @@ def _categories(form: FormData) -> tuple[Category, ...]:
 
 
 def court_event(form: FormData) -> dict[str, Any]:
-    """The court event document: kind, optional court and note, and the JSON details."""
+    """The court event document: the kind, its typed form's fields, and any JSON details."""
     kind = _text(form, "kind")
     if kind not in COURT_KINDS:
         raise InvalidInput(f"kind: expected one of {', '.join(COURT_KINDS)}, got {kind!r}")
+    typed = event_from_form(form, kind)
     raw = _text(form, "details") or "{}"
     if len(raw) > MAX_DETAILS_CHARS:
         raise InvalidInput(f"details: more than {MAX_DETAILS_CHARS} characters")
@@ -85,11 +78,7 @@ def court_event(form: FormData) -> dict[str, Any]:
         raise InvalidInput(why)
     if not isinstance(details, dict):
         raise InvalidInput('details: expected a JSON object, e.g. {"outcome": "denies"}')
-    event: dict[str, Any] = {**details, "kind": kind}
-    for name in ("court", "note"):
-        if value := _text(form, name):
-            event[name] = value
-    return event
+    return {**typed, **details, "kind": kind}
 
 
 async def _done(request: Request, case_id: str) -> Response:
@@ -211,6 +200,56 @@ async def close(request: Request, visitor: StaffVisitor, case_id: str) -> Respon
     await run_in_threadpool(
         lambda: case_holds.close(
             c.intake_uow, c.clock, c.region_store, visitor.user, case_id, reason=reason
+        )
+    )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/notice/delay")
+async def delay_notice(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    """Delayed notice under 18 U.S.C. 2705(a), as ``POST /cases/{id}/notice/delay``."""
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    start = _text(form, "start")
+    delay = parse_input(
+        DelayIn,
+        {
+            "start": f"{start}T00:00:00Z" if len(start) == len("2026-11-30") else start,
+            "periods": _text(form, "periods") or "1",
+        },
+    )
+    await run_in_threadpool(
+        lambda: case_holds.delay_notice(
+            c.intake_uow, c.clock, visitor.user, case_id, start=delay.start, periods=delay.periods
+        )
+    )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/notice/customer")
+async def enterprise_customer(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    """The enterprise customer to tell (as ``POST /cases/{id}/notice/customer``)."""
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    named = parse_input(CustomerIn, {"customer": _text(form, "customer")})
+    await run_in_threadpool(
+        case_holds.set_customer, c.intake_uow, c.clock, visitor.user, case_id, named.customer
+    )
+    return await _done(request, case_id)
+
+
+@router.post("/console/cases/{case_id}/reassess")
+async def reassess(request: Request, visitor: StaffVisitor, case_id: str) -> Response:
+    """Run the law again on an open case, as of a date (as ``POST /cases/{id}/reassess``)."""
+    form = await checked_form(request, visitor.csrf)
+    c = comity_of(request)
+    body = parse_input(
+        ReassessIn, {"reason": _text(form, "reason"), "as_of": _text(form, "as_of") or None}
+    )
+    law = law_context(request)
+    await run_in_threadpool(
+        lambda: reassess_case(
+            c.intake_uow, c.clock, visitor.user, case_id, law, reason=body.reason, as_of=body.as_of
         )
     )
     return await _done(request, case_id)

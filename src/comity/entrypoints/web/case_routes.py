@@ -24,7 +24,13 @@ from comity.domain.inputs import DecisionIn, parse_day, parse_input
 from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, Period
 from comity.entrypoints.api.assessments_api import request_assessor
-from comity.entrypoints.web.case_holds_routes import COURT_KINDS
+from comity.entrypoints.web.court_forms import (
+    COMMON,
+    COURT_FORMS,
+    COURT_KINDS,
+    CourtField,
+    CourtForm,
+)
 from comity.entrypoints.web.visitor import StaffVisitor, checked_form, comity_of
 from comity.errors import NotFound
 from comity.law.countries import known_countries
@@ -44,7 +50,11 @@ PAGE_ACTIONS = (
     Action.OBJECT,
     Action.RESUME,
     Action.CLOSE,
+    Action.REASSESS,
 )
+#: The steps the next-action card offers first; the rarer ones sit behind disclosure widgets.
+MAIN_ACTIONS = ("start_review", "recommend", "approve")
+RARE_ACTIONS = ("reject", "redirect", "object", "resume")
 STATE_WORDS = {
     "received": "received, not yet assessed",
     "assessed": "assessed, waiting for review",
@@ -64,6 +74,24 @@ STATE_WORDS = {
 FINISHED = frozenset({"closed", "withdrawn"})
 
 
+def waiting_on(case: Case) -> str:
+    """Whom the case waits on now, in words, for someone who has nothing to do on it."""
+    state = case.state.value
+    if state == "in_review" and case.recommended_by:
+        return f"waiting for an approver other than {case.recommended_by} to approve"
+    words = {
+        "received": "waiting for the law engine's assessment",
+        "assessed": "waiting for a reviewer to start the review",
+        "in_review": "waiting for the reviewer to decide each finding and recommend",
+        "approved": "waiting for an approver or administrator to produce the package",
+        "partly_approved": "waiting for an approver or administrator to produce the package",
+        "in_production": "waiting for the regions' agents to finish the package",
+        "delivered": "delivered; waiting for an administrator to close the case",
+        "objected": "waiting for the court or a decision to resume",
+    }
+    return words.get(state, "nothing more to do")
+
+
 @dataclass(frozen=True)
 class CasePanel:
     case: Case
@@ -73,9 +101,23 @@ class CasePanel:
     accounts: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     court_kinds: tuple[str, ...] = ()
+    court_forms: tuple[CourtForm, ...] = ()
+    common_fields: tuple[CourtField, ...] = ()
 
     def may(self, action: str) -> bool:
         return action in self.actions
+
+    @property
+    def main_actions(self) -> list[str]:
+        return [a for a in MAIN_ACTIONS if a in self.actions]
+
+    @property
+    def rare_actions(self) -> list[str]:
+        return [a for a in RARE_ACTIONS if a in self.actions]
+
+    @property
+    def waiting_on(self) -> str:
+        return waiting_on(self.case)
 
 
 def panel(
@@ -95,6 +137,8 @@ def panel(
         accounts=tuple(sorted(accounts)),
         regions=tuple(r.id for r in comity.deployment.regions),
         court_kinds=COURT_KINDS,
+        court_forms=COURT_FORMS,
+        common_fields=COMMON,
     )
 
 

@@ -10,6 +10,7 @@ through a single-agency link created and used at once, so it leaves the same two
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -47,12 +48,39 @@ def _file(production: Production, path: Path) -> FileResponse:
     )
 
 
+def _failed(comity: Comity, user: User, demand_id: str) -> dict[str, str | None]:
+    return {p.id: p.reason for p in productions_of(comity, user, demand_id) if p.status == "failed"}
+
+
+async def _run_showing_failure(
+    request: Request,
+    user: User,
+    demand_id: str,
+    run: Callable[[], object],
+    only_new: bool = True,
+) -> Response:
+    """Run a production; when it fails (marked failed, with its reason, for a retry) go back to
+    the demand page, whose next step shows the reason and the Retry button, rather than to an
+    error page that leaves the person one click from where they can act. A refusal that records
+    no failure (a blocked demand, a case not approved) stays the error page with its sentence."""
+    comity = comity_of(request)
+    before = _failed(comity, user, demand_id)
+    try:
+        await run_in_threadpool(run)
+    except Exception:
+        after = _failed(comity, user, demand_id)
+        if not after or (only_new and after == before):
+            raise
+    return RedirectResponse(f"/console/demands/{demand_id}#next", status_code=303)
+
+
 @router.post("/console/demands/{demand_id}/produce")
 async def produce(request: Request, visitor: StaffVisitor, demand_id: str) -> Response:
     await checked_form(request, visitor.csrf)
-    comity = comity_of(request)
-    await run_in_threadpool(comity.productions.produce, visitor.user, demand_id)
-    return RedirectResponse(f"/console/demands/{demand_id}#productions", status_code=303)
+    service = comity_of(request).productions
+    return await _run_showing_failure(
+        request, visitor.user, demand_id, lambda: service.produce(visitor.user, demand_id)
+    )
 
 
 @router.post("/console/productions/{production_id}/retry")
@@ -60,8 +88,14 @@ async def retry(request: Request, visitor: StaffVisitor, production_id: str) -> 
     """Whoever may start a production runs a failed one again (``ProductionService.retry``)."""
     await checked_form(request, visitor.csrf)
     service = comity_of(request).productions
-    done = await run_in_threadpool(service.retry, visitor.user, production_id)
-    return RedirectResponse(f"/console/demands/{done.demand_id}#productions", status_code=303)
+    found = await run_in_threadpool(service.get, visitor.user, production_id)
+    return await _run_showing_failure(
+        request,
+        visitor.user,
+        found.demand_id,
+        lambda: service.retry(visitor.user, production_id),
+        only_new=False,  # failing again with the same reason is still a failure to show
+    )
 
 
 @router.post("/console/productions/{production_id}/download")

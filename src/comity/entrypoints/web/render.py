@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from comity.entrypoints.web.court_forms import COURT_FORMS
 from comity.entrypoints.web.visitor import Visitor
 
 HERE = Path(__file__).parent
@@ -40,7 +43,34 @@ TONES = {
     "reject": "stop",
     "no_data": "none",
 }
-templates.env.globals.update(PATHWAYS=PATHWAYS, TONES=TONES)
+
+
+def utc_and_zone(value: datetime | str | None, zone: str | None = None) -> str:
+    """A deadline in UTC and, where the case has one, in the zone the law counts it in.
+
+    The viewer's own zone is not known without script (Accept-Language names a language, not a
+    zone), so the page shows UTC and the issuing court's zone, which is the one the deadline was
+    counted in (``Case.zone``), and says which.
+    """
+    if value is None or value == "":
+        return ""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    text = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if not zone or zone in ("UTC", "Etc/UTC"):
+        return text
+    try:
+        local = when.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return text
+    return f"{text} ({local.strftime('%Y-%m-%d %H:%M')} {zone})"
+
+
+templates.env.globals.update(
+    PATHWAYS=PATHWAYS, TONES=TONES, COURT_TITLES={f.kind: f.title for f in COURT_FORMS}
+)
+templates.env.filters["utc_and_zone"] = utc_and_zone
 
 
 def page(

@@ -13,6 +13,8 @@ from comity.domain.registry import User
 from comity.services.cases.queue import QueueItem
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter
+from comity.entrypoints.web import audit_words
+from comity.errors import ComityError
 
 QUEUE_FILTERS = {
     "all": DemandFilter(),
@@ -65,6 +67,8 @@ class TrailRow:
     time: str
     actor: str
     action: str
+    #: "rita started the review of case cas-1".
+    sentence: str = ""
 
 
 def trail(comity: Comity, subjects: list[str]) -> list[TrailRow]:
@@ -73,7 +77,9 @@ def trail(comity: Comity, subjects: list[str]) -> list[TrailRow]:
     rows = []
     for e in entries:
         doc = json.loads(e.entry)
-        rows.append(TrailRow(e.index, doc.get("time", ""), doc.get("actor", ""), e.action))
+        actor = doc.get("actor", "")
+        said = audit_words.sentence(actor, e.action, doc.get("subject", ""))
+        rows.append(TrailRow(e.index, doc.get("time", ""), actor, e.action, said))
     return rows
 
 
@@ -81,8 +87,11 @@ def proof(comity: Comity, index: int) -> dict[str, Any]:
     """Entry ``index`` with its inclusion proof and the server's check of each link, for the
     proof page (the checks are ``AuditLog.check_entry``'s)."""
     checked = comity.audit_log.check_entry(index)
+    fields = json.loads(checked.entry)
     return {
-        "entry": json.dumps(json.loads(checked.entry), indent=2, ensure_ascii=False),
+        "entry": json.dumps(fields, indent=2, ensure_ascii=False),
+        "fields": fields,
+        "described": audit_words.describe(comity, fields),
         "doc": checked.proof,
         "checkpoint": checked.checkpoint,
         "checks": checked.checks,
