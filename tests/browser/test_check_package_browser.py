@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Error, Page, expect
 
 from comity.law.countries import known_countries
-from comity.services import demands, identity
+from comity.services import identity
+from comity.services.intake import demands
 from tests.browser.test_console_browser import sign_in
 from tests.intake_support import demand_doc
 from tests.portal_support import deliver_demo_warrant

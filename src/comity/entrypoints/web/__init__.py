@@ -102,7 +102,14 @@ def install(app: FastAPI) -> None:
         allowed = allowed_methods(request) if exc.status_code == 405 else []
         if allowed:  # RFC 9110 15.5.6: a 405 lists what the path does take
             detail = f"{request.method} is not allowed here; this page takes {', '.join(allowed)}"
-        answer = page(request, "error.html", _signed_in(request), exc.status_code, title=detail, problems=[detail])
+        answer = page(
+            request,
+            "error.html",
+            _signed_in(request),
+            exc.status_code,
+            title=detail,
+            problems=[detail],
+        )
         if exc.status_code == 405:
             answer.headers["Allow"] = ", ".join(allowed)
         return answer

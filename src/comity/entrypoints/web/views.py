@@ -10,11 +10,10 @@ from typing import Any
 from comity.bootstrap import Comity
 from comity.domain.intake import AssessmentRecord, DemandRecord
 from comity.domain.registry import User
+from comity.entrypoints.web import audit_words
 from comity.services.cases.queue import QueueItem
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter
-from comity.entrypoints.web import audit_words
-from comity.errors import ComityError
 
 QUEUE_FILTERS = {
     "all": DemandFilter(),
