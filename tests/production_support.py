@@ -15,7 +15,7 @@ from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.domain.registry import Role as StaffRole
 from comity.domain.registry import User

@@ -6,7 +6,7 @@ import copy
 
 from comity.adapters.countries import known_countries
 from comity.domain.categories import Category
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 
 WARRANT = {
     "reference": "13-MAG-2814",

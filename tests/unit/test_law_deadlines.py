@@ -13,7 +13,8 @@ import pytest
 from comity.adapters.countries import known_countries
 from comity.domain import deadlines
 from comity.domain.accounts import Account, Selector
-from comity.domain.demand import Demand, parse_demand
+from comity.domain.demand import Demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
 from comity.domain.workflow import SYSTEM, open_case_for_demand
 from comity.errors import ConfigurationError

@@ -22,7 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from comity.domain.audit import AuditAction, AuditEvent
-from comity.domain.demand import Demand, Vocabulary, parse_demand
+from comity.domain.demand import Demand, Vocabulary
+from comity.domain.demand_schema import parse_demand
 from comity.domain.fraud import (
     FraudSign,
     agency_signs,

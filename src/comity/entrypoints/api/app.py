@@ -117,21 +117,22 @@ def create_app(
     app.include_router(cases_router)
     app.include_router(hi1_api.router)
     web.install(app)
-    _publish_documents(app)
+    _publish_documents(app, comity)
     return app
 
 
-def _publish_documents(app: FastAPI) -> None:
+def _publish_documents(app: FastAPI, comity: Comity) -> None:
     """Add the input documents the routes read themselves (the demand, a court event) to the
     OpenAPI components: the demand is read as bytes (for its signature), a court event as a
-    mapping (its ``at`` defaults to now)."""
+    mapping (its ``at`` defaults to now). The demand's schema lists the countries and the rule
+    pack's instruments and US districts, so that what it allows is what intake accepts."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(demands_api.DEMAND_COMPONENTS)
+            components.update(comity.demand_json_schema()[1])
             components.update(court_event_json_schema())
             court = schema["paths"]["/cases/{case_id}/court"]["post"]["requestBody"]
             court["content"]["application/json"]["schema"] = {

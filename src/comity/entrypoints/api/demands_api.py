@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from comity.adapters.countries import known_countries
-from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
@@ -34,10 +33,6 @@ router = APIRouter(prefix="/demands", tags=["demands"], responses=ERRORS)
 
 #: Demand documents are small; the legal-process file has its own limit (services.demands).
 MAX_DEMAND_BYTES = 1024 * 1024
-
-#: The demand document's schema (contract section 4) and the components it refers to, which
-#: ``create_app`` adds to the OpenAPI description (the body is read as bytes, for signatures).
-DEMAND_SCHEMA, DEMAND_COMPONENTS = demand_json_schema()
 
 _SUBMIT_BODY: dict[str, Any] = {
     "requestBody": {

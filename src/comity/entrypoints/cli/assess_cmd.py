@@ -17,7 +17,7 @@ from rich.console import Console
 from comity.adapters.countries import known_countries
 from comity.adapters.law_files import read_demand_file
 from comity.bootstrap import Comity
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.inputs import parse_day as parse_day_input
 from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.demand_cmd import OPERATOR
