@@ -56,7 +56,11 @@ from comity.domain.demand import (
     Via,
 )
 from comity.domain.inputs import (
-    REFUSED_CHARACTERS,
+    EMAIL_PATTERN,
+    FILLED_LINE_PATTERN,
+    FILLED_TEXT_PATTERN,
+    LINE_PATTERN,
+    NON_DISCLOSURE_ONE_OF,
     Day,
     When,
     expect,
@@ -67,18 +71,16 @@ from comity.domain.inputs import (
 
 #: The longest reference a demand may carry.
 MAX_REFERENCE_CHARS = 200
-#: What a name or a description may hold, published as a pattern: at least one character that
-#: is not white space (the value is stripped), no control or bidi characters but line breaks.
-_TEXT_CHAR = f"[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{REFUSED_CHARACTERS}]"
-_TEXT_MARK = f"[^\\s\\u0000-\\u001f{REFUSED_CHARACTERS}]"
-NAME_PATTERN = f"^{_TEXT_CHAR}*{_TEXT_MARK}{_TEXT_CHAR}*$"
-_LINE_CHAR = f"[^\\u0000-\\u001f{REFUSED_CHARACTERS}]"
-REFERENCE_PATTERN = f"^{_LINE_CHAR}*{_TEXT_MARK}{_LINE_CHAR}*$"
-#: A selector's value by type, as ``accounts.selector_problem`` checks it.
-_EMAIL_PART = f"[^@\\s\\u0000-\\u001f{REFUSED_CHARACTERS}]+"
+#: What a name or a description may hold (the value is stripped): something besides white
+#: space, no control or bidi characters but line breaks (in a name) or none (in a reference).
+NAME_PATTERN = FILLED_TEXT_PATTERN
+REFERENCE_PATTERN = FILLED_LINE_PATTERN
+#: A selector's value by type, as ``accounts.selector_problem`` checks it (stripped).
+#: White space a selector may be padded with (stripped): not the controls that text refuses.
+_PADDING = "[\\t\\n\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*"
 SELECTOR_PATTERNS = {
-    "email": f"^\\s*{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}\\s*$",
-    "phone": "^\\s*\\+[1-9][0-9]{6,14}\\s*$",
+    "email": f"^{_PADDING}{EMAIL_PATTERN[1:-1]}{_PADDING}$",
+    "phone": f"^{_PADDING}\\+[1-9][0-9]{{6,14}}{_PADDING}$",
     "username": NAME_PATTERN,
     "account_id": NAME_PATTERN,
 }
@@ -139,13 +141,9 @@ Name = Annotated[
     _pattern(NAME_PATTERN),
     expect("a non-empty string"),
 ]
-ContactText = Annotated[
-    str | None,
-    AfterValidator(lambda v: v if v is None else _line(v)),
-    Field(max_length=200),
-    _pattern(f"^{_LINE_CHAR}*$"),
-    expect("null or one line of text"),
-]
+#: One line of text, as a contact's name, e-mail or phone and a treaty id are written.
+ShortLine = Annotated[str, AfterValidator(_line), Field(max_length=200), _pattern(LINE_PATTERN)]
+ContactText = Annotated[ShortLine | None, expect("null or one line of text")]
 Country = Annotated[
     str,
     AfterValidator(_country),
@@ -235,7 +233,7 @@ class TargetDoc(_Doc):
     )
 
     type: Annotated[str, _enum(SELECTOR_TYPES)]
-    value: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
+    value: Annotated[str, AfterValidator(_text), Field(min_length=1, max_length=MAX_TEXT_CHARS)]
     role: Annotated[
         str | None,
         _known(TARGET_ROLES),
@@ -296,20 +294,7 @@ class EmergencyDoc(_Doc):
 class NonDisclosureDoc(_Doc):
     """A non-disclosure order (18 U.S.C. 2705(b)): until a day, or indefinite, never both."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "oneOf": [
-                {
-                    "required": ["until"],
-                    "properties": {"until": {"type": "string"}, "indefinite": {"const": False}},
-                },
-                {
-                    "required": ["indefinite"],
-                    "properties": {"until": {"type": "null"}, "indefinite": {"const": True}},
-                },
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"oneOf": NON_DISCLOSURE_ONE_OF})
 
     until: Annotated[Day | None, expect("a date as YYYY-MM-DD")] = None
     indefinite: Annotated[
@@ -330,12 +315,7 @@ class NonDisclosureDoc(_Doc):
 
 class ViaDoc(_Doc):
     channel: Annotated[str, _known(CHANNELS), _enum(CHANNELS), _one_of(CHANNELS)]
-    treaty: Annotated[
-        str | None,
-        AfterValidator(lambda v: v if v is None else _line(v)),
-        Field(max_length=200),
-        expect("a treaty id such as us-ie.mlat"),
-    ] = None
+    treaty: Annotated[ShortLine | None, expect("a treaty id such as us-ie.mlat")] = None
     requesting_country: Country | None = None
 
 
@@ -576,7 +556,9 @@ def demand_json_schema(
         forum.pop("pattern", None)
         forum["anyOf"] = [
             {"type": "string", "enum": sorted(f"us.{d}" for d in us_districts)},
-            {"type": "string", "pattern": "^(?!us\\.)" + FORUM_PATTERN.removeprefix("^")},
+            # any other country's forum: two letters that are not "us" (no lookahead, which
+            # some schema validators' regular expressions lack)
+            {"type": "string", "pattern": "^([a-tv-z][a-z]|u[a-rt-z])" + FORUM_PATTERN[9:]},
             {"type": "null"},
         ]
     country: dict[str, Any] = {"type": "string", "description": "ISO 3166-1 alpha-2"}

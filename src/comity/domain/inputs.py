@@ -25,6 +25,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
+    StrictBool,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WithJsonSchema,
@@ -237,6 +239,16 @@ REFUSED_CHARACTERS = "\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066
 LINE_PATTERN = f"^[^\\u0000-\\u001f{REFUSED_CHARACTERS}]*$"
 TEXT_PATTERN = f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{REFUSED_CHARACTERS}]*$"
 
+#: Text and a line with something in them besides white space (a value that is stripped, or
+#: checked stripped, before it counts), and an e-mail address as ``accounts`` checks it.
+_TEXT_CHAR = f"[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{REFUSED_CHARACTERS}]"
+_LINE_CHAR = f"[^\\u0000-\\u001f{REFUSED_CHARACTERS}]"
+_MARK = f"[^\\s\\u0000-\\u001f{REFUSED_CHARACTERS}]"
+FILLED_TEXT_PATTERN = f"^{_TEXT_CHAR}*{_MARK}{_TEXT_CHAR}*$"
+FILLED_LINE_PATTERN = f"^{_LINE_CHAR}*{_MARK}{_LINE_CHAR}*$"
+_EMAIL_PART = f"[^@\\s\\u0000-\\u001f{REFUSED_CHARACTERS}]+"
+EMAIL_PATTERN = f"^{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}$"
+
 #: One line of text: no control or bidi characters.
 Line = Annotated[
     str, AfterValidator(_clean_line), Field(json_schema_extra={"pattern": LINE_PATTERN})
@@ -248,6 +260,23 @@ Text = Annotated[
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def numbers_up_to(limit: int) -> str:
+    """A regular expression (no anchors) for the decimal numbers 0 to ``limit``, leading zeros
+    allowed, so a published pattern can say exactly which amounts a bound admits."""
+    text = str(limit)
+    width = len(text)
+    shorter = ["[0-9]"] + [f"[1-9][0-9]{{{n - 1}}}" for n in range(2, width)]
+    same_width = []
+    for i, digit in enumerate(text):
+        low = 1 if i == 0 and width > 1 else 0
+        if int(digit) > low:
+            rest = f"[0-9]{{{width - i - 1}}}" if width - i - 1 else ""
+            same_width.append(f"{text[:i]}[{low}-{int(digit) - 1}]{rest}")
+    same_width.append(text)
+    choices = (shorter if width > 1 else []) + same_width
+    return f"0*({'|'.join(choices)})"
 
 
 def show(value: object) -> str:
@@ -307,15 +336,32 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A non-disclosure order is dated or indefinite, never both nor neither, as the published
+#: schema says it (shared by the demand's ``non_disclosure`` and a case's order).
+NON_DISCLOSURE_ONE_OF: list[JsonValue] = [
+    {
+        "required": ["until"],
+        "properties": {"until": {"type": "string"}, "indefinite": {"const": False}},
+    },
+    {
+        "required": ["indefinite"],
+        "properties": {"until": {"type": "null"}, "indefinite": {"const": True}},
+    },
+]
+
+
 class NonDisclosureIn(InputModel):
     """A non-disclosure ("gag") order under 18 U.S.C. 2705(b): until a day, or indefinite."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"until": "2027-06-30"}, {"indefinite": True}]}
+        json_schema_extra={
+            "examples": [{"until": "2027-06-30"}, {"indefinite": True}],
+            "oneOf": NON_DISCLOSURE_ONE_OF,
+        }
     )
 
     until: Day | None = None
-    indefinite: bool = False
+    indefinite: StrictBool = False
 
     @model_validator(mode="after")
     def _one_end(self) -> NonDisclosureIn:

@@ -533,7 +533,7 @@ def record_callback(
         names = {c.name for c in agency.contacts}
         if contact not in names:
             known = ", ".join(sorted(names)) or "none"
-            raise InvalidInput(
+            raise NotFound(  # well formed, but names no stored contact: like an unknown agency
                 f"contact: {contact!r} is not a registry contact of {agency.id} (known: {known})"
             )
         callback = Callback(contact, outcome, actor.id, uow.now, note)

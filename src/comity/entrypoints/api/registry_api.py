@@ -11,7 +11,7 @@ from comity.adapters.countries import known_countries
 from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
 from comity.domain.registry import AuthorityStatus, User, UserStatus
-from comity.errors import InvalidInput, NotFound
+from comity.errors import NotFound
 from comity.services import identity, registry
 from comity.services.accounts import find_account
 
@@ -181,8 +181,8 @@ def lookup_account(
     """The account a selector names (staff only), with where each category is stored."""
     permissions.check(user, permissions.Action.READ_INTERNAL)
     why = selector_problem(type_, value)
-    if why:
-        raise InvalidInput(f"value: {why}")
+    if why:  # no account can have such a selector: the lookup finds none
+        raise NotFound(f"no account: value {why}")
     account = find_account(request.app.state.comity.uow, Selector.normalise(type_, value))
     if account is None:
         raise NotFound(f"no account has the selector {type_}:{value}")

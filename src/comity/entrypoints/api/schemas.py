@@ -6,7 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from comity.domain.inputs import Day, Line, Text
+from comity.domain.inputs import (
+    EMAIL_PATTERN,
+    FILLED_LINE_PATTERN,
+    FILLED_TEXT_PATTERN,
+    Day,
+    Line,
+    Text,
+)
+from comity.domain.registry import USER_ID
 
 
 class ErrorDetail(BaseModel):
@@ -99,7 +107,12 @@ class WithdrawIn(BaseModel):
 
 class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: Text = Field(min_length=1, max_length=2000)
+    note: Text = Field(
+        min_length=1,
+        max_length=2000,
+        description="How the requester was verified: whom you reached, how",
+        json_schema_extra={"pattern": FILLED_TEXT_PATTERN},
+    )
 
 
 class CallbackIn(BaseModel):
@@ -170,9 +183,11 @@ class UserOut(BaseModel):
 
 class RequesterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: Line = Field(min_length=2, max_length=63)
-    name: Line = Field(min_length=1, max_length=300)
-    email: Line = Field(min_length=3, max_length=320)
+    id: Line = Field(min_length=2, max_length=63, json_schema_extra={"pattern": USER_ID.pattern})
+    name: Line = Field(
+        min_length=1, max_length=300, json_schema_extra={"pattern": FILLED_LINE_PATTERN}
+    )
+    email: Line = Field(min_length=3, max_length=320, json_schema_extra={"pattern": EMAIL_PATTERN})
     agency: Line = Field(min_length=2, max_length=63)
     may_file_emergency: bool = False
     may_download: bool = False
