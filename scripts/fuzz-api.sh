@@ -23,7 +23,7 @@ status=0
 for who in staff requester; do
   bearer=${!who}
   echo "== schemathesis as $who, $examples examples per operation"
-  $bin/schemathesis run "http://127.0.0.1:$port/openapi.json" --wait-for-schema 30 \
+  $bin/schemathesis --config-file scripts/fuzz/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" --wait-for-schema 30 \
     --checks all --max-examples "$examples" --generation-deterministic --continue-on-failure \
     -H "Authorization: Bearer $bearer" --report junit --report-dir "$out/$who" || status=1
 done

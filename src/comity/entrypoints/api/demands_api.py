@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from comity.adapters.countries import known_countries
-from comity.domain.intake import CallbackOutcome, DemandRecord
+from comity.domain.intake import LEGAL_PROCESS_MEDIA_TYPES, CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
 from comity.services import cases
@@ -51,10 +51,16 @@ _SUBMIT_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["demand"],
                     "properties": {
-                        "demand": {"type": "string", "format": "binary"},
+                        "demand": {"$ref": "#/components/schemas/Demand"},
                         "file": {"type": "string", "format": "binary"},
                     },
-                }
+                },
+                # what each part holds: the demand as JSON, the file as one of the media types
+                # ``services.demands.check_file`` recognises by its bytes
+                "encoding": {
+                    "demand": {"contentType": "application/json"},
+                    "file": {"contentType": ", ".join(LEGAL_PROCESS_MEDIA_TYPES)},
+                },
             },
         },
     }

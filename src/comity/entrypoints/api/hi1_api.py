@@ -20,7 +20,6 @@ from comity.adapters.countries import known_countries
 from comity.adapters.etsi import codec
 from comity.bootstrap import Comity
 from comity.errors import InvalidInput
-from comity.services import cases
 from comity.services.cases import LawContext
 from comity.services.etsi import hi1
 from comity.services.etsi.message import Element
@@ -80,6 +79,9 @@ async def post_message(
         )
     comity: Comity = request.app.state.comity
     parsed = codec.parse(await request.body())
+    assessor = request.app.state.assessor
+    # each demand's case opens in the same service call that files it (docs/workflow.md)
+    law = None if assessor is None else LawContext(assessor, comity.deployment, known_countries())
     answer = await run_in_threadpool(
         hi1.handle,
         _uow(comity),
@@ -90,14 +92,8 @@ async def post_message(
         regions=[(r.id, r.country) for r in comity.deployment.regions],
         instrument=instrument,
         max_file_bytes=request.app.state.max_file_bytes,
+        law=law,
     )
-    assessor = request.app.state.assessor
-    if assessor is not None:  # each demand's case opens right after intake (docs/workflow.md)
-        law = LawContext(assessor, comity.deployment, known_countries())
-        for imported in answer.demands:
-            await run_in_threadpool(
-                cases.ensure_case, comity.intake_uow, comity.clock, imported.record.id, law
-            )
     created = any(i.created for i in answer.demands) and not answer.replayed
     response = _reply(
         answer.message, parsed.form, status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -20,7 +20,6 @@ from comity.adapters.etsi import codec
 from comity.bootstrap import Comity
 from comity.entrypoints.cli.context import open_comity
 from comity.errors import InvalidInput
-from comity.services import cases
 from comity.services.cases import LawContext
 from comity.services.etsi import hi1
 from comity.services.etsi.message import Element
@@ -69,6 +68,9 @@ def register(app: typer.Typer) -> None:
             body = message.read_bytes()
         except FileNotFoundError:
             raise InvalidInput(f"{message}: no such file") from None
+        law = None
+        if open_case:  # each demand's case opens in the call that files it
+            law = LawContext(comity.assessor, comity.deployment, known_countries())
         try:
             parsed = codec.parse(body)
             result = hi1.handle(
@@ -79,6 +81,7 @@ def register(app: typer.Typer) -> None:
                 known_countries=known_countries(),
                 regions=_regions(comity),
                 instrument=instrument,
+                law=law,
             )
         except InvalidInput as exc:
             exc.problems = [f"{message}: {p}" for p in exc.problems]
@@ -89,10 +92,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(imported.record.id)
         if answer is not None:
             answer.write_bytes(_write(result.message, parsed.form))
-        if open_case:
-            law = LawContext(comity.assessor, comity.deployment, known_countries())
-            for imported in result.demands:
-                cases.ensure_case(comity.intake_uow, comity.clock, imported.record.id, law)
 
     @app.command("hi1-status")
     def status(
