@@ -85,9 +85,15 @@ SELECTOR_PATTERNS = {
     "account_id": NAME_PATTERN,
 }
 #: Where the OpenAPI description keeps the list of country codes every country field uses, and
-#: the mark that ``demand_json_schema`` replaces with a reference to it.
+#: the mark that ``to_country_refs`` replaces with a reference to it.
 COUNTRY_REF = "#/components/schemas/CountryCode"
-_COUNTRY_MARK = "x-comity-country"
+COUNTRY_MARK = "x-comity-country"
+#: A country code as a document's field publishes it (``to_country_refs`` lists the codes).
+COUNTRY_JSON_SCHEMA: dict[str, JsonValue] = {
+    "type": "string",
+    "pattern": "^[A-Z]{2}$",
+    COUNTRY_MARK: True,
+}
 
 
 def _text(value: str) -> str:
@@ -147,7 +153,7 @@ ContactText = Annotated[ShortLine | None, expect("null or one line of text")]
 Country = Annotated[
     str,
     AfterValidator(_country),
-    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", _COUNTRY_MARK: True}),
+    WithJsonSchema(COUNTRY_JSON_SCHEMA),
     expect("an ISO 3166-1 alpha-2 country code"),
 ]
 
@@ -566,16 +572,16 @@ def demand_json_schema(
         country["enum"] = sorted(countries)
     else:
         country["pattern"] = "^[A-Z]{2}$"
-    components = _to_country_refs({**defs, "Demand": schema})
+    components = to_country_refs({**defs, "Demand": schema})
     return components["Demand"], {**components, "CountryCode": country}
 
 
-def _to_country_refs(node: Any) -> Any:
+def to_country_refs(node: Any) -> Any:
     """``node`` with each country field's schema replaced by a reference to ``CountryCode``."""
     if isinstance(node, dict):
-        if node.get(_COUNTRY_MARK):
+        if node.get(COUNTRY_MARK):
             return {"$ref": COUNTRY_REF}
-        return {key: _to_country_refs(value) for key, value in node.items()}
+        return {key: to_country_refs(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_to_country_refs(value) for value in node]
+        return [to_country_refs(value) for value in node]
     return node

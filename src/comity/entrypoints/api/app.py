@@ -17,6 +17,7 @@ from starlette.routing import Match
 from comity import __version__
 from comity.bootstrap import Comity
 from comity.domain.court_events import court_event_json_schema
+from comity.domain.demand_schema import to_country_refs
 from comity.domain.inputs import validation_problems
 from comity.entrypoints import web
 from comity.entrypoints.api import (
@@ -133,6 +134,9 @@ def _publish_documents(app: FastAPI, comity: Comity) -> None:
             schema = build()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(comity.demand_json_schema()[1])
+            # every country field (the demand's, an authority's) refers to the one list
+            schema["components"]["schemas"] = to_country_refs(components)
+            components = schema["components"]["schemas"]
             components.update(court_event_json_schema())
             court = schema["paths"]["/cases/{case_id}/court"]["post"]["requestBody"]
             court["content"]["application/json"]["schema"] = {

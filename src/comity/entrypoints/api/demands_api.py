@@ -230,7 +230,12 @@ def attachments(request: Request, user: Caller, demand_id: str) -> list[Attachme
 @router.get(
     "/{demand_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file"}},
+    responses={
+        200: {
+            "content": {media_type: {} for media_type in LEGAL_PROCESS_MEDIA_TYPES},
+            "description": "The legal-process file, as the media type its bytes showed",
+        }
+    },
 )
 def attachment(request: Request, user: Caller, demand_id: str, attachment_id: str) -> Response:
     meta, content = svc.get_attachment(
