@@ -14,7 +14,7 @@ from typing import Any
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.accounts import Account, Selector
 from comity.domain.categories import Category
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.domain.registry import StaffRole, User
 from comity.domain.workflow import (

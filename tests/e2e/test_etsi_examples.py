@@ -320,3 +320,31 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
         sys.argv = saved
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def test_the_hi1_service_opens_each_case_in_the_call_that_files_the_demand(
+    pw: ProductionWorld,
+) -> None:
+    """Issue 12: entry points opened the imported demands' cases with a second call after
+    ``hi1.handle`` returned; the service now files each demand and opens its case in one call."""
+    from comity.adapters.controlplane.etsi_repo import etsi_uow_factory  # noqa: PLC0415
+    from comity.entrypoints.cli.demand_cmd import OPERATOR  # noqa: PLC0415
+    from comity.law.countries import known_countries  # noqa: PLC0415
+    from comity.services.cases.actions import LawContext  # noqa: PLC0415
+    from comity.services.etsi import hi1  # noqa: PLC0415
+
+    comity = pw.comity
+    answer = hi1.handle(
+        etsi_uow_factory(comity.engine, comity.clock.now, comity.audit_signer),
+        comity.clock,
+        OPERATOR,
+        codec.parse(example("xml/request4.xml")),
+        known_countries=known_countries(),
+        regions=[(r.id, r.country) for r in comity.deployment.regions],
+        instrument=INSTRUMENT,
+        law=LawContext(comity.assessor, comity.deployment, known_countries()),
+    )
+    [imported] = answer.demands
+    with comity.intake_uow() as uow:
+        case = uow.cases.for_demand(imported.record.id)
+    assert case is not None

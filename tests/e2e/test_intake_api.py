@@ -358,7 +358,7 @@ def test_an_emergency_request_is_blocked_until_a_registry_callback_confirms_it(
         json={"contact": "the agent who wrote", "outcome": "confirmed"},
         headers=world.auth("rev"),
     )
-    assert from_request.status_code == 400
+    assert from_request.status_code == 404  # well formed; it names no contact in the registry
     assert "not a registry contact" in error(from_request)["message"]
     unreachable = api.post(
         url, json={"contact": "DEA watch desk", "outcome": "unreachable"}, headers=world.auth("rev")

@@ -270,7 +270,7 @@ def test_a_hold_must_name_where_the_account_keeps_the_data(comity: Comity) -> No
         case_holds.place_hold(
             *args, account="msn-1", categories=CONTENT_ONLY, region="us-west", basis="litigation"
         )
-    with pytest.raises(InvalidInput, match="no account with id 'ghost'"):
+    with pytest.raises(NotFound, match="no account with id 'ghost'"):
         case_holds.place_hold(
             *args, account="ghost", categories=CONTENT_ONLY, region="eu-ie", basis="litigation"
         )

@@ -16,7 +16,7 @@ from tests.unit.case_helpers import (
 )
 
 from comity.domain.categories import Category
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.workflow import (
     SYSTEM,
     CaseState,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from comity.domain.categories import Category
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.law.countries import known_countries
 
 WARRANT = {

@@ -91,3 +91,18 @@ def test_a_registry_entry_is_validated_field_by_field() -> None:
         "contacts[1]: a contact needs a phone or an e-mail to call back",
         "keys[0].ed25519: expected a 32-byte Ed25519 public key, got 5 bytes",
     ]
+
+
+def test_a_registry_entry_with_a_nul_or_a_bidi_control_is_refused() -> None:
+    """With a published schema Schemathesis can reach the parser with any text: a NUL byte
+    cannot be stored in PostgreSQL and a bidi control hides what a name says."""
+    authority, problems = parse_authority(
+        {"id": "us-x", "name": "Agency\x00", "country": "US", "kind": "agency",
+         "contacts": [{"name": "Desk\u202e", "phone": "+1", "source": "site"}]},
+        known_countries=COUNTRIES,
+    )  # fmt: skip
+    assert authority is None
+    assert problems == [
+        "name: contains a NUL byte at position 6",
+        "contacts[0].name: contains the Unicode bidirectional control U+202E at position 4",
+    ]

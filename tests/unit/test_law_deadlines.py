@@ -12,7 +12,8 @@ import pytest
 
 from comity.domain import deadlines
 from comity.domain.accounts import Account, Selector
-from comity.domain.demand import Demand, parse_demand
+from comity.domain.demand import Demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
 from comity.domain.workflow import SYSTEM, new_case_for_demand
 from comity.errors import ConfigurationError

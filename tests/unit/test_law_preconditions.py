@@ -10,7 +10,7 @@ import pytest
 
 from comity.domain.accounts import Account, Selector
 from comity.domain.assessment import DISCLOSING
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
 from comity.law.countries import known_countries
 from comity.law.engine import LawEngine

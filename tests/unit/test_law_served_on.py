@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from comity.domain.accounts import Account, Selector
-from comity.domain.demand import Demand, parse_demand, served_entity
+from comity.domain.demand import Demand, served_entity
+from comity.domain.demand_schema import parse_demand
 from comity.domain.deployment import Deployment, Entity, Provider, Region
 from comity.law.countries import known_countries
 from comity.law.engine import LawEngine

@@ -18,7 +18,8 @@ from comity.adapters.config.deployment_file import parse_deployment
 from comity.domain.accounts import Account, parse_account
 from comity.domain.assessment import Pathway
 from comity.domain.categories import Category
-from comity.domain.demand import Demand, parse_demand
+from comity.domain.demand import Demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.deployment import Deployment
 from comity.errors import ComityError, InvalidInput, collect
 from comity.law.countries import known_countries

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -32,10 +32,12 @@ from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.adapters.sources.config import build_source, region_sources
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
 from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
+from comity.domain.demand_schema import demand_json_schema
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.law.countries import known_countries
 from comity.services.custody.source_ports import AccountRef, RecordSource
+from comity.services.intake.demands import vocabulary_of
 from comity.services.intake.ports import DemandFilter
 from comity.services.ports import Clock
 from comity.services.productions.ports import Production, RegionAgent
@@ -95,6 +97,16 @@ class Comity:
         from comity.law.engine import LawEngine  # noqa: PLC0415 (the rule engine loads cedarpy)
 
         return LawEngine.load(self.home / pack if isinstance(pack, str) else None)
+
+    def demand_json_schema(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The demand document's schema and components, listing this deployment's countries and
+        its rule pack's instruments and US districts (what intake accepts)."""
+        vocabulary = vocabulary_of(self.law_engine)
+        return demand_json_schema(
+            countries=known_countries(),
+            instruments=vocabulary.instruments,
+            us_districts=vocabulary.us_districts,
+        )
 
     @cached_property
     def assessor(self) -> LawAssessor:

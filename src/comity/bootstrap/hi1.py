@@ -1,9 +1,10 @@
 """ETSI TS 103 120 (HI-1) in and out: the front door ``POST /hi1`` and ``comity demand import``
 share (docs/etsi.md).
 
-A message's bytes are decoded by the codec adapter (XML with defused entities, or JSON), answered
-by ``services.etsi.hi1`` in the ETSI unit of work, each demand's case opened right after intake
-(docs/workflow.md) when a law engine is given, and the answer encoded in the form the sender used.
+A message's bytes are decoded by the codec adapter (XML with defused entities, or JSON) and
+answered by ``services.etsi.hi1`` in the ETSI unit of work, which opens each demand's case in the
+call that files it (docs/workflow.md) when a law engine is given; the answer is encoded in the
+form the sender used.
 The entry points only read the request, make one call and write the bytes back.
 """
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from comity.adapters.controlplane.etsi_repo import etsi_uow_factory
 from comity.adapters.etsi import codec
 from comity.domain.registry import User
-from comity.services.cases.actions import LawContext, ensure_case
+from comity.services.cases.actions import LawContext
 from comity.services.etsi import hi1
 from comity.services.etsi.message import Element
 from comity.services.etsi.ports import EtsiUowFactory
@@ -78,10 +79,8 @@ class Hi1Gateway:
             regions=[(r.id, r.country) for r in c.deployment.regions],
             instrument=instrument,
             max_file_bytes=max_file_bytes,
+            law=law,
         )
-        if law is not None:
-            for imported in answer.demands:
-                ensure_case(c.intake_uow, c.clock, imported.record.id, law)
         return Hi1Reply(
             body=encode(answer.message, parsed.form),
             form=parsed.form,

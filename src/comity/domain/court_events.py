@@ -19,6 +19,8 @@ from comity.domain.categories import Category
 from comity.domain.inputs import (
     EARLIEST_DAY,
     LATEST_DAY,
+    TEXT_PATTERN,
+    WHEN_PATTERN,
     shape_problem,
     text_problems,
     validation_problems,
@@ -185,11 +187,15 @@ def parse_court_event(doc: object, *, now: datetime) -> CourtEvent:
         ]
         collect(validation_problems(errors))
         raise
-    if not EARLIEST_DAY <= event.at.date() <= LATEST_DAY:
-        raise InvalidInput(
-            f"at: {event.at.isoformat()} is implausible: expected a time from "
-            f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
-        )
+    times = {"at": event.at}
+    if isinstance(event, ReplacementDemand):
+        times["received_at"] = event.received_at
+    for field, value in times.items():
+        if not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+            raise InvalidInput(
+                f"{field}: {value.isoformat()} is implausible: expected a time from "
+                f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+            )
     return event
 
 
@@ -199,6 +205,26 @@ COURT_EVENT_EXAMPLES: list[dict[str, Any]] = [
     {"kind": "ruling", "outcome": "denies", "decides": "m-1"},
     {"kind": "proceeding", "what": "oral argument"},
 ]
+
+
+def _as_accepted(node: Any) -> Any:
+    """``node`` saying what ``parse_court_event`` accepts: times with an offset from 1970 to
+    2199 (``When``'s pattern), texts without control or bidi characters (``text_problems``)."""
+    if isinstance(node, list):
+        return [_as_accepted(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("format") == "date-time":
+        return {
+            **{k: v for k, v in node.items() if k != "format"},
+            "pattern": WHEN_PATTERN,
+        }
+    changed = {key: _as_accepted(value) for key, value in node.items()}
+    if changed.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(
+        changed
+    ):
+        changed["pattern"] = TEXT_PATTERN
+    return changed
 
 
 def court_event_json_schema() -> dict[str, Any]:
@@ -220,7 +246,10 @@ def court_event_json_schema() -> dict[str, Any]:
         if "at" in body.get("required", []):
             body["required"] = [f for f in body["required"] if f != "at"]
             body["properties"]["at"]["description"] = "When it happened; default: now"
-        components[renamed[old]] = body
+        if "kind" in body.get("properties", {}):
+            # the kind picks the event: a body without one is refused, so it is required
+            body["required"] = ["kind", *[f for f in body.get("required", []) if f != "kind"]]
+        components[renamed[old]] = _as_accepted(body)
     root = moved["root"]
     root["title"] = "CourtEvent"
     root["examples"] = COURT_EVENT_EXAMPLES

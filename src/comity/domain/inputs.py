@@ -25,9 +25,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
+    StrictBool,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from comity.domain.categories import Category
 from comity.errors import InvalidInput
@@ -120,12 +126,22 @@ def shape_problem(
     return None
 
 
+def _implausible(what: str, value: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "implausible",
+        "the {what} {value} is implausible: expected one from {earliest} to {latest}",
+        {
+            "what": what,
+            "value": value,
+            "earliest": EARLIEST_DAY.isoformat(),
+            "latest": LATEST_DAY.isoformat(),
+        },
+    )
+
+
 def _plausible_day(value: date) -> date:
     if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise ValueError(
-            f"the date {value.isoformat()} is implausible: expected one from "
-            f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
-        )
+        raise _implausible("date", value.isoformat())
     return value
 
 
@@ -148,13 +164,12 @@ def in_utc(value: datetime) -> datetime | None:
 
 
 def _plausible_instant(value: datetime) -> datetime:
+    """``value`` in UTC when the date written is 1970 to 2199 (what the published pattern says;
+    its UTC date may then fall a day outside, harmlessly)."""
     utc = in_utc(value)
     if utc is None:
-        raise ValueError(
-            f"the time {value.isoformat()} is implausible: expected one from "
-            f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
-        )
-    _plausible_day(utc.date())
+        raise _implausible("time", value.isoformat())
+    _plausible_day(value.date())
     return utc
 
 
@@ -172,17 +187,67 @@ def _clean_text(value: str) -> str:
     return value
 
 
+#: The published forms of ``Day`` and ``When``: a valid calendar date from 1970 to 2199 (leap
+#: days included, 2100 excluded), and an RFC 3339 time with its offset. The patterns say exactly
+#: what the validators accept, so a client (and Schemathesis) never sends a date that the
+#: schema allows and the server refuses; ``format`` is left out, since a generator would
+#: produce dates of any year and filter them through the pattern.
+_YEAR = "(19[7-9][0-9]|2[01][0-9]{2})"
+_LEAP_YEAR = "(19(7[26]|8[048]|9[26])|2[01](0[48]|[2468][048]|[13579][26])|2000)"
+_MONTH_DAY = (
+    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    "|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    "|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_DATE = f"({_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+_CLOCK = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?"
+DAY_PATTERN = f"^{_DATE}$"
+WHEN_PATTERN = f"^{_DATE}T{_CLOCK}(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+
 #: A date between 1970 and 2199.
-Day = Annotated[date, BeforeValidator(_written), AfterValidator(_plausible_day)]
+Day = Annotated[
+    date,
+    BeforeValidator(_written),
+    AfterValidator(_plausible_day),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DAY_PATTERN,
+            "description": "A date, YYYY-MM-DD, from 1970-01-01 to 2199-12-31",
+        }
+    ),
+]
 #: A time with a UTC offset (a naive one is refused), between 1970 and 2199, normalised to UTC.
-When = Annotated[AwareDatetime, BeforeValidator(_written), AfterValidator(_plausible_instant)]
+When = Annotated[
+    AwareDatetime,
+    BeforeValidator(_written),
+    AfterValidator(_plausible_instant),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": WHEN_PATTERN,
+            "description": "A time with its offset (RFC 3339), e.g. 2026-11-30T00:00:00Z; "
+            "its date from 1970-01-01 to 2199-12-31",
+        }
+    ),
+]
 #: What ``text_problem`` refuses, as JSON Schema patterns, so a client (and Schemathesis) learns
 #: from the published schema what the validator will say: C0 and C1 controls (line breaks and
 #: tabs allowed in free text) and bidi controls. Lone surrogates are refused by the validator but
 #: left out of the pattern: regex engines disagree on them and generators then drop the pattern.
-_REFUSED = "\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
-LINE_PATTERN = f"^[^\\u0000-\\u001f{_REFUSED}]*$"
-TEXT_PATTERN = f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{_REFUSED}]*$"
+REFUSED_CHARACTERS = "\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"
+LINE_PATTERN = f"^[^\\u0000-\\u001f{REFUSED_CHARACTERS}]*$"
+TEXT_PATTERN = f"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{REFUSED_CHARACTERS}]*$"
+
+#: Text and a line with something in them besides white space (a value that is stripped, or
+#: checked stripped, before it counts), and an e-mail address as ``accounts`` checks it.
+_TEXT_CHAR = f"[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f{REFUSED_CHARACTERS}]"
+_LINE_CHAR = f"[^\\u0000-\\u001f{REFUSED_CHARACTERS}]"
+_MARK = f"[^\\s\\u0000-\\u001f{REFUSED_CHARACTERS}]"
+FILLED_TEXT_PATTERN = f"^{_TEXT_CHAR}*{_MARK}{_TEXT_CHAR}*$"
+FILLED_LINE_PATTERN = f"^{_LINE_CHAR}*{_MARK}{_LINE_CHAR}*$"
+_EMAIL_PART = f"[^@\\s\\u0000-\\u001f{REFUSED_CHARACTERS}]+"
+EMAIL_PATTERN = f"^{_EMAIL_PART}@{_EMAIL_PART}\\.{_EMAIL_PART}$"
 
 #: One line of text: no control or bidi characters.
 Line = Annotated[
@@ -197,21 +262,106 @@ Text = Annotated[
 M = TypeVar("M", bound=BaseModel)
 
 
+def numbers_up_to(limit: int) -> str:
+    """A regular expression (no anchors) for the decimal numbers 0 to ``limit``, leading zeros
+    allowed, so a published pattern can say exactly which amounts a bound admits."""
+    text = str(limit)
+    width = len(text)
+    shorter = ["[0-9]"] + [f"[1-9][0-9]{{{n - 1}}}" for n in range(2, width)]
+    same_width = []
+    for i, digit in enumerate(text):
+        low = 1 if i == 0 and width > 1 else 0
+        if int(digit) > low:
+            rest = f"[0-9]{{{width - i - 1}}}" if width - i - 1 else ""
+            same_width.append(f"{text[:i]}[{low}-{int(digit) - 1}]{rest}")
+    same_width.append(text)
+    choices = (shorter if width > 1 else []) + same_width
+    return f"0*({'|'.join(choices)})"
+
+
+def show(value: object) -> str:
+    """A value as a problem sentence quotes it: short, and ``nothing`` for a missing one."""
+    if value is None:
+        return "nothing"
+    try:
+        text = repr(value)
+    except RecursionError:  # a value nested as deep as the JSON parser allows
+        return f"a {type(value).__name__} nested too deeply to show"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: Error types a validator of ours raises, with the sentence it means: kept as they are.
+_OWN_ERRORS = ("value_error", "assertion_error", "own")
+_PLAUSIBLE = f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
+
+
+def expect(what: str, *, items: str = "items", plausible: str = "date") -> WrapValidator:
+    """A field's expectation in words: Pydantic's own type and constraint errors on the field
+    become ``expected <what>, got <value>``, the sentence a person fixes their document by.
+
+    Errors raised by our own checks keep their sentence; errors inside a list's items or a
+    nested object keep theirs (each names its own path). ``items`` names a list's elements in
+    ``expected at most N <items>``, ``plausible`` what an implausible value is (a date, a time).
+    """
+
+    def validate(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if len(errors) != 1 or errors[0]["loc"]:
+                raise
+            [error] = errors
+            kind = error["type"]
+            if kind in _OWN_ERRORS:
+                raise
+            ctx = error.get("ctx") or {}
+            if kind == "implausible":
+                message = f"expected a plausible {plausible}, {_PLAUSIBLE}, got {show(value)}"
+            elif kind == "string_too_long":
+                length = len(value) if isinstance(value, str) else 0
+                message = f"expected at most {ctx['max_length']} characters, got {length}"
+            elif kind == "too_long" and isinstance(value, list):
+                message = f"expected at most {ctx['max_length']} {items}, got {len(value)} {items}"
+            else:
+                message = f"expected {what}, got {show(value)}"
+            raise PydanticCustomError("own", "{message}", {"message": message}) from None
+
+    return WrapValidator(validate)
+
+
 class InputModel(BaseModel):
     """An input document: unknown fields are refused, nothing is coerced from the wrong type."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A non-disclosure order is dated or indefinite, never both nor neither, as the published
+#: schema says it (shared by the demand's ``non_disclosure`` and a case's order).
+NON_DISCLOSURE_ONE_OF: list[JsonValue] = [
+    {
+        "required": ["until"],
+        "properties": {"until": {"type": "string"}, "indefinite": {"const": False}},
+    },
+    {
+        "required": ["indefinite"],
+        "properties": {"until": {"type": "null"}, "indefinite": {"const": True}},
+    },
+]
+
+
 class NonDisclosureIn(InputModel):
     """A non-disclosure ("gag") order under 18 U.S.C. 2705(b): until a day, or indefinite."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"until": "2027-06-30"}, {"indefinite": True}]}
+        json_schema_extra={
+            "examples": [{"until": "2027-06-30"}, {"indefinite": True}],
+            "oneOf": NON_DISCLOSURE_ONE_OF,
+        }
     )
 
     until: Day | None = None
-    indefinite: bool = False
+    indefinite: StrictBool = False
 
     @model_validator(mode="after")
     def _one_end(self) -> NonDisclosureIn:
@@ -244,15 +394,17 @@ def validation_problems(errors: Sequence[Any]) -> list[str]:
     """
     problems = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith("function-")]
+        raw_loc = [p for p in err.get("loc", ()) if not str(p).startswith("function-")]
+        loc = [str(p) for p in raw_loc]
         kind = err.get("type", "")
         if loc and loc[0] == "body":
+            raw_loc = raw_loc[1:]
             loc = loc[1:]
             if kind == "json_invalid":
                 error = (err.get("ctx") or {}).get("error", "it cannot be parsed")
                 problems.append(f"the request body is not valid JSON: {error}")
                 continue
-        where = ".".join(loc)
+        where = field_path(raw_loc)
         if loc and loc[0] in ("query", "path", "header", "cookie"):
             where = f"{loc[0]} parameter {'.'.join(loc[1:])}"
         message = _message(err)
@@ -262,11 +414,22 @@ def validation_problems(errors: Sequence[Any]) -> list[str]:
                 message if head.replace(".", "").isidentifier() else f"the document: {message}"
             )
             continue
-        if message.startswith(f"{where}: "):  # a model's own check names its field already
+        if message.startswith((f"{where}: ", f"{where}[")):  # a check named its field already
             problems.append(message)
             continue
         problems.append(f"{where}: {message}")
     return problems
+
+
+def field_path(loc: Sequence[object]) -> str:
+    """A location as a person writes it: ``targets[0].value``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
 
 
 def _message(err: Any) -> str:

@@ -136,6 +136,8 @@ _MAGIC = (
     (b"II*\x00", "image/tiff"),
     (b"MM\x00*", "image/tiff"),
 )
+#: The media types a legal-process file may have, as the API publishes them.
+LEGAL_PROCESS_MEDIA_TYPES = tuple(dict.fromkeys(media_type for _, media_type in _MAGIC))
 
 
 def sniff_media_type(content: bytes) -> str | None:

@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from comity.domain.inputs import text_problems
+
 AUTHORITY_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 USER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+#: A domain as published (the check lowers its case first; the length is published apart).
+DOMAIN_PATTERN = r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$"
 REGISTRY_KINDS = ("court", "prosecutor", "agency", "police", "central_authority")
 
 
@@ -155,7 +159,9 @@ def parse_authority(
     """Build an ``Authority`` from staff input, or list every problem with it."""
     if not isinstance(doc, dict):
         return None, [f"the authority must be an object, got {type(doc).__name__}"]
-    problems: list[str] = []
+    # No control or bidi characters anywhere: a NUL cannot be stored, a bidi control hides
+    # what a name says (the same rule as every other document, ``inputs.text_problem``).
+    problems: list[str] = list(text_problems(doc))
     allowed = {"id", "name", "country", "kind", "domains", "contacts", "keys", "status"}
     for key in sorted(set(doc) - allowed):
         problems.append(f"{key}: unknown field (expected: {', '.join(sorted(allowed))})")

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from comity import __version__
 from comity.bootstrap import Comity
 from comity.domain.court_events import court_event_json_schema
+from comity.domain.demand_schema import to_country_refs
 from comity.domain.inputs import validation_problems
 from comity.entrypoints import web
 from comity.entrypoints.api import (
@@ -117,21 +118,25 @@ def create_app(
     app.include_router(cases_router)
     app.include_router(hi1_api.router)
     web.install(app)
-    _publish_documents(app)
+    _publish_documents(app, comity)
     return app
 
 
-def _publish_documents(app: FastAPI) -> None:
+def _publish_documents(app: FastAPI, comity: Comity) -> None:
     """Add the input documents the routes read themselves (the demand, a court event) to the
     OpenAPI components: the demand is read as bytes (for its signature), a court event as a
-    mapping (its ``at`` defaults to now)."""
+    mapping (its ``at`` defaults to now). The demand's schema lists the countries and the rule
+    pack's instruments and US districts, so that what it allows is what intake accepts."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(demands_api.DEMAND_COMPONENTS)
+            components.update(comity.demand_json_schema()[1])
+            # every country field (the demand's, an authority's) refers to the one list
+            schema["components"]["schemas"] = to_country_refs(components)
+            components = schema["components"]["schemas"]
             components.update(court_event_json_schema())
             court = schema["paths"]["/cases/{case_id}/court"]["post"]["requestBody"]
             court["content"]["application/json"]["schema"] = {

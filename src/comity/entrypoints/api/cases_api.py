@@ -333,7 +333,13 @@ def due(
     request: Request,
     user: Caller,
     within: Annotated[
-        str, Query(max_length=16, description="48h, 3d, 90m, 2w; at most 731 days")
+        str,
+        Query(
+            max_length=16,
+            description="48h, 3d, 90m, 2w: a whole number of minutes, hours, days or weeks, "
+            "at most 731 days",
+            json_schema_extra={"pattern": case_due.WINDOW_PATTERN},
+        ),
     ] = "48h",
     limit: Annotated[
         int | None, Query(description="deadlines a page", json_schema_extra=_PAGE_BOUNDS)

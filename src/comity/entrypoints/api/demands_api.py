@@ -8,8 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from comity.domain.demand_schema import demand_json_schema
-from comity.domain.intake import CallbackOutcome, DemandRecord
+from comity.domain.intake import LEGAL_PROCESS_MEDIA_TYPES, CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.entrypoints.downloads import content_disposition
 from comity.errors import InvalidInput
@@ -36,10 +35,6 @@ router = APIRouter(prefix="/demands", tags=["demands"], responses=ERRORS)
 #: Demand documents are small; the legal-process file has its own limit (services.intake.demands).
 MAX_DEMAND_BYTES = 1024 * 1024
 
-#: The demand document's schema (contract section 4) and the components it refers to, which
-#: ``create_app`` adds to the OpenAPI description (the body is read as bytes, for signatures).
-DEMAND_SCHEMA, DEMAND_COMPONENTS = demand_json_schema()
-
 _SUBMIT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -57,10 +52,16 @@ _SUBMIT_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["demand"],
                     "properties": {
-                        "demand": {"type": "string", "format": "binary"},
+                        "demand": {"$ref": "#/components/schemas/Demand"},
                         "file": {"type": "string", "format": "binary"},
                     },
-                }
+                },
+                # what each part holds: the demand as JSON, the file as one of the media types
+                # ``services.demands.check_file`` recognises by its bytes
+                "encoding": {
+                    "demand": {"contentType": "application/json"},
+                    "file": {"contentType": ", ".join(LEGAL_PROCESS_MEDIA_TYPES)},
+                },
             },
         },
     }
@@ -230,7 +231,12 @@ def attachments(request: Request, user: Caller, demand_id: str) -> list[Attachme
 @router.get(
     "/{demand_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file"}},
+    responses={
+        200: {
+            "content": {media_type: {} for media_type in LEGAL_PROCESS_MEDIA_TYPES},
+            "description": "The legal-process file, as the media type its bytes showed",
+        }
+    },
 )
 def attachment(request: Request, user: Caller, demand_id: str, attachment_id: str) -> Response:
     meta, content = svc.get_attachment(

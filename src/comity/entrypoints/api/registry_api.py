@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from comity.domain import permissions
 from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
 from comity.domain.registry import AuthorityStatus, User, UserStatus
-from comity.errors import InvalidInput, NotFound
+from comity.errors import NotFound
 from comity.law.countries import known_countries
 from comity.services import identity, registry
 from comity.services.accounts import find_account
@@ -18,6 +18,7 @@ from comity.services.accounts import find_account
 from .schemas import (
     ERRORS,
     AccountOut,
+    AuthorityIn,
     AuthorityOut,
     LoginIn,
     RequesterIn,
@@ -31,15 +32,20 @@ from .security import Caller
 router = APIRouter(responses=ERRORS)
 
 _AUTHORITY_EXAMPLE: dict[str, Any] = {
-    "id": "us-dea",
-    "name": "Drug Enforcement Administration",
+    "id": "us-usms",
+    "name": "United States Marshals Service",
     "country": "US",
     "kind": "agency",
-    "domains": ["dea.gov"],
+    "domains": ["usmarshals.gov"],
     "contacts": [
-        {"name": "DEA watch desk", "phone": "+12025551000", "source": "dea.gov/contact, 2026-11"}
+        {
+            "name": "USMS communications center",
+            "phone": "+12025551000",
+            "source": "usmarshals.gov/contact, 2026-11",
+        }
     ],
-    "keys": [{"key_id": "dea-2026", "ed25519": "<base64 of the 32-byte public key>"}],
+    # the base64 of a raw 32-byte Ed25519 public key (this one is RFC 8032's first test key)
+    "keys": [{"key_id": "usms-2026", "ed25519": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}],
 }
 
 
@@ -90,13 +96,17 @@ def list_authorities(request: Request, user: Caller) -> list[AuthorityOut]:
 def add_authority(
     request: Request,
     user: Caller,
-    doc: Annotated[dict[str, Any], Body(examples=[_AUTHORITY_EXAMPLE])],
+    doc: Annotated[AuthorityIn, Body(examples=[_AUTHORITY_EXAMPLE])],
 ) -> AuthorityOut:
     """Register an authority with contacts staff found themselves (administrators only)."""
     permissions.check(user, permissions.Action.MANAGE_REGISTRY)
     comity = request.app.state.comity
     authority = registry.add_authority(
-        comity.intake_uow, comity.clock, doc, known_countries=known_countries(), actor=user.id
+        comity.intake_uow,
+        comity.clock,
+        doc.model_dump(exclude_unset=True),
+        known_countries=known_countries(),
+        actor=user.id,
     )
     return _authority_out(authority)
 
@@ -181,8 +191,8 @@ def lookup_account(
     """The account a selector names (staff only), with where each category is stored."""
     permissions.check(user, permissions.Action.READ_INTERNAL)
     why = selector_problem(type_, value)
-    if why:
-        raise InvalidInput(f"value: {why}")
+    if why:  # no account can have such a selector: the lookup finds none
+        raise NotFound(f"no account: value {why}")
     account = find_account(request.app.state.comity.uow, Selector.normalise(type_, value))
     if account is None:
         raise NotFound(f"no account has the selector {type_}:{value}")

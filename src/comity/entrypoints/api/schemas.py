@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from comity.domain.inputs import Day, Line, Text
+from comity.domain.demand_schema import COUNTRY_JSON_SCHEMA
+from comity.domain.inputs import (
+    EMAIL_PATTERN,
+    FILLED_LINE_PATTERN,
+    FILLED_TEXT_PATTERN,
+    LINE_PATTERN,
+    Day,
+    Line,
+    Text,
+)
+from comity.domain.registry import AUTHORITY_ID, DOMAIN_PATTERN, USER_ID
 
 
 class ErrorDetail(BaseModel):
@@ -99,7 +109,12 @@ class WithdrawIn(BaseModel):
 
 class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: Text = Field(min_length=1, max_length=2000)
+    note: Text = Field(
+        min_length=1,
+        max_length=2000,
+        description="How the requester was verified: whom you reached, how",
+        json_schema_extra={"pattern": FILLED_TEXT_PATTERN},
+    )
 
 
 class CallbackIn(BaseModel):
@@ -136,6 +151,61 @@ class KeyOut(BaseModel):
     ed25519: str
 
 
+#: A non-empty line of text (a contact's phone or e-mail: one of them is needed).
+_SOME_LINE: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": LINE_PATTERN}
+#: A raw Ed25519 public key (32 bytes) in padded base64: 43 characters, the last carrying four
+#: bits and two zero bits, then "=".
+ED25519_BASE64_PATTERN = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"
+
+
+class ContactIn(BaseModel):
+    """A contact staff found themselves (never from a request), with a phone or an e-mail."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]},
+    )
+    name: Line
+    phone: Annotated[Line | None, WithJsonSchema(_SOME_LINE)] = None
+    email: Annotated[Line | None, WithJsonSchema(_SOME_LINE)] = None
+    source: Line = Field(
+        json_schema_extra={"pattern": FILLED_LINE_PATTERN},
+        description="Where staff found it (never the request itself)",
+    )
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key_id: Line = Field(min_length=1)
+    ed25519: str = Field(
+        description="Base64 of the raw 32-byte public key",
+        json_schema_extra={"pattern": ED25519_BASE64_PATTERN},
+    )
+
+
+class AuthorityIn(BaseModel):
+    """An authority for the registry, as staff found it. ``domain.registry.parse_authority``
+    checks it (the one parse, shared with the CLI); this model publishes exactly what that
+    accepts, so the OpenAPI description can be trusted by a client."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(json_schema_extra={"pattern": AUTHORITY_ID.pattern})
+    name: Line = Field(json_schema_extra={"pattern": FILLED_LINE_PATTERN})
+    country: str = Field(json_schema_extra=dict(COUNTRY_JSON_SCHEMA))
+    kind: Literal["court", "prosecutor", "agency", "police", "central_authority"]
+    status: Literal["pending", "verified", "suspended", "blocklisted"] = "pending"
+    domains: list[
+        Annotated[
+            str,
+            WithJsonSchema(
+                {"type": "string", "minLength": 3, "maxLength": 253, "pattern": DOMAIN_PATTERN}
+            ),
+        ]
+    ] = Field(default_factory=list)
+    contacts: list[ContactIn] = Field(default_factory=list)
+    keys: list[KeyIn] = Field(default_factory=list)
+
+
 class AuthorityOut(BaseModel):
     id: str
     name: str
@@ -170,9 +240,11 @@ class UserOut(BaseModel):
 
 class RequesterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: Line = Field(min_length=2, max_length=63)
-    name: Line = Field(min_length=1, max_length=300)
-    email: Line = Field(min_length=3, max_length=320)
+    id: Line = Field(min_length=2, max_length=63, json_schema_extra={"pattern": USER_ID.pattern})
+    name: Line = Field(
+        min_length=1, max_length=300, json_schema_extra={"pattern": FILLED_LINE_PATTERN}
+    )
+    email: Line = Field(min_length=3, max_length=320, json_schema_extra={"pattern": EMAIL_PATTERN})
     agency: Line = Field(min_length=2, max_length=63)
     may_file_emergency: bool = False
     may_download: bool = False

@@ -63,23 +63,23 @@ def submit(  # noqa: PLR0917 - one parameter per CLI option
     Its case opens at once, assessed by the rule pack (see ``comity case list``)."""
     comity = open_comity(ctx)
     upload = svc.LegalProcessFile(file.name, _read(file)) if file else None
+    law = LawContext(comity.assessor, comity.deployment, known_countries()) if open_case else None
     try:
         submission = svc.Submission(_read(demand), upload, signature, agency)
-        record, _created = svc.submit_demand(
+        # one service call stores the demand and opens its case (as the API and the portal do)
+        record, _created = cases.file_demand(
             comity.intake_uow,
             comity.clock,
             OPERATOR,
             submission,
             known_countries=known_countries(),
             vocabulary=svc.vocabulary_of(comity.law_engine),
+            law=law,
         )
     except InvalidInput as exc:
         exc.problems = [f"{demand}: {p}" for p in exc.problems]
         raise
     typer.echo(record.id)
-    if open_case:
-        law = LawContext(comity.assessor, comity.deployment, known_countries())
-        cases.ensure_case(comity.intake_uow, comity.clock, record.id, law)
 
 
 @app.command("list")

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
             body = message.read_bytes()
         except FileNotFoundError:
             raise InvalidInput(f"{message}: no such file") from None
-        try:
+        try:  # with open_case, each demand's case opens in the call that files it
             result = comity.hi1.receive(
                 OPERATOR,
                 body,

@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime
 
 from comity.domain import permissions
 from comity.domain.audit import AuditAction, AuditEvent
-from comity.domain.demand import Demand, parse_demand
+from comity.domain.demand import Demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.intake import AssessmentRecord, DemandRecord, Verification
 from comity.domain.registry import User
 from comity.errors import IntegrityError, NotFound, collect

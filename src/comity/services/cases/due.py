@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from comity.domain import permissions
+from comity.domain.inputs import numbers_up_to
 from comity.domain.registry import User
 from comity.domain.workflow import Deadline
 from comity.errors import InvalidInput
@@ -23,11 +24,25 @@ from comity.services.cases.ports import DueKey, DueRow
 from comity.services.cases.queue import MAX_PAGE, decode, encode
 from comity.services.ports import Clock
 
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_SPAN = re.compile(r"^([0-9]+)([mhdw])$", re.ASCII)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 #: The furthest ahead the due list looks: a preservation hold runs 90 days and may be extended
 #: once (18 U.S.C. 2703(f)(2)), a delayed notice 90 days per period; two years covers any of them.
 MAX_WINDOW = timedelta(days=731)
+
+
+def _window_pattern() -> str:
+    """The spans ``parse_window`` accepts, as the published pattern: a whole number of minutes,
+    hours, days or weeks, up to ``MAX_WINDOW``."""
+    spans = [
+        f"{numbers_up_to(int(MAX_WINDOW / timedelta(**{unit: 1})))}{letter}"
+        for letter, unit in _UNITS.items()
+    ]
+    return f"^({'|'.join(spans)})$"
+
+
+#: What ``within`` may be, published with the parameter.
+WINDOW_PATTERN = _window_pattern()
 
 
 def parse_window(text: str, field: str = "within") -> timedelta:
@@ -35,7 +50,7 @@ def parse_window(text: str, field: str = "within") -> timedelta:
     match = _SPAN.match(text)
     if match is None:
         raise InvalidInput(f"{field}: expected a span such as 48h, 3d, 90m or 2w, got {text!r}")
-    amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+    amount, unit = int(match.group(1)), _UNITS[match.group(2)]
     if amount > MAX_WINDOW / timedelta(**{unit: 1}):
         raise InvalidInput(
             f"{field}: {text.strip()} is longer than the longest window, {MAX_WINDOW.days} days"

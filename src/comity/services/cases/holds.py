@@ -27,7 +27,7 @@ from comity.domain.workflow import (
     Step,
     record_court_event,
 )
-from comity.errors import InvalidInput
+from comity.errors import InvalidInput, NotFound
 from comity.services.cases.access import CaseUowFactory, act, act_in, load_case
 from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.custody.ports import HoldMarker, RegionCustody
@@ -111,7 +111,9 @@ def place_hold(
     with uow_factory() as uow:
         held = uow.accounts.get(account)
     if held is None:
-        raise InvalidInput(f"account: no account with id {account!r} to preserve")
+        # The document is well formed; what it names is not stored (404, like an unknown
+        # region or agency), so the published schema can allow every id a client may send.
+        raise NotFound(f"account: no account with id {account!r} to preserve")
     elsewhere = [
         f"{c.value} in {held.region_for(c)}" for c in categories if held.region_for(c) != region
     ]

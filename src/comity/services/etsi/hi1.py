@@ -35,6 +35,8 @@ from comity.domain.registry import (
 )
 from comity.domain.workflow import Case
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, collect
+from comity.services.cases import actions as cases
+from comity.services.cases.actions import LawContext
 from comity.services.etsi import answers
 from comity.services.etsi.answers import ObjectState, PackageRef
 from comity.services.etsi.mapping import Header, Plan, plan, read_header
@@ -154,8 +156,13 @@ def handle(
     regions: Sequence[tuple[str, str]],
     instrument: str | None = None,
     max_file_bytes: int = demands.MAX_FILE_BYTES,
+    law: LawContext | None = None,
 ) -> Answer:
-    """Answer one HI-1 request message: CREATE (import), GET (status), GETCSPCONFIG."""
+    """Answer one HI-1 request message: CREATE (import), GET (status), GETCSPCONFIG.
+
+    Each imported demand is filed by ``cases.file_demand``, which opens its case (assessed by
+    ``law``) in the same call, as the API and the portal file one; without ``law`` the cases
+    wait for ``comity`` to open them."""
     if actor.is_staff:
         require(actor, HANDLERS)
     if message.extra:
@@ -190,12 +197,14 @@ def handle(
         )
         body = json.dumps(planned.document).encode("utf-8")
         submission = demands.Submission(body, file, None, authority.id if actor.is_staff else None)
-        record, created = demands.submit_demand(
+        record, created = cases.file_demand(
             uow_factory,
             clock,
             actor,
             submission,
             known_countries=known_countries,
+            vocabulary=None,
+            law=law,
             max_file_bytes=max_file_bytes,
         )
         imported.append(Imported(planned.authorisation_id, record, created))

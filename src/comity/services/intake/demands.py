@@ -22,7 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from comity.domain.audit import AuditAction, AuditEvent
-from comity.domain.demand import Demand, Vocabulary, parse_demand
+from comity.domain.demand import Demand, Vocabulary
+from comity.domain.demand_schema import parse_demand
 from comity.domain.fraud import (
     FraudSign,
     agency_signs,
@@ -532,7 +533,7 @@ def record_callback(
         names = {c.name for c in agency.contacts}
         if contact not in names:
             known = ", ".join(sorted(names)) or "none"
-            raise InvalidInput(
+            raise NotFound(  # well formed, but names no stored contact: like an unknown agency
                 f"contact: {contact!r} is not a registry contact of {agency.id} (known: {known})"
             )
         callback = Callback(contact, outcome, actor.id, uow.now, note)

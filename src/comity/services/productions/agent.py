@@ -27,7 +27,7 @@ from datetime import UTC, datetime, time, timedelta
 from comity.domain.assessment import DISCLOSING, Pathway
 from comity.domain.authorization import Authorization, RegionGrant, SignedAuthorization
 from comity.domain.categories import Category
-from comity.domain.demand import parse_demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.deployment import Deployment
 from comity.domain.records import Record
 from comity.errors import Forbidden, IntegrityError, NotFound, collect

@@ -38,7 +38,8 @@ from comity.domain.accounts import SELECTOR_TYPES, Selector
 from comity.domain.audit import AuditAction, AuditEvent, canonical_json
 from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.case.transitions import Action as CaseAction
-from comity.domain.demand import Demand, parse_demand
+from comity.domain.demand import Demand
+from comity.domain.demand_schema import parse_demand
 from comity.domain.productions import DEFAULT_VALIDITY, authorize_case
 from comity.domain.records import Record
 from comity.domain.registry import HANDLERS, User
