@@ -27,6 +27,7 @@ from comity.domain.case.model import (
 )
 from comity.domain.case.notice import NoticePlan
 from comity.domain.case.transitions import TABLE, Action, allowed_actions
+from comity.domain.case.waiting import WaitingOn, waiting_on
 from comity.domain.court_events import COURT_EVENT, CourtEvent, FindingScope
 from comity.domain.deadlines import Deadline, DueReport, due
 from comity.domain.demand import Demand
@@ -94,9 +95,11 @@ __all__ = [
     "PreservationHold",
     "Role",
     "Step",
+    "WaitingOn",
     "allowed_actions",
     "due_list",
     "open_case",
     "open_case_for_demand",
     "record_court_event",
+    "waiting_on",
 ]

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from comity.adapters.controlplane.case_tables import CaseDeadlineRow, CaseRow
 from comity.adapters.controlplane.intake_tables import DemandRow
-from comity.domain.workflow import Case, CaseState, Deadline
+from comity.domain.workflow import Case, CaseState, Deadline, waiting_on
 from comity.errors import Conflict
 from comity.services.case_ports import CaseFilter, DueKey, DueRow, QueueKey, QueueRow
 
@@ -34,8 +34,8 @@ def utc(value: datetime) -> datetime:
 def derived(case: Case) -> tuple[dict[str, Any], list[Deadline]]:
     """What the lists read, derived from the case alone: the copied columns and open deadlines.
 
-    The one place these copies come from (the repository on every save, migration 0010 for the
-    cases stored before it), so they always say what the document says.
+    The one place these copies come from (the repository on every save, migrations 0010 and 0011
+    for the cases stored before them), so they always say what the document says.
     """
     deadlines = case.deadlines()
     soonest = min((d.due_at for d in deadlines), default=FAR)
@@ -47,6 +47,7 @@ def derived(case: Case) -> tuple[dict[str, Any], list[Deadline]]:
         "next_due_at": utc(soonest),
         "emergency": case.emergency,
         "instrument": case.instrument,
+        "waiting_on": waiting_on(case).value,
     }
     return columns, deadlines
 
@@ -172,6 +173,8 @@ class SqlCaseRepository:
             query = query.where(CaseRow.agency_id == where.agency_id)
         if where.emergency is not None:
             query = query.where(CaseRow.emergency.is_(where.emergency))
+        if where.waiting_on is not None:
+            query = query.where(CaseRow.waiting_on.in_(where.waiting_on))
         if after is not None:
             query = query.where(
                 tuple_(*order)
@@ -183,6 +186,14 @@ class SqlCaseRepository:
             QueueRow(Case.model_validate(doc), demand, QueueKey(utc(due), utc(received), ident))
             for doc, demand, due, received, ident in self._s.execute(query)
         ]
+
+    def waiting_counts(self) -> Mapping[str, int]:
+        query = (
+            select(CaseRow.waiting_on, func.count())
+            .where(CaseRow.is_open.is_(True))
+            .group_by(CaseRow.waiting_on)
+        )
+        return {str(party): int(n) for party, n in self._s.execute(query)}
 
     def due_by(
         self, until: datetime, limit: int | None, after: DueKey | None = None

@@ -18,12 +18,12 @@ from comity.services import demands as svc
 from comity.services.cases import LawContext
 from comity.services.intake_ports import DemandFilter
 
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from .schemas import (
     ERRORS,
     AttachmentOut,
     CallbackIn,
     DemandOut,
-    DemandPage,
     DemandStatusOut,
     VerifyIn,
     WithdrawIn,
@@ -137,7 +137,7 @@ async def submit(
     return _out(record, svc.list_attachments(comity.reader, user, record.id))
 
 
-@router.get("", response_model=DemandPage)
+@router.get("", response_model=Page[DemandOut])
 def list_(
     *,
     request: Request,
@@ -149,15 +149,15 @@ def list_(
     blocked: Annotated[bool | None, Query(description="Only demands blocked (or not)")] = None,
     agency: Annotated[str | None, Query(max_length=63)] = None,
     reference: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> DemandPage:
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[DemandOut]:
     """Demands visible to the caller (a requester sees only their agency's), oldest first."""
     where = DemandFilter(status_, emergency, agency, reference, blocked)
-    items, total = svc.list_demands(
-        request.app.state.comity.reader, user, where, limit=limit, offset=offset
+    found = svc.list_demands(
+        request.app.state.comity.reader, user, where, limit=limit, after=cursor
     )
-    return DemandPage(items=[_out(r) for r in items], total=total, limit=limit, offset=offset)
+    return Page[DemandOut](items=[_out(r) for r in found.items], next=found.next)
 
 
 @router.get("/{demand_id}", response_model=DemandOut)

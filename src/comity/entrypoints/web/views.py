@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from comity.adapters.audit.documents import head_size, inclusion_document
 from comity.adapters.audit.signing import open_checkpoint
 from comity.bootstrap import Comity
+from comity.domain.case.waiting import LABELS
 from comity.domain.intake import AssessmentRecord, DemandRecord
 from comity.domain.merkle import leaf_hash
 from comity.domain.merkle_proofs import verify_inclusion
@@ -33,8 +35,7 @@ QUEUE_FILTERS = {
 def counts(comity: Comity, user: User) -> dict[str, int]:
     """How many demands each quick filter holds (one indexed count each)."""
     return {
-        name: svc.list_demands(comity.reader, user, where, limit=1, offset=0)[1]
-        for name, where in QUEUE_FILTERS.items()
+        name: svc.count_demands(comity.reader, user, where) for name, where in QUEUE_FILTERS.items()
     }
 
 
@@ -48,11 +49,34 @@ def earliest_deadline(assessment: AssessmentRecord | None) -> str | None:
 
 def next_deadline(item: QueueItem | None, assessment: AssessmentRecord | None) -> str | None:
     """The case's next deadline once there is a case (it counts days in the issuer's zone);
-    before that, the earliest deadline the law engine's findings name."""
+    before that, the earliest deadline the law engine's findings name; shown in UTC."""
     if item is not None:
         due = item.next_deadline
-        return None if due is None else due.due_at.isoformat()
-    return earliest_deadline(assessment)
+        return None if due is None else in_utc(due.due_at.isoformat())
+    found = earliest_deadline(assessment)
+    return None if found is None else in_utc(found)
+
+
+def in_utc(text: str) -> str:
+    """An ISO 8601 instant as ``YYYY-MM-DD HH:MM UTC`` (a bare date stays a date)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if value.tzinfo is None:
+        return text[:10] if len(text) <= 10 else f"{value:%Y-%m-%d %H:%M} UTC"
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+#: The queue's words for whom a case waits on (``comity.domain.workflow.WaitingOn``).
+WAITING_WORDS = {w.value: label for w, label in LABELS.items()}
+
+
+def demands_of(comity: Comity, ids: list[str]) -> list[DemandRecord]:
+    """These demands, in the order given (one read; the ids come from the queue's own page)."""
+    with comity.reader() as uow:
+        found = [uow.intake.get_demand(demand_id) for demand_id in ids]
+    return [record for record in found if record is not None]
 
 
 def latest_assessments(comity: Comity, ids: list[str]) -> dict[str, AssessmentRecord]:
