@@ -545,7 +545,7 @@ def test_a_demand_filed_from_the_portal_form_is_received_when_intake_says(
     response = client.post("/portal/submit", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     with web.comity.reader() as uow:
-        [record] = uow.intake.list_demands(demands.DemandFilter(reference="FBI-FORM-1"), 10, 0)[0]
+        [(record, _)] = uow.intake.page_demands(demands.DemandFilter(reference="FBI-FORM-1"), 10)
     assert "dated" not in record.document
     stamped = datetime.fromisoformat(record.document["received_at"])
     assert stamped == record.received_at

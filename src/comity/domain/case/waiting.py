@@ -7,9 +7,10 @@ every save (``cases.waiting_on``) for the queue's filter.
 The order of the checks is the order of precedence:
 
 1. a finished case (closed, withdrawn) waits on nobody;
-2. a motion, appeal or petition pending, or a stay in force, waits on a court: nothing may be
-   produced under a pending 18 U.S.C. 2703(h) motion or a stay, and an objection before a court
-   is the court's to decide;
+2. a court: while a stay is in force; an objection with a motion, appeal or petition pending
+   (the court decides it); an approved production barred by a pending motion to quash under
+   18 U.S.C. 2703(h)(4) (preserve, do not produce, until the court rules). A case resumed to
+   review what a motion does not cover waits on review, not on the court;
 3. a case marked for re-assessment (the law or the facts changed) waits on legal review;
 4. otherwise the state says: received, assessed or in review without a recommendation wait on
    legal review; in review with a recommendation waits on approval by a second person (four
@@ -74,17 +75,22 @@ def waiting_on(case: Case) -> WaitingOn:
     """Whom ``case`` waits on now (the precedence is in the module's docstring)."""
     if case.state in _FINISHED:
         return WaitingOn.NOBODY
-    court = case.court
-    before_court = (
-        court.stay_in_force
-        or court.pending_motions()
-        or court.pending_appeals()
-        or any(p.status == "pending" for p in court.petitions)
-    )
-    if before_court:
+    if _before_court(case):
         return WaitingOn.COURT
     if case.needs_reassessment is not None:
         return WaitingOn.REVIEW
     if case.state is CaseState.IN_REVIEW and case.recommended_by is not None:
         return WaitingOn.APPROVAL
     return _BY_STATE[case.state]
+
+
+def _before_court(case: Case) -> bool:
+    court = case.court
+    if court.stay_in_force:
+        return True
+    if case.state is CaseState.OBJECTED:
+        pending_petition = any(p.status == "pending" for p in court.petitions)
+        return bool(court.pending_motions() or court.pending_appeals() or pending_petition)
+    if case.state in (CaseState.APPROVED, CaseState.PARTLY_APPROVED):
+        return case.production_bar() is not None
+    return False

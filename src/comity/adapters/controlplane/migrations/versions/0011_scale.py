@@ -25,12 +25,18 @@ _BATCH = 1000
 
 
 def upgrade() -> None:
-    # Added nullable, filled, then made NOT NULL: no default would be true for every case.
-    with op.batch_alter_table("cases") as table:
-        table.add_column(sa.Column("waiting_on", sa.String(16), nullable=True))
-    _backfill(op.get_bind())
-    with op.batch_alter_table("cases") as table:
-        table.alter_column("waiting_on", existing_nullable=True, nullable=False)
+    # Added NOT NULL with a placeholder default, then filled from each document. Plain ALTER
+    # TABLE statements: SQLite's batch mode would rebuild ``cases``, and dropping the old table
+    # breaks the foreign keys ``case_deadlines`` holds on it. The application always writes the
+    # column, so the default is never read; PostgreSQL drops it, SQLite cannot without a rebuild.
+    bind = op.get_bind()
+    op.add_column(
+        "cases",
+        sa.Column("waiting_on", sa.String(16), nullable=False, server_default="review"),
+    )
+    _backfill(bind)
+    if bind.dialect.name != "sqlite":
+        op.alter_column("cases", "waiting_on", server_default=None)
     op.create_index(
         "ix_cases_waiting_queue", "cases", ["waiting_on", "next_due_at", "received_at", "id"]
     )
@@ -62,5 +68,5 @@ def _backfill(bind: Any) -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_cases_waiting_queue", table_name="cases")
-    with op.batch_alter_table("cases") as table:
-        table.drop_column("waiting_on")
+    # SQLite 3.35+ drops a column in place (no rebuild, so the foreign keys onto cases hold).
+    op.execute("ALTER TABLE cases DROP COLUMN waiting_on")
