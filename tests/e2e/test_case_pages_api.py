@@ -140,3 +140,43 @@ def test_a_cursor_from_one_list_is_refused_by_another(api) -> None:
     r = client.get("/due", params={"cursor": page["next"]}, headers=auth["aud"])
     assert r.status_code == 400
     assert "cursor: not a cursor this list gave out" in r.text
+
+
+def test_every_other_list_pages_the_same_way(api) -> None:
+    client, auth = api
+    [first, *_] = _walk(client, "/demands", auth["rev"], limit=500)
+    lists = [
+        ("/authorities", auth["rev"]),
+        ("/requesters", auth["rev"]),
+        (f"/demands/{first['id']}/assessments", auth["rev"]),
+        (f"/demands/{first['id']}/productions", auth["rev"]),
+        (f"/demands/{first['id']}/attachments", auth["rev"]),
+    ]
+    for path, headers in lists:
+        whole = _walk(client, path, headers, limit=500)
+        assert _walk(client, path, headers, limit=1) == whole, path
+        bad = client.get(path, params={"cursor": "WyJ4IiwieSIsInoiXQ"}, headers=headers)
+        assert bad.status_code == 400, path
+        assert "cursor: not a cursor this list gave out" in bad.text
+    assert _walk(client, "/authorities", auth["rev"], limit=500)
+    assert _walk(client, "/requesters", auth["rev"], limit=500)
+    assert _walk(client, f"/demands/{first['id']}/assessments", auth["rev"], limit=500)
+
+
+def test_the_published_schema_says_how_every_list_pages(api) -> None:
+    client, _ = api
+    spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        get = item.get("get")
+        if get is None:
+            continue
+        answer = get["responses"]["200"].get("content", {}).get("application/json", {})
+        ref = answer.get("schema", {}).get("$ref", "")
+        if not ref.split("/")[-1].startswith("Page"):
+            assert answer.get("schema", {}).get("type") != "array", f"{path} answers a bare list"
+            continue
+        params = {p["name"]: p for p in get["parameters"]}
+        assert params["limit"]["schema"]["maximum"] == 500, path
+        cursor = params["cursor"]["schema"]
+        pattern = next(s["pattern"] for s in cursor.get("anyOf", [cursor]) if "pattern" in s)
+        assert pattern == "^[A-Za-z0-9_-]{1,2000}$", path

@@ -566,7 +566,9 @@ def test_staff_run_an_assessment_and_it_is_stored_with_the_rule_pack_digest(
     # The first is the one the demand's case opened with on receipt (docs/workflow.md).
     assert [
         x["id"]
-        for x in api.get(f"/demands/{d['id']}/assessments", headers=world.auth("aud")).json()
+        for x in api.get(f"/demands/{d['id']}/assessments", headers=world.auth("aud")).json()[
+            "items"
+        ]
     ][1:] == [a["id"]]
 
 

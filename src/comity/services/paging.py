@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from comity.errors import InvalidInput
@@ -108,3 +108,34 @@ def cut(
 def fetch_size(limit: int | None) -> int | None:
     """How many rows to ask the database for: one more than the page, to know if more follow."""
     return None if limit is None else limit + 1
+
+
+def stamp(value: datetime) -> str:
+    """A time as a cursor part that sorts as the time does (UTC, fixed width)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def keyset_page(
+    items: Iterable[T],
+    key: Callable[[T], tuple[str, ...]],
+    *,
+    parts: int,
+    limit: int,
+    after: str | None,
+    what: str,
+) -> Page[T]:
+    """A page of a list the service reads whole, cut by key exactly as the database lists are.
+
+    For lists bounded by their nature (one demand's assessments, productions and attachments;
+    the registry's authorities and requesters): the items are ordered by ``key`` (unique), and
+    the page is those strictly after the cursor's key, so paging behaves as the keyset lists
+    do (nothing repeated or skipped when an item is added between pages). ``parts`` is how many
+    strings a key has.
+    """
+    check_limit(limit, what)
+    ordered = sorted(items, key=key)
+    if after is not None:
+        start = tuple(decode(after, parts))
+        ordered = [i for i in ordered if key(i) > start]
+    shown, cursor = cut(ordered, limit, lambda i: encode(key(i)))
+    return Page(shown, cursor)

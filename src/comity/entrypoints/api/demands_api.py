@@ -13,7 +13,7 @@ from comity.domain.demand_schema import demand_json_schema
 from comity.domain.intake import CallbackOutcome, DemandRecord
 from comity.domain.signing import HEADER
 from comity.errors import InvalidInput
-from comity.services import cases
+from comity.services import cases, paging
 from comity.services import demands as svc
 from comity.services.cases import LawContext
 from comity.services.intake_ports import DemandFilter
@@ -220,10 +220,24 @@ def callback(request: Request, user: Caller, demand_id: str, body: CallbackIn) -
     return _out(record)
 
 
-@router.get("/{demand_id}/attachments", response_model=list[AttachmentOut])
-def attachments(request: Request, user: Caller, demand_id: str) -> list[AttachmentOut]:
-    found = svc.list_attachments(request.app.state.comity.reader, user, demand_id)
-    return [AttachmentOut.model_validate(a.to_document()) for a in found]
+@router.get("/{demand_id}/attachments", response_model=Page[AttachmentOut])
+def attachments(
+    request: Request,
+    user: Caller,
+    demand_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AttachmentOut]:
+    found = paging.keyset_page(
+        svc.list_attachments(request.app.state.comity.reader, user, demand_id),
+        lambda a: (a.id,),
+        parts=1,
+        limit=limit,
+        after=cursor,
+        what="attachments",
+    )
+    items = [AttachmentOut.model_validate(a.to_document()) for a in found.items]
+    return Page[AttachmentOut](items=items, next=found.next)
 
 
 @router.get(
