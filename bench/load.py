@@ -343,9 +343,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(
+    home: Path, port: int, workers: int, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "comity"), "--dir", str(home), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers)]
+    if profile:  # one worker under yappi (bench/profile_server.py)
+        script = Path(__file__).with_name("profile_server.py")
+        cmd = [sys.executable, str(script), str(home), str(port), profile]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -518,7 +523,7 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
         pool = assessed_cases(world, 20_000)
         random.Random(size).shuffle(pool)
         port = args.port or free_port()
-        proc = serve(home, port, args.workers)
+        proc = serve(home, port, args.workers, args.profile)
         try:
             idle = {
                 "queue": probe(port, world.tokens["rev"], "/cases?open=true&limit=50"),
@@ -568,6 +573,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("COMITY_TEST_PG_URL"))
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--port", type=int, default=0, help="The server's port (default: free)")
+    parser.add_argument("--profile", help="Serve one worker under yappi; write its profile here")
     args = parser.parse_args()
     print(
         f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
