@@ -63,7 +63,7 @@ def decode(cursor: str, size: int, field: str = "cursor") -> list[str]:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             parts = json.loads(raw)
-        except (binascii.Error, ValueError):
+        except (binascii.Error, ValueError, RecursionError):  # deep nesting: not ours either
             parts = None
     if (
         not isinstance(parts, list)
