@@ -287,25 +287,55 @@ def assessed_cases(world: World, limit: int) -> list[str]:
 # --- the load -----------------------------------------------------------------------------------
 
 
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
 @dataclass
 class Op:
     name: str
     latencies: list[float] = field(default_factory=list)
+    #: The server's own time for each answer (its ``Server-Timing: app;dur=``), in seconds.
+    server: list[float] = field(default_factory=list)
     errors: int = 0
     problems: list[str] = field(default_factory=list)
 
     def pct(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return _pct(self.latencies, q)
 
     def line(self, seconds: float) -> str:
         n = len(self.latencies)
         return (
             f"  {self.name:<10} {n / seconds:7.1f} req/s  p50 {self.pct(0.5):7.1f} ms  "
-            f"p99 {self.pct(0.99):7.1f} ms  errors {self.errors}  ({n} requests)"
+            f"p99 {self.pct(0.99):7.1f} ms  errors {self.errors}  ({n} requests)  "
+            f"server p50 {_pct(self.server, 0.5):6.1f} p99 {_pct(self.server, 0.99):6.1f} ms"
         )
+
+
+def server_time(headers: dict[str, str]) -> float | None:
+    """The application's own time from ``Server-Timing: app;dur=<ms>`` (seconds), if given."""
+    for part in headers.get("server-timing", "").split(","):
+        name, _, rest = part.strip().partition(";")
+        if name == "app" and rest.startswith("dur="):
+            return float(rest[4:]) / 1000
+    return None
+
+
+class LoopLag:
+    """How late the client's own event loop wakes up: if the client is starved of CPU, every
+    latency it measures is inflated by this much, whatever the server does."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+
+    async def watch(self, stop: float, every: float = 0.01) -> None:
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            await asyncio.sleep(every)
+            self.lags.append(max(0.0, time.perf_counter() - t0 - every))
 
 
 def free_port() -> int:
@@ -314,9 +344,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def serve(
+    home: Path, port: int, workers: int, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "comity"), "--dir", str(home), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers)]
+    if profile:  # one worker under yappi (bench/profile_server.py)
+        script = Path(__file__).with_name("profile_server.py")
+        cmd = [sys.executable, str(script), str(home), str(port), profile]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -394,24 +429,35 @@ async def client(
             name = "queue"
         count += 1
         t0 = time.perf_counter()
+        took: float | None = None
         if name == "submit":
             doc = demand_document(f"LOAD-{tag}-{n}-{count}", now - timedelta(hours=count % 48))
-            status, _, body = await http.call(
+            status, headers, body = await http.call(
                 "POST", "/demands", tokens["agent"], json.dumps(doc).encode()
             )
         elif name == "action":
             case_id = pool.pop()
-            status, _, body = await http.call("POST", f"/cases/{case_id}/review", tokens["rev"])
+            status, headers, body = await http.call(
+                "POST", f"/cases/{case_id}/review", tokens["rev"]
+            )
         elif name == "queue":
-            status, _, body = await http.call("GET", "/cases?open=true&limit=50", tokens["rev"])
+            status, headers, body = await http.call(
+                "GET", "/cases?open=true&limit=50", tokens["rev"]
+            )
         elif name == "due":
-            status, _, body = await http.call("GET", "/due?within=48h&limit=50", tokens["aud"])
+            status, headers, body = await http.call(
+                "GET", "/due?within=48h&limit=50", tokens["aud"]
+            )
         else:
-            status, _, body = await http.call("GET", "/cases?limit=20", tokens["agent"])
+            status, headers, body = await http.call("GET", "/cases?limit=20", tokens["agent"])
+            took = server_time(headers)
             if 200 <= status < 300:
-                status, _, body = await http.call("GET", "/demands?limit=20", tokens["agent"])
+                status, headers, body = await http.call("GET", "/demands?limit=20", tokens["agent"])
         op = ops[name]
         op.latencies.append(time.perf_counter() - t0)
+        server = server_time(headers)
+        if server is not None:
+            op.server.append(server + (took or 0.0))
         if not 200 <= status < 300:
             op.errors += 1
             if len(op.problems) < 3:
@@ -422,16 +468,18 @@ async def client(
 
 async def run_load(
     port: int, tokens: dict[str, str], pool: list[str], args: argparse.Namespace, tag: str
-) -> tuple[dict[str, Op], float]:
+) -> tuple[dict[str, Op], float, LoopLag]:
     ops = {name: Op(name) for name, _ in MIX}
+    lag = LoopLag()
     start = time.perf_counter()
     await asyncio.gather(
+        lag.watch(start + args.duration),
         *(
             client(n, port, tokens, pool, ops, start + args.duration, args.think, tag)
             for n in range(args.clients)
-        )
+        ),
     )
-    return ops, time.perf_counter() - start
+    return ops, time.perf_counter() - start, lag
 
 
 def probe(port: int, token: str, path: str, times: int = 20) -> float:
@@ -475,8 +523,8 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
         )
         pool = assessed_cases(world, 20_000)
         random.Random(size).shuffle(pool)
-        port = free_port()
-        proc = serve(home, port, args.workers)
+        port = args.port or free_port()
+        proc = serve(home, port, args.workers, args.profile)
         try:
             idle = {
                 "queue": probe(port, world.tokens["rev"], "/cases?open=true&limit=50"),
@@ -489,15 +537,23 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
             tag = f"{database}-{size}"
             warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "clients": 8})
             asyncio.run(run_load(port, world.tokens, pool, warm, f"warm-{tag}"))
-            ops, seconds = asyncio.run(run_load(port, world.tokens, pool, args, tag))
+            load_before = os.getloadavg()[0]
+            ops, seconds, lag = asyncio.run(run_load(port, world.tokens, pool, args, tag))
+            load_after = os.getloadavg()[0]
         finally:
             proc.terminate()
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(30)
         total = sum(len(o.latencies) for o in ops.values())
         errors = sum(o.errors for o in ops.values())
         print(
             f"  load: {args.clients} clients, {seconds:.0f} s, {total / seconds:.0f} req/s, "
-            f"{errors} errors",
+            f"{errors} errors; machine load average {load_before:.1f} before, "
+            f"{load_after:.1f} after; client loop lag p50 {_pct(lag.lags, 0.5):.1f} "
+            f"p99 {_pct(lag.lags, 0.99):.1f} ms",
             flush=True,
         )
         for op in ops.values():
@@ -517,6 +573,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="Seconds of untimed load first")
     parser.add_argument("--pg-url", default=os.environ.get("COMITY_TEST_PG_URL"))
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--port", type=int, default=0, help="The server's port (default: free)")
+    parser.add_argument("--profile", help="Serve one worker under yappi; write its profile here")
     args = parser.parse_args()
     print(
         f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -80,6 +80,8 @@ def test_the_warrant_is_assessed_by_the_law_in_force_on_each_date(
     )
     assert result.exit_code == 0, result.output
     assert pathways(json.loads(result.output)) == outcomes["2016-07-14"]
-    listed = api.get(f"/demands/{demand_id}/assessments", headers=world.auth("aud")).json()
+    page = api.get(f"/demands/{demand_id}/assessments", headers=world.auth("aud")).json()
+    assert page["next"] is None
+    listed = page["items"]
     # Four asked for here, and the one the case opened with on receipt (docs/workflow.md).
     assert len(listed) == 5

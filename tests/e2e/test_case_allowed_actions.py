@@ -44,12 +44,12 @@ def test_allowed_actions_follow_the_caller(
     api, auth, _ = world
     filed = api.post("/demands", content=json.dumps(WARRANT), headers=auth["agent"])
     assert filed.status_code == 201, filed.text
-    queue = api.get("/cases", headers=auth["rev"]).json()
+    queue = api.get("/cases", headers=auth["rev"]).json()["items"]
     case_id = queue[0]["id"]
     # Assessed: a reviewer may start the review or object; an auditor may do nothing; Comity's
     # own re-assessment and the requester's withdrawal are not the reviewer's to take.
     assert queue[0]["allowed_actions"] == ["start_review", "object"]
-    assert api.get("/cases", headers=auth["aud"]).json()[0]["allowed_actions"] == []
+    assert api.get("/cases", headers=auth["aud"]).json()["items"][0]["allowed_actions"] == []
 
     url = f"/cases/{case_id}"
     assert api.post(f"{url}/review", headers=auth["rev"]).status_code == 200

@@ -38,8 +38,9 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     filed = api.post("/demands", content=json.dumps(WARRANT), headers=auth["agent"])
     assert filed.status_code == 201, filed.text
     demand_id = filed.json()["id"]
-    queue = api.get("/cases", headers=auth["rev"]).json()
+    queue = api.get("/cases", headers=auth["rev"]).json()["items"]
     assert [(q["demand"], q["state"]) for q in queue] == [(demand_id, "assessed")]
+    assert queue[0]["waiting_on"] == "review"
     case_id = queue[0]["id"]
     url = f"/cases/{case_id}"
 
@@ -92,7 +93,7 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     assert [h["to"] for h in mine.json()["history"]] == ["assessed", "in_review", "partly_approved"]
     assert api.get(url, headers=auth["pierre"]).status_code == 404
     assert api.post(f"{url}/withdraw", headers=auth["pierre"]).status_code == 404
-    assert api.get("/cases", headers=auth["pierre"]).json() == []
+    assert api.get("/cases", headers=auth["pierre"]).json() == {"items": [], "next": None}
     assert api.post(f"{url}/approve", headers=auth["agent"]).status_code == 403
     assert api.get("/due", headers=auth["agent"]).status_code == 403
 
@@ -113,7 +114,7 @@ def test_a_case_over_http(world: tuple[httpx.Client, dict[str, dict[str, str]], 
     assert r.status_code == 200, r.text
     assert api.post(f"{url}/holds/{hold_id}/extend", headers=auth["rev"]).status_code == 409
     due = api.get("/due", params={"within": "400d"}, headers=auth["aud"]).json()
-    kinds = {d["kind"] for d in due["overdue"] + due["due_soon"]}
+    kinds = {d["kind"] for d in due["items"]}
     assert {"hold_expiry", "user_notice"} <= kinds
     assert api.get("/due", params={"within": "x"}, headers=auth["aud"]).status_code == 400
     r = api.post(

@@ -1,5 +1,6 @@
-"""``GET /cases`` and ``GET /due`` a page at a time: ``limit`` and the cursor ``after`` walk the
-whole list once, in order; a bad page size or cursor is a 400 naming what is wrong."""
+"""``GET /cases``, ``GET /demands`` and ``GET /due`` a page at a time, all the same way:
+``{"items", "next"}``, with ``limit`` and the cursor ``next`` given back as ``cursor``, walk the
+whole list once, in order; a bad page size, cursor or filter is a 400 naming what is wrong."""
 
 from __future__ import annotations
 
@@ -40,58 +41,90 @@ def api(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, dict[str, str]
         yield client, tokens
 
 
-def _walk(client: httpx.Client, path: str, headers: dict[str, str], **params: object) -> list[str]:
-    seen: list[str] = []
-    after = None
-    for _ in range(10):
-        query = {**params, "limit": 2, **({"after": after} if after else {})}
+def _walk(
+    client: httpx.Client, path: str, headers: dict[str, str], limit: int = 2, **params: object
+) -> list[dict[str, object]]:
+    """Every item of a list, a page at a time, following ``next`` until it is null."""
+    seen: list[dict[str, object]] = []
+    cursor = None
+    for _ in range(50):
+        query = {**params, "limit": limit, **({"cursor": cursor} if cursor else {})}
         r = client.get(path, params=query, headers=headers)
         assert r.status_code == 200, r.text
-        assert len(r.json()) <= 2
-        seen += [c["id"] for c in r.json()]
-        after = r.headers.get("X-Next-Cursor")
-        if after is None:
+        page = r.json()
+        assert set(page) == {"items", "next"}
+        assert len(page["items"]) <= limit
+        seen += page["items"]
+        cursor = page["next"]
+        if cursor is None:
             return seen
     raise AssertionError("the cursor never ended")
 
 
+def _ids(items: list[dict[str, object]]) -> list[object]:
+    return [i["id"] for i in items]
+
+
 def test_the_queue_pages_walk_the_whole_queue(api) -> None:
     client, auth = api
-    whole = [c["id"] for c in client.get("/cases", headers=auth["rev"]).json()]
+    whole = _ids(client.get("/cases", params={"limit": 500}, headers=auth["rev"]).json()["items"])
     assert len(whole) == 5
-    assert _walk(client, "/cases", auth["rev"]) == whole
-    assert _walk(client, "/cases", auth["rev"], open="true") == whole
-    assert _walk(client, "/cases", auth["agent"]) == whole  # the agency's own
-    assert client.get("/cases", params={"limit": 2}, headers=auth["pierre"]).json() == []
-    last = client.get("/cases", params={"limit": 5}, headers=auth["rev"])
-    assert "X-Next-Cursor" not in last.headers
+    assert _ids(_walk(client, "/cases", auth["rev"])) == whole
+    assert _ids(_walk(client, "/cases", auth["rev"], open="true")) == whole
+    assert _ids(_walk(client, "/cases", auth["agent"])) == whole  # the agency's own
+    assert client.get("/cases", params={"limit": 2}, headers=auth["pierre"]).json() == {
+        "items": [],
+        "next": None,
+    }
+    last = client.get("/cases", params={"limit": 5}, headers=auth["rev"]).json()
+    assert last["next"] is None
+
+
+def test_the_queue_filters_by_whom_each_case_waits_on(api) -> None:
+    client, auth = api
+    every = _walk(client, "/cases", auth["rev"], limit=500)
+    assert {c["waiting_on"] for c in every} == {"review"}  # filed and assessed: legal review
+    assert _ids(_walk(client, "/cases", auth["rev"], waiting_on="review")) == _ids(every)
+    assert _walk(client, "/cases", auth["rev"], waiting_on="approval") == []
+    both = _walk(client, "/cases", auth["rev"], waiting_on=["approval", "review"])
+    assert _ids(both) == _ids(every)
+    # A requester sees their cases but not the internal fields.
+    theirs = _walk(client, "/cases", auth["agent"])
+    assert theirs
+    assert all("waiting_on" not in c for c in theirs)
+    assert all("allowed_actions" not in c for c in theirs)
+
+
+def test_the_demand_list_pages_walk_every_demand_in_filing_order(api) -> None:
+    client, auth = api
+    whole = _walk(client, "/demands", auth["rev"], limit=500)
+    assert [d["reference"] for d in whole] == [f"13-MAG-{n}" for n in range(5)]
+    assert _ids(_walk(client, "/demands", auth["rev"])) == _ids(whole)
+    assert _ids(_walk(client, "/demands", auth["agent"], limit=1)) == _ids(whole)
+    assert _walk(client, "/demands", auth["pierre"]) == []
 
 
 def test_the_due_list_pages_walk_the_whole_list(api) -> None:
     client, auth = api
-    whole = client.get("/due", params={"within": "731d"}, headers=auth["aud"]).json()
+    whole = client.get("/due", params={"within": "731d", "limit": 500}, headers=auth["aud"]).json()
     assert whole["next"] is None
-    expected = whole["overdue"] + whole["due_soon"]
+    expected = whole["items"]
     assert expected
-    seen: list[dict[str, object]] = []
-    after = None
-    for _ in range(len(expected) + 1):
-        params = {"within": "731d", "limit": 2, **({"after": after} if after else {})}
-        page = client.get("/due", params=params, headers=auth["aud"]).json()
-        seen += page["overdue"] + page["due_soon"]
-        after = page["next"]
-        if after is None:
-            break
-    assert seen == expected
+    assert all(isinstance(i["overdue"], bool) for i in expected)
+    assert _walk(client, "/due", auth["aud"], within="731d") == expected
 
 
 @pytest.mark.parametrize(
     ("path", "params", "message"),
     [
         ("/cases", {"limit": 0}, "limit: expected 1 to 500 cases a page, got 0"),
-        ("/cases", {"limit": 10, "after": "nope"}, "after: not a cursor this list gave out"),
+        ("/cases", {"limit": 10, "cursor": "nope"}, "cursor: not a cursor this list gave out"),
+        ("/cases", {"waiting_on": "lunch"}, "waiting_on: unknown party lunch"),
         ("/due", {"limit": 501}, "limit: expected 1 to 500 deadlines a page, got 501"),
-        ("/due", {"after": "e30"}, "after: not a cursor this list gave out"),
+        ("/due", {"cursor": "e30"}, "cursor: not a cursor this list gave out"),
+        ("/demands", {"limit": 0}, "limit: expected 1 to 500 demands a page, got 0"),
+        ("/demands", {"cursor": "WyJ4Il0"}, "cursor: not a cursor this list gave out"),
+        ("/demands", {"cursor": "a+b"}, "cursor"),
     ],
 )
 def test_a_bad_page_is_a_400_naming_it(api, path: str, params: dict, message: str) -> None:
@@ -99,3 +132,51 @@ def test_a_bad_page_is_a_400_naming_it(api, path: str, params: dict, message: st
     r = client.get(path, params=params, headers=auth["aud"])
     assert r.status_code == 400
     assert message in r.text
+
+
+def test_a_cursor_from_one_list_is_refused_by_another(api) -> None:
+    client, auth = api
+    page = client.get("/cases", params={"limit": 1}, headers=auth["rev"]).json()
+    r = client.get("/due", params={"cursor": page["next"]}, headers=auth["aud"])
+    assert r.status_code == 400
+    assert "cursor: not a cursor this list gave out" in r.text
+
+
+def test_every_other_list_pages_the_same_way(api) -> None:
+    client, auth = api
+    [first, *_] = _walk(client, "/demands", auth["rev"], limit=500)
+    lists = [
+        ("/authorities", auth["rev"]),
+        ("/requesters", auth["rev"]),
+        (f"/demands/{first['id']}/assessments", auth["rev"]),
+        (f"/demands/{first['id']}/productions", auth["rev"]),
+        (f"/demands/{first['id']}/attachments", auth["rev"]),
+    ]
+    for path, headers in lists:
+        whole = _walk(client, path, headers, limit=500)
+        assert _walk(client, path, headers, limit=1) == whole, path
+        bad = client.get(path, params={"cursor": "WyJ4IiwieSIsInoiXQ"}, headers=headers)
+        assert bad.status_code == 400, path
+        assert "cursor: not a cursor this list gave out" in bad.text
+    assert _walk(client, "/authorities", auth["rev"], limit=500)
+    assert _walk(client, "/requesters", auth["rev"], limit=500)
+    assert _walk(client, f"/demands/{first['id']}/assessments", auth["rev"], limit=500)
+
+
+def test_the_published_schema_says_how_every_list_pages(api) -> None:
+    client, _ = api
+    spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        get = item.get("get")
+        if get is None:
+            continue
+        answer = get["responses"]["200"].get("content", {}).get("application/json", {})
+        ref = answer.get("schema", {}).get("$ref", "")
+        if not ref.split("/")[-1].startswith("Page"):
+            assert answer.get("schema", {}).get("type") != "array", f"{path} answers a bare list"
+            continue
+        params = {p["name"]: p for p in get["parameters"]}
+        assert params["limit"]["schema"]["maximum"] == 500, path
+        cursor = params["cursor"]["schema"]
+        pattern = next(s["pattern"] for s in cursor.get("anyOf", [cursor]) if "pattern" in s)
+        assert pattern == "^[A-Za-z0-9_-]{1,2000}$", path

@@ -546,7 +546,7 @@ def test_a_demand_filed_from_the_portal_form_is_received_when_intake_says(
     response = client.post("/portal/submit", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     with web.comity.reader() as uow:
-        [record] = uow.intake.list_demands(demands.DemandFilter(reference="FBI-FORM-1"), 10, 0)[0]
+        [(record, _)] = uow.intake.page_demands(demands.DemandFilter(reference="FBI-FORM-1"), 10)
     assert "dated" not in record.document
     stamped = datetime.fromisoformat(record.document["received_at"])
     assert stamped == record.received_at
@@ -604,3 +604,47 @@ def test_a_failed_production_shows_its_reason_and_an_administrator_retries_it(
     reader = TestClient(app)
     sign_in_client(reader, web, "rita")  # a reviewer may not start a production (the table)
     assert "/retry" not in reader.get(f"/console/demands/{web.warrant_id}").text
+
+
+def test_the_queue_shows_and_filters_whom_each_case_waits_on(web: WebDeployment) -> None:
+    app = create_app(web.comity, assessor=FakeAssessor())
+    rita = TestClient(app)
+    with web.comity.reader() as uow:
+        fbi = uow.intake.get_user("fbi-agent")
+    assert fbi is not None
+    filed = [
+        demands.submit_demand(
+            web.comity.intake_uow,
+            web.comity.clock,
+            fbi,
+            demands.Submission(json.dumps(demand_doc(reference)).encode()),
+            known_countries=known_countries(),
+        )[0]
+        for reference in ("FBI-WAIT-1", "FBI-WAIT-2")
+    ]
+    sign_in_client(rita, web, "rita")
+
+    def waiting_count(party: str) -> int:
+        found = re.search(rf"{party} <b>(\d+)</b>", rita.get("/console").text)
+        assert found is not None, party
+        return int(found.group(1))
+
+    in_review = waiting_count("Legal review")
+    for_approval = waiting_count("Approval by a second person")
+    page = rita.get(f"/console/demands/{filed[0].id}")
+    opened = rita.post(f"/console/demands/{filed[0].id}/case", data={"csrf": csrf_of(page.text)})
+    assert opened.status_code == 200
+    assert waiting_count("Legal review") == in_review + 1
+    assert waiting_count("Approval by a second person") == for_approval
+    queue = rita.get("/console")
+    assert "Deadline (UTC)" in queue.text
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", queue.text)
+    waiting = rita.get("/console", params={"waiting": "review"})
+    assert "FBI-WAIT-1" in waiting.text
+    assert "FBI-WAIT-2" not in waiting.text  # no case yet: it waits on nobody's list
+    assert "FBI-WAIT-1" not in rita.get("/console", params={"waiting": "approval"}).text
+    assert rita.get("/console", params={"waiting": "lunch"}).status_code == 400
+    assert rita.get("/console", params={"cursor": "not a cursor"}).status_code == 400
+    refused = rita.get("/console", params={"cursor": "WyJ4Il0"})
+    assert refused.status_code == 400
+    assert "cursor: not a cursor this list gave out" in html.unescape(refused.text)

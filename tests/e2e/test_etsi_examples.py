@@ -109,7 +109,7 @@ def _stored(pw: ProductionWorld) -> tuple[int, int]:
         entries = uow.session.query(AuditEntryRow).count()
         objects = uow.session.query(EtsiObjectRow).count()
     with pw.comity.intake_uow() as iuow:
-        demands = iuow.intake.list_demands(DemandFilter(), 1000, 0)[1]
+        demands = iuow.intake.count_demands(DemandFilter())
     return entries + objects, demands
 
 

@@ -269,7 +269,7 @@ def test_the_requester_downloads_through_a_short_lived_single_agency_link(
     production = pw.comity.productions.produce(pw.admin, demand_id)
     listed = api.get(f"/demands/{demand_id}/productions", headers=pw.auth("dl"))
     assert listed.status_code == 200
-    assert [p["id"] for p in listed.json()] == [production.id]
+    assert [p["id"] for p in listed.json()["items"]] == [production.id]
     other = api.get(f"/demands/{demand_id}/productions", headers=pw.auth("frdl"))
     assert other.status_code == 404
     assert (

@@ -50,7 +50,7 @@ def test_every_published_example_is_accepted(world: tuple[httpx.Client, World]) 
     filed = api.post("/demands", json=demand, headers=w.auth("jdoe"))
     assert filed.status_code == 201, filed.text
     assert filed.json()["document"]["dated"] == demand["dated"]
-    [case] = api.get("/cases", headers=w.auth("admin")).json()
+    [case] = api.get("/cases", headers=w.auth("admin")).json()["items"]
     url = f"/cases/{case['id']}"
     assert api.post(f"{url}/review", headers=w.auth("rev")).status_code == 200
 
@@ -89,7 +89,7 @@ def test_the_published_court_events_are_accepted(world: tuple[httpx.Client, Worl
     assert "at" not in ruling["required"]
     [demand] = examples(spec, "Demand")
     assert api.post("/demands", json=demand, headers=w.auth("jdoe")).status_code == 201
-    [case] = api.get("/cases", headers=w.auth("admin")).json()
+    [case] = api.get("/cases", headers=w.auth("admin")).json()["items"]
     for event in examples(spec, "CourtEvent"):
         r = api.post(f"/cases/{case['id']}/court", json=event, headers=w.auth("rev"))
         assert r.status_code == 200, (event, r.text)

@@ -23,7 +23,7 @@ from comity.adapters.controlplane.db import make_engine
 from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork, intake_uow_factory
 from comity.adapters.controlplane.migrate import alembic_config, upgrade
 from comity.domain.registry import StaffRole, User
-from comity.domain.workflow import Case, Period, Step, new_case
+from comity.domain.workflow import Case, Period, Step, WaitingOn, new_case, waiting_on
 from comity.errors import InvalidInput
 from comity.services.cases import actions as cases
 from comity.services.cases import due as case_due
@@ -178,13 +178,35 @@ def test_paging_the_due_list_gives_the_whole_list(control_plane, clock) -> None:
     assert seen == whole.overdue + whole.due_soon
 
 
+def test_the_queue_filters_and_counts_by_whom_each_case_waits_on(control_plane, clock) -> None:
+    with control_plane() as uow:
+        stored = _store(uow)
+        uow.commit()
+    expected: dict[str, list[str]] = {}
+    for case_id in _queue_order(stored):
+        case = next(c for c in stored if c.case_id == case_id)
+        expected.setdefault(waiting_on(case).value, []).append(case_id)
+    assert set(expected) == {"review", "nobody"}  # received/assessed, and the withdrawn one
+    for party in WaitingOn:
+        page = case_queue.queue_page(control_plane, clock, STAFF, waiting=[party.value])
+        assert [i.case.case_id for i in page.items] == expected.get(party.value, [])
+        assert all(i.waiting_on == party.value for i in page.items)
+    counts = case_queue.waiting_counts(control_plane, STAFF)
+    assert counts == {
+        p.value: len(expected.get(p.value, [])) if p is not WaitingOn.NOBODY else 0
+        for p in WaitingOn
+    }  # open cases only: the withdrawn case is finished
+    with pytest.raises(InvalidInput, match=r"^waiting_on: unknown party lunch"):
+        case_queue.queue_page(control_plane, clock, STAFF, waiting=["lunch"])
+
+
 @pytest.mark.parametrize(
     ("limit", "after", "message"),
     [
         (0, None, "limit: expected 1 to 500"),
         (501, None, "limit: expected 1 to 500"),
-        (10, "not-a-cursor", "after: not a cursor this list gave out"),
-        (10, "WyJ4IiwieSIsInoiXQ", "after: not a cursor this list gave out"),
+        (10, "not-a-cursor", "cursor: not a cursor this list gave out"),
+        (10, "WyJ4IiwieSIsInoiXQ", "cursor: not a cursor this list gave out"),
     ],
 )
 def test_a_bad_page_request_is_one_sentence(
@@ -235,4 +257,22 @@ def test_migration_0010_fills_the_copies_of_cases_stored_before_it(db_url: str) 
     with intake_uow_factory(engine, _Clock(T0).now)() as uow:
         for case in before:
             _copies_agree(uow, case)
+    engine.dispose()
+
+
+def test_migration_0011_says_whom_each_case_stored_before_it_waits_on(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with intake_uow_factory(engine, _Clock(T0).now)() as uow:
+        stored = _store(uow)
+        uow.commit()
+    cfg = alembic_config()
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0010_case_list_columns")
+    upgrade(engine)
+    with intake_uow_factory(engine, _Clock(T0).now)() as uow:
+        rows = uow.session.execute(sa.select(CaseRow.id, CaseRow.waiting_on)).all()
+    got = {str(ident): str(party) for ident, party in rows}
+    assert got == {c.case_id: waiting_on(c).value for c in stored}
     engine.dispose()

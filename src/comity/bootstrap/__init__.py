@@ -440,7 +440,7 @@ class Comity:
         with self.intake_uow() as uow:
             pending = [
                 d.id
-                for d in uow.intake.list_demands(DemandFilter(), 10_000, 0)[0]
+                for d, _ in uow.intake.page_demands(DemandFilter(), None)
                 if uow.cases.for_demand(d.id) is None
             ]
         lines = []

@@ -27,6 +27,7 @@ from comity.domain.case.model import (
 )
 from comity.domain.case.notice import NoticePlan
 from comity.domain.case.transitions import TABLE, Action, allowed_actions
+from comity.domain.case.waiting import WaitingOn, waiting_on
 from comity.domain.court_events import COURT_EVENT, CourtEvent, FindingScope
 from comity.domain.deadlines import Deadline, DueReport, due
 from comity.domain.demand import Demand
@@ -93,10 +94,12 @@ __all__ = [
     "Period",
     "PreservationHold",
     "Step",
+    "WaitingOn",
     "WorkflowRole",
     "allowed_actions",
     "due_list",
     "new_case",
     "new_case_for_demand",
     "record_court_event",
+    "waiting_on",
 ]

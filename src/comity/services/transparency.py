@@ -44,17 +44,18 @@ def _facts(
         received_from=datetime.combine(start, time(0), tzinfo=UTC),
         received_before=datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC),
     )
-    offset = 0
+    after: int | None = None
     while True:
         with uow_factory() as uow:
-            page, total = uow.intake.list_demands(where, _PAGE, offset)
+            rows = uow.intake.page_demands(where, _PAGE, after)
+            page = [record for record, _ in rows]
             # The page's cases in one query, not one query per demand.
             found = uow.cases.for_demands([record.id for record in page])
             facts = [_of(record, found.get(record.id)) for record in page]
         yield from facts
-        offset += len(page)
-        if not page or offset >= total:
+        if len(rows) < _PAGE:
             return
+        after = rows[-1][1]
 
 
 def _of(record: DemandRecord, case: Case | None) -> DemandFacts:

@@ -2,12 +2,12 @@
 
 The case is an immutable domain value (``comity.domain.workflow.Case``) whose shape evolves with
 the workflow; storing it whole keeps the table stable. What lists and filters need (state, open
-or finished, next deadline, agency, emergency, instrument, times) is copied out beside it into
-indexed columns, and every open deadline into ``case_deadlines``, so the queue, the due list, the
-portal and the reports are indexed queries instead of reading every document. The copies are
-written by the repository in the same flush as the document, from one function
-(``cases_repo.derived``), so they cannot disagree with it. ``version`` counts saves, so a reader
-can tell a stale copy and a test can count writes.
+or finished, whom it waits on, next deadline, agency, emergency, instrument, times) is copied
+out beside it into indexed columns, and every open deadline into ``case_deadlines``, so the
+queue, the due list, the portal and the reports are indexed queries instead of reading every
+document. The copies are written by the repository in the same flush as the document, from one
+function (``cases_repo.derived``), so they cannot disagree with it. ``version`` counts saves, so a
+reader can tell a stale copy and a test can count writes.
 """
 
 from __future__ import annotations
@@ -45,12 +45,16 @@ class CaseRow(Base):
     agency_id: Mapped[str | None] = mapped_column(String(63), nullable=True)
     emergency: Mapped[bool] = mapped_column(Boolean)
     instrument: Mapped[str] = mapped_column(String(64))
+    # -- migration 0011 --------------------------------------------------------------------------
+    #: Whom the case waits on (``comity.domain.workflow.waiting_on``), for the queue's filter.
+    waiting_on: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_cases_queue", "next_due_at", "received_at", "id"),
         Index("ix_cases_open_queue", "is_open", "next_due_at", "received_at", "id"),
         Index("ix_cases_agency_queue", "agency_id", "next_due_at", "received_at", "id"),
         Index("ix_cases_state_queue", "state", "next_due_at", "received_at", "id"),
+        Index("ix_cases_waiting_queue", "waiting_on", "next_due_at", "received_at", "id"),
     )
 
 

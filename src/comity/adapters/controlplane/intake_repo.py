@@ -171,30 +171,27 @@ class SqlIntakeRepository:
         row = self._s.connection().execute(_DEMAND_STATUS, {"demand_id": demand_id}).first()
         return None if row is None else DemandStatusView(*row)
 
-    def list_demands(
-        self, where: DemandFilter, limit: int, offset: int
-    ) -> tuple[Sequence[DemandRecord], int]:
-        conditions: list[Any] = []
-        if where.status is not None:
-            conditions.append(DemandRow.status == where.status)
-        if where.emergency is not None:
-            conditions.append(DemandRow.emergency == where.emergency)
-        if where.agency_id is not None:
-            conditions.append(DemandRow.agency_id == where.agency_id)
-        if where.reference is not None:
-            conditions.append(DemandRow.reference == where.reference)
-        if where.blocked is not None:
-            blocked = DemandRow.disclosure_blocked_reason
-            conditions.append(blocked.is_not(None) if where.blocked else blocked.is_(None))
-        if where.received_from is not None:
-            conditions.append(DemandRow.received_at >= where.received_from)
-        if where.received_before is not None:
-            conditions.append(DemandRow.received_at < where.received_before)
+    def page_demands(
+        self,
+        where: DemandFilter,
+        limit: int | None,
+        after: int | None = None,
+        *,
+        newest_first: bool = False,
+    ) -> Sequence[tuple[DemandRecord, int]]:
+        conditions = _demand_conditions(where)
+        if after is not None:
+            conditions.append(DemandRow.seq < after if newest_first else DemandRow.seq > after)
+        order = DemandRow.seq.desc() if newest_first else DemandRow.seq
+        query = select(DemandRow).where(*conditions).order_by(order)
+        if limit is not None:
+            query = query.limit(limit)
+        return [(_demand(r), r.seq) for r in self._s.scalars(query)]
+
+    def count_demands(self, where: DemandFilter) -> int:
+        conditions = _demand_conditions(where)
         total = self._s.scalar(select(func.count()).select_from(DemandRow).where(*conditions))
-        rows = self._s.scalars(
-            select(DemandRow).where(*conditions).order_by(DemandRow.seq).limit(limit).offset(offset)
-        ).all()
-        return [_demand(r) for r in rows], int(total or 0)
+        return int(total or 0)
 
     @staticmethod
     def _fill_demand(row: DemandRow, d: DemandRecord) -> None:
@@ -379,3 +376,24 @@ def intake_uow_factory(
     """Like ``uow_factory``: with ``signer``, each commit that appended signs a checkpoint."""
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     return lambda: SqlIntakeUnitOfWork(sessions, now, signer)
+
+
+def _demand_conditions(where: DemandFilter) -> list[Any]:
+    """The WHERE clauses of a demand list's filter."""
+    conditions: list[Any] = []
+    if where.status is not None:
+        conditions.append(DemandRow.status == where.status)
+    if where.emergency is not None:
+        conditions.append(DemandRow.emergency == where.emergency)
+    if where.agency_id is not None:
+        conditions.append(DemandRow.agency_id == where.agency_id)
+    if where.reference is not None:
+        conditions.append(DemandRow.reference == where.reference)
+    if where.blocked is not None:
+        blocked = DemandRow.disclosure_blocked_reason
+        conditions.append(blocked.is_not(None) if where.blocked else blocked.is_(None))
+    if where.received_from is not None:
+        conditions.append(DemandRow.received_at >= where.received_from)
+    if where.received_before is not None:
+        conditions.append(DemandRow.received_at < where.received_before)
+    return conditions

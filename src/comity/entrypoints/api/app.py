@@ -31,6 +31,7 @@ from comity.entrypoints.api import (
 )
 from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
+from comity.entrypoints.api.timing import ServerTiming
 from comity.entrypoints.methods import allowed_methods
 from comity.errors import ComityError, InvalidInput
 from comity.services.intake.demands import MAX_FILE_BYTES
@@ -62,6 +63,7 @@ def create_app(
     app.state.assessor = assessor
     app.state.max_file_bytes = max_file_bytes
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(ServerTiming)  # outermost: counts everything the application does
 
     @app.exception_handler(ComityError)
     async def _comity_error(_request: Request, exc: ComityError) -> JSONResponse:

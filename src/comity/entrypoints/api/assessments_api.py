@@ -7,9 +7,11 @@ from fastapi import APIRouter, Request, status
 from comity.domain.intake import AssessmentRecord
 from comity.errors import ComityError
 from comity.law.countries import known_countries
+from comity.services import paging
 from comity.services.assessment import stored as svc
 from comity.services.intake.ports import Assessor
 
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from .schemas import ERRORS, AssessIn, AssessmentOut
 from .security import Caller
 
@@ -55,9 +57,24 @@ def run(request: Request, user: Caller, demand_id: str, body: AssessIn) -> Asses
     return _out(record)
 
 
-@router.get("/demands/{demand_id}/assessments", response_model=list[AssessmentOut])
-def list_(request: Request, user: Caller, demand_id: str) -> list[AssessmentOut]:
-    return [_out(r) for r in svc.list_assessments(request.app.state.comity.reader, user, demand_id)]
+@router.get("/demands/{demand_id}/assessments", response_model=Page[AssessmentOut])
+def list_(
+    request: Request,
+    user: Caller,
+    demand_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AssessmentOut]:
+    """A demand's assessments, oldest first."""
+    found = paging.keyset_page(
+        svc.list_assessments(request.app.state.comity.reader, user, demand_id),
+        lambda r: (paging.stamp(r.created_at), r.id),
+        parts=2,
+        limit=limit,
+        after=cursor,
+        what="assessments",
+    )
+    return Page[AssessmentOut](items=[_out(r) for r in found.items], next=found.next)
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut)

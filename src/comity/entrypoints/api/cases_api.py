@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from comity.bootstrap import Comity
@@ -23,7 +23,7 @@ from comity.domain.inputs import (
     ReasonIn,
 )
 from comity.domain.registry import User
-from comity.domain.workflow import Case, Period
+from comity.domain.workflow import Case, Period, WaitingOn
 from comity.entrypoints.api.assessments_api import NoLawEngine
 from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
@@ -32,10 +32,10 @@ from comity.services.cases import holds as case_holds
 from comity.services.cases import queue as case_queue
 from comity.services.cases.access import CaseView
 from comity.services.cases.actions import LawContext
-from comity.services.cases.queue import MAX_PAGE
 from comity.services.cases.reassess import reassess as reassess_case
 
-from .schemas import ERRORS
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
+from .schemas import ERRORS, CaseLineOut, DueItemOut
 from .security import Caller
 
 router = APIRouter(tags=["cases"], responses=ERRORS)
@@ -87,28 +87,31 @@ def _view(request: Request, user: User, case: Case | str) -> Doc:
     return view.to_document(internal=user.is_staff)
 
 
-#: Published, so clients and Schemathesis know them; the service checks them, in its own words.
-_PAGE_BOUNDS: dict[str, Any] = {"minimum": 1, "maximum": MAX_PAGE}
-_CURSOR = Query(max_length=2000, description="the X-Next-Cursor of the previous page")
+_PARTIES = "^(" + "|".join(w.value for w in WaitingOn) + ")$"
 
 
-@router.get("/cases", response_model=list[Doc])
+@router.get("/cases", response_model=Page[CaseLineOut], response_model_exclude_unset=True)
 def list_(  # noqa: PLR0917 - the queue's filters and its page
     request: Request,
-    response: Response,
     user: Caller,
     state: Annotated[list[str] | None, Query(max_length=12)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     emergency: bool | None = None,
-    limit: Annotated[
-        int | None, Query(description="cases a page; all if absent", json_schema_extra=_PAGE_BOUNDS)
+    waiting_on: Annotated[
+        list[str] | None,
+        Query(
+            max_length=6,
+            description="only cases waiting on these parties (staff)",
+            json_schema_extra={"items": {"type": "string", "pattern": _PARTIES}},
+        ),
     ] = None,
-    after: Annotated[str | None, _CURSOR] = None,
-) -> list[Doc]:
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[CaseLineOut]:
     """The queue, the most urgent first (a requester: their agency's cases only).
 
-    With ``limit``, one page; the ``X-Next-Cursor`` header, given back as ``after``, fetches
-    the next (absent on the last page).
+    ``waiting_on`` (repeatable) keeps the cases waiting on legal review, approval by a second
+    person, the requester, a court, production or nobody.
     """
     comity = _comity(request)
     found = case_queue.queue_page(
@@ -118,12 +121,13 @@ def list_(  # noqa: PLR0917 - the queue's filters and its page
         states=state,
         open_only=open_only,
         emergency=emergency,
+        waiting=waiting_on,
         limit=limit,
-        after=after,
+        after=cursor,
     )
-    if found.next is not None:
-        response.headers["X-Next-Cursor"] = found.next
-    return [i.to_document(internal=user.is_staff) for i in found.items]
+    internal = user.is_staff
+    items = [CaseLineOut.model_validate(i.to_document(internal=internal)) for i in found.items]
+    return Page[CaseLineOut](items=items, next=found.next)
 
 
 @router.post("/cases", response_model=Doc, status_code=status.HTTP_201_CREATED)
@@ -328,7 +332,7 @@ def reassess(request: Request, user: Caller, case_id: str, body: ReassessIn) -> 
     return doc
 
 
-@router.get("/due", response_model=Doc)
+@router.get("/due", response_model=Page[DueItemOut])
 def due(
     request: Request,
     user: Caller,
@@ -341,17 +345,15 @@ def due(
             json_schema_extra={"pattern": case_due.WINDOW_PATTERN},
         ),
     ] = "48h",
-    limit: Annotated[
-        int | None, Query(description="deadlines a page", json_schema_extra=_PAGE_BOUNDS)
-    ] = None,
-    after: Annotated[str | None, _CURSOR] = None,
-) -> Doc:
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[DueItemOut]:
     """What is overdue and what falls due within the window, across every case (staff).
 
-    With ``limit``, one page of deadlines, soonest first; ``next``, given back as ``after``,
-    fetches the next (null on the last page).
+    Soonest first; each deadline says whether it had passed when the list was read.
     """
     c = _comity(request)
     window = case_due.parse_window(within)
-    found = case_due.due(c.reader, c.clock, user, within=window, limit=limit, after=after)
-    return found.to_document()
+    found = case_due.due(c.reader, c.clock, user, within=window, limit=limit, after=cursor).page()
+    items = [DueItemOut.model_validate(i) for i in found.items]
+    return Page[DueItemOut](items=items, next=found.next)

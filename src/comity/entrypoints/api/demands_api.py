@@ -13,17 +13,18 @@ from comity.domain.signing import HEADER
 from comity.entrypoints.downloads import content_disposition
 from comity.errors import InvalidInput
 from comity.law.countries import known_countries
+from comity.services import paging
 from comity.services.cases import actions as cases
 from comity.services.cases.actions import LawContext
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter
 
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from .schemas import (
     ERRORS,
     AttachmentOut,
     CallbackIn,
     DemandOut,
-    DemandPage,
     DemandStatusOut,
     VerifyIn,
     WithdrawIn,
@@ -139,7 +140,7 @@ async def submit(
     return _out(record, svc.list_attachments(comity.reader, user, record.id))
 
 
-@router.get("", response_model=DemandPage)
+@router.get("", response_model=Page[DemandOut])
 def list_(
     *,
     request: Request,
@@ -151,15 +152,15 @@ def list_(
     blocked: Annotated[bool | None, Query(description="Only demands blocked (or not)")] = None,
     agency: Annotated[str | None, Query(max_length=63)] = None,
     reference: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> DemandPage:
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[DemandOut]:
     """Demands visible to the caller (a requester sees only their agency's), oldest first."""
     where = DemandFilter(status_, emergency, agency, reference, blocked)
-    items, total = svc.list_demands(
-        request.app.state.comity.reader, user, where, limit=limit, offset=offset
+    found = svc.list_demands(
+        request.app.state.comity.reader, user, where, limit=limit, after=cursor
     )
-    return DemandPage(items=[_out(r) for r in items], total=total, limit=limit, offset=offset)
+    return Page[DemandOut](items=[_out(r) for r in found.items], next=found.next)
 
 
 @router.get("/{demand_id}", response_model=DemandOut)
@@ -222,10 +223,24 @@ def callback(request: Request, user: Caller, demand_id: str, body: CallbackIn) -
     return _out(record)
 
 
-@router.get("/{demand_id}/attachments", response_model=list[AttachmentOut])
-def attachments(request: Request, user: Caller, demand_id: str) -> list[AttachmentOut]:
-    found = svc.list_attachments(request.app.state.comity.reader, user, demand_id)
-    return [AttachmentOut.model_validate(a.to_document()) for a in found]
+@router.get("/{demand_id}/attachments", response_model=Page[AttachmentOut])
+def attachments(
+    request: Request,
+    user: Caller,
+    demand_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AttachmentOut]:
+    found = paging.keyset_page(
+        svc.list_attachments(request.app.state.comity.reader, user, demand_id),
+        lambda a: (a.id,),
+        parts=1,
+        limit=limit,
+        after=cursor,
+        what="attachments",
+    )
+    items = [AttachmentOut.model_validate(a.to_document()) for a in found.items]
+    return Page[AttachmentOut](items=items, next=found.next)
 
 
 @router.get(

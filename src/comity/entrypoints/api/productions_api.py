@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from comity.entrypoints.downloads import content_disposition
 from comity.errors import NotFound
+from comity.services import paging
 from comity.services.productions.produce import ProductionService
 
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from .schemas import ERRORS
 from .security import Caller
 
@@ -58,11 +60,25 @@ def _out(doc: dict[str, object]) -> ProductionOut:
     return ProductionOut.model_validate(doc)
 
 
-@router.get("/demands/{demand_id}/productions", response_model=list[ProductionOut])
-def list_productions(request: Request, user: Caller, demand_id: str) -> list[ProductionOut]:
-    """A demand's published productions (staff see every production); another agency's demand
-    is a 404."""
-    return [_out(p.to_document()) for p in _service(request).list_productions(user, demand_id)]
+@router.get("/demands/{demand_id}/productions", response_model=Page[ProductionOut])
+def list_productions(
+    request: Request,
+    user: Caller,
+    demand_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ProductionOut]:
+    """A demand's published productions, oldest first (staff see every production); another
+    agency's demand is a 404."""
+    found = paging.keyset_page(
+        _service(request).list_productions(user, demand_id),
+        lambda p: (paging.stamp(p.produced_at), p.id),
+        parts=2,
+        limit=limit,
+        after=cursor,
+        what="productions",
+    )
+    return Page[ProductionOut](items=[_out(p.to_document()) for p in found.items], next=found.next)
 
 
 @router.get("/productions/{production_id}", response_model=ProductionOut)

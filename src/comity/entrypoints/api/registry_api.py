@@ -12,9 +12,10 @@ from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
 from comity.domain.registry import AuthorityStatus, User, UserStatus
 from comity.errors import NotFound
 from comity.law.countries import known_countries
-from comity.services import identity, registry
+from comity.services import identity, paging, registry
 from comity.services.accounts import find_account
 
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from .schemas import (
     ERRORS,
     AccountOut,
@@ -81,10 +82,20 @@ def login(request: Request, body: LoginIn) -> TokenOut:
     )
 
 
-@router.get("/authorities", response_model=list[AuthorityOut], tags=["registry"])
-def list_authorities(request: Request, user: Caller) -> list[AuthorityOut]:
+@router.get("/authorities", response_model=Page[AuthorityOut], tags=["registry"])
+def list_authorities(
+    request: Request, user: Caller, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[AuthorityOut]:
     permissions.check(user, permissions.Action.READ_INTERNAL)
-    return [_authority_out(a) for a in registry.list_authorities(request.app.state.comity.reader)]
+    found = paging.keyset_page(
+        registry.list_authorities(request.app.state.comity.reader),
+        lambda a: (a.id,),
+        parts=1,
+        limit=limit,
+        after=cursor,
+        what="authorities",
+    )
+    return Page[AuthorityOut](items=[_authority_out(a) for a in found.items], next=found.next)
 
 
 @router.post(
@@ -135,15 +146,26 @@ def set_authority_status(
     return _authority_out(authority)
 
 
-@router.get("/requesters", response_model=list[UserOut], tags=["registry"])
+@router.get("/requesters", response_model=Page[UserOut], tags=["registry"])
 def list_requesters(
     request: Request,
     user: Caller,
     agency: Annotated[str | None, Query(max_length=63)] = None,
-) -> list[UserOut]:
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[UserOut]:
     permissions.check(user, permissions.Action.READ_INTERNAL)
     users = identity.list_users(request.app.state.comity.reader, agency)
-    return [UserOut.model_validate(u.to_document()) for u in users if not u.is_staff]
+    found = paging.keyset_page(
+        [u for u in users if not u.is_staff],
+        lambda u: (u.id,),
+        parts=1,
+        limit=limit,
+        after=cursor,
+        what="requesters",
+    )
+    items = [UserOut.model_validate(u.to_document()) for u in found.items]
+    return Page[UserOut](items=items, next=found.next)
 
 
 @router.post(

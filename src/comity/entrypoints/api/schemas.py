@@ -95,11 +95,42 @@ class DemandStatusOut(BaseModel):
     disclosure_blocked_reason: str | None
 
 
-class DemandPage(BaseModel):
-    items: list[DemandOut]
-    total: int
-    limit: int
-    offset: int
+class DeadlineOut(BaseModel):
+    """One thing due by ``due_at`` (UTC), and why (``comity.domain.deadlines.Deadline``)."""
+
+    kind: str
+    subject: str
+    due_at: str
+    citation: str
+    rule: str
+    description: str
+
+
+class CaseLineOut(BaseModel):
+    """One line of the queue; the fields after ``received_at`` are for staff only."""
+
+    id: str
+    demand: str | None
+    reference: str
+    instrument: str
+    state: str
+    received_at: str
+    waiting_on: str | None = Field(
+        default=None,
+        description="review, approval, requester, court, production or nobody (staff only)",
+    )
+    next_deadline: DeadlineOut | None = None
+    overdue: int | None = Field(default=None, description="open deadlines past (staff only)")
+    allowed_actions: list[str] | None = None
+
+
+class DueItemOut(DeadlineOut):
+    """A deadline with its case, and whether it had passed when the list was read."""
+
+    case: str
+    reference: str
+    state: str
+    overdue: bool
 
 
 class WithdrawIn(BaseModel):

@@ -90,9 +90,9 @@ def list_(
     wide: WideOption = False,
 ) -> None:
     """List demands, oldest first."""
-    items, _total = svc.list_demands(
-        open_comity(ctx).intake_uow, OPERATOR, DemandFilter(status=status), limit=10_000, offset=0
-    )
+    items = svc.list_demands(
+        open_comity(ctx).intake_uow, OPERATOR, DemandFilter(status=status), limit=None
+    ).items
     if as_json:
         typer.echo(json.dumps([r.to_document() for r in items], indent=2))
         return

@@ -7,6 +7,7 @@ and the CLI call, so roles, checks and the audit entry are the services' own.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from comity.domain.case.transitions import Action as CaseAction
 from comity.domain.inputs import parse_day
 from comity.domain.intake import CallbackOutcome
 from comity.domain.registry import HANDLERS, VERIFIERS
+from comity.domain.workflow import WaitingOn
 from comity.entrypoints.api.assessments_api import request_assessor
 from comity.entrypoints.downloads import content_disposition
 from comity.entrypoints.web import case_routes, production_routes, views
@@ -34,6 +36,12 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE = 50
 
 
+#: A waiting-on party, or none chosen.
+_PARTY = "^(|" + "|".join(w.value for w in WaitingOn) + ")$"
+#: A cursor the queue gave out, or none (the first page).
+_CURSOR = "^[A-Za-z0-9_-]{0,2000}$"
+
+
 @router.get("", response_class=HTMLResponse)
 def queue(
     *,
@@ -43,36 +51,62 @@ def queue(
     emergency: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     blocked: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     agency: Annotated[str, Query(max_length=63)] = "",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    waiting: Annotated[str, Query(pattern=_PARTY)] = "",
+    cursor: Annotated[str, Query(max_length=2000, pattern=_CURSOR)] = "",
 ) -> HTMLResponse:
-    """Demands, soonest deadline first, with counts for each quick filter."""
+    """Demands in filing order, or the open cases waiting on one party, soonest deadline first;
+    with counts for each quick filter."""
     comity = comity_of(request)
-    flag = {"yes": True, "no": False, "": None}
-    where = DemandFilter(status or None, flag[emergency], agency or None, None, flag[blocked])
-    items, total = svc.list_demands(comity.reader, visitor.user, where, limit=PAGE, offset=offset)
+    user = visitor.user
+    if waiting:
+        lines = case_queue.queue_page(
+            comity.reader,
+            comity.clock,
+            user,
+            open_only=True,
+            waiting=[waiting],
+            limit=PAGE,
+            after=cursor or None,
+        )
+        items = views.demands_of(comity, [i.demand_id for i in lines.items if i.demand_id])
+        queue_items = {i.demand_id: i for i in lines.items if i.demand_id}
+        next_cursor = lines.next
+    else:
+        flag = {"yes": True, "no": False, "": None}
+        where = DemandFilter(status or None, flag[emergency], agency or None, None, flag[blocked])
+        found = svc.list_demands(comity.reader, user, where, limit=PAGE, after=cursor or None)
+        items, next_cursor = found.items, found.next
+        queue_items = case_queue.for_demands(
+            comity.reader, comity.clock, user, [r.id for r in items]
+        )
     latest = views.latest_assessments(comity, [r.id for r in items])
-    queue_items = case_queue.for_demands(
-        comity.reader, comity.clock, visitor.user, [r.id for r in items]
-    )
     deadlines = {r.id: views.next_deadline(queue_items.get(r.id), latest.get(r.id)) for r in items}
-    items.sort(key=lambda r: (deadlines[r.id] or "9999", r.received_at))
     with comity.reader() as uow:
         agencies = list(uow.intake.list_authorities())
+    chosen = {
+        "status": status,
+        "emergency": emergency,
+        "blocked": blocked,
+        "agency": agency,
+        "waiting": waiting,
+    }
     return page(
         request,
         "queue.html",
         visitor,
         items=items,
-        total=total,
-        offset=offset,
-        page_size=PAGE,
+        next_cursor=next_cursor,
+        first_page=not cursor,
         deadlines=deadlines,
         assessed=latest,
         cases=queue_items,
         STATE_WORDS=case_routes.STATE_WORDS,
-        counts=views.counts(comity, visitor.user),
+        WAITING_WORDS=views.WAITING_WORDS,
+        counts=views.counts(comity, user),
+        waiting_counts=case_queue.waiting_counts(comity.reader, user),
         agencies=agencies,
-        chosen={"status": status, "emergency": emergency, "blocked": blocked, "agency": agency},
+        chosen=chosen,
+        query=urlencode({k: v for k, v in chosen.items() if v}),
     )
 
 

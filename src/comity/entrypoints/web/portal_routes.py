@@ -44,13 +44,20 @@ MAX_DEMAND_BYTES = 1024 * 1024
 def demands(
     request: Request,
     visitor: RequesterVisitor,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Annotated[str, Query(max_length=2000, pattern="^[A-Za-z0-9_-]{0,2000}$")] = "",
 ) -> HTMLResponse:
     comity = comity_of(request)
-    items, total = svc.list_demands(
-        comity.reader, visitor.user, DemandFilter(), limit=PAGE, offset=offset
+    # Newest first: a requester looks for what they just filed.
+    found = svc.list_demands(
+        comity.reader,
+        visitor.user,
+        DemandFilter(),
+        limit=PAGE,
+        after=cursor or None,
+        newest_first=True,
     )
-    items.reverse()  # newest first: a requester looks for what they just filed
+    items = found.items
+    total = svc.count_demands(comity.reader, visitor.user, DemandFilter())
     lines = case_queue.for_demands(comity.reader, comity.clock, visitor.user, [r.id for r in items])
     statuses = {r.id: plain_status(r, lines[r.id].case if r.id in lines else None) for r in items}
     with comity.reader() as uow:
@@ -61,8 +68,8 @@ def demands(
         visitor,
         items=items,
         total=total,
-        offset=offset,
-        page_size=PAGE,
+        next_cursor=found.next,
+        first_page=not cursor,
         agency=agency,
         statuses=statuses,
     )

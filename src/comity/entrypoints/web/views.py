@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comity.bootstrap import Comity
+from comity.domain.case.waiting import LABELS
 from comity.domain.intake import AssessmentRecord, DemandRecord
 from comity.domain.registry import User
 from comity.entrypoints.web import audit_words
@@ -28,8 +29,7 @@ QUEUE_FILTERS = {
 def counts(comity: Comity, user: User) -> dict[str, int]:
     """How many demands each quick filter holds (one indexed count each)."""
     return {
-        name: svc.list_demands(comity.reader, user, where, limit=1, offset=0)[1]
-        for name, where in QUEUE_FILTERS.items()
+        name: svc.count_demands(comity.reader, user, where) for name, where in QUEUE_FILTERS.items()
     }
 
 
@@ -43,11 +43,23 @@ def earliest_deadline(assessment: AssessmentRecord | None) -> str | None:
 
 def next_deadline(item: QueueItem | None, assessment: AssessmentRecord | None) -> str | None:
     """The case's next deadline once there is a case (it counts days in the issuer's zone);
-    before that, the earliest deadline the law engine's findings name."""
+    before that, the earliest deadline the law engine's findings name (ISO 8601; the page shows
+    it in UTC and the court's zone with ``utc_and_zone``)."""
     if item is not None:
         due = item.next_deadline
         return None if due is None else due.due_at.isoformat()
     return earliest_deadline(assessment)
+
+
+#: The queue's words for whom a case waits on (``comity.domain.workflow.WaitingOn``).
+WAITING_WORDS = {w.value: label for w, label in LABELS.items()}
+
+
+def demands_of(comity: Comity, ids: list[str]) -> list[DemandRecord]:
+    """These demands, in the order given (one read; the ids come from the queue's own page)."""
+    with comity.reader() as uow:
+        found = [uow.intake.get_demand(demand_id) for demand_id in ids]
+    return [record for record in found if record is not None]
 
 
 def latest_assessments(comity: Comity, ids: list[str]) -> dict[str, AssessmentRecord]:

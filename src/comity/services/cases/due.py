@@ -19,9 +19,9 @@ from comity.domain.inputs import numbers_up_to
 from comity.domain.registry import User
 from comity.domain.workflow import Deadline
 from comity.errors import InvalidInput
+from comity.services import paging
 from comity.services.cases.access import CaseUowFactory
 from comity.services.cases.ports import DueKey, DueRow
-from comity.services.cases.queue import MAX_PAGE, decode, encode
 from comity.services.ports import Clock
 
 _SPAN = re.compile(r"^([0-9]+)([mhdw])$", re.ASCII)
@@ -67,13 +67,17 @@ class DueItem:
     reference: str
     state: str
 
-    def to_document(self) -> dict[str, Any]:
-        return {
+    def to_document(self, now: datetime | None = None) -> dict[str, Any]:
+        """The deadline with its case; with ``now``, whether it is overdue at that instant."""
+        doc = {
             **self.deadline.model_dump(mode="json"),
             "case": self.case_id,
             "reference": self.reference,
             "state": self.state,
         }
+        if now is not None:
+            doc["overdue"] = self.deadline.due_at <= now
+        return doc
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,14 @@ class Due:
     window: timedelta
     overdue: list[DueItem]
     due_soon: list[DueItem]
-    #: Give it back as ``after`` for the next page; None when this page is the last.
+    #: Give it back as the cursor for the next page; None when this page is the last.
     next: str | None = None
+
+    def page(self) -> paging.Page[dict[str, Any]]:
+        """The list as every list pages (``services.paging``): soonest first, each marked
+        overdue or not."""
+        items = [i.to_document(self.now) for i in [*self.overdue, *self.due_soon]]
+        return paging.Page(items, self.next)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -112,17 +122,15 @@ def due(
     permissions.check(actor, permissions.Action.READ_INTERNAL)
     if within < timedelta(0):
         raise InvalidInput("within: the window cannot be negative")
-    if limit is not None and not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit: expected 1 to {MAX_PAGE} deadlines a page, got {limit}")
+    paging.check_limit(limit, "deadlines")
     key = None if after is None else _decode(after)
     now = clock.now()
     with uow_factory() as uow:
-        rows = uow.cases.due_by(now + within, None if limit is None else limit + 1, key)
-    more = limit is not None and len(rows) > limit
-    shown = rows[:limit] if more else rows
+        rows = uow.cases.due_by(now + within, paging.fetch_size(limit), key)
+    shown, cursor = paging.cut(rows, limit, lambda r: _encode(r.key))
     overdue = [_item(r) for r in shown if r.deadline.due_at <= now]
     soon = [_item(r) for r in shown if r.deadline.due_at > now]
-    return Due(now, within, overdue, soon, _encode(shown[-1].key) if more else None)
+    return Due(now, within, overdue, soon, cursor)
 
 
 def _item(row: DueRow) -> DueItem:
@@ -130,15 +138,9 @@ def _item(row: DueRow) -> DueItem:
 
 
 def _encode(key: DueKey) -> str:
-    return encode([key.due_at.isoformat(), key.subject, key.kind, key.case_id])
+    return paging.encode([key.due_at.isoformat(), key.subject, key.kind, key.case_id])
 
 
 def _decode(cursor: str) -> DueKey:
-    due_at, subject, kind, case_id = decode(cursor, 4)
-    try:
-        instant = datetime.fromisoformat(due_at)
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
-        raise InvalidInput("after: not a cursor this list gave out")
-    return DueKey(instant, subject, kind, case_id)
+    due_at, subject, kind, case_id = paging.decode(cursor, 4)
+    return DueKey(paging.instant(due_at), subject, kind, case_id)

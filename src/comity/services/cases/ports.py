@@ -32,6 +32,8 @@ class CaseFilter:
     open_only: bool = False
     agency_id: str | None = None
     emergency: bool | None = None
+    #: Only cases waiting on one of these parties (``comity.domain.workflow.WaitingOn`` values).
+    waiting_on: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,10 @@ class CaseRepository(Protocol):
     ) -> Mapping[str, Case]:
         """The cases of these demands (those that have one; of ``agency_id``'s demands only,
         if given), by demand id, in one query."""
+        ...
+
+    def waiting_counts(self) -> Mapping[str, int]:
+        """How many open cases wait on each party (``WaitingOn`` values; absent means none)."""
         ...
 
     def due_by(

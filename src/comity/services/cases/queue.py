@@ -8,9 +8,6 @@ counting rows to skip. A requester sees only their agency's cases.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,14 +15,15 @@ from typing import Any
 
 from comity.domain import permissions
 from comity.domain.registry import User
-from comity.domain.workflow import Case, CaseState, Deadline
+from comity.domain.workflow import Case, CaseState, Deadline, WaitingOn, waiting_on
 from comity.errors import InvalidInput
+from comity.services import paging
 from comity.services.cases.access import CaseUowFactory
 from comity.services.cases.ports import CaseFilter, QueueKey
 from comity.services.ports import Clock
 
-#: The most a page may hold; a caller asking for more is told so.
-MAX_PAGE = 500
+#: The most a page may hold (every list's bound, ``services.paging``).
+MAX_PAGE = paging.MAX_PAGE
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,11 @@ class QueueItem:
     #: What the caller who listed the queue may do on this case now (the permission table).
     allowed: tuple[str, ...] = ()
 
+    @property
+    def waiting_on(self) -> str:
+        """Whom the case waits on (``comity.domain.workflow.waiting_on``)."""
+        return waiting_on(self.case).value
+
     def to_document(self, *, internal: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "id": self.case.case_id,
@@ -49,6 +52,7 @@ class QueueItem:
             "received_at": self.case.received_at.isoformat(),
         }
         if internal:
+            doc["waiting_on"] = self.waiting_on
             d = self.next_deadline
             doc["next_deadline"] = None if d is None else d.model_dump(mode="json")
             doc["overdue"] = self.overdue
@@ -56,11 +60,7 @@ class QueueItem:
         return doc
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    items: list[QueueItem]
-    #: Give it back as ``after`` for the next page; None when this page is the last.
-    next: str | None
+QueuePage = paging.Page[QueueItem]
 
 
 def queue_page(
@@ -71,26 +71,28 @@ def queue_page(
     states: Iterable[str] | None = None,
     open_only: bool = False,
     emergency: bool | None = None,
+    waiting: Iterable[str] | None = None,
     limit: int | None = None,
     after: str | None = None,
 ) -> QueuePage:
-    """A page of the queue (every case when ``limit`` is None), after the cursor ``after``."""
-    if limit is not None and not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit: expected 1 to {MAX_PAGE} cases a page, got {limit}")
+    """A page of the queue (every case when ``limit`` is None), after the cursor ``after``.
+
+    ``waiting`` keeps only cases waiting on those parties (``WaitingOn`` values).
+    """
+    paging.check_limit(limit, "cases")
     key = None if after is None else decode_key(after)
     wanted = None if states is None else tuple(_states(states))
+    parties = None if waiting is None else tuple(_parties(waiting))
     if actor.is_staff:
         permissions.check(actor, permissions.Action.READ_INTERNAL)
     agency = None if actor.is_staff else actor.agency_id  # a requester: their agency's cases
-    where = CaseFilter(wanted, open_only, agency, emergency)
+    where = CaseFilter(wanted, open_only, agency, emergency, parties)
     now = clock.now()
     with uow_factory() as uow:
         # One row more than asked tells whether there is a next page without counting.
-        rows = uow.cases.page(where, None if limit is None else limit + 1, key)
-    more = limit is not None and len(rows) > limit
-    shown = rows[:limit] if more else rows
-    items = [_line(actor, r.case, r.demand_id, now) for r in shown]
-    return QueuePage(items, encode_key(shown[-1].key) if more else None)
+        rows = uow.cases.page(where, paging.fetch_size(limit), key)
+    shown, cursor = paging.cut(rows, limit, lambda r: encode_key(r.key))
+    return QueuePage([_line(actor, r.case, r.demand_id, now) for r in shown], cursor)
 
 
 def for_demands(
@@ -104,6 +106,14 @@ def for_demands(
     with uow_factory() as uow:
         found = uow.cases.for_demands(demand_ids, agency)
     return {demand: _line(actor, case, demand, now) for demand, case in found.items()}
+
+
+def waiting_counts(uow_factory: CaseUowFactory, actor: User) -> dict[str, int]:
+    """How many open cases wait on each party, every party named (staff: one grouped count)."""
+    permissions.check(actor, permissions.Action.READ_INTERNAL)
+    with uow_factory() as uow:
+        found = uow.cases.waiting_counts()
+    return {w.value: found.get(w.value, 0) for w in WaitingOn}
 
 
 def _line(actor: User, case: Case, demand_id: str | None, now: datetime) -> QueueItem:
@@ -123,44 +133,23 @@ def _states(states: Iterable[str]) -> list[str]:
     return names
 
 
+def _parties(parties: Iterable[str]) -> list[str]:
+    names = list(parties)
+    valid = {w.value for w in WaitingOn}
+    bad = [w for w in names if w not in valid]
+    if bad:
+        known = ", ".join(w.value for w in WaitingOn)
+        raise InvalidInput(f"waiting_on: unknown party {', '.join(bad)} (expected one of: {known})")
+    return names
+
+
 # --- cursors -----------------------------------------------------------------------------------
 
 
-def encode(parts: list[str]) -> str:
-    """An opaque cursor: the key of the last row shown, so the next page starts after it."""
-    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
-
-
-def decode(cursor: str, size: int, field: str = "after") -> list[str]:
-    """The parts of a cursor this service gave out, or one sentence saying it is not one."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        parts = json.loads(raw)
-    except (binascii.Error, ValueError):
-        parts = None
-    if (
-        not isinstance(parts, list)
-        or len(parts) != size
-        or not all(isinstance(p, str) for p in parts)
-    ):
-        raise InvalidInput(f"{field}: not a cursor this list gave out")
-    return parts
-
-
 def encode_key(key: QueueKey) -> str:
-    return encode([key.next_due_at.isoformat(), key.received_at.isoformat(), key.case_id])
+    return paging.encode([key.next_due_at.isoformat(), key.received_at.isoformat(), key.case_id])
 
 
 def decode_key(cursor: str) -> QueueKey:
-    due, received, case_id = decode(cursor, 3)
-    return QueueKey(_instant(due), _instant(received), case_id)
-
-
-def _instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("after: not a cursor this list gave out") from None
-    if value.tzinfo is None:
-        raise InvalidInput("after: not a cursor this list gave out")
-    return value
+    due, received, case_id = paging.decode(cursor, 3)
+    return QueueKey(paging.instant(due), paging.instant(received), case_id)

@@ -53,6 +53,7 @@ from comity.domain.registry import (
 from comity.domain.signing import HEADER, parse_signature_header, signed_message
 from comity.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, collect
 from comity.law.engine import LawEngine
+from comity.services import paging
 from comity.services.identity import UowFactory, authenticated, require
 from comity.services.intake.ports import DemandFilter, DemandStatusView, IntakeUnitOfWork
 from comity.services.ports import Clock
@@ -422,15 +423,40 @@ def disclosure_blocked_reason(uow_factory: UowFactory, demand_id: str) -> str | 
 
 
 def list_demands(
-    uow_factory: UowFactory, actor: User, where: DemandFilter, *, limit: int, offset: int
-) -> tuple[list[DemandRecord], int]:
+    uow_factory: UowFactory,
+    actor: User,
+    where: DemandFilter,
+    *,
+    limit: int | None,
+    after: str | None = None,
+    newest_first: bool = False,
+) -> paging.Page[DemandRecord]:
+    """Demands visible to ``actor`` in filing order (or newest first), a page at a time (every
+    one when ``limit`` is None), after the cursor ``after`` (``services.paging``)."""
+    paging.check_limit(limit, "demands")
+    key = None if after is None else paging.number(paging.decode(after, 1)[0])
+    where = _visible(actor, where)
+    with uow_factory() as uow:
+        rows = uow.intake.page_demands(
+            where, paging.fetch_size(limit), key, newest_first=newest_first
+        )
+    shown, cursor = paging.cut(rows, limit, lambda r: paging.encode([str(r[1])]))
+    return paging.Page([record for record, _ in shown], cursor)
+
+
+def count_demands(uow_factory: UowFactory, actor: User, where: DemandFilter) -> int:
+    """How many demands visible to ``actor`` match ``where``."""
+    where = _visible(actor, where)
+    with uow_factory() as uow:
+        return uow.intake.count_demands(where)
+
+
+def _visible(actor: User, where: DemandFilter) -> DemandFilter:
+    """Staff who may read demands see every one; a requester only their agency's."""
     if actor.is_staff:
         require(actor, READERS)
-    else:
-        where = replace(where, agency_id=actor.agency_id)
-    with uow_factory() as uow:
-        items, total = uow.intake.list_demands(where, limit, offset)
-    return list(items), total
+        return where
+    return replace(where, agency_id=actor.agency_id)
 
 
 def withdraw_demand(

@@ -84,9 +84,22 @@ class IntakeRepository(Protocol):
 
     def get_demand_status(self, demand_id: str) -> DemandStatusView | None: ...
 
-    def list_demands(
-        self, where: DemandFilter, limit: int, offset: int
-    ) -> tuple[Sequence[DemandRecord], int]: ...
+    def page_demands(
+        self,
+        where: DemandFilter,
+        limit: int | None,
+        after: int | None = None,
+        *,
+        newest_first: bool = False,
+    ) -> Sequence[tuple[DemandRecord, int]]:
+        """Demands matching ``where`` in filing order (or its reverse), each with its filing
+        sequence number, those after sequence ``after`` in that order only, at most ``limit``
+        (keyset pagination)."""
+        ...
+
+    def count_demands(self, where: DemandFilter) -> int:
+        """How many demands match ``where`` (the console's counts; lists do not count)."""
+        ...
 
     def update_demand(self, record: DemandRecord) -> None: ...
 
