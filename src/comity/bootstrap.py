@@ -36,11 +36,13 @@ from comity.domain.authorization import Authorization, SignedAuthorization
 from comity.domain.deployment import Deployment
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.services.intake_ports import DemandFilter
+from comity.services.part_ports import RegionParts
 from comity.services.ports import Clock
 from comity.services.production_ports import Production, RegionAgent
 from comity.services.source_ports import AccountRef, RecordSource
 
 if TYPE_CHECKING:
+    from comity.adapters.agent.jobs import RegionJobs
     from comity.adapters.controlplane.alerts_repo import SqlAlertLog
     from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork
     from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork
@@ -256,6 +258,43 @@ class Comity:
             return HttpRegionAgent(region_id, url)
         return self.local_agent(region_id)
 
+    def region_parts(self, region_id: str) -> RegionParts | None:
+        """The region's durable parts as the control plane reaches them: its agent over HTTP
+        when ``comity.toml`` names one (which says, per production, whether it keeps a queue),
+        else None (the in-process agent reads the region in one stream)."""
+        agent = self.region_agent(region_id)
+        from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
+
+        return agent if isinstance(agent, HttpRegionAgent) else None
+
+    def region_jobs(self, region_id: str, stalled_after: float | None = None) -> RegionJobs | None:
+        """The region's production queue and worker, for ``comity agent`` (ADR 0008): on a
+        PostgreSQL store only; a SQLite region keeps today's one-stream path (None)."""
+        region = self.deployment.region(region_id)
+        vault = self.region_store(region_id)
+        if region.store is None or not region.store.startswith(
+            ("postgresql://", "postgresql+psycopg://")
+        ):
+            return None
+        from comity.adapters.agent.jobs import DEFAULT_STALLED_AFTER, RegionJobs  # noqa: PLC0415
+        from comity.adapters.agent.part_file import SealedPartFiles  # noqa: PLC0415
+        from comity.adapters.agent.part_ledger import SqlPartLedger  # noqa: PLC0415
+        from comity.services.region_parts import RegionPartService  # noqa: PLC0415
+
+        ledger = SqlPartLedger(region_id, vault.store.engine)
+        ledger.ensure_schema()
+        parts = SealedPartFiles(region_id, self.parts_dir(region_id), vault.keyring)
+        service = RegionPartService(self.local_agent(region_id), ledger, parts, self.clock)
+        return RegionJobs(
+            service,
+            region.store,
+            stalled_after=DEFAULT_STALLED_AFTER if stalled_after is None else stalled_after,
+        )
+
+    def parts_dir(self, region_id: str) -> Path:
+        """Where the region's agent keeps sealed parts: ``regions/<id>/parts`` on its host."""
+        return self.home / "regions" / region_id / "parts"
+
     @property
     def download_link_ttl(self) -> timedelta:
         """``[api] download_link_minutes`` (default 15): how long a download link lives."""
@@ -304,6 +343,7 @@ class Comity:
             on_published=self.write_log_proof,
             process=this_process,
             alive=process_alive,
+            parts=self.region_parts,
         )
 
     def write_log_proof(self, production: Production) -> None:

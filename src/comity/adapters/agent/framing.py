@@ -37,29 +37,18 @@ def encode(records: Iterable[Record]) -> Iterator[bytes]:
     try:
         for r in records:
             count += 1
-            yield frame(
-                {
-                    "type": "record",
-                    "id": r.id,
-                    "account": r.account_id,
-                    "category": r.category.value,
-                    "occurred_at": r.occurred_at.isoformat(),
-                    "media_type": r.media_type,
-                    "warning": r.warning,
-                },
-                r.body,
-            )
+            yield frame(record_header(r), r.body)
     except ComityError as exc:
         yield frame({"type": "error", "message": exc.message})
         return
     yield frame({"type": "end", "count": count})
 
 
-def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
-    """Records from a byte stream of frames; ``IntegrityError`` if it is cut or malformed."""
+def read_frames(chunks: Iterable[bytes], *, source: str) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """(header, body) of each frame in a byte stream; ``IntegrityError`` if it is cut or a
+    header is malformed. The caller decides what the frames mean."""
     buffer = bytearray()
     chunks = iter(chunks)
-    count = 0
 
     def need(n: int) -> bytes:
         while len(buffer) < n:
@@ -79,9 +68,46 @@ def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
             header = json.loads(need(head_len))
         except ValueError:
             raise IntegrityError(f"{source}: a frame header is not JSON") from None
+        if not isinstance(header, dict):
+            raise IntegrityError(f"{source}: a frame header is not an object")
         (body_len,) = _BODY.unpack(need(_BODY.size))
-        body = need(body_len)
-        kind = header.get("type") if isinstance(header, dict) else None
+        yield header, need(body_len)
+
+
+def record_header(r: Record) -> dict[str, Any]:
+    """A record's frame header: everything but its body."""
+    return {
+        "type": "record",
+        "id": r.id,
+        "account": r.account_id,
+        "category": r.category.value,
+        "occurred_at": r.occurred_at.isoformat(),
+        "media_type": r.media_type,
+        "warning": r.warning,
+    }
+
+
+def record_of(header: dict[str, Any], body: bytes, *, source: str) -> Record:
+    """The record a frame carries; ``IntegrityError`` if its header is malformed."""
+    try:
+        return Record(
+            str(header["id"]),
+            str(header["account"]),
+            Category.parse(header["category"]),
+            datetime.fromisoformat(header["occurred_at"]),
+            body,
+            str(header["media_type"]),
+            header.get("warning"),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise IntegrityError(f"{source}: a record frame is malformed ({exc})") from None
+
+
+def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
+    """Records from a byte stream of frames; ``IntegrityError`` if it is cut or malformed."""
+    count = 0
+    for header, body in read_frames(chunks, source=source):
+        kind = header.get("type")
         if kind == "end":
             if header.get("count") != count:
                 raise IntegrityError(
@@ -92,17 +118,5 @@ def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
             raise IntegrityError(f"{source}: {header.get('message')}")
         if kind != "record":
             raise IntegrityError(f"{source}: unknown frame type {kind!r}")
-        try:
-            record = Record(
-                str(header["id"]),
-                str(header["account"]),
-                Category.parse(header["category"]),
-                datetime.fromisoformat(header["occurred_at"]),
-                body,
-                str(header["media_type"]),
-                header.get("warning"),
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise IntegrityError(f"{source}: a record frame is malformed ({exc})") from None
-        count += 1
-        yield record
+        count += 1  # noqa: SIM113 (end and error frames are not counted)
+        yield record_of(header, body, source=source)
