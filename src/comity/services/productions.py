@@ -172,16 +172,7 @@ class ProductionService:
     ) -> Production:
         production, demand, signed = self._start(actor, case_id, out_dir, claim.production_id)
         claim = self._heartbeat(replace(claim, production_id=production.id), force=True)
-        facts = PackageFacts(
-            reference=demand.reference,
-            authority=demand.issuing_authority.name,
-            period=demand.period,
-            custodian_name=production.custodian,
-            custodian_title=CUSTODIAN_TITLE,
-            provider=self.provider,
-            produced_at=production.produced_at,
-            authority_country=demand.issuing_authority.country,
-        )
+        facts = package_facts(demand, production, self.provider)
         path = Path(production.path)
         beat = _Beat(self, claim)
         try:
@@ -766,6 +757,21 @@ class ProductionService:
         if not path.is_file():
             raise IntegrityError(f"the package file of production {production.id} is missing")
         return path
+
+
+def package_facts(demand: Demand, production: Production, provider: str) -> PackageFacts:
+    """What the package says besides its records, fixed by the production row: the same
+    production always gives the same facts, so the same bytes."""
+    return PackageFacts(
+        reference=demand.reference,
+        authority=demand.issuing_authority.name,
+        period=demand.period,
+        custodian_name=production.custodian,
+        custodian_title=CUSTODIAN_TITLE,
+        provider=provider,
+        produced_at=production.produced_at,
+        authority_country=demand.issuing_authority.country,
+    )
 
 
 def _mark_abandoned(
