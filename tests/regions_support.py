@@ -107,7 +107,7 @@ class AgentHost:
         ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log, env=_env())
-        wait_for(lambda: self._healthy(), f"the agent of {self.region} to start", self.log)
+        wait_for(self._healthy, f"the agent of {self.region} to start", self.log)
 
     def _healthy(self) -> bool:
         assert self.process is not None

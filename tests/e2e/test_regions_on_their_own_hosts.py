@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from tests.production_support import approve, submit
+from tests.regions_support import MultiHost, multi_host, wait_for
 
 from comity.adapters.countries import known_countries
 from comity.domain.authorization import SignedAuthorization
@@ -23,8 +25,6 @@ from comity.domain.registry import Role, User
 from comity.services.part_ports import PartStatus
 from comity.services.production_ports import Production
 from comity.services.productions import package_facts
-from tests.production_support import approve, submit
-from tests.regions_support import MultiHost, multi_host, wait_for
 
 #: Reads every production and part (all staff roles), as the command line's operator does.
 OPERATOR = User("ops", "operator", "ops@localhost", roles=frozenset(Role))
@@ -95,7 +95,8 @@ def test_a_case_spanning_two_regions_is_produced_through_their_agents_and_verifi
     assert (parts["eu-ie"].records, parts["us-west"].records) == (3, 2)
     shown = hosts.cli("productions", "show", production.id)
     assert shown.returncode == 0, shown.stderr
-    assert "us-west" in shown.stdout and "eu-ie" in shown.stdout and "done" in shown.stdout
+    for word in ("us-west", "eu-ie", "done"):
+        assert word in shown.stdout
 
     # Byte-identical to the in-process path for the same authorization.
     package = Path(production.path).read_bytes()
@@ -153,7 +154,8 @@ def test_an_agent_killed_mid_part_resumes_when_it_returns_and_the_package_is_the
     assert production.status == "published"
     _verifies(hosts, production)
     parts = _parts(hosts, production.id)
-    assert parts["eu-ie"].done and parts["eu-ie"].attempts >= 2
+    assert parts["eu-ie"].done
+    assert parts["eu-ie"].attempts >= 2
     assert parts["us-west"].attempts == 1
     package = Path(production.path).read_bytes()
     assert _in_process_package(hosts, production, tmp_path / "in-process") == package
