@@ -162,6 +162,31 @@ class MultiHost:
             check=False,
         )
 
+    @contextmanager
+    def serving(self) -> Iterator[str]:
+        """``comity serve`` of the control plane (API, console) on this engineer's port."""
+        log = self.control / "serve.log"
+        process = self.popen("serve", "--port", str(CONTROL_PORT), log=log)
+        url = f"http://127.0.0.1:{CONTROL_PORT}"
+
+        def up() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"comity serve exited: {log.read_text()}")
+            try:
+                return httpx.get(f"{url}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        try:
+            wait_for(up, "comity serve to start", log)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
     def popen(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
             return subprocess.Popen(

@@ -9,19 +9,24 @@ when it returns, the other region's part completes meanwhile, and the package is
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
+import pyotp
 import pytest
 from tests.production_support import approve, submit
 from tests.regions_support import MultiHost, multi_host, wait_for
+from tests.web_support import PASSWORD, csrf_of
 
 from comity.adapters.countries import known_countries
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.demand import parse_demand
 from comity.domain.registry import Role, User
+from comity.services import sign_in
 from comity.services.part_ports import PartStatus
 from comity.services.production_ports import Production
 from comity.services.productions import package_facts
@@ -143,6 +148,9 @@ def test_an_agent_killed_mid_part_resumes_when_it_returns_and_the_package_is_the
         assert parts["eu-ie"].state == "unreachable"
         assert producing.poll() is None, "the control plane waits for the stopped region"
         assert production.status == "producing"
+        shown = hosts.cli("productions", "show", production.id)
+        assert "unreachable" in shown.stdout, shown.stdout + shown.stderr
+        _console_shows_the_parts(hosts, demand_id)
 
         eu.start()  # its worker finds the part stalled (its old worker is silent) and reruns it
         assert producing.wait(timeout=180) == 0, (tmp_path / "produce.log").read_text()
@@ -159,6 +167,32 @@ def test_an_agent_killed_mid_part_resumes_when_it_returns_and_the_package_is_the
     assert parts["us-west"].attempts == 1
     package = Path(production.path).read_bytes()
     assert _in_process_package(hosts, production, tmp_path / "in-process") == package
+
+
+def _console_shows_the_parts(hosts: MultiHost, demand_id: str) -> None:
+    """The console of ``comity serve`` shows each region's part of the waiting production."""
+    comity = hosts.control_plane()
+    sign_in.set_password(comity.console_uow, comity.clock, "admin", PASSWORD, actor="test")
+    secret = sign_in.enrol_totp(comity.console_uow, comity.clock, "admin", actor="test")
+    with hosts.serving() as url, httpx.Client(base_url=url, timeout=30) as client:
+        token = csrf_of(client.get("/sign-in").text)
+        signed_in = client.post(
+            "/sign-in",
+            data={
+                "email": hosts.world.admin.email,
+                "password": PASSWORD,
+                "code": pyotp.TOTP(secret).now(),
+                "csrf": token,
+            },
+        )
+        assert signed_in.status_code in {200, 303}, signed_in.text
+        page = client.get(f"/console/demands/{demand_id}")
+    assert page.status_code == 200, page.text
+    parts = re.findall(
+        r'<span class="part-region">([^<]+)</span>: <span class="part-state">([^<]+)</span>',
+        page.text,
+    )
+    assert dict(parts) == {"us-west": "done", "eu-ie": "unreachable"}
 
 
 def test_each_region_in_its_own_network_namespace_with_the_link_cut() -> None:

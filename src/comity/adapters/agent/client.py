@@ -31,6 +31,10 @@ _BY_STATUS: dict[int, type[ComityError]] = {
 }
 
 
+#: Seconds to wait for a part's status before calling the agent unreachable.
+STATUS_TIMEOUT = 5.0
+
+
 class HttpRegionAgent:
     def __init__(self, region_id: str, url: str, *, timeout: float = 30.0) -> None:
         self._region_id = region_id
@@ -62,7 +66,9 @@ class HttpRegionAgent:
         return PartStatus.from_document(response.json())
 
     def status(self, authorization_id: str) -> PartStatus:
-        with httpx.Client(timeout=self._timeout) as client:
+        # A status is asked while a page renders or a production waits: a lost host answers
+        # "unreachable" within seconds, not after the stream's long timeouts.
+        with httpx.Client(timeout=STATUS_TIMEOUT) as client:
             try:
                 response = client.get(f"{self._url}/parts/{authorization_id}")
             except httpx.HTTPError as exc:
