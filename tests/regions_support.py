@@ -9,6 +9,7 @@ token instead of a key file) are added by configuration, not by another setup.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -25,7 +26,14 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from comity.adapters.countries import known_countries
 from comity.bootstrap import Comity, open_deployment
+from comity.domain.authorization import SignedAuthorization
+from comity.domain.demand import parse_demand
+from comity.domain.registry import Role, User
+from comity.services.part_ports import PartStatus
+from comity.services.production_ports import Production
+from comity.services.productions import package_facts
 from tests.conftest import FixedClock
 from tests.production_support import ProductionWorld, build
 
@@ -33,6 +41,8 @@ REGIONS = ("us-west", "eu-ie")
 #: This engineer's loopback ports: the control plane's API, then one per region's agent.
 CONTROL_PORT = 18070
 AGENT_PORTS = {"us-west": 18071, "eu-ie": 18072}
+#: Reads every production and part (all staff roles), as the command line's operator does.
+OPERATOR = User("ops", "operator", "ops@localhost", roles=frozenset(Role))
 #: Every wait in these tests ends by this many seconds.
 START_TIMEOUT = 60.0
 
@@ -51,6 +61,12 @@ class HostSettings:
     agent_args: Callable[[str], list[str]] = lambda _region: []
     #: The scheme the control plane reaches agents with.
     scheme: str = "http"
+    #: The address a region's agent listens on and the control plane reaches it at.
+    agent_address: Callable[[str], str] = lambda _region: "127.0.0.1"
+    #: What a region's processes run under (e.g. ``ip netns exec NS``: its own network).
+    agent_prefix: Callable[[str], list[str]] = lambda _region: []
+    #: A region host's ``comity.toml`` as that host sees the others (addresses differ per host).
+    region_toml: Callable[[str, str], str] = lambda _region, toml: toml
 
 
 def _toml(control: str, stores: dict[str, str], settings: HostSettings) -> str:
@@ -84,10 +100,12 @@ class AgentHost:
     port: int
     args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    address: str = "127.0.0.1"
+    prefix: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.address}:{self.port}"
 
     @property
     def log(self) -> Path:
@@ -95,10 +113,13 @@ class AgentHost:
 
     def start(self, stalled_after: float = 2.0) -> None:
         command = [
+            *self.prefix,
             *comity_command(self.home),
             "agent",
             "--region",
             self.region,
+            "--host",
+            self.address,
             "--port",
             str(self.port),
             "--stalled-after",
@@ -148,6 +169,39 @@ class MultiHost:
 
     def control_plane(self) -> Comity:
         return open_deployment(self.control)
+
+    def production(self, demand_id: str) -> Production:
+        """The demand's latest production, as the control plane has it."""
+        found = self.control_plane().productions.list_productions(OPERATOR, demand_id)
+        assert found, f"no production of {demand_id}"
+        return found[-1]
+
+    def parts(self, production_id: str) -> dict[str, PartStatus]:
+        """Each region's part, as the control plane hears it from the agents now."""
+        statuses = self.control_plane().productions.part_statuses(OPERATOR, production_id)
+        return {s.region: s for s in statuses}
+
+    def verifies(self, production: Production) -> None:
+        """``comity verify`` accepts the package with the provider's published key."""
+        key = str(self.control / "keys" / "provider.pub.pem")
+        checked = self.cli("verify", production.path, "--key", key)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    def in_process_package(self, production: Production, out: Path) -> bytes:
+        """The package the in-process path writes for the same authorization and time."""
+        comity = self.in_process()
+        signed = SignedAuthorization.from_bytes(production.authorization.encode())
+        with comity.intake_uow() as uow:
+            record = uow.intake.get_demand(production.demand_id)
+        assert record is not None
+        demand, problems = parse_demand(record.document, known_countries=known_countries())
+        assert demand is not None, problems
+        facts = package_facts(demand, production, comity.deployment.provider.name)
+        regions = signed.authorization.regions
+        streams = ((r, comity.local_agent(r).release(signed)) for r in regions)
+        out.mkdir(parents=True, exist_ok=True)
+        name = out / Path(production.path).name
+        return comity.productions.writer.write(name, signed, facts, streams).path.read_bytes()
 
     def in_process(self) -> Comity:
         return open_deployment(self.reference)
@@ -232,14 +286,22 @@ def databases(base_url: str, names: list[str]) -> Iterator[dict[str, str]]:
 
 @contextmanager
 def multi_host(
-    root: Path, base_url: str, settings: HostSettings | None = None
+    root: Path, base_url: str | dict[str, str], settings: HostSettings | None = None
 ) -> Iterator[MultiHost]:
     """Set up the three hosts (not started): the control plane's directory, with the world's
     registry, accounts and mail ingested into each region's database, then one directory per
     agent with only what its host holds (the deployment file, its region's key, the control
-    plane's public key); the control plane keeps no region key."""
+    plane's public key); the control plane keeps no region key.
+
+    ``base_url`` is the PostgreSQL server of every database, or one per host (``control`` and
+    each region) when each runs its own."""
     settings = settings or HostSettings()
-    with databases(base_url, ["control", *REGIONS]) as urls:
+    hosts_of = ["control", *REGIONS]
+    bases = base_url if isinstance(base_url, dict) else dict.fromkeys(hosts_of, base_url)
+    with contextlib.ExitStack() as stack:
+        urls = {
+            name: stack.enter_context(databases(bases[name], [name]))[name] for name in hosts_of
+        }
         stores = {region: urls[region] for region in REGIONS}
         toml = _toml(urls["control"], stores, settings)
         control = root / "control-plane"
@@ -252,16 +314,22 @@ def multi_host(
         for region in REGIONS:
             home = root / f"agent-{region}"
             (home / "keys").mkdir(parents=True)
-            (home / "comity.toml").write_text(toml)
+            (home / "comity.toml").write_text(settings.region_toml(region, toml))
             for name in (f"{region}.key", "control-plane.pub.pem"):
                 shutil.copy2(control / "keys" / name, home / "keys" / name)
             agents[region] = AgentHost(
-                region, home, AGENT_PORTS[region], settings.agent_args(region)
+                region,
+                home,
+                AGENT_PORTS[region],
+                settings.agent_args(region),
+                address=settings.agent_address(region),
+                prefix=settings.agent_prefix(region),
             )
         for region in REGIONS:
             (control / "keys" / f"{region}.key").unlink()
         agent_tables = "".join(
-            f'\n[agents.{region}]\nurl = "{settings.scheme}://127.0.0.1:{AGENT_PORTS[region]}"\n'
+            f"\n[agents.{region}]\n"
+            f'url = "{settings.scheme}://{settings.agent_address(region)}:{AGENT_PORTS[region]}"\n'
             + settings.agent_lines(region)
             for region in REGIONS
         )

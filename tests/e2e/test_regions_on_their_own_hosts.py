@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,20 +18,10 @@ import psycopg
 import pyotp
 import pytest
 from tests.production_support import approve, submit
-from tests.regions_support import MultiHost, multi_host, wait_for
+from tests.regions_support import OPERATOR, MultiHost, multi_host, wait_for
 from tests.web_support import PASSWORD, csrf_of
 
-from comity.adapters.countries import known_countries
-from comity.domain.authorization import SignedAuthorization
-from comity.domain.demand import parse_demand
-from comity.domain.registry import Role, User
 from comity.services import sign_in
-from comity.services.part_ports import PartStatus
-from comity.services.production_ports import Production
-from comity.services.productions import package_facts
-
-#: Reads every production and part (all staff roles), as the command line's operator does.
-OPERATOR = User("ops", "operator", "ops@localhost", roles=frozenset(Role))
 
 
 @pytest.fixture
@@ -42,42 +31,6 @@ def hosts(tmp_path: Path, pg_url: str) -> Iterator[MultiHost]:
         for agent in made.agents.values():
             agent.start()
         yield made
-
-
-def _production(hosts: MultiHost, demand_id: str) -> Production:
-    found = hosts.control_plane().productions.list_productions(OPERATOR, demand_id)
-    assert found, f"no production of {demand_id}"
-    return found[-1]
-
-
-def _parts(hosts: MultiHost, production_id: str) -> dict[str, PartStatus]:
-    statuses = hosts.control_plane().productions.part_statuses(OPERATOR, production_id)
-    return {s.region: s for s in statuses}
-
-
-def _in_process_package(hosts: MultiHost, production: Production, out: Path) -> bytes:
-    """The package the in-process path writes for the same authorization and time."""
-    comity = hosts.in_process()
-    signed = SignedAuthorization.from_bytes(production.authorization.encode())
-    with comity.intake_uow() as uow:
-        record = uow.intake.get_demand(production.demand_id)
-    assert record is not None
-    demand, problems = parse_demand(record.document, known_countries=known_countries())
-    assert demand is not None, problems
-    facts = package_facts(demand, production, comity.deployment.provider.name)
-    streams = ((r, comity.local_agent(r).release(signed)) for r in signed.authorization.regions)
-    out.mkdir(parents=True, exist_ok=True)
-    written = comity.productions.writer.write(
-        out / Path(production.path).name, signed, facts, streams
-    )
-    return written.path.read_bytes()
-
-
-def _verifies(hosts: MultiHost, production: Production) -> None:
-    checked = hosts.cli(
-        "verify", production.path, "--key", str(hosts.control / "keys" / "provider.pub.pem")
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_case_spanning_two_regions_is_produced_through_their_agents_and_verifies(
@@ -90,12 +43,12 @@ def test_a_case_spanning_two_regions_is_produced_through_their_agents_and_verifi
 
     made = hosts.cli("produce", "case-1", "--by", "admin", timeout=180)
     assert made.returncode == 0, made.stdout + made.stderr
-    production = _production(hosts, demand_id)
+    production = hosts.production(demand_id)
     assert production.status == "published"
     assert production.record_count == 5  # 3 messages in eu-ie, subscriber and login in us-west
-    _verifies(hosts, production)
+    hosts.verifies(production)
 
-    parts = _parts(hosts, production.id)
+    parts = hosts.parts(production.id)
     assert {r: p.state for r, p in parts.items()} == {"us-west": "done", "eu-ie": "done"}
     assert (parts["eu-ie"].records, parts["us-west"].records) == (3, 2)
     shown = hosts.cli("productions", "show", production.id)
@@ -105,7 +58,7 @@ def test_a_case_spanning_two_regions_is_produced_through_their_agents_and_verifi
 
     # Byte-identical to the in-process path for the same authorization.
     package = Path(production.path).read_bytes()
-    assert _in_process_package(hosts, production, tmp_path / "in-process") == package
+    assert hosts.in_process_package(production, tmp_path / "in-process") == package
 
     # A part rests sealed in its region's own directory: no plaintext on the agent's disk.
     part_files = list((hosts.agents["eu-ie"].home / "regions" / "eu-ie" / "parts").iterdir())
@@ -131,7 +84,7 @@ def test_an_agent_killed_mid_part_resumes_when_it_returns_and_the_package_is_the
                 found = hosts.control_plane().productions.list_productions(OPERATOR, demand_id)
                 if not found:
                     return False
-                parts = _parts(hosts, found[-1].id)
+                parts = hosts.parts(found[-1].id)
                 return parts["us-west"].done and parts["eu-ie"].state == "running"
 
             wait_for(caught, "us-west done and eu-ie running", tmp_path / "produce.log")
@@ -142,8 +95,8 @@ def test_an_agent_killed_mid_part_resumes_when_it_returns_and_the_package_is_the
             raise
 
     try:
-        production = _production(hosts, demand_id)
-        parts = _parts(hosts, production.id)
+        production = hosts.production(demand_id)
+        parts = hosts.parts(production.id)
         assert parts["us-west"].done
         assert parts["eu-ie"].state == "unreachable"
         assert producing.poll() is None, "the control plane waits for the stopped region"
@@ -158,15 +111,15 @@ def test_an_agent_killed_mid_part_resumes_when_it_returns_and_the_package_is_the
         if producing.poll() is None:
             producing.kill()
 
-    production = _production(hosts, demand_id)
+    production = hosts.production(demand_id)
     assert production.status == "published"
-    _verifies(hosts, production)
-    parts = _parts(hosts, production.id)
+    hosts.verifies(production)
+    parts = hosts.parts(production.id)
     assert parts["eu-ie"].done
     assert parts["eu-ie"].attempts >= 2
     assert parts["us-west"].attempts == 1
     package = Path(production.path).read_bytes()
-    assert _in_process_package(hosts, production, tmp_path / "in-process") == package
+    assert hosts.in_process_package(production, tmp_path / "in-process") == package
 
 
 def _console_shows_the_parts(hosts: MultiHost, demand_id: str) -> None:
@@ -193,12 +146,3 @@ def _console_shows_the_parts(hosts: MultiHost, demand_id: str) -> None:
         page.text,
     )
     assert dict(parts) == {"us-west": "done", "eu-ie": "unreachable"}
-
-
-def test_each_region_in_its_own_network_namespace_with_the_link_cut() -> None:
-    if shutil.which("ip") is None:
-        pytest.skip("the `ip` command (iproute2) is not installed, so no network namespace")
-    pytest.skip(
-        "not built yet: each region's agent and its PostgreSQL in a namespace of their own "
-        "joined by veth pairs; the SIGKILL test above covers stop and resume (issue 19)"
-    )
