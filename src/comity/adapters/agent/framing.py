@@ -27,8 +27,12 @@ MAX_HEADER = 64 * 1024
 
 
 def frame(header: dict[str, Any], body: bytes = b"") -> bytes:
-    head = canonical_json(header)
-    return _HEAD.pack(len(head)) + head + _BODY.pack(len(body)) + body
+    return raw_frame(canonical_json(header), body)
+
+
+def raw_frame(head: bytes, body: bytes = b"") -> bytes:
+    """A frame of an already serialised header (the part file binds these very bytes)."""
+    return b"".join((_HEAD.pack(len(head)), head, _BODY.pack(len(body)), body))
 
 
 def encode(records: Iterable[Record]) -> Iterator[bytes]:
@@ -47,31 +51,47 @@ def encode(records: Iterable[Record]) -> Iterator[bytes]:
 def read_frames(chunks: Iterable[bytes], *, source: str) -> Iterator[tuple[dict[str, Any], bytes]]:
     """(header, body) of each frame in a byte stream; ``IntegrityError`` if it is cut or a
     header is malformed. The caller decides what the frames mean."""
+    for header, _, body in read_raw_frames(chunks, source=source):
+        yield header, body
+
+
+def read_raw_frames(
+    chunks: Iterable[bytes], *, source: str
+) -> Iterator[tuple[dict[str, Any], bytes, bytes]]:
+    """(header, the header's bytes as sent, body) of each frame."""
     buffer = bytearray()
     chunks = iter(chunks)
 
+    pos = 0  # read so far in ``buffer``: trimmed only when more is needed, not per frame
+
     def need(n: int) -> bytes:
-        while len(buffer) < n:
-            chunk = next(chunks, None)
-            if chunk is None:
-                raise IntegrityError(f"{source}: the record stream ended before its end frame")
-            buffer.extend(chunk)
-        data = bytes(buffer[:n])
-        del buffer[:n]
+        nonlocal pos
+        if len(buffer) - pos < n:
+            del buffer[:pos]
+            pos = 0
+            while len(buffer) < n:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    raise IntegrityError(f"{source}: the record stream ended before its end frame")
+                buffer.extend(chunk)
+        with memoryview(buffer) as view:
+            data = bytes(view[pos : pos + n])
+        pos += n
         return data
 
     while True:
         (head_len,) = _HEAD.unpack(need(_HEAD.size))
         if head_len > MAX_HEADER:
             raise IntegrityError(f"{source}: a frame header of {head_len} bytes is not valid")
+        head = need(head_len)
         try:
-            header = json.loads(need(head_len))
+            header = json.loads(head)
         except ValueError:
             raise IntegrityError(f"{source}: a frame header is not JSON") from None
         if not isinstance(header, dict):
             raise IntegrityError(f"{source}: a frame header is not an object")
         (body_len,) = _BODY.unpack(need(_BODY.size))
-        yield header, need(body_len)
+        yield header, head, need(body_len)
 
 
 def record_header(r: Record) -> dict[str, Any]:

@@ -22,7 +22,13 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from comity.adapters.agent.framing import frame, read_frames, record_header, record_of
+from comity.adapters.agent.framing import (
+    frame,
+    raw_frame,
+    read_raw_frames,
+    record_header,
+    record_of,
+)
 from comity.domain.audit import canonical_json
 from comity.domain.records import Record
 from comity.errors import IntegrityError
@@ -60,7 +66,7 @@ class SealedPartFiles:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "wb") as out:
-                head = {
+                part = {
                     "type": "part",
                     "format": FORMAT,
                     "region": self._region,
@@ -68,12 +74,11 @@ class SealedPartFiles:
                     "key_version": version,
                     "wrapped_key": base64.b64encode(wrapped).decode("ascii"),
                 }
-                out.write(frame(head))
+                out.write(frame(part))
                 for record in records:
-                    header = record_header(record)
+                    head = canonical_json(record_header(record))
                     nonce = count.to_bytes(12, "big")
-                    sealed = cipher.encrypt(nonce, record.body, aad + canonical_json(header))
-                    out.write(frame(header, sealed))
+                    out.write(raw_frame(head, cipher.encrypt(nonce, record.body, aad + head)))
                     count += 1
                     size += len(record.body)
                 out.write(frame({"type": "end", "count": count}))
@@ -93,8 +98,8 @@ class SealedPartFiles:
         path = self.path(authorization_id)
         source = f"part file {path}"
         aad = self._aad(authorization_id)
-        frames = read_frames(_chunks(path), source=source)
-        head, _ = next(frames)
+        frames = read_raw_frames(_chunks(path), source=source)
+        head, _, _ = next(frames)
         if (
             head.get("type") != "part"
             or head.get("format") != FORMAT
@@ -109,7 +114,7 @@ class SealedPartFiles:
             raise IntegrityError(f"{source}: its key is malformed") from None
         cipher = AESGCM(key)
         count = 0
-        for header, body in frames:
+        for header, raw, body in frames:
             if header.get("type") == "end":
                 if header.get("count") != count:
                     raise IntegrityError(f"{source}: it announces {header.get('count')} records")
@@ -118,7 +123,7 @@ class SealedPartFiles:
                 raise IntegrityError(f"{source}: unknown frame type {header.get('type')!r}")
             try:
                 nonce = count.to_bytes(12, "big")
-                plain = cipher.decrypt(nonce, body, aad + canonical_json(header))
+                plain = cipher.decrypt(nonce, body, aad + raw)
             except InvalidTag:
                 raise IntegrityError(f"{source}: record {count} does not decrypt") from None
             count += 1  # noqa: SIM113 (the end frame's count is checked after the loop's frames)
