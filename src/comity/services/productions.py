@@ -524,11 +524,14 @@ class ProductionService:
         try:
             return queue.status(auth_id)
         except NotFound:
-            # The region lost the part (its database restored from before it): queue it again.
-            status = queue.submit(signed)
-            return status or PartStatus(region, auth_id, "queued")
+            pass  # the region lost the part (its database restored from before it)
         except ConfigurationError as exc:
             return PartStatus(region, auth_id, UNREACHABLE, reason=exc.message)
+        try:
+            status = queue.submit(signed)
+        except ConfigurationError as exc:
+            return PartStatus(region, auth_id, UNREACHABLE, reason=exc.message)
+        return status or PartStatus(region, auth_id, "queued")
 
     def part_statuses(self, actor: User, production_id: str) -> list[PartStatus]:
         """Each region's part of a production as its agent reports it now (staff only):
