@@ -48,6 +48,8 @@ SYSTEM_TOOLS += chromium:chromium
 SYSTEM_TOOLS += go:golang-go /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog:golang-golang-x-mod-dev
 # dovecot-imapd: the IMAP server (with a master user) the source tests read mail from.
 SYSTEM_TOOLS += dovecot:dovecot-imapd
+# iproute2: `ip netns` and veth pairs, each region of the multi-host test in its own network.
+SYSTEM_TOOLS += ip:iproute2
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

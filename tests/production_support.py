@@ -73,9 +73,9 @@ class ProductionWorld:
         return self.world.auth(user_id)
 
 
-def deployment(home: Path, clock: FixedClock, extra_toml: str = "") -> Comity:
+def deployment(home: Path, clock: FixedClock, extra_toml: str = "", toml: str = TOML) -> Comity:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "comity.toml").write_text(TOML + extra_toml)
+    (home / "comity.toml").write_text(toml + extra_toml)
     comity = open_deployment(home, clock)
     comity.ensure_audit_key()
     comity.migrate()
@@ -120,9 +120,13 @@ def add_account(comity: Comity, account_id: str, email: str) -> None:
     )
 
 
-def build(home: Path, clock: FixedClock | None = None, extra_toml: str = "") -> ProductionWorld:
+def build(
+    home: Path, clock: FixedClock | None = None, extra_toml: str = "", toml: str = TOML
+) -> ProductionWorld:
+    """The world of the production tests; ``toml`` replaces the deployment file (PostgreSQL
+    stores for the multi-host test)."""
     clock = clock or FixedClock(NOW)
-    comity = deployment(home, clock, extra_toml)
+    comity = deployment(home, clock, extra_toml, toml)
     world = populate(comity)
     admin = identity.list_users(comity.intake_uow)
     admin_user = next(u for u in admin if u.id == "admin")

@@ -39,12 +39,14 @@ from comity.law.countries import known_countries
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.demands import vocabulary_of
 from comity.services.intake.ports import DemandFilter
+from comity.services.part_ports import RegionParts
 from comity.services.ports import Clock
 from comity.services.productions.ports import Production, RegionAgent
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from comity.adapters.agent.jobs import RegionJobs
     from comity.adapters.controlplane.alerts_repo import SqlAlertLog
     from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork
     from comity.adapters.controlplane.intake_repo import SqlIntakeUnitOfWork
@@ -292,13 +294,17 @@ class Comity:
             accounts=self.account_ref,
         )
 
-    def agent_app(self, region_id: str) -> tuple[FastAPI, str]:
-        """A region's agent as its own HTTP application (``comity agent``), and the id of the
-        control-plane key it trusts."""
+    def agent_app(
+        self, region_id: str, stalled_after: float | None = None
+    ) -> tuple[FastAPI, str, bool]:
+        """A region's agent as its own HTTP application (``comity agent``), the id of the
+        control-plane key it trusts, and whether it runs the region's production worker (on a
+        PostgreSQL store, ADR 0012)."""
         from comity.adapters.agent.server import create_agent_app  # noqa: PLC0415
 
         key_id = self.trusted_control_plane_keys()[0].key_id
-        return create_agent_app(self.local_agent(region_id), key_id), key_id
+        jobs = self.region_jobs(region_id, stalled_after)
+        return create_agent_app(self.local_agent(region_id), key_id, jobs), key_id, jobs is not None
 
     def region_sources(self, region_id: str) -> list[RecordSource]:
         """The region's ``[regions.X.sources.Y]`` adapters, built for its agent (which alone
@@ -323,6 +329,43 @@ class Comity:
 
             return HttpRegionAgent(region_id, url)
         return self.local_agent(region_id)
+
+    def region_parts(self, region_id: str) -> RegionParts | None:
+        """The region's durable parts as the control plane reaches them: its agent over HTTP
+        when ``comity.toml`` names one (which says, per production, whether it keeps a queue),
+        else None (the in-process agent reads the region in one stream)."""
+        agent = self.region_agent(region_id)
+        from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
+
+        return agent if isinstance(agent, HttpRegionAgent) else None
+
+    def region_jobs(self, region_id: str, stalled_after: float | None = None) -> RegionJobs | None:
+        """The region's production queue and worker, for ``comity agent`` (ADR 0008): on a
+        PostgreSQL store only; a SQLite region keeps today's one-stream path (None)."""
+        region = self.deployment.region(region_id)
+        vault = self.region_store(region_id)
+        if region.store is None or not region.store.startswith(
+            ("postgresql://", "postgresql+psycopg://")
+        ):
+            return None
+        from comity.adapters.agent.jobs import DEFAULT_STALLED_AFTER, RegionJobs  # noqa: PLC0415
+        from comity.adapters.agent.part_file import SealedPartFiles  # noqa: PLC0415
+        from comity.adapters.agent.part_ledger import SqlPartLedger  # noqa: PLC0415
+        from comity.services.region_parts import RegionPartService  # noqa: PLC0415
+
+        ledger = SqlPartLedger(region_id, vault.store.engine)
+        ledger.ensure_schema()
+        parts = SealedPartFiles(region_id, self.parts_dir(region_id), vault.keyring)
+        service = RegionPartService(self.local_agent(region_id), ledger, parts, self.clock)
+        return RegionJobs(
+            service,
+            region.store,
+            stalled_after=DEFAULT_STALLED_AFTER if stalled_after is None else stalled_after,
+        )
+
+    def parts_dir(self, region_id: str) -> Path:
+        """Where the region's agent keeps sealed parts: ``regions/<id>/parts`` on its host."""
+        return self.home / "regions" / region_id / "parts"
 
     @property
     def download_link_ttl(self) -> timedelta:
@@ -373,6 +416,7 @@ class Comity:
             package_options=self.package_options,
             process=this_process,
             alive=process_alive,
+            parts=self.region_parts,
         )
 
     def write_log_proof(self, production: Production) -> None:

@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     PRODUCTION_FAILED = "production:failed"
     PRODUCTION_RETRIED = "production:retried"
     PRODUCTION_CLAIM_TAKEN_OVER = "production:claim:taken_over"
+    PRODUCTION_PARTS_QUEUED = "production:parts:queued"
     TOKEN_ISSUED = "token:issued"  # noqa: S105 - an action name, not a secret
     USER_CREATED = "user:created"
     USER_STATUS = "user:status"

@@ -1,5 +1,6 @@
 """A regional agent reached over HTTP (``comity agent`` on another host): same port as the
-in-process agent, so ``comity produce`` does not care where a region lives."""
+in-process agent, so ``comity produce`` does not care where a region lives; and, for a region
+with a job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0008)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from comity.errors import (
     InvalidInput,
     NotFound,
 )
+from comity.services.part_ports import PartStatus
 
 _BY_STATUS: dict[int, type[ComityError]] = {
     400: InvalidInput,
@@ -27,6 +29,10 @@ _BY_STATUS: dict[int, type[ComityError]] = {
     409: Conflict,
     422: IntegrityError,
 }
+
+
+#: Seconds to wait for a part's status before calling the agent unreachable.
+STATUS_TIMEOUT = 5.0
 
 
 class HttpRegionAgent:
@@ -40,31 +46,76 @@ class HttpRegionAgent:
         return self._region_id
 
     def release(self, signed: SignedAuthorization) -> Iterator[Record]:
+        return self._records("/release", signed)
+
+    # --- durable parts (RegionParts) ---
+
+    def submit(self, signed: SignedAuthorization) -> PartStatus | None:
+        with httpx.Client(timeout=self._timeout) as client:
+            try:
+                response = client.post(
+                    f"{self._url}/parts",
+                    content=signed.to_bytes(),
+                    headers={"Content-Type": "application/json"},
+                )
+            except httpx.HTTPError as exc:
+                raise self._unreachable(exc) from None
+        if response.status_code == 404:
+            return None  # the agent keeps no queue (a SQLite region): read it in one stream
+        self._raise_for(response)
+        return PartStatus.from_document(response.json())
+
+    def status(self, authorization_id: str) -> PartStatus:
+        # A status is asked while a page renders or a production waits: a lost host answers
+        # "unreachable" within seconds, not after the stream's long timeouts.
+        with httpx.Client(timeout=STATUS_TIMEOUT) as client:
+            try:
+                response = client.get(f"{self._url}/parts/{authorization_id}")
+            except httpx.HTTPError as exc:
+                raise self._unreachable(exc) from None
+        self._raise_for(response)
+        return PartStatus.from_document(response.json())
+
+    def records(self, signed: SignedAuthorization) -> Iterator[Record]:
+        return self._records("/parts/records", signed)
+
+    # --- the wire ---
+
+    def _unreachable(self, exc: Exception) -> ConfigurationError:
+        return ConfigurationError(
+            f"the agent of region {self._region_id} at {self._url} cannot be reached: {exc}"
+        )
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        if response.status_code == 200:
+            return
+        try:
+            message = str(response.json()["error"]["message"])
+        except (ValueError, KeyError, TypeError):
+            message = f"HTTP {response.status_code}"
+        error = _BY_STATUS.get(response.status_code, IntegrityError)
+        raise error(f"the agent of region {self._region_id} refused: {message}")
+
+    def _records(self, path: str, signed: SignedAuthorization) -> Iterator[Record]:
         client = httpx.Client(timeout=self._timeout)
         try:
             request = client.build_request(
                 "POST",
-                f"{self._url}/release",
+                f"{self._url}{path}",
                 content=signed.to_bytes(),
                 headers={"Content-Type": "application/json"},
             )
             response = client.send(request, stream=True)
         except httpx.HTTPError as exc:
             client.close()
-            raise ConfigurationError(
-                f"the agent of region {self._region_id} at {self._url} cannot be reached: {exc}"
-            ) from None
+            raise self._unreachable(exc) from None
         if response.status_code != 200:
             try:
                 response.read()
-                message = str(response.json()["error"]["message"])
-            except (ValueError, KeyError, TypeError):
-                message = f"HTTP {response.status_code}"
+                self._raise_for(response)
             finally:
                 response.close()
                 client.close()
-            error = _BY_STATUS.get(response.status_code, IntegrityError)
-            raise error(f"the agent of region {self._region_id} refused: {message}")
         return _Stream(self._region_id, client, response)
 
 

@@ -29,8 +29,12 @@ MAX_HEADER = 64 * 1024
 
 
 def frame(header: dict[str, Any], body: bytes = b"") -> bytes:
-    head = canonical_json(header)
-    return _HEAD.pack(len(head)) + head + _BODY.pack(len(body)) + body
+    return raw_frame(canonical_json(header), body)
+
+
+def raw_frame(head: bytes, body: bytes = b"") -> bytes:
+    """A frame of an already serialised header (the part file binds these very bytes)."""
+    return b"".join((_HEAD.pack(len(head)), head, _BODY.pack(len(body)), body))
 
 
 def encode(records: Iterable[Record]) -> Iterator[bytes]:
@@ -39,54 +43,95 @@ def encode(records: Iterable[Record]) -> Iterator[bytes]:
     try:
         for r in records:
             count += 1
-            yield frame(
-                {
-                    "type": "record",
-                    "id": r.id,
-                    "account": r.account_id,
-                    "category": r.category.value,
-                    "occurred_at": r.occurred_at.isoformat(),
-                    "media_type": r.media_type,
-                    "warning": r.warning,
-                    "envelope": None
-                    if r.envelope is None
-                    else base64.b64encode(r.envelope).decode(),
-                },
-                r.body,
-            )
+            yield frame(record_header(r), r.body)
     except ComityError as exc:
         yield frame({"type": "error", "message": exc.message})
         return
     yield frame({"type": "end", "count": count})
 
 
-def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
-    """Records from a byte stream of frames; ``IntegrityError`` if it is cut or malformed."""
+def read_frames(chunks: Iterable[bytes], *, source: str) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """(header, body) of each frame in a byte stream; ``IntegrityError`` if it is cut or a
+    header is malformed. The caller decides what the frames mean."""
+    for header, _, body in read_raw_frames(chunks, source=source):
+        yield header, body
+
+
+def read_raw_frames(
+    chunks: Iterable[bytes], *, source: str
+) -> Iterator[tuple[dict[str, Any], bytes, bytes]]:
+    """(header, the header's bytes as sent, body) of each frame."""
     buffer = bytearray()
     chunks = iter(chunks)
-    count = 0
+
+    pos = 0  # read so far in ``buffer``: trimmed only when more is needed, not per frame
 
     def need(n: int) -> bytes:
-        while len(buffer) < n:
-            chunk = next(chunks, None)
-            if chunk is None:
-                raise IntegrityError(f"{source}: the record stream ended before its end frame")
-            buffer.extend(chunk)
-        data = bytes(buffer[:n])
-        del buffer[:n]
+        nonlocal pos
+        if len(buffer) - pos < n:
+            del buffer[:pos]
+            pos = 0
+            while len(buffer) < n:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    raise IntegrityError(f"{source}: the record stream ended before its end frame")
+                buffer.extend(chunk)
+        with memoryview(buffer) as view:
+            data = bytes(view[pos : pos + n])
+        pos += n
         return data
 
     while True:
         (head_len,) = _HEAD.unpack(need(_HEAD.size))
         if head_len > MAX_HEADER:
             raise IntegrityError(f"{source}: a frame header of {head_len} bytes is not valid")
+        head = need(head_len)
         try:
-            header = json.loads(need(head_len))
+            header = json.loads(head)
         except ValueError:
             raise IntegrityError(f"{source}: a frame header is not JSON") from None
+        if not isinstance(header, dict):
+            raise IntegrityError(f"{source}: a frame header is not an object")
         (body_len,) = _BODY.unpack(need(_BODY.size))
-        body = need(body_len)
-        kind = header.get("type") if isinstance(header, dict) else None
+        yield header, head, need(body_len)
+
+
+def record_header(r: Record) -> dict[str, Any]:
+    """A record's frame header: everything but its body."""
+    return {
+        "type": "record",
+        "id": r.id,
+        "account": r.account_id,
+        "category": r.category.value,
+        "occurred_at": r.occurred_at.isoformat(),
+        "media_type": r.media_type,
+        "warning": r.warning,
+        "envelope": None if r.envelope is None else base64.b64encode(r.envelope).decode(),
+    }
+
+
+def record_of(header: dict[str, Any], body: bytes, *, source: str) -> Record:
+    """The record a frame carries; ``IntegrityError`` if its header is malformed."""
+    try:
+        return Record(
+            str(header["id"]),
+            str(header["account"]),
+            Category.parse(header["category"]),
+            datetime.fromisoformat(header["occurred_at"]),
+            body,
+            str(header["media_type"]),
+            header.get("warning"),
+            _envelope(header.get("envelope")),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise IntegrityError(f"{source}: a record frame is malformed ({exc})") from None
+
+
+def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
+    """Records from a byte stream of frames; ``IntegrityError`` if it is cut or malformed."""
+    count = 0
+    for header, body in read_frames(chunks, source=source):
+        kind = header.get("type")
         if kind == "end":
             if header.get("count") != count:
                 raise IntegrityError(
@@ -97,21 +142,8 @@ def decode(chunks: Iterable[bytes], *, source: str) -> Iterator[Record]:
             raise IntegrityError(f"{source}: {header.get('message')}")
         if kind != "record":
             raise IntegrityError(f"{source}: unknown frame type {kind!r}")
-        try:
-            record = Record(
-                str(header["id"]),
-                str(header["account"]),
-                Category.parse(header["category"]),
-                datetime.fromisoformat(header["occurred_at"]),
-                body,
-                str(header["media_type"]),
-                header.get("warning"),
-                _envelope(header.get("envelope")),
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise IntegrityError(f"{source}: a record frame is malformed ({exc})") from None
-        count += 1
-        yield record
+        count += 1  # noqa: SIM113 (end and error frames are not counted)
+        yield record_of(header, body, source=source)
 
 
 def _envelope(value: object) -> bytes | None:

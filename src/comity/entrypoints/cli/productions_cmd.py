@@ -1,4 +1,5 @@
-"""``comity productions list DEMAND_ID``: a demand's productions, for the operator."""
+"""``comity productions list DEMAND_ID`` and ``show PRODUCTION_ID``: a demand's productions and
+one production with each region's part, for the operator."""
 
 from __future__ import annotations
 
@@ -59,6 +60,32 @@ def list_(
                 f"production {p.id} failed: {p.reason}; retry it with: comity productions retry "
                 f"{p.id} --by ADMIN"
             )
+
+
+@app.command("show")
+def show(ctx: typer.Context, production_id: str) -> None:
+    """One production, and each region's part as its agent reports it now."""
+    comity = open_comity(ctx)
+    p = comity.productions.get(OPERATOR, production_id)
+    typer.echo(f"production {p.id} of case {p.case_id} (demand {p.demand_id}): {p.status}")
+    typer.echo(f"produced at: {p.produced_at.isoformat()}; custodian: {p.custodian}")
+    typer.echo(f"package: {p.encrypted_path or p.path}")
+    if p.sha256:
+        typer.echo(f"sha256: {p.sha256}; records: {p.record_count}, {p.size} bytes")
+    if p.reason:
+        typer.echo(f"reason: {p.reason}")
+    table = folding_table("region", "part", "attempts", "records", "bytes", "updated", "reason")
+    for part in comity.productions.part_statuses(OPERATOR, production_id):
+        table.add_row(
+            part.region,
+            part.state,
+            str(part.attempts),
+            "" if part.records is None else str(part.records),
+            "" if part.size is None else str(part.size),
+            part.updated_at.isoformat() if part.updated_at else "",
+            part.reason or "",
+        )
+    print_table(table)
 
 
 app.command("retry")(retry)

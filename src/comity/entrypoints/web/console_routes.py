@@ -149,6 +149,7 @@ def demand_page(
         trail=views.trail(comity, subjects),
         case=case,
         productions=made,
+        parts=production_routes.parts_of(comity, user, made),
         may_produce=permissions.may(user, CaseAction.START_PRODUCTION)
         and case is not None
         and case.case.state.value in ("approved", "partly_approved"),

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from comity.bootstrap import Comity
-from comity.domain.registry import User
+from comity.domain.registry import HANDLERS, User
 from comity.entrypoints.downloads import content_disposition
 from comity.entrypoints.web.visitor import (
     RequesterVisitor,
@@ -26,6 +26,7 @@ from comity.entrypoints.web.visitor import (
     checked_form,
     comity_of,
 )
+from comity.services.part_ports import IN_PROCESS, PartStatus
 from comity.services.productions.ports import Production
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +35,22 @@ router = APIRouter(include_in_schema=False)
 def productions_of(comity: Comity, user: User, demand_id: str) -> list[Production]:
     """The demand's productions this user may see (requesters: published, own agency)."""
     return comity.productions.list_productions(user, demand_id)
+
+
+def parts_of(
+    comity: Comity, user: User, productions: list[Production]
+) -> dict[str, list[PartStatus]]:
+    """Each unpublished production's parts by region, as the agents report them now (staff who
+    handle cases only; a published production's parts are done and not asked about)."""
+    if not user.has(HANDLERS):
+        return {}
+    found = {
+        p.id: comity.productions.part_statuses(user, p.id)
+        for p in productions
+        if p.status in ("producing", "failed")
+    }
+    # Regions read in-process have no part to show: say nothing rather than "in-process".
+    return {pid: parts for pid, parts in found.items() if any(p.state != IN_PROCESS for p in parts)}
 
 
 def _file(production: Production, path: Path) -> FileResponse:

@@ -65,11 +65,21 @@ class LocalRegionAgent:
     def region_id(self) -> str:
         return self._custody.region_id
 
+    def now(self) -> datetime:
+        """The agent's clock (its worker sweeps expired parts by it)."""
+        return self._clock.now()
+
     def release(self, signed: SignedAuthorization) -> Iterator[Record]:
+        return self._records(self.admit(signed))
+
+    def admit(self, signed: SignedAuthorization) -> Authorization:
+        """Every check before a record may leave (signature, expiry, region, the law as of now);
+        the authorization if all pass. A durable part passes them when queued, when run and
+        again when fetched."""
         now = self._clock.now()
         auth = self._verify(signed, now, self.region_id)
         self.check_law(auth, now)
-        return self._records(auth)
+        return auth
 
     def check_law(self, auth: Authorization, now: datetime) -> None:
         """Refuse unless the law engine, as of ``now``, still gives every granted item the

@@ -46,6 +46,7 @@ from comity.domain.registry import HANDLERS, User
 from comity.domain.workflow import Case, CaseState
 from comity.errors import (
     ComityError,
+    ConfigurationError,
     Conflict,
     Forbidden,
     Gone,
@@ -56,6 +57,7 @@ from comity.errors import (
 from comity.services.cases.actions import deliver_in, start_production_in
 from comity.services.identity import require
 from comity.services.intake.demands import visible_demand
+from comity.services.part_ports import IN_PROCESS, UNREACHABLE, PartStatus, RegionParts
 from comity.services.ports import Clock
 from comity.services.productions.ports import (
     DownloadLink,
@@ -82,6 +84,10 @@ CUSTODIAN_TITLE = "Custodian of Records"
 
 #: Called as records arrive: (region, records so far, bytes so far).
 Progress = Callable[[str, int, int], None]
+#: Called while durable parts run, with every region's part status at each look.
+PartsProgress = Callable[[list[PartStatus]], None]
+#: Seconds between two looks at the regions' parts while they run.
+PART_POLL = 1.0
 
 
 class ClaimLost(Conflict):
@@ -118,6 +124,11 @@ class ProductionService:
     alive: Callable[[str, int], bool | None] = lambda _host, _pid: None
     sleep: Callable[[float], None] = time.sleep
     claim_lease: timedelta = DEFAULT_CLAIM_LEASE
+    #: A region's durable parts (its agent's job queue, ADR 0008), or None where the region is
+    #: read in one stream (in-process, or an agent without a queue).
+    parts: Callable[[str], RegionParts | None] = lambda _region: None
+    part_poll: float = PART_POLL
+    on_parts: PartsProgress | None = None
 
     # --- producing -----------------------------------------------------------------------
 
@@ -178,16 +189,7 @@ class ProductionService:
             actor, case_id, out_dir, claim.production_id, options
         )
         claim = self._heartbeat(replace(claim, production_id=production.id), force=True)
-        facts = PackageFacts(
-            reference=demand.reference,
-            authority=demand.issuing_authority.name,
-            period=demand.period,
-            custodian_name=production.custodian,
-            custodian_title=CUSTODIAN_TITLE,
-            provider=self.provider,
-            produced_at=production.produced_at,
-            authority_country=demand.issuing_authority.country,
-        )
+        facts = package_facts(demand, production, self.provider)
         path = Path(production.path)
         beat = _Beat(self, claim)
         try:
@@ -199,7 +201,10 @@ class ProductionService:
                         f"not {signed.authorization.id}; move it away and re-run"
                     )
             else:
-                streams = self._open_regions(signed)
+                queued = self._queue_parts(actor, production, signed)
+                if queued:
+                    self._await_parts(signed, queued, beat)
+                streams = self._open_regions(signed, queued)
                 written = self.writer.write(path, signed, facts, _counted(streams, progress, beat))
             encrypted = None
             if encrypt_to:
@@ -464,9 +469,113 @@ class ProductionService:
             stream = self.agents(region).release(signed)
             _close(stream)
 
-    def _open_regions(self, signed: SignedAuthorization) -> Iterator[tuple[str, Iterator[Record]]]:
+    def _open_regions(
+        self, signed: SignedAuthorization, parts: dict[str, RegionParts]
+    ) -> Iterator[tuple[str, Iterator[Record]]]:
+        """Each region's records in the authorization's order: a done part's from its agent,
+        else the agent's one stream. Either way the same records in the same order, so the
+        package has the same bytes."""
         for region in signed.authorization.regions:
-            yield region, self.agents(region).release(signed)
+            queue = parts.get(region)
+            if queue is not None:
+                yield region, queue.records(signed)
+            else:
+                yield region, self.agents(region).release(signed)
+
+    # --- durable parts (ADR 0008) --------------------------------------------------------
+
+    def _queue_parts(
+        self, actor: User, production: Production, signed: SignedAuthorization
+    ) -> dict[str, RegionParts]:
+        """Queue each region's part with its agent where the agent keeps a queue (idempotent:
+        a re-run finds the parts queued or done); the regions queued, logged."""
+        queued: dict[str, RegionParts] = {}
+        states: dict[str, str] = {}
+        for region in signed.authorization.regions:
+            queue = self.parts(region)
+            if queue is None:
+                continue
+            status = queue.submit(signed)
+            if status is not None:
+                queued[region] = queue
+                states[region] = status.state
+        if queued:
+            self._log(
+                self.clock.now(),
+                actor.id,
+                AuditAction.PRODUCTION_PARTS_QUEUED,
+                f"production/{production.id}",
+                {"case": production.case_id, "parts": states},
+            )
+        return queued
+
+    def _await_parts(
+        self, signed: SignedAuthorization, queued: dict[str, RegionParts], beat: Callable[[], None]
+    ) -> None:
+        """Wait until every queued part is done, as long as the authorization is valid.
+
+        A region whose agent cannot be reached is waited for (its part resumes when it returns:
+        the job is in the region's database); a part that failed for good fails the production
+        with the region's reason, and the retry queues it again.
+        """
+        auth = signed.authorization
+        while True:
+            statuses = [self._part_status(region, q, signed) for region, q in queued.items()]
+            if self.on_parts is not None:
+                self.on_parts(statuses)
+            failed = [s for s in statuses if s.failed]
+            if failed:
+                raise IntegrityError(
+                    "; ".join(
+                        f"region {s.region}'s part failed after {s.attempts} attempt(s): {s.reason}"
+                        for s in failed
+                    )
+                )
+            if all(s.done for s in statuses):
+                return
+            if self.clock.now() >= auth.expires_at:
+                waiting = ", ".join(f"{s.region} ({s.state})" for s in statuses if not s.done)
+                raise Conflict(
+                    f"authorization {auth.id} expired while waiting for the parts of {waiting}"
+                )
+            beat()
+            self.sleep(self.part_poll)
+
+    @staticmethod
+    def _part_status(region: str, queue: RegionParts, signed: SignedAuthorization) -> PartStatus:
+        auth_id = signed.authorization.id
+        try:
+            return queue.status(auth_id)
+        except NotFound:
+            pass  # the region lost the part (its database restored from before it)
+        except ConfigurationError as exc:
+            return PartStatus(region, auth_id, UNREACHABLE, reason=exc.message)
+        try:
+            status = queue.submit(signed)
+        except ConfigurationError as exc:
+            return PartStatus(region, auth_id, UNREACHABLE, reason=exc.message)
+        return status or PartStatus(region, auth_id, "queued")
+
+    def part_statuses(self, actor: User, production_id: str) -> list[PartStatus]:
+        """Each region's part of a production as its agent reports it now (staff only):
+        ``in-process`` for a region read in one stream, ``unreachable`` when its agent is."""
+        require(actor, HANDLERS)
+        production = self.get(actor, production_id)
+        signed = SignedAuthorization.from_bytes(production.authorization.encode())
+        auth_id = signed.authorization.id
+        out = []
+        for region in signed.authorization.regions:
+            queue = self.parts(region)
+            if queue is None:
+                out.append(PartStatus(region, auth_id, IN_PROCESS))
+                continue
+            try:
+                out.append(queue.status(auth_id))
+            except NotFound:
+                out.append(PartStatus(region, auth_id, "not queued"))
+            except ConfigurationError as exc:
+                out.append(PartStatus(region, auth_id, UNREACHABLE, reason=exc.message))
+        return out
 
     def _publish(
         self, actor: User, production: Production, written: WrittenPackage, encrypted: Path | None
@@ -674,6 +783,21 @@ class ProductionService:
         if not path.is_file():
             raise IntegrityError(f"the package file of production {production.id} is missing")
         return path
+
+
+def package_facts(demand: Demand, production: Production, provider: str) -> PackageFacts:
+    """What the package says besides its records, fixed by the production row: the same
+    production always gives the same facts, so the same bytes."""
+    return PackageFacts(
+        reference=demand.reference,
+        authority=demand.issuing_authority.name,
+        period=demand.period,
+        custodian_name=production.custodian,
+        custodian_title=CUSTODIAN_TITLE,
+        provider=provider,
+        produced_at=production.produced_at,
+        authority_country=demand.issuing_authority.country,
+    )
 
 
 def _mark_abandoned(
