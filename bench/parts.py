@@ -1,4 +1,4 @@
-"""What a durable production part costs (ADR 0008) over the one-stream path, in one run.
+"""What a durable production part costs (ADR 0012) over the one-stream path, in one run.
 
     .venv/bin/python bench/parts.py                         # 5,000 messages, ~100 MiB
     .venv/bin/python bench/parts.py --messages 20000 --kib 20

@@ -1,7 +1,7 @@
 """Issue 19: regions on their own hosts. A control plane and two regional agents run as separate
 processes, each region with its own PostgreSQL database (one database per region in the test
 cluster) and its own deployment directory; the control plane holds no region key. A production
-of a case spanning both regions runs as one durable part per region (ADR 0008), the package
+of a case spanning both regions runs as one durable part per region (ADR 0012), the package
 verifies and has the bytes of the in-process path; an agent killed mid-part resumes its part
 when it returns, the other region's part completes meanwhile, and the package is the same.
 """

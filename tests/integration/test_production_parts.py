@@ -1,4 +1,4 @@
-"""The control plane's side of durable parts (ADR 0008): it queues a region's part with the
+"""The control plane's side of durable parts (ADR 0012): it queues a region's part with the
 region, waits while the part runs or the region cannot be reached, fails the production with the
 region's reason when the part fails, queues it again on retry, and assembles the same package as
 the in-process path. The region side is the real part service (sealed files, the ledger on a

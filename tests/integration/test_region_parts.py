@@ -1,4 +1,4 @@
-"""A region's durable parts on its side (ADR 0008): admitted only after every check, run once,
+"""A region's durable parts on its side (ADR 0012): admitted only after every check, run once,
 idempotent, retried for what may pass and failed at once for a refusal, fetched only when done
 and only after the checks once more, swept when their authorization expires. The ledger is the
 real table in a real PostgreSQL database."""

@@ -1,4 +1,4 @@
-"""Sealed part files (ADR 0008): what the worker writes is what the agent reads back, record for
+"""Sealed part files (ADR 0012): what the worker writes is what the agent reads back, record for
 record; a changed, cut, moved or foreign file is refused; nothing is written in clear."""
 
 from __future__ import annotations

@@ -340,7 +340,7 @@ class Comity:
         return agent if isinstance(agent, HttpRegionAgent) else None
 
     def region_jobs(self, region_id: str, stalled_after: float | None = None) -> RegionJobs | None:
-        """The region's production queue and worker, for ``comity agent`` (ADR 0008): on a
+        """The region's production queue and worker, for ``comity agent`` (ADR 0012): on a
         PostgreSQL store only; a SQLite region keeps today's one-stream path (None)."""
         region = self.deployment.region(region_id)
         vault = self.region_store(region_id)

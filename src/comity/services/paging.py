@@ -4,7 +4,7 @@ A page holds at most ``limit`` items in the list's own order; ``next`` is the ke
 shown, encoded, and the next page is the items strictly after that key (keyset pagination). A
 page therefore costs the same however deep it is and however many items there are, and an item
 saved between two pages is neither shown twice nor skipped because others moved
-(docs/adr/0008-one-paging-shape.md).
+(docs/adr/0011-one-paging-shape.md).
 
 A cursor is URL-safe base64 without padding of a JSON list of strings: the key's parts. It is
 opaque to clients; the server checks it is one it could have given out for that list (the right

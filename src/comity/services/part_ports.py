@@ -1,5 +1,5 @@
 """Ports for durable production parts: a region's share of a production, run as a job in that
-region's own database by that region's agent (ADR 0008).
+region's own database by that region's agent (ADR 0012).
 
 A *part* is the region's records under one signed authorization, read, checked and decrypted by
 the agent, and kept **sealed under the region's keyring** in the region's own directory until the

@@ -1,5 +1,5 @@
 """A region's durable production parts, on the region's side: queue, run, report, hand over
-(ADR 0008).
+(ADR 0012).
 
 The agent runs each part as a job in the region's own database. A part is admitted only after
 every check the streaming agent makes (signature, expiry, region, the law as of now); it is run

@@ -1,6 +1,6 @@
 """A regional agent reached over HTTP (``comity agent`` on another host): same port as the
 in-process agent, so ``comity produce`` does not care where a region lives; and, for a region
-with a job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0008)."""
+with a job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0012)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The region's production queue: Procrastinate on the region's own PostgreSQL (ADR 0008).
+"""The region's production queue: Procrastinate on the region's own PostgreSQL (ADR 0012).
 
 Why Procrastinate: the region already runs PostgreSQL for its store, so the queue adds no broker
 to run, secure or back up in each country; jobs survive the agent (a row, not a process), and a

@@ -1,6 +1,6 @@
 """Sealed part files: a region's records for one production, at rest in the region's own
 directory, encrypted under the region's keyring until the agent streams them to the control
-plane (ADR 0008).
+plane (ADR 0012).
 
 The file is the agent's record framing (``framing``) with two changes: a first ``part`` frame
 carries one fresh AES-256-GCM key for the file, wrapped by the region's KEK and bound to the

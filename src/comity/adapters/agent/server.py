@@ -3,7 +3,7 @@ host. It accepts signed authorizations only, and answers after the same checks a
 agent (signature against the control plane's public key, expiry, region, the law as of now):
 
 - ``POST /release``: the framed records the authorization covers (``framing``), in one stream;
-- on a region with a job queue (a PostgreSQL store, ADR 0008), the durable parts:
+- on a region with a job queue (a PostgreSQL store, ADR 0012), the durable parts:
   ``POST /parts`` queues the region's part of a production (idempotent) and answers its status,
   ``GET /parts/{authorization_id}`` its status, ``POST /parts/records`` a done part's records.
   The agent's worker runs the queued parts in the same process.

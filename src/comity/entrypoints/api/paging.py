@@ -1,7 +1,7 @@
 """The one paging shape of every API list: ``?limit=&cursor=`` in, ``{"items", "next"}`` out.
 
 ``next`` is an opaque cursor (keyset: the key of the last item shown) to give back as ``cursor``
-for the page after, or null on the last page (docs/adr/0008-one-paging-shape.md). The query
+for the page after, or null on the last page (docs/adr/0011-one-paging-shape.md). The query
 parameters are published with the exact bounds and pattern the service checks, so clients and
 Schemathesis know what is accepted; the service still checks them in its own words (ADR 0007).
 """

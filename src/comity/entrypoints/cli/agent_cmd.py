@@ -3,7 +3,7 @@
 The host needs the deployment directory with the region's store and key, the control plane's
 public key (``keys/control-plane.pub.pem``) and read access to the control plane (the agent
 re-asks the law engine about the demand and accounts it holds). On a PostgreSQL store the same
-process runs the region's production worker (durable parts, ADR 0008): one unit per region.
+process runs the region's production worker (durable parts, ADR 0012): one unit per region.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class ProductionService:
     alive: Callable[[str, int], bool | None] = lambda _host, _pid: None
     sleep: Callable[[float], None] = time.sleep
     claim_lease: timedelta = DEFAULT_CLAIM_LEASE
-    #: A region's durable parts (its agent's job queue, ADR 0008), or None where the region is
+    #: A region's durable parts (its agent's job queue, ADR 0012), or None where the region is
     #: read in one stream (in-process, or an agent without a queue).
     parts: Callable[[str], RegionParts | None] = lambda _region: None
     part_poll: float = PART_POLL
@@ -482,7 +482,7 @@ class ProductionService:
             else:
                 yield region, self.agents(region).release(signed)
 
-    # --- durable parts (ADR 0008) --------------------------------------------------------
+    # --- durable parts (ADR 0012) --------------------------------------------------------
 
     def _queue_parts(
         self, actor: User, production: Production, signed: SignedAuthorization
