@@ -45,7 +45,7 @@ def test_a_holds_short_id_is_not_found(tmp_path: Path) -> None:
     }
     filed = client.post("/demands", content=json.dumps(WARRANT), headers=auth["agent"])
     assert filed.status_code == 201, filed.text
-    case_id = client.get("/cases", headers=auth["rev"]).json()[0]["id"]
+    case_id = client.get("/cases", headers=auth["rev"]).json()["items"][0]["id"]
     placed = client.post(
         f"/cases/{case_id}/holds",
         json={

@@ -223,7 +223,7 @@ def test_error_pages_keep_the_signed_in_header(web: WebDeployment, client: TestC
     assert "Sign out" in missing.text
     assert 'href="/sign-in"' not in missing.text
     assert 'href="/console">Back to the queue' in missing.text
-    bad_query = client.get("/console?offset=-1")
+    bad_query = client.get("/console?cursor=not%20a%20cursor")
     assert bad_query.status_code == 400
     assert "Sign out" in bad_query.text
     stranger = TestClient(client.app)

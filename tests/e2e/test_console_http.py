@@ -637,7 +637,7 @@ def test_the_queue_shows_and_filters_whom_each_case_waits_on(web: WebDeployment)
     assert waiting_count("Legal review") == in_review + 1
     assert waiting_count("Approval by a second person") == for_approval
     queue = rita.get("/console")
-    assert "Deadline (UTC)" in queue.text
+    assert "Deadline <small>(UTC, and the issuing court's zone)</small>" in queue.text
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", queue.text)
     waiting = rita.get("/console", params={"waiting": "review"})
     assert "FBI-WAIT-1" in waiting.text

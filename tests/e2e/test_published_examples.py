@@ -141,7 +141,7 @@ def test_every_example_the_schema_publishes_is_accepted(
     order = sorted(published, key=lambda item: (item[1] != "/demands", item[1] in _STATE_BOUND))
     for method, path, example in order:
         if "{case_id}" in path and "case_id" not in ids:
-            [case] = api.get("/cases", headers=w.auth("admin")).json()
+            [case] = api.get("/cases", headers=w.auth("admin")).json()["items"]
             ids["case_id"] = case["id"]
             assert api.post(f"/cases/{case['id']}/review", headers=w.auth("rev")).is_success
         if "{hold_id}" in path and "hold_id" not in ids:

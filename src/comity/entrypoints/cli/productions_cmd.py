@@ -74,18 +74,18 @@ def show(ctx: typer.Context, production_id: str) -> None:
         typer.echo(f"sha256: {p.sha256}; records: {p.record_count}, {p.size} bytes")
     if p.reason:
         typer.echo(f"reason: {p.reason}")
-    table = folding_table("region", "part", "attempts", "records", "bytes", "updated", "reason")
+    # One line per region's part, so its state and reason read whole at any width.
     for part in comity.productions.part_statuses(OPERATOR, production_id):
-        table.add_row(
-            part.region,
-            part.state,
-            str(part.attempts),
-            "" if part.records is None else str(part.records),
-            "" if part.size is None else str(part.size),
-            part.updated_at.isoformat() if part.updated_at else "",
-            part.reason or "",
-        )
-    print_table(table)
+        facts = [part.state, f"{part.attempts} attempt{'s' if part.attempts != 1 else ''}"]
+        if part.records is not None:
+            facts.append(f"{part.records} records")
+        if part.size is not None:
+            facts.append(f"{part.size} bytes")
+        if part.updated_at is not None:
+            facts.append(f"updated {part.updated_at.isoformat()}")
+        typer.echo(f"part {part.region}: " + ", ".join(facts))
+        if part.reason:
+            typer.echo(f"  reason: {part.reason}")
 
 
 app.command("retry")(retry)
