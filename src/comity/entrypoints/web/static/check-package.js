@@ -57,9 +57,11 @@
     return records;
   }
 
-  // The archive's regular files, name -> bytes (views into the one buffer).
+  // The archive's regular files, name -> bytes (views into the one buffer); files.order lists
+  // every entry as it comes, directories with a trailing "/".
   function readTar(bytes) {
     const files = new Map();
+    files.order = [];
     let at = 0;
     let pax = {};
     while (at + BLOCK <= bytes.length) {
@@ -84,7 +86,10 @@
       if (type === "0") {
         if (files.has(name)) throw new Error(`${name} is in the archive twice`);
         files.set(name, body);
-      } else if (type !== "5") {
+        files.order.push(name);
+      } else if (type === "5") {
+        files.order.push(name.endsWith("/") ? name : name + "/");
+      } else {
         throw new Error(`${name}: unexpected tar entry type ${type}`);
       }
     }
@@ -164,7 +169,7 @@
     const info = bagInfo(files.get(root + "bag-info.txt"));
     const format = info.get("Comity-Package-Format");
     if (format === undefined) {
-      return `format 1 (${bag.algorithms.map(webName).join(" and ")} manifests)`;
+      return { format: "1", text: `format 1 (${bag.algorithms.map(webName).join(" and ")} manifests)` };
     }
     if (format !== "2") throw new Error(`bag-info.txt names package format ${format}, which is unknown`);
     const options = info.get("Comity-Package-Options") || "";
@@ -188,7 +193,76 @@
         }
       }
     }
-    return `format 2 (${options})`;
+    return { format, text: `format 2 (${options})` };
+  }
+
+  // The rows of a CSV file (RFC 4180: quoted fields may hold commas, quotes and line breaks).
+  function csvRows(source) {
+    const rows = [];
+    let row = [];
+    let cell = "";
+    let quoted = false;
+    for (let i = 0; i < source.length; i++) {
+      const c = source[i];
+      if (quoted) {
+        if (c === '"' && source[i + 1] === '"') { cell += '"'; i++; }
+        else if (c === '"') quoted = false;
+        else cell += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ",") { row.push(cell); cell = ""; }
+      else if (c === "\n" || (c === "\r" && source[i + 1] === "\n")) {
+        if (c === "\r") i++;
+        row.push(cell); rows.push(row); row = []; cell = "";
+      } else cell += c;
+    }
+    if (cell !== "" || row.length > 0) { row.push(cell); rows.push(row); }
+    return rows;
+  }
+
+  // Canonical member order (archive.order_key): by path, each part compared as UTF-8 bytes.
+  const encoder = new TextEncoder();
+  function compareNames(a, b) {
+    const x = a.split("/").map((p) => encoder.encode(p));
+    const y = b.split("/").map((p) => encoder.encode(p));
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      for (let j = 0; j < Math.min(x[i].length, y[i].length); j++) {
+        if (x[i][j] !== y[i][j]) return x[i][j] - y[i][j];
+      }
+      if (x[i].length !== y[i].length) return x[i].length - y[i].length;
+    }
+    return x.length - y.length;
+  }
+
+  // The archive's member order is the one its format defines, so the archive is one fixed
+  // sequence of bytes: the first format has the bag directory first, then every directory and
+  // file depth first, sorted; the second has no directory entries, each message in the order
+  // of data/index.csv, then every other file sorted.
+  function checkOrder(files, root, format) {
+    const order = files.order;
+    if (format === "1") {
+      if (order[0] !== root) throw new Error("the archive's first entry is not the bag directory");
+      for (let i = 1; i < order.length; i++) {
+        if (compareNames(order[i - 1].replace(/\/$/, ""), order[i].replace(/\/$/, "")) >= 0) {
+          throw new Error(`archive entry ${order[i]} is out of canonical order`);
+        }
+      }
+      return;
+    }
+    const directory = order.find((n) => n.endsWith("/"));
+    if (directory !== undefined) {
+      throw new Error(`archive entry ${directory} is a directory in an archive of files only`);
+    }
+    const rows = csvRows(text(files.get(root + "data/index.csv")));
+    const messages = rows.slice(1).filter((r) => r[3] === "content").map((r) => root + r[5]);
+    const listed = new Set(messages);
+    const rest = order.filter((n) => !listed.has(n)).sort(compareNames);
+    const expected = messages.concat(rest);
+    for (let i = 0; i < Math.max(order.length, expected.length); i++) {
+      if (order[i] !== expected[i]) {
+        const [found, wanted] = [order[i], expected[i]].map((n) => (n === undefined ? "nothing" : n.slice(root.length)));
+        throw new Error(`archive entry ${i + 1} is ${found}, where the canonical order has ${wanted}`);
+      }
+    }
   }
 
   async function check(file, publishedPem, report) {
@@ -232,12 +306,15 @@
       tags = await checkManifest(files, root, `tagmanifest-${algorithm}.txt`, algorithm, isTag);
     }
     report(`Tag files: all ${tags} match ${manifests("tagmanifest").join(" and ")}.`);
-    report("Package " + checkOptions(files, root, bag) + ", as bag-info.txt names it.");
+    const declared = checkOptions(files, root, bag);
+    report(`Package ${declared.text}, as bag-info.txt names it.`);
     const isPayload = (p) => p.startsWith("data/");
     let payload = 0;
     for (const algorithm of bag.algorithms) {
       payload = await checkManifest(files, root, `manifest-${algorithm}.txt`, algorithm, isPayload);
     }
+    checkOrder(files, root, declared.format);
+    report("Archive: its entries are in the canonical order of the package's format.");
     report(`Payload: all ${payload} files match ${manifests("manifest").join(" and ")}; none added or missing.`);
   }
 
