@@ -3,13 +3,15 @@ approval and production, so the requester (``dea-agent``) has a real signed pack
 
 from __future__ import annotations
 
+from comity.domain.authorization import PackageOptions
 from comity.services.cases import actions as cases
 from comity.services.productions.ports import Production
 from tests.web_support import WebDeployment
 
 
-def deliver_demo_warrant(web: WebDeployment) -> Production:
-    """Review (subscriber records produced, Dublin content withheld), approve, produce."""
+def deliver_demo_warrant(web: WebDeployment, options: PackageOptions | None = None) -> Production:
+    """Review (subscriber records produced, Dublin content withheld), approve, produce (with
+    the deployment's package options unless ``options`` are given)."""
     comity = web.comity
     with comity.reader() as uow:
         rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
@@ -32,4 +34,4 @@ def deliver_demo_warrant(web: WebDeployment) -> Production:
         )
     cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id)
     cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
-    return comity.productions.produce(ada, web.warrant_id)
+    return comity.productions.produce(ada, web.warrant_id, options=options)

@@ -4,8 +4,10 @@ A requester downloads a real package from the portal, and every command the page
 shown, in order, in one shell, with the real ``curl``, ``openssl``, ``tar``, ``sha256sum``,
 ``sha512sum`` and the Library of Congress ``bagit.py``: on the package they pass, and on a
 package with one byte changed (in a record, or in the signed list) they stop with the failure
-the page says to look for. Only the page's one-time ``pip install bagit`` is not run (the test
-environment has it).
+the page says to look for. The same commands serve every package Comity makes: the second
+format with its default options (SHA-256 only, ``tagmanifest-sha256.txt`` signed), the second
+format with SHA-512 and the mbox copy (``tagmanifest-sha512.txt`` signed), and the first format.
+Only the page's one-time ``pip install bagit`` is not run (the test environment has it).
 """
 
 from __future__ import annotations
@@ -20,28 +22,41 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests import packaging
 from tests.intake_support import FakeAssessor, serving
 from tests.portal_support import deliver_demo_warrant
 from tests.web_support import PASSWORD, WebDeployment, csrf_of, web_deployment
 
+from comity.adapters.package.writer import produce_package
+from comity.domain.authorization import PackageOptions
 from comity.entrypoints.api.app import create_app
 from comity.services.productions.ports import Production
 
 TOOLS_PATH = f"{Path(sys.executable).parent}:/usr/bin:/bin"
 
 
-Delivered = tuple[WebDeployment, Production, httpx.Client]
+#: The deployment, its production, the requester's client and the tag manifest that is signed.
+Delivered = tuple[WebDeployment, Production, httpx.Client, str]
+
+#: The package options of each delivery, and the tag manifest the provider signs under them.
+OPTIONS = {
+    "default": (PackageOptions(), "tagmanifest-sha256.txt"),
+    "sha512-mbox": (PackageOptions(mbox=True, sha512=True), "tagmanifest-sha512.txt"),
+}
 
 
-@pytest.fixture(scope="module")
-def delivered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivered]:
-    """The delivered demo warrant and its requester signed in (once: a TOTP code is spent)."""
+@pytest.fixture(scope="module", params=sorted(OPTIONS))
+def delivered(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Delivered]:
+    """The demo warrant delivered with each package's options, and its requester signed in
+    (once per deployment: a TOTP code is spent)."""
     web = web_deployment(tmp_path_factory.mktemp("check-tools"))
-    production = deliver_demo_warrant(web)
+    production = deliver_demo_warrant(web, OPTIONS[request.param][0])
     with serving(create_app(web.comity, assessor=FakeAssessor())) as url:
         client = signed_in(url, web, "dea-agent")
         try:
-            yield web, production, client
+            yield web, production, client, OPTIONS[request.param][1]
         finally:
             client.close()
 
@@ -108,7 +123,7 @@ def flip_byte(package: Path, member_name: str) -> None:
 
 
 def test_the_pages_commands_check_a_real_package(delivered: Delivered, tmp_path: Path) -> None:
-    web, production, client = delivered
+    web, production, client, signed = delivered
     package = download(client, web, production, tmp_path / "good")
     script = page_commands(client)
     done = run(script, package.parent)
@@ -116,14 +131,48 @@ def test_the_pages_commands_check_a_real_package(delivered: Delivered, tmp_path:
     fingerprint = web.comity.provider_key.public.fingerprint
     assert f"{fingerprint}  -" in done.stdout  # step 2: the key's fingerprint, as the page shows
     assert f"{production.sha256}  {production.id}.tar" in done.stdout  # step 3
+    assert f"the signed list is {signed}" in done.stdout
     assert "Signature Verified Successfully" in done.stdout
-    assert "every file matches its hashes" in done.stdout
+    assert "every file matches its SHA-256" in done.stdout
+    sha512_checked = "every file matches its SHA-512" in done.stdout
+    assert sha512_checked == (signed == "tagmanifest-sha512.txt")
+    assert signed_list(package) == signed
     assert "signed with the published key" in done.stdout
     assert "is valid" in done.stderr  # bagit.py logs its verdict
 
 
+def test_the_pages_commands_check_a_first_format_package(
+    delivered: Delivered, tmp_path: Path
+) -> None:
+    """A package made before package options (no ``package`` in its authorization) still has
+    both algorithms' manifests and tagmanifest-sha512.txt signed: the same commands check it."""
+    web, _, client, _ = delivered
+    folder = tmp_path / "first"
+    folder.mkdir()
+    package = folder / "prd-first.tar"
+    produce_package(
+        package,
+        packaging.request(packaging.sample_authorization(package=None)),
+        packaging.sample_records(),
+        signing_key=web.comity.provider_key,
+        control_plane_keys=[packaging.CONTROL_PLANE_KEY.public],
+    )
+    with tarfile.open(package) as tar:
+        info = tar.extractfile(tar.getmember("package-auth-0001/bag-info.txt"))
+        assert info is not None
+        assert b"Comity-Package-Format" not in info.read()  # the first format
+    done = run(page_commands(client), folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the signed list is tagmanifest-sha512.txt" in done.stdout
+    assert "Signature Verified Successfully" in done.stdout
+    assert "every file matches its SHA-256" in done.stdout
+    assert "every file matches its SHA-512" in done.stdout
+    assert "signed with the published key" in done.stdout
+    assert "is valid" in done.stderr
+
+
 def test_the_pages_commands_stop_at_a_changed_record(delivered: Delivered, tmp_path: Path) -> None:
-    web, production, client = delivered
+    web, production, client, _ = delivered
     package = download(client, web, production, tmp_path / "record")
     script = page_commands(client)
     flip_byte(package, "data/index.csv")
@@ -131,17 +180,26 @@ def test_the_pages_commands_stop_at_a_changed_record(delivered: Delivered, tmp_p
     assert done.returncode != 0
     assert "Signature Verified Successfully" in done.stdout  # the signed list is intact...
     assert "data/index.csv: FAILED" in done.stdout  # ...but the record does not match it
-    assert "every file matches its hashes" not in done.stdout
+    assert "every file matches" not in done.stdout
 
 
 def test_the_pages_commands_stop_at_a_changed_signed_list(
     delivered: Delivered, tmp_path: Path
 ) -> None:
-    web, production, client = delivered
+    web, production, client, signed = delivered
     package = download(client, web, production, tmp_path / "list")
     script = page_commands(client)
-    flip_byte(package, "/tagmanifest-sha512.txt")
+    assert signed_list(package) == signed
+    flip_byte(package, "/" + signed)
     done = run(script, package.parent)
     assert done.returncode != 0
     assert "Signature Verification Failure" in done.stdout + done.stderr
-    assert "every file matches its hashes" not in done.stdout
+    assert "every file matches" not in done.stdout
+
+
+def signed_list(package: Path) -> str:
+    """The tag manifest the provider signed: SHA-512's when the package has one."""
+    with tarfile.open(package) as tar:
+        names = {Path(m.name).name for m in tar.getmembers()}
+    [signature] = [n for n in names if n.startswith("tagmanifest-") and n.endswith(".sig")]
+    return signature.removesuffix(".sig")
