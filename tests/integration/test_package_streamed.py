@@ -5,6 +5,8 @@ coreutils' sha256sum/sha512sum, Python's mailbox module; and against tampering."
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import mailbox
 import subprocess
 import tarfile
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from tests.packaging import (
     CONTROL_PLANE_KEY,
     PROVIDER_KEY,
+    archive,
     produce,
     sample_authorization,
     sample_records,
@@ -185,3 +188,20 @@ def test_any_byte_changed_removed_or_added_is_detected(streamed: Path, data: st.
     else:
         del tampered[at:]
     _rejects(bytes(tampered))
+
+
+def test_a_first_format_package_with_only_sha256_manifests_is_refused(tmp_path: Path) -> None:
+    """The first format always has SHA-256 and SHA-512 (ADR 0004): a package without a format
+    field whose SHA-512 files were dropped, re-signed by its signer, is not one Comity made."""
+    package = produce(tmp_path / "first.tar", sample_records())
+    bag = extract_canonical(package, tmp_path / "x")
+    for name in ("manifest-sha512.txt", "tagmanifest-sha512.txt", "tagmanifest-sha512.txt.sig"):
+        (bag / name).unlink()
+    tags = sorted(p.name for p in bag.iterdir() if p.is_file() and "tagmanifest" not in p.name)
+    listed = "".join(f"{hashlib.sha256((bag / t).read_bytes()).hexdigest()}  {t}\n" for t in tags)
+    (bag / "tagmanifest-sha256.txt").write_text(listed)
+    signature = PROVIDER_KEY.sign((bag / "tagmanifest-sha256.txt").read_bytes())
+    (bag / "tagmanifest-sha256.txt.sig").write_bytes(base64.b64encode(signature) + b"\n")
+    archive(bag, tmp_path / "sha256-only.tar")
+    with pytest.raises(IntegrityError, match="SHA-256 and SHA-512 manifests; this one has sha256"):
+        verify_package(tmp_path / "sha256-only.tar", keys=[PROVIDER_KEY.public])

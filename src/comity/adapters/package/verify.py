@@ -3,10 +3,12 @@ authorization? Stops at the first problem and names it in one sentence.
 
 Order of checks (each relies on the ones before):
 1. the archive is in canonical form (archive.extract_canonical), so no byte of it goes unchecked;
-2. bagit.txt, the tag manifests and every tag file's SHA-256 and SHA-512 (RFC 8493 sections 2.2.1,
-   2.2.4, 3);
-3. the Ed25519 signature over tagmanifest-sha512.txt, against the provider's published key (or,
-   when none is given, the key inside the package, which proves integrity but not origin);
+2. bagit.txt, the tag manifests and every tag file's hashes: SHA-256, and SHA-512 where the
+   package has it (the first format always; the second when its options chose it) (RFC 8493
+   sections 2.2.1, 2.2.4, 3);
+3. the Ed25519 signature over the strongest tag manifest (tagmanifest-sha512.txt when present,
+   else tagmanifest-sha256.txt), against the provider's published key (or, when none is given,
+   the key inside the package, which proves integrity but not origin);
 4. completeness of the payload: every file listed, nothing extra, every hash (RFC 8493 section 3);
 5. the authorization's signature by the control plane, and that it is the one bag-info names;
 6. that every record lies within the authorization (region, account, category, period), that
@@ -303,6 +305,11 @@ def _check_options(
             raise IntegrityError(
                 "the authorization chose package options but bag-info.txt names no "
                 "Comity-Package-Format"
+            )
+        if algorithms != layout.ALGORITHMS:  # the first format always carries both (ADR 0004)
+            raise IntegrityError(
+                "a package of the first format (no Comity-Package-Format in bag-info.txt) has "
+                f"SHA-256 and SHA-512 manifests; this one has {', '.join(algorithms)} only"
             )
         return "1", True
     if declared != layout.STREAMED_FORMAT:
