@@ -169,6 +169,10 @@
     const info = bagInfo(files.get(root + "bag-info.txt"));
     const format = info.get("Comity-Package-Format");
     if (format === undefined) {
+      // The first format always carries both algorithms (docs/adr/0004), as comity verify checks.
+      if (!bag.sha512) {
+        throw new Error("a package of the first format (no Comity-Package-Format in bag-info.txt) has SHA-256 and SHA-512 manifests; this one has sha256 only");
+      }
       return { format: "1", text: `format 1 (${bag.algorithms.map(webName).join(" and ")} manifests)` };
     }
     if (format !== "2") throw new Error(`bag-info.txt names package format ${format}, which is unknown`);
