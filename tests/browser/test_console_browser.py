@@ -4,6 +4,7 @@ see it, the legal team assesses it and writes back; keyboard-only sign-in; narro
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,8 +192,8 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     expect(admin.locator("#case-state")).to_have_text("delivered")
     expect(admin.locator("#next .alert")).to_have_count(0)
 
-    # The requester downloads the package and checks it with `comity verify` (the portal's
-    # "check a package" page, issue 15, is the other way to do this step).
+    # The requester downloads the package and checks it as the portal tells them: on its
+    # "Check a package" page, in this browser, then with `comity verify`.
     agent.reload()
     expect(agent.locator("#status")).to_have_text("delivered")
     expect(agent.locator("#waits-on")).to_have_text("you")
@@ -211,6 +212,10 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     assert checked.returncode == 0, checked.stdout + checked.stderr
     shown = agent.locator("td.hash").first.inner_text()
     assert hashlib.sha256(package.read_bytes()).hexdigest() in shown
+    no_sideways_scroll(agent)
+    agent.get_by_role("link", name="Check a package").last.click()
+    agent.get_by_label("Package (.tar)").set_input_files(str(package))
+    expect(agent.locator("#check-verdict")).to_have_text(re.compile(r"^Valid: prd-\w+\.tar"))
     no_sideways_scroll(agent)
     with web.comity.reader() as uow:
         actions = [uow.audit.entry(i).action for i in range(uow.audit.size())]
