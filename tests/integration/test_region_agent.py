@@ -236,7 +236,7 @@ def test_an_unreachable_agent_and_bad_agent_settings_are_named(tmp_path: Path) -
         ('[agents.eu-de]\nurl = "http://x:1"\n', "'eu-de' is not a region"),
         ('[agents.eu-ie]\nurl = "ftp://x"\n', "must be an http:// or https:// URL"),
         ('[agents.eu-ie]\nurl = "http://x:99999"\n', "port that is not a number"),
-        ('[agents.eu-ie]\naddress = "http://x"\n', "must be a table with only url"),
+        ('[agents.eu-ie]\naddress = "http://x"\n', "must be a table with url"),
     ):
         toml.write_text(base + "\n" + bad)
         with pytest.raises(ConfigurationError, match=message):

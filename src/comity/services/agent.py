@@ -68,6 +68,9 @@ class LocalRegionAgent:
         now = self._clock.now()
         auth = self._verify(signed, now, self.region_id)
         self.check_law(auth, now)
+        # Open the region's key custody before the first record: a file missing or an HSM that
+        # refuses its PIN fails here, with its own sentence, and nothing is released.
+        self._custody.keyring.current_version()
         return self._records(auth)
 
     def check_law(self, auth: Authorization, now: datetime) -> None:

@@ -1,5 +1,12 @@
 """A regional agent reached over HTTP (``comity agent`` on another host): same port as the
-in-process agent, so ``comity produce`` does not care where a region lives."""
+in-process agent, so ``comity produce`` does not care where a region lives.
+
+Over ``https://`` the control plane presents its certificate (mutual TLS, ``adapters/tls``) and
+checks, before the signed authorization is sent, that the agent's certificate names the region it
+is calling: a ``GET /health`` opens the connection, the peer's certificate is read, and only then
+does ``POST /release`` go out on the same connection (and its response's peer is checked again
+before any record is read).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ from collections.abc import Iterator
 import httpx
 
 from comity.adapters.agent.framing import decode
+from comity.adapters.tls.contexts import client_context, explain, peer_role
+from comity.adapters.tls.layout import TlsFiles
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
 from comity.errors import (
@@ -30,18 +39,55 @@ _BY_STATUS: dict[int, type[ComityError]] = {
 
 
 class HttpRegionAgent:
-    def __init__(self, region_id: str, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, region_id: str, url: str, *, tls: TlsFiles | None = None, timeout: float = 30.0
+    ) -> None:
         self._region_id = region_id
         self._url = url.rstrip("/")
         self._timeout = httpx.Timeout(timeout, read=600.0)
+        self._tls = tls
+        if url.startswith("https://") and tls is None:
+            raise ConfigurationError(
+                f"the agent of region {region_id} at {url} is reached over mutual TLS, but no CA, "
+                "certificate and key are configured for the control plane"
+            )
+        self._context = client_context(tls) if tls is not None else None
+
+    def _client(self) -> httpx.Client:
+        if self._context is None:
+            return httpx.Client(timeout=self._timeout)
+        return httpx.Client(timeout=self._timeout, verify=self._context)
+
+    def _check_peer(self, response: httpx.Response) -> None:
+        """Refuse an agent whose certificate does not name this region."""
+        if self._context is None:
+            return
+        stream = response.extensions.get("network_stream")
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        role = peer_role(der)
+        if role != f"region:{self._region_id}":
+            named = "no certificate" if role is None else f"a certificate naming {role}"
+            raise ConfigurationError(
+                f"the agent at {self._url} presented {named}, not the agent of region "
+                f"{self._region_id}; nothing was sent to it or released"
+            )
+
+    def _unreachable(self, exc: httpx.HTTPError) -> ConfigurationError:
+        why = explain(exc) or f"it cannot be reached: {exc}"
+        return ConfigurationError(
+            f"the agent of region {self._region_id} at {self._url}: {why}; nothing was released"
+        )
 
     @property
     def region_id(self) -> str:
         return self._region_id
 
     def release(self, signed: SignedAuthorization) -> Iterator[Record]:
-        client = httpx.Client(timeout=self._timeout)
+        client = self._client()
         try:
+            if self._context is not None:
+                self._check_peer(client.get(f"{self._url}/health"))
             request = client.build_request(
                 "POST",
                 f"{self._url}/release",
@@ -51,9 +97,16 @@ class HttpRegionAgent:
             response = client.send(request, stream=True)
         except httpx.HTTPError as exc:
             client.close()
-            raise ConfigurationError(
-                f"the agent of region {self._region_id} at {self._url} cannot be reached: {exc}"
-            ) from None
+            raise self._unreachable(exc) from None
+        except ComityError:
+            client.close()
+            raise
+        try:
+            self._check_peer(response)
+        except ComityError:
+            response.close()
+            client.close()
+            raise
         if response.status_code != 200:
             try:
                 response.read()

@@ -5,26 +5,47 @@ the framed records it covers (``framing``), after the same checks as the in-proc
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from comity import __version__
 from comity.adapters.agent.framing import MEDIA_TYPE, encode
+from comity.adapters.tls.contexts import peer_role
 from comity.domain.authorization import SignedAuthorization
-from comity.errors import ComityError, TooLarge
+from comity.errors import ComityError, Forbidden, TooLarge
 from comity.services.agent import LocalRegionAgent
 
 MAX_AUTHORIZATION_BYTES = 1024 * 1024
 
 
-def create_agent_app(agent: LocalRegionAgent, control_plane_key_id: str) -> FastAPI:
+def create_agent_app(
+    agent: LocalRegionAgent, control_plane_key_id: str, *, require_control_plane: bool = False
+) -> FastAPI:
+    """The agent's app; with ``require_control_plane`` (mutual TLS, ``serve.run_agent``) every
+    request must come over a connection whose client certificate names the control plane."""
     app = FastAPI(title=f"Comity regional agent ({agent.region_id})", version=__version__)
 
     @app.exception_handler(ComityError)
     async def _error(_request: Request, exc: ComityError) -> JSONResponse:
         body = {"error": {"code": exc.code, "message": exc.message, "problems": exc.problems}}
         return JSONResponse(body, status_code=exc.http_status)
+
+    @app.middleware("http")
+    async def _control_plane_only(request: Request, call_next: Any) -> Any:
+        if require_control_plane:
+            tls = request.scope.get("extensions", {}).get("tls") or {}
+            role = peer_role(tls.get("client_cert_der"))
+            if role != "control-plane":
+                named = "no certificate" if role is None else f"a certificate naming {role}"
+                error = Forbidden(
+                    f"the agent of region {agent.region_id} serves only the control plane; the "
+                    f"client presented {named}, so nothing is released"
+                )
+                return await _error(request, error)
+        return await call_next(request)
 
     @app.get("/health")
     def health() -> dict[str, str]:

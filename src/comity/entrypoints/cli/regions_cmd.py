@@ -14,13 +14,21 @@ app = typer.Typer(help="Regions: their stores and keys.", no_args_is_help=True)
 
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
-    """Each region with its country, store and current key version."""
+    """Each region: country, store, key custody and version, its agent and the agent's
+    certificate (the region it names and when it expires)."""
     comity = open_comity(ctx)
-    table = Table("region", "country", "store", "key version")
+    table = Table("region", "country", "store", "key custody", "key", "agent", "certificate")
     for region in comity.deployment.regions:
-        vault = comity.region_store(region.id)
+        keyring = comity.region_store(region.id).keyring
+        cert = comity.agent_certificate(region.id)
         table.add_row(
-            region.id, region.country, region.store or "-", str(vault.keyring.current_version())
+            region.id,
+            region.country,
+            region.store or "-",
+            keyring.custody,
+            f"v{keyring.current_version()}",
+            comity.agent_location(region.id),
+            "-" if cert is None else f"{cert.role}, expires {cert.not_after:%Y-%m-%d %H:%M}Z",
         )
     Console().print(table)
 
