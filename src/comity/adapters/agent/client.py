@@ -11,11 +11,17 @@ before any record is read).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 
 from comity.adapters.agent.framing import decode
-from comity.adapters.tls.contexts import client_context, explain, peer_role
+from comity.adapters.tls.contexts import (
+    client_context,
+    explain,
+    own_certificate_problem,
+    peer_role,
+)
 from comity.adapters.tls.layout import TlsFiles
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
@@ -36,6 +42,10 @@ _BY_STATUS: dict[int, type[ComityError]] = {
     409: Conflict,
     422: IntegrityError,
 }
+
+
+#: How a server's refusal of the client certificate looks under TLS 1.3.
+_CLOSED_EARLY = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class HttpRegionAgent:
@@ -64,7 +74,7 @@ class HttpRegionAgent:
             return
         stream = response.extensions.get("network_stream")
         ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
         role = peer_role(der)
         if role != f"region:{self._region_id}":
             named = "no certificate" if role is None else f"a certificate naming {role}"
@@ -74,7 +84,15 @@ class HttpRegionAgent:
             )
 
     def _unreachable(self, exc: httpx.HTTPError) -> ConfigurationError:
-        why = explain(exc) or f"it cannot be reached: {exc}"
+        why = explain(exc)
+        if why is None and self._tls is not None and isinstance(exc, _CLOSED_EARLY):
+            # The agent closed the connection in or right after the handshake: it refused this
+            # control plane's certificate (TLS 1.3 shows no alert). Say why, if it is ours.
+            why = own_certificate_problem(self._tls, datetime.now(UTC)) or (
+                "it closed the connection in the TLS handshake, so it does not accept this "
+                "control plane's certificate (does it trust another CA?)"
+            )
+        why = why or f"it cannot be reached: {exc}"
         return ConfigurationError(
             f"the agent of region {self._region_id} at {self._url}: {why}; nothing was released"
         )

@@ -11,8 +11,10 @@ the chain (a server certificate cannot act as a client), and expiry.
 from __future__ import annotations
 
 import ssl
+from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from comity.adapters.secret_files import read_secret
 from comity.adapters.tls.layout import TlsFiles
@@ -44,8 +46,17 @@ def _context(purpose: int, files: TlsFiles) -> ssl.SSLContext:
 
 
 def server_context(files: TlsFiles) -> ssl.SSLContext:
-    """An agent's context: it requires a client certificate from the deployment CA."""
-    return _context(ssl.PROTOCOL_TLS_SERVER, files)
+    """An agent's context: a client certificate, if presented, must chain to the deployment CA
+    and be current, or the handshake fails.
+
+    Why optional and not required: a client with no certificate at all would otherwise see only
+    a connection closed mid-handshake (TLS 1.3 sends the alert after the client's first flight).
+    Letting it through to the app, which refuses every request whose connection carries no
+    control-plane certificate (``agent.server``), gives it a 403 that says so in a sentence.
+    """
+    context = _context(ssl.PROTOCOL_TLS_SERVER, files)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    return context
 
 
 def client_context(files: TlsFiles) -> ssl.SSLContext:
@@ -54,6 +65,41 @@ def client_context(files: TlsFiles) -> ssl.SSLContext:
     context = _context(ssl.PROTOCOL_TLS_CLIENT, files)
     context.check_hostname = False
     return context
+
+
+def own_certificate_problem(files: TlsFiles, now: datetime) -> str | None:
+    """What is wrong with this side's own certificate, checked locally, or None.
+
+    Why: when an agent refuses the control plane's certificate, TLS 1.3 (and asyncio servers)
+    often show the client only a closed connection, not the alert. The control plane can still
+    say precisely why by checking its own certificate against the CA and the time.
+    """
+    try:
+        cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+        ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    except (OSError, ValueError) as exc:
+        return f"this control plane's certificate or CA cannot be read ({exc})"
+    if cert.not_valid_after_utc <= now:
+        return (
+            f"this control plane's certificate {files.cert} expired at "
+            f"{cert.not_valid_after_utc.isoformat()}; issue a new one with 'comity pki issue "
+            "control-plane --replace'"
+        )
+    if cert.not_valid_before_utc > now:
+        return f"this control plane's certificate {files.cert} is not valid yet"
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return (
+            f"this control plane's certificate {files.cert} is not signed by the deployment "
+            f"CA {files.ca}"
+        )
+    if role_of(cert) != "control-plane":
+        return (
+            f"this control plane's certificate {files.cert} names {role_of(cert)}, not the "
+            "control plane"
+        )
+    return None
 
 
 def peer_role(der: bytes | None) -> str | None:

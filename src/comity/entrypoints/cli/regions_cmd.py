@@ -17,7 +17,9 @@ def list_(ctx: typer.Context) -> None:
     """Each region: country, store, key custody and version, its agent and the agent's
     certificate (the region it names and when it expires)."""
     comity = open_comity(ctx)
-    table = Table("region", "country", "store", "key custody", "key", "agent", "certificate")
+    table = Table()
+    for name in ("region", "country", "store", "key custody", "key", "agent", "certificate"):
+        table.add_column(name, overflow="fold")  # folded, never cut: paths and dates matter
     for region in comity.deployment.regions:
         keyring = comity.region_store(region.id).keyring
         cert = comity.agent_certificate(region.id)
