@@ -48,6 +48,8 @@ SYSTEM_TOOLS += chromium:chromium
 SYSTEM_TOOLS += go:golang-go /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog:golang-golang-x-mod-dev
 # dovecot-imapd: the IMAP server (with a master user) the source tests read mail from.
 SYSTEM_TOOLS += dovecot:dovecot-imapd
+# softhsm2: a PKCS#11 token (SoftHSM) the HSM keyring tests initialise in a temporary directory.
+SYSTEM_TOOLS += softhsm2-util:softhsm2
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

@@ -73,9 +73,20 @@ class ProductionWorld:
         return self.world.auth(user_id)
 
 
-def deployment(home: Path, clock: FixedClock, extra_toml: str = "") -> Comity:
+def with_keyrings(toml: str, keyrings: dict[str, str]) -> str:
+    """``toml`` with ``keyring = URL`` added to each named region's table."""
+    for region, url in keyrings.items():
+        store = f'store = "sqlite:///regions/{region}.db"\n'
+        assert store in toml, region
+        toml = toml.replace(store, f'{store}keyring = "{url}"\n')
+    return toml
+
+
+def deployment(
+    home: Path, clock: FixedClock, extra_toml: str = "", keyrings: dict[str, str] | None = None
+) -> Comity:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "comity.toml").write_text(TOML + extra_toml)
+    (home / "comity.toml").write_text(with_keyrings(TOML, keyrings or {}) + extra_toml)
     comity = open_deployment(home, clock)
     comity.ensure_audit_key()
     comity.migrate()
@@ -120,9 +131,15 @@ def add_account(comity: Comity, account_id: str, email: str) -> None:
     )
 
 
-def build(home: Path, clock: FixedClock | None = None, extra_toml: str = "") -> ProductionWorld:
+def build(
+    home: Path,
+    clock: FixedClock | None = None,
+    extra_toml: str = "",
+    keyrings: dict[str, str] | None = None,
+) -> ProductionWorld:
+    """The world; ``keyrings`` gives regions another keyring than their key file (an HSM)."""
     clock = clock or FixedClock(NOW)
-    comity = deployment(home, clock, extra_toml)
+    comity = deployment(home, clock, extra_toml, keyrings)
     world = populate(comity)
     admin = identity.list_users(comity.intake_uow)
     admin_user = next(u for u in admin if u.id == "admin")
