@@ -9,7 +9,7 @@ from rich.table import Table
 from comity.entrypoints.cli.context import open_comity
 from comity.services.keys import rotate_region_key
 
-app = typer.Typer(help="Regions: their stores and keys.", no_args_is_help=True)
+app = typer.Typer(help="Regions: their stores, keys and agents.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -18,19 +18,23 @@ def list_(ctx: typer.Context) -> None:
     certificate (the region it names and when it expires)."""
     comity = open_comity(ctx)
     table = Table()
-    for name in ("region", "country", "store", "key custody", "key", "agent", "certificate"):
+    for name in ("region", "store", "key custody", "agent", "agent certificate"):
         table.add_column(name, overflow="fold")  # folded, never cut: paths and dates matter
+    home = f"{comity.home.resolve()}/"
+
+    def short(text: str) -> str:
+        """Paths inside the deployment directory, relative to it: what comity.toml says."""
+        return text.replace(home, "")
+
     for region in comity.deployment.regions:
         keyring = comity.region_store(region.id).keyring
         cert = comity.agent_certificate(region.id)
         table.add_row(
-            region.id,
-            region.country,
-            region.store or "-",
-            keyring.custody,
-            f"v{keyring.current_version()}",
+            f"{region.id} ({region.country})",
+            short(region.store or "-"),
+            f"{short(keyring.custody)}, key v{keyring.current_version()}",
             comity.agent_location(region.id),
-            "-" if cert is None else f"{cert.role}, expires {cert.not_after:%Y-%m-%d %H:%M}Z",
+            "-" if cert is None else f"{cert.role} until {cert.not_after:%Y-%m-%d}",
         )
     Console().print(table)
 
