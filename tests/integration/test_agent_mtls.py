@@ -17,7 +17,9 @@ import httpx
 import pytest
 import trustme
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.agent_support import agent_process, issue_authorization, make_pki
 from tests.conftest import CliRunner, FixedClock
 from tests.production_support import ProductionWorld, approve, build, submit
@@ -51,6 +53,44 @@ def _expired_copy(pki: PkiLayout, elsewhere: Path, region: str | None) -> TlsFil
     info = issue(other, datetime.now(UTC) - timedelta(days=3), region_id=region, days=1)
     key = other.key(info.path.stem)
     return TlsFiles(pki.ca_cert, info.path, key)
+
+
+def _client_certificate_naming(pki: PkiLayout, uri: str, directory: Path) -> TlsFiles:
+    """A client certificate from the deployment CA that names ``uri`` (which ``comity pki``
+    never issues: a region's certificate is a server certificate), to test the agent's own
+    check of the role behind the handshake's."""
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "impostor")]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir()
+    files = TlsFiles(pki.ca_cert, directory / "client.pem", directory / "client.key")
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    files.key.chmod(0o600)
+    return files
 
 
 def test_pki_makes_an_owner_only_ca_and_certificates_bound_to_their_role(
@@ -164,6 +204,20 @@ def test_the_agent_releases_over_mutual_tls_only_to_the_control_plane(
     )
     with pytest.raises(ConfigurationError, match="names region:us-west, not the control plane"):
         HttpRegionAgent("eu-ie", tls_agent, tls=us_west).release(signed)
+
+    # A client certificate from the CA naming a region: the agent's app refuses the role.
+    impostor = _client_certificate_naming(
+        comity.pki, "urn:comity:region:us-west", tmp_path / "impostor"
+    )
+    context = ssl.create_default_context(cafile=str(impostor.ca))
+    context.check_hostname = False
+    context.load_cert_chain(impostor.cert, impostor.key)
+    refused = httpx.post(f"{tls_agent}/release", content=signed.to_bytes(), verify=context)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == (
+        "the agent of region eu-ie serves only the control plane; the client presented a "
+        "certificate naming region:us-west, so nothing is released"
+    )
 
     # The control plane trusting another CA: the agent's certificate is refused.
     wrong_trust = TlsFiles(other.pki.ca_cert, control_plane.cert, control_plane.key)
