@@ -42,9 +42,10 @@ from tests.conftest import FixedClock
 from tests.production_support import ProductionWorld, build
 
 REGIONS = ("us-west", "eu-ie")
-#: This engineer's loopback ports: the control plane's API, then one per region's agent.
-CONTROL_PORT = 18070
-AGENT_PORTS = {"us-west": 18071, "eu-ie": 18072}
+#: This engineer's loopback ports: the control plane's API, then one per region's agent
+#: (``COMITY_TEST_REGIONS_PORT`` moves all three, for two checkouts testing on one machine).
+CONTROL_PORT = int(os.environ.get("COMITY_TEST_REGIONS_PORT", "18070"))
+AGENT_PORTS = {"us-west": CONTROL_PORT + 1, "eu-ie": CONTROL_PORT + 2}
 #: Reads every production and part (all staff roles), as the command line's operator does.
 OPERATOR = User("ops", "operator", "ops@localhost", roles=frozenset(StaffRole))
 #: Every wait in these tests ends by this many seconds.
