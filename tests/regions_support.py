@@ -34,7 +34,7 @@ from comity.domain.authorization import SignedAuthorization
 from comity.domain.demand_schema import parse_demand
 from comity.domain.registry import StaffRole, User
 from comity.law.countries import known_countries
-from comity.services.part_ports import PartStatus
+from comity.services.productions.parts_ports import PartStatus
 from comity.services.productions.ports import Production
 from comity.services.productions.produce import package_facts
 from tests.agent_support import make_pki

@@ -41,8 +41,8 @@ from comity.law.countries import known_countries
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.demands import vocabulary_of
 from comity.services.intake.ports import DemandFilter
-from comity.services.part_ports import RegionParts
 from comity.services.ports import Clock
+from comity.services.productions.parts_ports import RegionParts
 from comity.services.productions.ports import Production, RegionAgent
 
 if TYPE_CHECKING:
@@ -367,7 +367,7 @@ class Comity:
         from comity.adapters.agent.jobs import DEFAULT_STALLED_AFTER, RegionJobs  # noqa: PLC0415
         from comity.adapters.agent.part_file import SealedPartFiles  # noqa: PLC0415
         from comity.adapters.agent.part_ledger import SqlPartLedger  # noqa: PLC0415
-        from comity.services.region_parts import RegionPartService  # noqa: PLC0415
+        from comity.services.productions.parts import RegionPartService  # noqa: PLC0415
 
         ledger = SqlPartLedger(region_id, vault.store.engine)
         ledger.ensure_schema()

@@ -35,7 +35,7 @@ from comity.errors import (
     InvalidInput,
     NotFound,
 )
-from comity.services.part_ports import PartStatus
+from comity.services.productions.parts_ports import PartStatus
 
 _BY_STATUS: dict[int, type[ComityError]] = {
     400: InvalidInput,
