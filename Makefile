@@ -50,6 +50,8 @@ SYSTEM_TOOLS += go:golang-go /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog:g
 SYSTEM_TOOLS += dovecot:dovecot-imapd
 # iproute2: `ip netns` and veth pairs, each region of the multi-host test in its own network.
 SYSTEM_TOOLS += ip:iproute2
+# softhsm2: a PKCS#11 token (SoftHSM) the HSM keyring tests initialise in a temporary directory.
+SYSTEM_TOOLS += softhsm2-util:softhsm2
 
 system-deps:  ## Install the Debian packages the tests need, if missing (needs root or sudo).
 	@missing=""; for pair in $(SYSTEM_TOOLS); do tool=$${pair%%:*}; pkg=$${pair##*:}; \

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from comity.bootstrap import Comity, initialise, open_deployment
+from tests.hsm_support import TokenPool, softhsm_pool
 
 
 class FixedClock:
@@ -83,3 +84,9 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         return CliResult(code, out.out, out.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def hsm_tokens(tmp_path_factory: pytest.TempPathFactory) -> TokenPool:
+    """Throw-away SoftHSM tokens, one per test that asks (``tests/hsm_support.py``)."""
+    return softhsm_pool(tmp_path_factory.mktemp("softhsm"))

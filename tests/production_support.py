@@ -73,9 +73,24 @@ class ProductionWorld:
         return self.world.auth(user_id)
 
 
-def deployment(home: Path, clock: FixedClock, extra_toml: str = "", toml: str = TOML) -> Comity:
+def with_keyrings(toml: str, keyrings: dict[str, str]) -> str:
+    """``toml`` with ``keyring = URL`` added to each named region's table."""
+    for region, url in keyrings.items():
+        table = f"[regions.{region}]\n"
+        assert table in toml, region
+        toml = toml.replace(table, f'{table}keyring = "{url}"\n')
+    return toml
+
+
+def deployment(
+    home: Path,
+    clock: FixedClock,
+    extra_toml: str = "",
+    toml: str = TOML,
+    keyrings: dict[str, str] | None = None,
+) -> Comity:
     home.mkdir(parents=True, exist_ok=True)
-    (home / "comity.toml").write_text(toml + extra_toml)
+    (home / "comity.toml").write_text(with_keyrings(toml, keyrings or {}) + extra_toml)
     comity = open_deployment(home, clock)
     comity.ensure_audit_key()
     comity.migrate()
@@ -121,12 +136,17 @@ def add_account(comity: Comity, account_id: str, email: str) -> None:
 
 
 def build(
-    home: Path, clock: FixedClock | None = None, extra_toml: str = "", toml: str = TOML
+    home: Path,
+    clock: FixedClock | None = None,
+    extra_toml: str = "",
+    toml: str = TOML,
+    keyrings: dict[str, str] | None = None,
 ) -> ProductionWorld:
     """The world of the production tests; ``toml`` replaces the deployment file (PostgreSQL
-    stores for the multi-host test)."""
+    stores for the multi-host test), ``keyrings`` gives regions another keyring than their key
+    file (an HSM)."""
     clock = clock or FixedClock(NOW)
-    comity = deployment(home, clock, extra_toml, toml)
+    comity = deployment(home, clock, extra_toml, toml, keyrings)
     world = populate(comity)
     admin = identity.list_users(comity.intake_uow)
     admin_user = next(u for u in admin if u.id == "admin")

@@ -3,8 +3,9 @@ region, each with its own deployment directory (as on its own host) and its own 
 database, set up by one helper.
 
 ``HostSettings`` is where what each host adds to its ``comity.toml`` is decided, so transport
-security (mutual TLS between the control plane and the agents) and a region's keyring (an HSM
-token instead of a key file) are added by configuration, not by another setup.
+security (mutual TLS between the control plane and the agents, the default: certificates from
+``comity pki``, each agent holding only its own) and a region's keyring (an HSM token instead of
+a key file) are added by configuration, not by another setup.
 """
 
 from __future__ import annotations
@@ -26,21 +27,25 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from comity.adapters.tls.contexts import client_context
+from comity.adapters.tls.layout import TlsFiles, agent_name
 from comity.bootstrap import Comity, open_deployment
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.demand_schema import parse_demand
 from comity.domain.registry import StaffRole, User
 from comity.law.countries import known_countries
-from comity.services.part_ports import PartStatus
+from comity.services.productions.parts_ports import PartStatus
 from comity.services.productions.ports import Production
 from comity.services.productions.produce import package_facts
+from tests.agent_support import make_pki
 from tests.conftest import FixedClock
 from tests.production_support import ProductionWorld, build
 
 REGIONS = ("us-west", "eu-ie")
-#: This engineer's loopback ports: the control plane's API, then one per region's agent.
-CONTROL_PORT = 18070
-AGENT_PORTS = {"us-west": 18071, "eu-ie": 18072}
+#: This engineer's loopback ports: the control plane's API, then one per region's agent
+#: (``COMITY_TEST_REGIONS_PORT`` moves all three, for two checkouts testing on one machine).
+CONTROL_PORT = int(os.environ.get("COMITY_TEST_REGIONS_PORT", "18070"))
+AGENT_PORTS = {"us-west": CONTROL_PORT + 1, "eu-ie": CONTROL_PORT + 2}
 #: Reads every production and part (all staff roles), as the command line's operator does.
 OPERATOR = User("ops", "operator", "ops@localhost", roles=frozenset(StaffRole))
 #: Every wait in these tests ends by this many seconds.
@@ -59,8 +64,10 @@ class HostSettings:
     agent_lines: Callable[[str], str] = lambda _region: ""
     #: Extra ``comity agent`` arguments for a region's agent (e.g. its server certificate).
     agent_args: Callable[[str], list[str]] = lambda _region: []
-    #: The scheme the control plane reaches agents with.
-    scheme: str = "http"
+    #: The scheme the control plane reaches agents with: ``https`` is mutual TLS with
+    #: certificates from ``comity pki``; ``http`` runs the agents with ``--insecure-http``
+    #: (loopback addresses only).
+    scheme: str = "https"
     #: The address a region's agent listens on and the control plane reaches it at.
     agent_address: Callable[[str], str] = lambda _region: "127.0.0.1"
     #: What a region's processes run under (e.g. ``ip netns exec NS``: its own network).
@@ -102,10 +109,13 @@ class AgentHost:
     process: subprocess.Popen[bytes] | None = None
     address: str = "127.0.0.1"
     prefix: list[str] = field(default_factory=list)
+    #: The control plane's CA, certificate and key (mutual TLS), or None for plain HTTP.
+    tls: TlsFiles | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}:{self.port}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://{self.address}:{self.port}"
 
     @property
     def log(self) -> Path:
@@ -124,6 +134,7 @@ class AgentHost:
             str(self.port),
             "--stalled-after",
             str(stalled_after),
+            *(["--insecure-http"] if self.tls is None else []),
             *self.args,
         ]
         with self.log.open("ab") as log:
@@ -134,8 +145,10 @@ class AgentHost:
         assert self.process is not None
         if self.process.poll() is not None:
             raise RuntimeError(f"the agent of {self.region} exited: {self.log.read_text()}")
+        verify = True if self.tls is None else client_context(self.tls)
         try:
-            return httpx.get(f"{self.url}/health", timeout=1).json()["region"] == self.region
+            answer = httpx.get(f"{self.url}/health", timeout=1, verify=verify)
+            return bool(answer.json()["region"] == self.region)
         except httpx.HTTPError:
             return False
 
@@ -290,8 +303,9 @@ def multi_host(
 ) -> Iterator[MultiHost]:
     """Set up the three hosts (not started): the control plane's directory, with the world's
     registry, accounts and mail ingested into each region's database, then one directory per
-    agent with only what its host holds (the deployment file, its region's key, the control
-    plane's public key); the control plane keeps no region key.
+    agent with only what its host holds (the deployment file, its region's key unless an HSM
+    holds it, the control plane's public key, and over mutual TLS the CA's certificate and the
+    agent's own certificate and key); the control plane keeps no region key.
 
     ``base_url`` is the PostgreSQL server of every database, or one per host (``control`` and
     each region) when each runs its own."""
@@ -307,6 +321,9 @@ def multi_host(
         control = root / "control-plane"
         world = build(control, FixedClock(datetime.now(UTC)), toml=toml)
         world.comity.signing_keys()  # the control plane's and provider's keys, published
+        tls = settings.scheme == "https"
+        if tls:
+            make_pki(world.comity, *REGIONS)  # `comity pki init` and `issue`, on the audit log
         reference = root / "reference"
         shutil.copytree(control / "keys", reference / "keys")
         (reference / "comity.toml").write_text(toml)
@@ -316,7 +333,10 @@ def multi_host(
             (home / "keys").mkdir(parents=True)
             (home / "comity.toml").write_text(settings.region_toml(region, toml))
             for name in (f"{region}.key", "control-plane.pub.pem"):
-                shutil.copy2(control / "keys" / name, home / "keys" / name)
+                if (control / "keys" / name).exists():  # no key file for a region in an HSM
+                    shutil.copy2(control / "keys" / name, home / "keys" / name)
+            if tls:
+                _copy_agent_pki(world.comity, region, home)
             agents[region] = AgentHost(
                 region,
                 home,
@@ -324,9 +344,10 @@ def multi_host(
                 settings.agent_args(region),
                 address=settings.agent_address(region),
                 prefix=settings.agent_prefix(region),
+                tls=world.comity.control_plane_tls(region) if tls else None,
             )
         for region in REGIONS:
-            (control / "keys" / f"{region}.key").unlink()
+            (control / "keys" / f"{region}.key").unlink(missing_ok=True)
         agent_tables = "".join(
             f"\n[agents.{region}]\n"
             f'url = "{settings.scheme}://{settings.agent_address(region)}:{AGENT_PORTS[region]}"\n'
@@ -341,3 +362,14 @@ def multi_host(
             for agent in agents.values():
                 with suppress(Exception):
                     agent.stop()
+
+
+def _copy_agent_pki(control: Comity, region: str, home: Path) -> None:
+    """What ``comity pki issue agent REGION`` tells the operator to copy to the region's host:
+    the CA's certificate, the agent's certificate and its key (0600 in a 0700 directory)."""
+    name = agent_name(region)
+    (home / "pki").mkdir(exist_ok=True)
+    (home / "keys" / "pki").mkdir(mode=0o700)
+    shutil.copy2(control.pki.ca_cert, home / "pki" / control.pki.ca_cert.name)
+    shutil.copy2(control.pki.cert(name), home / "pki" / control.pki.cert(name).name)
+    shutil.copy2(control.pki.key(name), home / "keys" / "pki" / control.pki.key(name).name)

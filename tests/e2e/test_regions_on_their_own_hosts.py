@@ -1,6 +1,8 @@
 """Issue 19: regions on their own hosts. A control plane and two regional agents run as separate
 processes, each region with its own PostgreSQL database (one database per region in the test
-cluster) and its own deployment directory; the control plane holds no region key. A production
+cluster), its own deployment directory and its own SoftHSM token holding its key; the control
+plane holds no region key, and it talks mutual TLS with the agents with certificates from
+``comity pki`` (each agent holds only its own certificate and key). A production
 of a case spanning both regions runs as one durable part per region (ADR 0012), the package
 verifies and has the bytes of the in-process path; an agent killed mid-part resumes its part
 when it returns, the other region's part completes meanwhile, and the package is the same.
@@ -8,8 +10,10 @@ when it returns, the other region's part completes meanwhile, and the package is
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,17 +21,22 @@ import httpx
 import psycopg
 import pyotp
 import pytest
+from tests.hsm_support import TokenPool
 from tests.production_support import approve, submit
-from tests.regions_support import OPERATOR, MultiHost, multi_host, wait_for
+from tests.regions_support import OPERATOR, REGIONS, HostSettings, MultiHost, multi_host, wait_for
 from tests.web_support import PASSWORD, csrf_of
 
+from comity.domain.authorization import SignedAuthorization
 from comity.services import sign_in
 
 
 @pytest.fixture
-def hosts(tmp_path: Path, pg_url: str) -> Iterator[MultiHost]:
+def hosts(tmp_path: Path, pg_url: str, hsm_tokens: TokenPool) -> Iterator[MultiHost]:
     del pg_url  # the fixture skips outside `make test`; the hosts make their own databases
-    with multi_host(tmp_path, os.environ["COMITY_TEST_PG_URL"]) as made:
+    tokens = {region: hsm_tokens.take() for region in REGIONS}
+    settings = HostSettings(region_lines=lambda region: f'keyring = "{tokens[region].url()}"')
+    assert settings.scheme == "https"  # mutual TLS is the default
+    with multi_host(tmp_path, os.environ["COMITY_TEST_PG_URL"], settings) as made:
         for agent in made.agents.values():
             agent.start()
         yield made
@@ -40,6 +49,23 @@ def test_a_case_spanning_two_regions_is_produced_through_their_agents_and_verifi
     approve(hosts.world, demand_id)
     held = {p.name for p in (hosts.control / "keys").iterdir()}
     assert not held & {"us-west.key", "eu-ie.key"}, "the control plane holds no region key"
+    for agent in hosts.agents.values():
+        assert agent.url.startswith("https://")
+        kept = {p.name for p in (agent.home / "keys").rglob("*") if p.is_file()}
+        assert kept == {"control-plane.pub.pem", f"agent-{agent.region}.key"}, kept
+
+    # Each region's key custody is its own HSM token, its agent reached over mutual TLS with
+    # the certificate `comity pki` issued to it.
+    listed = hosts.cli("regions", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    for row in json.loads(listed.stdout):
+        assert row["key_custody"].startswith("pkcs11 token comity-test-"), row
+        assert row["agent"] == hosts.agents[row["id"]].url
+        assert row["agent_certificate"]["role"] == f"region:{row['id']}"
+    shown = hosts.cli("regions", "list", "--wide")
+    assert shown.returncode == 0, shown.stderr
+    for region in REGIONS:
+        assert f"region:{region} until" in shown.stdout
 
     made = hosts.cli("produce", "case-1", "--by", "admin", timeout=180)
     assert made.returncode == 0, made.stdout + made.stderr
@@ -50,6 +76,7 @@ def test_a_case_spanning_two_regions_is_produced_through_their_agents_and_verifi
 
     parts = hosts.parts(production.id)
     assert {r: p.state for r, p in parts.items()} == {"us-west": "done", "eu-ie": "done"}
+    _parts_are_served_only_to_the_control_plane(hosts, production.authorization)
     assert (parts["eu-ie"].records, parts["us-west"].records) == (3, 2)
     shown = hosts.cli("productions", "show", production.id)
     assert shown.returncode == 0, shown.stderr
@@ -146,3 +173,24 @@ def _console_shows_the_parts(hosts: MultiHost, demand_id: str) -> None:
         page.text,
     )
     assert dict(parts) == {"us-west": "done", "eu-ie": "unreachable"}
+
+
+def _parts_are_served_only_to_the_control_plane(hosts: MultiHost, authorization: str) -> None:
+    """The part endpoints take the same client-certificate check as ``/release``: a client
+    without the control plane's certificate gets a 403 sentence and no part, not even its state."""
+    authorization_id = SignedAuthorization.from_bytes(authorization.encode()).authorization.id
+    bare = ssl.create_default_context(cafile=str(hosts.control / "pki" / "ca.pem"))
+    bare.check_hostname = False
+    url = hosts.agents["eu-ie"].url
+    with httpx.Client(verify=bare, timeout=30) as client:
+        answers = [
+            client.get(f"{url}/parts/{authorization_id}"),
+            client.post(f"{url}/parts", content=authorization),
+            client.post(f"{url}/parts/records", content=authorization),
+        ]
+    for answer in answers:
+        assert answer.status_code == 403, answer.text
+        assert (
+            "serves only the control plane; the client presented no certificate"
+            in (answer.json()["error"]["message"])
+        )

@@ -23,9 +23,9 @@ from comity.domain.authorization import SignedAuthorization
 from comity.domain.demand_schema import parse_demand
 from comity.errors import ConfigurationError, IntegrityError
 from comity.law.countries import known_countries
-from comity.services.part_ports import PartStatus
+from comity.services.productions.parts import RegionPartService
+from comity.services.productions.parts_ports import PartStatus
 from comity.services.productions.produce import ProductionService, package_facts
-from comity.services.region_parts import RegionPartService
 
 
 class ScriptedRegion:

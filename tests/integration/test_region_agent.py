@@ -4,16 +4,13 @@ current authorization for its region covers, and only while the law still says s
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.agent_support import agent_process, make_pki
 from tests.conftest import FixedClock
 from tests.intake_support import free_port
 from tests.production_support import ProductionWorld, approve, build, submit
@@ -22,6 +19,7 @@ from comity.adapters.agent.client import HttpRegionAgent
 from comity.adapters.package.verify import verify_package
 from comity.adapters.signing.authorizations import sign_authorization
 from comity.adapters.signing.ed25519 import SigningKey
+from comity.adapters.tls.contexts import client_context
 from comity.bootstrap import open_deployment
 from comity.domain.accounts import AccountKind
 from comity.domain.authorization import SignedAuthorization
@@ -157,52 +155,23 @@ def test_the_agent_refuses_when_the_data_moved_or_the_demand_is_blocked(
 
 @pytest.fixture
 def remote(approved: tuple[ProductionWorld, SignedAuthorization]) -> Iterator[str]:
-    """``comity agent --region eu-ie`` in its own process on a free port."""
+    """``comity agent --region eu-ie`` in its own process on a free port, over mutual TLS with
+    the certificates ``comity pki`` made."""
     pw, _ = approved
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "comity.entrypoints.cli.main",
-            "--dir",
-            str(pw.comity.home),
-            "agent",
-            "--region",
-            "eu-ie",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                health = httpx.get(f"{url}/health", timeout=1).json()
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    _, err = process.communicate(timeout=5)
-                    raise RuntimeError(f"agent did not start: {err.decode()}") from None
-                time.sleep(0.1)
+    make_pki(pw.comity, "eu-ie")
+    with agent_process(pw.comity.home, "eu-ie") as url:
+        context = client_context(pw.comity.control_plane_tls("eu-ie"))
+        health = httpx.get(f"{url}/health", verify=context, timeout=10).json()
         assert health["region"] == "eu-ie"
         assert health["control_plane_key"] == pw.comity.control_plane_key.key_id
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_http_agent_in_its_own_process_releases_and_refuses_like_the_local_one(
     approved: tuple[ProductionWorld, SignedAuthorization], remote: str
 ) -> None:
     pw, signed = approved
-    agent = HttpRegionAgent("eu-ie", remote)
+    agent = HttpRegionAgent("eu-ie", remote, tls=pw.comity.control_plane_tls("eu-ie"))
     local: list[Record] = list(pw.comity.local_agent("eu-ie").release(signed))
     assert list(agent.release(signed)) == local
     _refusals(agent, pw, signed)
@@ -237,7 +206,7 @@ def test_an_unreachable_agent_and_bad_agent_settings_are_named(tmp_path: Path) -
         ('[agents.eu-de]\nurl = "http://x:1"\n', "'eu-de' is not a region"),
         ('[agents.eu-ie]\nurl = "ftp://x"\n', "must be an http:// or https:// URL"),
         ('[agents.eu-ie]\nurl = "http://x:99999"\n', "port that is not a number"),
-        ('[agents.eu-ie]\naddress = "http://x"\n', "must be a table with only url"),
+        ('[agents.eu-ie]\naddress = "http://x"\n', "must be a table with url"),
     ):
         toml.write_text(base + "\n" + bad)
         with pytest.raises(ConfigurationError, match=message):

@@ -22,7 +22,7 @@ from comity.adapters.signing.authorizations import sign_authorization
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
 from comity.errors import Conflict, Forbidden, IntegrityError, NotFound
-from comity.services.region_parts import RegionPartService
+from comity.services.productions.parts import RegionPartService
 
 
 class FlakyFiles(SealedPartFiles):

@@ -30,6 +30,8 @@ from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.adapters.sources.config import build_source, region_sources
+from comity.adapters.tls.layout import CONTROL_PLANE_NAME, PkiLayout, TlsFiles, agent_name
+from comity.domain.audit import AuditAction
 from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_from_url
 from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.demand_schema import demand_json_schema
@@ -39,8 +41,8 @@ from comity.law.countries import known_countries
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.demands import vocabulary_of
 from comity.services.intake.ports import DemandFilter
-from comity.services.part_ports import RegionParts
 from comity.services.ports import Clock
+from comity.services.productions.parts_ports import RegionParts
 from comity.services.productions.ports import Production, RegionAgent
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from comity.adapters.controlplane.moves_repo import SqlMoveJournal
     from comity.adapters.controlplane.productions_repo import SqlProductionUnitOfWork
     from comity.adapters.notify.settings import NotifySettings
+    from comity.adapters.tls.pki import CertificateInfo
     from comity.bootstrap.audit_log import AuditLog
     from comity.bootstrap.hi1 import Hi1Gateway
     from comity.law.engine import LawEngine
@@ -295,16 +298,27 @@ class Comity:
         )
 
     def agent_app(
-        self, region_id: str, stalled_after: float | None = None
+        self,
+        region_id: str,
+        stalled_after: float | None = None,
+        *,
+        require_control_plane: bool = False,
     ) -> tuple[FastAPI, str, bool]:
         """A region's agent as its own HTTP application (``comity agent``), the id of the
         control-plane key it trusts, and whether it runs the region's production worker (on a
-        PostgreSQL store, ADR 0012)."""
+        PostgreSQL store, ADR 0012). ``require_control_plane``: every request must carry the
+        control plane's client certificate (mutual TLS, ``serve_agent``)."""
         from comity.adapters.agent.server import create_agent_app  # noqa: PLC0415
 
         key_id = self.trusted_control_plane_keys()[0].key_id
         jobs = self.region_jobs(region_id, stalled_after)
-        return create_agent_app(self.local_agent(region_id), key_id, jobs), key_id, jobs is not None
+        app = create_agent_app(
+            self.local_agent(region_id),
+            key_id,
+            jobs,
+            require_control_plane=require_control_plane,
+        )
+        return app, key_id, jobs is not None
 
     def region_sources(self, region_id: str) -> list[RecordSource]:
         """The region's ``[regions.X.sources.Y]`` adapters, built for its agent (which alone
@@ -319,15 +333,17 @@ class Comity:
         return AccountRef(account_id, account.selectors if account is not None else ())
 
     def region_agent(self, region_id: str) -> RegionAgent:
-        """The agent ``comity.toml`` names for the region (``[agents.<id>] url``), else local."""
+        """The agent ``comity.toml`` names for the region (``[agents.<id>] url``), else local;
+        over ``https://`` with this deployment's control-plane certificate (mutual TLS)."""
         if region_id not in self.deployment.region_ids:
             raise NotFound(f"authorization names region {region_id!r}, unknown to this deployment")
-        agents = self.deployment.extra.get("agents")
-        url = agents.get(region_id) if isinstance(agents, dict) else None
-        if isinstance(url, str):
+        settings = self._agent_settings(region_id)
+        if settings is not None:
             from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
 
-            return HttpRegionAgent(region_id, url)
+            url = settings["url"]
+            tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
+            return HttpRegionAgent(region_id, url, tls=tls)
         return self.local_agent(region_id)
 
     def region_parts(self, region_id: str) -> RegionParts | None:
@@ -351,7 +367,7 @@ class Comity:
         from comity.adapters.agent.jobs import DEFAULT_STALLED_AFTER, RegionJobs  # noqa: PLC0415
         from comity.adapters.agent.part_file import SealedPartFiles  # noqa: PLC0415
         from comity.adapters.agent.part_ledger import SqlPartLedger  # noqa: PLC0415
-        from comity.services.region_parts import RegionPartService  # noqa: PLC0415
+        from comity.services.productions.parts import RegionPartService  # noqa: PLC0415
 
         ledger = SqlPartLedger(region_id, vault.store.engine)
         ledger.ensure_schema()
@@ -366,6 +382,141 @@ class Comity:
     def parts_dir(self, region_id: str) -> Path:
         """Where the region's agent keeps sealed parts: ``regions/<id>/parts`` on its host."""
         return self.home / "regions" / region_id / "parts"
+
+    def _agent_settings(self, region_id: str) -> dict[str, str] | None:
+        agents = self.deployment.extra.get("agents")
+        settings = agents.get(region_id) if isinstance(agents, dict) else None
+        return settings if isinstance(settings, dict) else None
+
+    @property
+    def pki(self) -> PkiLayout:
+        """Where ``comity pki`` keeps the deployment CA and the certificates it issues."""
+        return PkiLayout(self.home)
+
+    def control_plane_tls(self, region_id: str) -> TlsFiles:
+        """The CA, certificate and key the control plane uses to call the region's agent:
+        ``[agents.<id>] ca, cert, key`` if given, else the ``comity pki`` files."""
+        settings = self._agent_settings(region_id) or {}
+        return TlsFiles(
+            Path(settings.get("ca", self.pki.ca_cert)),
+            Path(settings.get("cert", self.pki.cert(CONTROL_PLANE_NAME))),
+            Path(settings.get("key", self.pki.key(CONTROL_PLANE_NAME))),
+        )
+
+    def agent_tls(self, region_id: str) -> TlsFiles:
+        """The CA, certificate and key the region's agent serves with: ``[agents.<id>] ca,
+        agent-cert, agent-key`` if given, else the ``comity pki`` files."""
+        settings = self._agent_settings(region_id) or {}
+        name = agent_name(region_id)
+        return TlsFiles(
+            Path(settings.get("ca", self.pki.ca_cert)),
+            Path(settings.get("agent-cert", self.pki.cert(name))),
+            Path(settings.get("agent-key", self.pki.key(name))),
+        )
+
+    def create_ca(self, actor: str = "cli") -> dict[str, object]:
+        """``comity pki init``: the deployment's CA, on the audit log."""
+        from comity.adapters.tls.pki import init_ca  # noqa: PLC0415
+        from comity.services.pki import on_the_record  # noqa: PLC0415
+
+        def act(now: datetime) -> dict[str, object]:
+            return init_ca(self.pki, now, name=self.deployment.provider.name).facts()
+
+        return on_the_record(
+            self.uow,
+            self.clock,
+            actor=actor,
+            action=AuditAction.PKI_CA_CREATED,
+            subject="pki/ca",
+            act=act,
+        )
+
+    def issue_certificate(
+        self,
+        region_id: str | None,
+        *,
+        days: int,
+        hosts: tuple[str, ...] = (),
+        replace: bool = False,
+        actor: str = "cli",
+    ) -> dict[str, object]:
+        """``comity pki issue``: the certificate of a region's agent (or, with None, of the
+        control plane), signed by the deployment CA, on the audit log."""
+        from comity.adapters.tls.pki import issue  # noqa: PLC0415
+        from comity.services.pki import on_the_record  # noqa: PLC0415
+
+        if region_id is not None and region_id not in self.deployment.region_ids:
+            known = ", ".join(self.deployment.region_ids)
+            raise NotFound(f"no region {region_id!r} in this deployment (regions: {known})")
+
+        def act(now: datetime) -> dict[str, object]:
+            info = issue(
+                self.pki, now, region_id=region_id, days=days, hosts=hosts, replace=replace
+            )
+            return info.facts()
+
+        name = agent_name(region_id) if region_id is not None else CONTROL_PLANE_NAME
+        return on_the_record(
+            self.uow,
+            self.clock,
+            actor=actor,
+            action=AuditAction.PKI_CERTIFICATE_ISSUED,
+            subject=f"pki/{name}",
+            act=act,
+        )
+
+    def certificates(self) -> list[CertificateInfo]:
+        """Every certificate under ``pki/``, the CA first."""
+        from comity.adapters.tls.pki import describe  # noqa: PLC0415
+
+        found = sorted((self.home / "pki").glob("*.pem")) if (self.home / "pki").is_dir() else []
+        infos = [describe(path) for path in found]
+        return sorted(infos, key=lambda i: (i.role != "ca", i.path.name))
+
+    def agent_certificate(self, region_id: str) -> CertificateInfo | None:
+        """The certificate issued to the region's agent, if this host holds it."""
+        from comity.adapters.tls.pki import describe  # noqa: PLC0415
+
+        path = self.agent_tls(region_id).cert
+        return describe(path) if path.exists() else None
+
+    def agent_location(self, region_id: str) -> str:
+        """Where the region's agent runs: its URL, or in-process."""
+        settings = self._agent_settings(region_id)
+        return settings["url"] if settings is not None else "in-process"
+
+    def serve_agent(
+        self,
+        region_id: str,
+        host: str,
+        port: int,
+        *,
+        insecure_http: bool = False,
+        stalled_after: float | None = None,
+    ) -> tuple[Callable[[], None], str, bool]:
+        """``comity agent``: the region's agent ready to run (mutual TLS unless
+        ``insecure_http``, which only a loopback address may use), the id of the control-plane
+        key it trusts, and whether it runs the region's production worker (ADR 0012)."""
+        from comity.adapters.agent.serve import run_agent  # noqa: PLC0415
+
+        if region_id not in self.deployment.region_ids:
+            known = ", ".join(self.deployment.region_ids)
+            raise NotFound(f"no region {region_id!r} in this deployment (regions: {known})")
+        tls = None if insecure_http else self.agent_tls(region_id)
+        if tls is not None and tls.missing():
+            missing = ", ".join(str(p) for p in tls.missing())
+            raise ConfigurationError(
+                f"the agent of region {region_id} serves mutual TLS and needs {missing}; run "
+                f"'comity pki init' (once) and 'comity pki issue agent {region_id}'"
+            )
+        if tls is None and host not in ("127.0.0.1", "::1", "localhost"):
+            raise InvalidInput(
+                f"--insecure-http: plain HTTP is allowed on a loopback address only, not on {host}"
+            )
+        app, key_id, with_jobs = self.agent_app(
+            region_id, stalled_after, require_control_plane=tls is not None
+        )
+        return (lambda: run_agent(app, host, port, tls)), key_id, with_jobs
 
     @property
     def download_link_ttl(self) -> timedelta:

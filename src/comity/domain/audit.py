@@ -56,6 +56,8 @@ class AuditAction(StrEnum):
     DEMAND_ASSESSMENT_CREATED = "demand:assessment:created"
     ETSI_IMPORTED = "etsi:imported"
     NOTIFY_SENT = "notify:sent"
+    PKI_CA_CREATED = "pki:ca:created"
+    PKI_CERTIFICATE_ISSUED = "pki:certificate:issued"
     PRODUCTION_REFUSED = "production:refused"
     PRODUCTION_STARTED = "production:started"
     PRODUCTION_PUBLISHED = "production:published"

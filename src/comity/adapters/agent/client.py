@@ -1,14 +1,29 @@
 """A regional agent reached over HTTP (``comity agent`` on another host): same port as the
 in-process agent, so ``comity produce`` does not care where a region lives; and, for a region
-with a job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0012)."""
+with a job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0012).
+
+Over ``https://`` the control plane presents its certificate (mutual TLS, ``adapters/tls``) and
+checks, before a signed authorization is sent, that the agent's certificate names the region it
+is calling: a ``GET /health`` opens the connection, the peer's certificate is read, and only then
+does the ``POST`` (``/release``, ``/parts`` or ``/parts/records``) go out on the same connection
+(and its response's peer is checked again before anything in it is read).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 
 from comity.adapters.agent.framing import decode
+from comity.adapters.tls.contexts import (
+    client_context,
+    explain,
+    own_certificate_problem,
+    peer_role,
+)
+from comity.adapters.tls.layout import TlsFiles
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
 from comity.errors import (
@@ -20,7 +35,7 @@ from comity.errors import (
     InvalidInput,
     NotFound,
 )
-from comity.services.part_ports import PartStatus
+from comity.services.productions.parts_ports import PartStatus
 
 _BY_STATUS: dict[int, type[ComityError]] = {
     400: InvalidInput,
@@ -34,12 +49,24 @@ _BY_STATUS: dict[int, type[ComityError]] = {
 #: Seconds to wait for a part's status before calling the agent unreachable.
 STATUS_TIMEOUT = 5.0
 
+#: How a server's refusal of the client certificate looks under TLS 1.3.
+_CLOSED_EARLY = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
 
 class HttpRegionAgent:
-    def __init__(self, region_id: str, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, region_id: str, url: str, *, tls: TlsFiles | None = None, timeout: float = 30.0
+    ) -> None:
         self._region_id = region_id
         self._url = url.rstrip("/")
         self._timeout = httpx.Timeout(timeout, read=600.0)
+        self._tls = tls
+        if url.startswith("https://") and tls is None:
+            raise ConfigurationError(
+                f"the agent of region {region_id} at {url} is reached over mutual TLS, but no CA, "
+                "certificate and key are configured for the control plane"
+            )
+        self._context = client_context(tls) if tls is not None else None
 
     @property
     def region_id(self) -> str:
@@ -51,8 +78,9 @@ class HttpRegionAgent:
     # --- durable parts (RegionParts) ---
 
     def submit(self, signed: SignedAuthorization) -> PartStatus | None:
-        with httpx.Client(timeout=self._timeout) as client:
+        with self._client(self._timeout) as client:
             try:
+                self._check_health(client)
                 response = client.post(
                     f"{self._url}/parts",
                     content=signed.to_bytes(),
@@ -60,6 +88,7 @@ class HttpRegionAgent:
                 )
             except httpx.HTTPError as exc:
                 raise self._unreachable(exc) from None
+            self._check_peer(response)
         if response.status_code == 404:
             return None  # the agent keeps no queue (a SQLite region): read it in one stream
         self._raise_for(response)
@@ -67,12 +96,14 @@ class HttpRegionAgent:
 
     def status(self, authorization_id: str) -> PartStatus:
         # A status is asked while a page renders or a production waits: a lost host answers
-        # "unreachable" within seconds, not after the stream's long timeouts.
-        with httpx.Client(timeout=STATUS_TIMEOUT) as client:
+        # "unreachable" within seconds, not after the stream's long timeouts. It carries no
+        # authorization, so the peer is checked on the answer itself.
+        with self._client(httpx.Timeout(STATUS_TIMEOUT)) as client:
             try:
                 response = client.get(f"{self._url}/parts/{authorization_id}")
             except httpx.HTTPError as exc:
                 raise self._unreachable(exc) from None
+            self._check_peer(response)
         self._raise_for(response)
         return PartStatus.from_document(response.json())
 
@@ -81,9 +112,44 @@ class HttpRegionAgent:
 
     # --- the wire ---
 
-    def _unreachable(self, exc: Exception) -> ConfigurationError:
+    def _client(self, timeout: httpx.Timeout) -> httpx.Client:
+        if self._context is None:
+            return httpx.Client(timeout=timeout)
+        return httpx.Client(timeout=timeout, verify=self._context)
+
+    def _check_health(self, client: httpx.Client) -> None:
+        """Over TLS, open the connection with ``GET /health`` and check who answered before
+        anything signed is sent on it."""
+        if self._context is not None:
+            self._check_peer(client.get(f"{self._url}/health"))
+
+    def _check_peer(self, response: httpx.Response) -> None:
+        """Refuse an agent whose certificate does not name this region."""
+        if self._context is None:
+            return
+        stream = response.extensions.get("network_stream")
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
+        role = peer_role(der)
+        if role != f"region:{self._region_id}":
+            named = "no certificate" if role is None else f"a certificate naming {role}"
+            raise ConfigurationError(
+                f"the agent at {self._url} presented {named}, not the agent of region "
+                f"{self._region_id}; nothing was sent to it or released"
+            )
+
+    def _unreachable(self, exc: httpx.HTTPError) -> ConfigurationError:
+        why = explain(exc)
+        if why is None and self._tls is not None and isinstance(exc, _CLOSED_EARLY):
+            # The agent closed the connection in or right after the handshake: it refused this
+            # control plane's certificate (TLS 1.3 shows no alert). Say why, if it is ours.
+            why = own_certificate_problem(self._tls, datetime.now(UTC)) or (
+                "it closed the connection in the TLS handshake, so it does not accept this "
+                "control plane's certificate (does it trust another CA?)"
+            )
+        why = why or f"it cannot be reached: {exc}"
         return ConfigurationError(
-            f"the agent of region {self._region_id} at {self._url} cannot be reached: {exc}"
+            f"the agent of region {self._region_id} at {self._url}: {why}; nothing was released"
         )
 
     def _raise_for(self, response: httpx.Response) -> None:
@@ -97,8 +163,9 @@ class HttpRegionAgent:
         raise error(f"the agent of region {self._region_id} refused: {message}")
 
     def _records(self, path: str, signed: SignedAuthorization) -> Iterator[Record]:
-        client = httpx.Client(timeout=self._timeout)
+        client = self._client(self._timeout)
         try:
+            self._check_health(client)
             request = client.build_request(
                 "POST",
                 f"{self._url}{path}",
@@ -109,6 +176,15 @@ class HttpRegionAgent:
         except httpx.HTTPError as exc:
             client.close()
             raise self._unreachable(exc) from None
+        except ComityError:
+            client.close()
+            raise
+        try:
+            self._check_peer(response)
+        except ComityError:
+            response.close()
+            client.close()
+            raise
         if response.status_code != 200:
             try:
                 response.read()

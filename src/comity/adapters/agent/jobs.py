@@ -21,7 +21,7 @@ from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job
 
 from comity.errors import ComityError
-from comity.services.region_parts import RegionPartService
+from comity.services.productions.parts import RegionPartService
 
 TASK = "comity.produce_part"
 QUEUE = "comity_parts"

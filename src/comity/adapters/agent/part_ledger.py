@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from comity.services.part_ports import PartStatus
+from comity.services.productions.parts_ports import PartStatus
 
 metadata = MetaData()
 parts = Table(

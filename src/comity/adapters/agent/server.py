@@ -23,16 +23,26 @@ from starlette.concurrency import run_in_threadpool
 from comity import __version__
 from comity.adapters.agent.framing import MEDIA_TYPE, encode
 from comity.adapters.agent.jobs import RegionJobs
+from comity.adapters.tls.contexts import peer_role
 from comity.domain.authorization import SignedAuthorization
-from comity.errors import ComityError, NotFound, TooLarge
+from comity.errors import ComityError, Forbidden, NotFound, TooLarge
 from comity.services.productions.agent import LocalRegionAgent
 
 MAX_AUTHORIZATION_BYTES = 1024 * 1024
 
 
 def create_agent_app(
-    agent: LocalRegionAgent, control_plane_key_id: str, jobs: RegionJobs | None = None
+    agent: LocalRegionAgent,
+    control_plane_key_id: str,
+    jobs: RegionJobs | None = None,
+    *,
+    require_control_plane: bool = False,
 ) -> FastAPI:
+    """The agent's app; with ``jobs`` it runs the region's part queue and worker (ADR 0012);
+    with ``require_control_plane`` (mutual TLS, ``serve.run_agent``) every request, ``/parts``
+    as much as ``/release``, must come over a connection whose client certificate names the
+    control plane."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if jobs is None:
@@ -58,6 +68,20 @@ def create_agent_app(
     async def _error(_request: Request, exc: ComityError) -> JSONResponse:
         body = {"error": {"code": exc.code, "message": exc.message, "problems": exc.problems}}
         return JSONResponse(body, status_code=exc.http_status)
+
+    @app.middleware("http")
+    async def _control_plane_only(request: Request, call_next: Any) -> Any:
+        if require_control_plane:
+            tls = request.scope.get("extensions", {}).get("tls") or {}
+            role = peer_role(tls.get("client_cert_der"))
+            if role != "control-plane":
+                named = "no certificate" if role is None else f"a certificate naming {role}"
+                error = Forbidden(
+                    f"the agent of region {agent.region_id} serves only the control plane; the "
+                    f"client presented {named}, so nothing is released"
+                )
+                return await _error(request, error)
+        return await call_next(request)
 
     @app.get("/health")
     def health() -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from comity.adapters.audit.log_config import log_section_problems
+from comity.adapters.regions.pkcs11_url import SCHEME as PKCS11_SCHEME
+from comity.adapters.regions.pkcs11_url import parse_pkcs11_url
 from comity.adapters.sources.config import parse_sources
 from comity.domain.deployment import ENTITY_ROLES, REGION_ID, Deployment, Entity, Provider, Region
 from comity.errors import ConfigurationError, collect
@@ -73,7 +75,9 @@ def parse_deployment(
     else:
         control_plane = _resolve_url(cp.get("database", "sqlite:///control.db"), base_dir)
 
-    agents = _parse_agents(doc.get("agents", {}), {r.id for r in regions}, problems, source)
+    agents = _parse_agents(
+        doc.get("agents", {}), {r.id for r in regions}, problems, source, base_dir
+    )
     problems += log_section_problems(doc, source)
     collect(problems, ConfigurationError)
     assert provider is not None
@@ -186,6 +190,12 @@ def _parse_regions(  # noqa: PLR0917 (sources are collected beside the regions)
         if keyring is not None and (not isinstance(keyring, str) or ":" not in keyring):
             problems.append(f"{where}.keyring {keyring!r} must be a URL such as file:keys/x.key")
             keyring = None
+        elif isinstance(keyring, str) and keyring.startswith(PKCS11_SCHEME):
+            try:
+                keyring = parse_pkcs11_url(keyring, base_dir).url()
+            except ValueError as exc:
+                problems.append(f"{where}.keyring: {exc}")
+                keyring = None
         regions.append(
             Region(
                 str(region_id),
@@ -197,22 +207,35 @@ def _parse_regions(  # noqa: PLR0917 (sources are collected beside the regions)
     return regions
 
 
+AGENT_TLS_KEYS = ("ca", "cert", "key", "agent-cert", "agent-key")
+
+
 def _parse_agents(
-    raw: Any, region_ids: set[str], problems: list[str], source: str
-) -> dict[str, str]:
-    """``[agents.<region>] url = "https://host:port"``: a region whose agent runs on its own host
-    (``comity agent``); regions not listed are read by the in-process agent."""
+    raw: Any, region_ids: set[str], problems: list[str], source: str, base_dir: Path | None
+) -> dict[str, dict[str, str]]:
+    """``[agents.<region>]``: a region whose agent runs on its own host (``comity agent``);
+    regions not listed are read by the in-process agent.
+
+    ``url`` is where the control plane reaches it; over ``https://`` both sides use mutual TLS
+    with the files ``comity pki`` makes, or those named here (relative to the deployment
+    directory): ``ca``, the control plane's ``cert`` and ``key``, and on the agent's host the
+    agent's ``agent-cert`` and ``agent-key``.
+    """
     if not isinstance(raw, dict):
         problems.append(f"{source}: [agents] must be a table of [agents.<region>] tables")
         return {}
-    agents: dict[str, str] = {}
+    agents: dict[str, dict[str, str]] = {}
+    allowed = {"url", *AGENT_TLS_KEYS}
     for region_id, body in raw.items():
         where = f"{source}: agents.{region_id}"
         if region_id not in region_ids:
             problems.append(f"{where}: {region_id!r} is not a region of this deployment")
             continue
-        if not isinstance(body, dict) or set(body) != {"url"}:
-            problems.append(f'{where} must be a table with only url = "https://host:port"')
+        if not isinstance(body, dict) or "url" not in body or set(body) - allowed:
+            problems.append(
+                f'{where} must be a table with url = "https://host:port" and optionally '
+                + ", ".join(AGENT_TLS_KEYS)
+            )
             continue
         url = body["url"]
         parsed = urlsplit(url) if isinstance(url, str) else None
@@ -230,7 +253,17 @@ def _parse_agents(
         except ValueError:
             problems.append(f"{where}.url {url!r} has a port that is not a number in 1-65535")
             continue
-        agents[region_id] = url.rstrip("/")
+        settings = {"url": url.rstrip("/")}
+        for key in AGENT_TLS_KEYS:
+            value = body.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value:
+                problems.append(f"{where}.{key} must be a file path")
+                continue
+            path = Path(value)
+            settings[key] = str(base_dir / path if base_dir is not None else path)
+        agents[region_id] = settings
     return agents
 
 

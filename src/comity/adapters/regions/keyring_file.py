@@ -36,6 +36,10 @@ class FileKeyring:
         self._keys: dict[int, AESGCM] | None = None
         self._current = 0
 
+    @property
+    def custody(self) -> str:
+        return f"file {self.path}"
+
     # -- file handling -------------------------------------------------------------------------
 
     def ensure(self) -> bool:

@@ -13,6 +13,8 @@ from pathlib import Path
 from comity.adapters.config.deployment_file import local_path
 from comity.adapters.regions.envelope import open_sealed, rewrap, seal
 from comity.adapters.regions.keyring_file import FileKeyring
+from comity.adapters.regions.pkcs11_url import SCHEME as PKCS11_SCHEME
+from comity.adapters.regions.pkcs11_url import parse_pkcs11_url
 from comity.adapters.regions.postgres import PostgresRegionStore
 from comity.adapters.regions.sql_store import SqlRegionStore
 from comity.adapters.regions.sqlite import SqliteRegionStore
@@ -89,10 +91,24 @@ def open_vault(region: Region) -> RegionVault:
     else:
         raise ConfigurationError(f"region {region.id}: unsupported store URL {region.store!r}")
     keyring_url = region.keyring or f"file:keys/{region.id}.key"
-    key_path = local_path(keyring_url)
-    if key_path is None:
-        raise ConfigurationError(
-            f"region {region.id}: keyring {keyring_url!r} is not supported; only file: keyrings "
-            "exist today (a KMS or PKCS#11 keyring plugs in behind the Keyring port)"
-        )
-    return RegionVault(region.id, store, FileKeyring(region.id, Path(key_path)))
+    return RegionVault(region.id, store, open_keyring(region.id, keyring_url))
+
+
+def open_keyring(region_id: str, url: str) -> Keyring:
+    """The keyring a ``keyring`` URL names: ``file:PATH`` or ``pkcs11:module=...;token=...;
+    pin-file=...`` (an HSM; its library is imported only for regions that use one)."""
+    key_path = local_path(url)
+    if key_path is not None:
+        return FileKeyring(region_id, Path(key_path))
+    if url.startswith(PKCS11_SCHEME):
+        from comity.adapters.regions.keyring_pkcs11 import Pkcs11Keyring  # noqa: PLC0415
+
+        try:
+            settings = parse_pkcs11_url(url)
+        except ValueError as exc:
+            raise ConfigurationError(f"region {region_id}: keyring {exc}") from None
+        return Pkcs11Keyring(region_id, settings)
+    raise ConfigurationError(
+        f"region {region_id}: keyring {url!r} is not supported; use file:PATH or "
+        "pkcs11:module=PATH;token=LABEL;pin-file=PATH"
+    )

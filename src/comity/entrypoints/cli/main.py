@@ -89,7 +89,10 @@ COMMANDS: dict[str, _Entry] = {
     "rules": _Entry("rules_cmd", "app", "Rule pack tools."),
     "audit": _Entry("audit_cmd", "app", "Inspect, prove and verify the tamper-evident audit log."),
     "ingest": _Entry("ingest_cmd", "app", "Ingest mail and records into an account's regions."),
-    "regions": _Entry("regions_cmd", "app", "Regions: their stores and keys."),
+    "regions": _Entry("regions_cmd", "app", "Regions: their stores, keys and agents."),
+    "pki": _Entry(
+        "pki_cmd", "app", "The deployment's CA and the certificates of mutual TLS with the agents."
+    ),
     "users": _Entry("users_cmd", "app", "Create and list staff members and requesters."),
     "tokens": _Entry("tokens_cmd", "app", "Issue API tokens."),
     "keys": _Entry("keys_cmd", "app", "The provider's published signing key."),

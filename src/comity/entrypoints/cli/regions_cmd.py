@@ -11,27 +11,61 @@ from comity.entrypoints.cli.context import open_comity
 from comity.entrypoints.cli.tables import JsonOption, WideOption, folding_table, print_table
 from comity.services.custody.key_rotation import rotate_region_key
 
-app = typer.Typer(help="Regions: their stores and keys.", no_args_is_help=True)
+app = typer.Typer(help="Regions: their stores, keys and agents.", no_args_is_help=True)
 
 
 @app.command("list")
 def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
-    """Each region with its country, store and current key version."""
+    """Each region: country, store, key custody and version, its agent and the agent's
+    certificate (the region it names and when it expires)."""
     comity = open_comity(ctx)
+    home = f"{comity.home.resolve()}/"
+
+    def short(text: str) -> str:
+        """Paths inside the deployment directory, relative to it: what comity.toml says."""
+        return text.replace(home, "")
+
     regions = comity.deployment.regions
-    versions = [comity.region_store(r.id).keyring.current_version() for r in regions]
+    certs = [comity.agent_certificate(region.id) for region in regions]
+    rows = []
+    for region, cert in zip(regions, certs, strict=True):
+        keyring = comity.region_store(region.id).keyring
+        rows.append(
+            {
+                "id": region.id,
+                "country": region.country,
+                "store": region.store,
+                "key_custody": short(keyring.custody),
+                "key_version": keyring.current_version(),
+                "agent": comity.agent_location(region.id),
+                "agent_certificate": None
+                if cert is None
+                else {"role": cert.role, "not_after": cert.not_after.isoformat()},
+            }
+        )
     if as_json:
-        rows = [
-            {"id": r.id, "country": r.country, "store": r.store, "key_version": v}
-            for r, v in zip(regions, versions, strict=True)
-        ]
         typer.echo(json.dumps(rows, indent=2))
         return
     table = folding_table(
-        "region", "country", "store", "key version", whole={"region": [r.id for r in regions]}
+        "region",
+        "country",
+        "store",
+        "key version",
+        "key custody",
+        "agent",
+        "agent certificate",
+        whole={"region": [region.id for region in regions]},
     )
-    for r, v in zip(regions, versions, strict=True):
-        table.add_row(r.id, r.country, r.store or "-", str(v))
+    for region, cert, row in zip(regions, certs, rows, strict=True):
+        table.add_row(
+            region.id,
+            region.country,
+            region.store or "-",
+            str(row["key_version"]),
+            str(row["key_custody"]),
+            str(row["agent"]),
+            "-" if cert is None else f"{cert.role} until {cert.not_after:%Y-%m-%d}",
+        )
     print_table(table, wide=wide)
 
 

@@ -26,7 +26,7 @@ from comity.entrypoints.web.visitor import (
     checked_form,
     comity_of,
 )
-from comity.services.part_ports import IN_PROCESS, PartStatus
+from comity.services.productions.parts_ports import IN_PROCESS, PartStatus
 from comity.services.productions.ports import Production
 
 router = APIRouter(include_in_schema=False)

@@ -78,6 +78,12 @@ class Keyring(Protocol):
 
     region_id: str
 
+    @property
+    def custody(self) -> str:
+        """Where the KEKs are kept, for operators (``comity regions list``): a file's path, an
+        HSM's token; never key material."""
+        ...
+
     def ensure(self) -> bool:
         """Create the first KEK if there is none; True if one was created."""
         ...

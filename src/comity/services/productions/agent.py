@@ -79,28 +79,15 @@ class LocalRegionAgent:
         now = self._clock.now()
         auth = self._verify(signed, now, self.region_id)
         self.check_law(auth, now)
+        # Open the region's key custody before the first record: a file missing or an HSM that
+        # refuses its PIN fails here, with its own sentence, and nothing is released.
+        self._custody.keyring.current_version()
         return auth
 
     def check_law(self, auth: Authorization, now: datetime) -> None:
         """Refuse unless the law engine, as of ``now``, still gives every granted item the
-        pathway the approval relied on (or, for an authorization without a basis, a disclosing
-        one)."""
-        answer = self._law.answer(auth.demand_id, now)
-        if answer.blocked_reason:
-            raise Forbidden(
-                f"demand {auth.demand_reference} may no longer be disclosed: "
-                f"{answer.blocked_reason}"
-            )
-        changes = [
-            change
-            for grant in auth.grants_for(self.region_id)
-            for change in _changes(auth, grant, answer)
-        ]
-        if changes:
-            raise Forbidden(
-                f"the law engine's answer as of {answer.as_of} differs from the approval's, so "
-                f"region {self.region_id} releases nothing: " + "; ".join(changes)
-            )
+        pathway the approval relied on (``check_law_now``)."""
+        check_law_now(self._law, auth, self.region_id, now)
 
     def _records(self, auth: Authorization) -> Iterator[Record]:
         """The region's records, merged across its grants: per account (in order), every grant
@@ -182,6 +169,25 @@ class LocalRegionAgent:
                     )
                 previous = n
         return notes
+
+
+def check_law_now(law: LawRecheck, auth: Authorization, region_id: str, now: datetime) -> None:
+    """Refuse unless the law engine, as of ``now``, still gives every granted item in
+    ``region_id`` the pathway the approval relied on (or, for an authorization without a basis,
+    a disclosing one). Every agent implementation calls this before its first record."""
+    answer = law.answer(auth.demand_id, now)
+    if answer.blocked_reason:
+        raise Forbidden(
+            f"demand {auth.demand_reference} may no longer be disclosed: {answer.blocked_reason}"
+        )
+    changes = [
+        change for grant in auth.grants_for(region_id) for change in _changes(auth, grant, answer)
+    ]
+    if changes:
+        raise Forbidden(
+            f"the law engine's answer as of {answer.as_of} differs from the approval's, so "
+            f"region {region_id} releases nothing: " + "; ".join(changes)
+        )
 
 
 def _bounds(grant: RegionGrant) -> tuple[datetime | None, datetime | None]:

@@ -57,8 +57,8 @@ from comity.errors import (
 from comity.services.cases.actions import deliver_in, start_production_in
 from comity.services.identity import require
 from comity.services.intake.demands import visible_demand
-from comity.services.part_ports import IN_PROCESS, UNREACHABLE, PartStatus, RegionParts
 from comity.services.ports import Clock
+from comity.services.productions.parts_ports import IN_PROCESS, UNREACHABLE, PartStatus, RegionParts
 from comity.services.productions.ports import (
     DownloadLink,
     PackageFacts,

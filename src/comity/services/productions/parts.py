@@ -21,9 +21,9 @@ from datetime import datetime
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.records import Record
 from comity.errors import ComityError, Conflict, NotFound
-from comity.services.part_ports import PartLedger, PartStatus, PartStore
 from comity.services.ports import Clock
 from comity.services.productions.agent import LocalRegionAgent
+from comity.services.productions.parts_ports import PartLedger, PartStatus, PartStore
 
 #: Attempts before a part that keeps failing for a passing reason (its store or a live source
 #: unreachable) is marked failed; the control plane's retry queues it again.
