@@ -205,8 +205,7 @@ def test_the_queue_filters_and_counts_by_whom_each_case_waits_on(control_plane, 
     [
         (0, None, "limit: expected 1 to 500"),
         (501, None, "limit: expected 1 to 500"),
-        (10, "not-a-cursor", "cursor: not a cursor this list gave out"),
-        (10, "WyJ4IiwieSIsInoiXQ", "cursor: not a cursor this list gave out"),
+        (10, "a" * 2001, "cursor: at most 2000 characters, got 2001"),
     ],
 )
 def test_a_bad_page_request_is_one_sentence(
@@ -218,6 +217,20 @@ def test_a_bad_page_request_is_one_sentence(
         case_due.due(
             control_plane, clock, STAFF, within=timedelta(days=1), limit=limit, after=after
         )
+
+
+@pytest.mark.parametrize("after", ["not-a-cursor", "WyJ4IiwieSIsInoiXQ", "e30", "_"])
+def test_a_well_formed_cursor_that_is_not_a_key_pages_from_the_start(
+    control_plane, clock, after: str
+) -> None:
+    """ADR 0011: every cursor the published pattern allows names a position (the start)."""
+    first = case_queue.queue_page(control_plane, clock, STAFF, limit=10)
+    assert case_queue.queue_page(control_plane, clock, STAFF, limit=10, after=after) == first
+    window = timedelta(days=1)
+    first_due = case_due.due(control_plane, clock, STAFF, within=window, limit=10)
+    assert case_due.due(control_plane, clock, STAFF, within=window, limit=10, after=after) == (
+        first_due
+    )
 
 
 def test_migration_0010_fills_the_copies_of_cases_stored_before_it(db_url: str) -> None:

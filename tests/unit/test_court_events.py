@@ -30,6 +30,7 @@ from comity.domain.court_events import (
     ReplacementDemand,
     Ruling,
     Stay,
+    parse_court_event,
 )
 from comity.domain.workflow import (
     COURT_EVENT,
@@ -299,3 +300,33 @@ def test_court_events_round_trip_as_plain_json() -> None:
     assert COURT_EVENT.validate_python(event.model_dump(mode="json")) == event
     case = quash(reach(CaseState.IN_REVIEW), day(1))
     assert Case.model_validate(case.model_dump(mode="json")) == case
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"kind": "replacement_demand", "reference": "r", "received_at": 0}, "received_at"),
+        ({"kind": "motion_to_quash", "motion_id": "m", "by": "provider", "at": 0}, "at"),
+        ({"kind": "stay", "granted": "yes"}, "granted"),
+        ({"kind": "stay", "granted": 1}, "granted"),
+        ({"kind": "law_change", "what": "w", "citation": "c", "effective": 0}, "effective"),
+    ],
+)
+def test_a_court_event_field_of_the_wrong_json_type_is_refused(event: dict, field: str) -> None:
+    """Schemathesis (ST201): ``received_at: 0`` was read as the Unix epoch and accepted."""
+    with pytest.raises(InvalidInput, match=rf"{field}"):
+        parse_court_event(event, now=datetime(2026, 11, 30, tzinfo=UTC))
+
+
+def test_a_court_event_from_yaml_values_is_read_as_its_json() -> None:
+    """The CLI's ``--set`` values are YAML: its days and times are written as JSON first."""
+    event = parse_court_event(
+        {
+            "kind": "replacement_demand",
+            "reference": "r-2",
+            "received_at": datetime(2026, 11, 1, tzinfo=UTC),
+            "at": datetime(2026, 11, 2, 9, tzinfo=UTC),
+        },
+        now=datetime(2026, 11, 30, tzinfo=UTC),
+    )
+    assert event.at == datetime(2026, 11, 2, 9, tzinfo=UTC)

@@ -87,3 +87,49 @@ def test_a_cursor_of_deeply_nested_json_is_one_sentence_not_a_crash() -> None:
     assert PATTERN.fullmatch(cursor)  # within the published pattern, so it reaches the service
     with pytest.raises(InvalidInput, match=r"^cursor: not a cursor this list gave out$"):
         paging.decode(cursor, 1)
+
+
+@given(st.from_regex(PATTERN, fullmatch=True), st.integers(min_value=1, max_value=4))
+def test_every_cursor_the_pattern_allows_names_a_position(cursor: str, size: int) -> None:
+    """ADR 0011: a well-formed cursor is never refused; one that is not a key is the start."""
+    found = paging.position(cursor, size, tuple)
+    assert found is None or len(found) == size
+
+
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=4))
+def test_a_cursor_given_out_names_its_key(parts: list[str]) -> None:
+    parts = [p.replace("\x00", "") for p in parts]
+    assert paging.position(paging.encode(parts), len(parts), list) == parts
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [["0001-01-01T00:00:00+14:00"], ["9999-12-31T23:59:59-14:00"], ["2026-01-01T00:00:00"]],
+)
+def test_a_time_with_no_utc_reading_or_no_offset_is_not_a_key(parts: list[str]) -> None:
+    cursor = paging.encode(parts)
+    assert paging.position(cursor, 1, lambda p: paging.instant(p[0])) is None
+
+
+def test_a_cursor_holding_nul_or_a_number_past_bigint_is_the_start() -> None:
+    assert paging.position(paging.encode(["a\x00b"]), 1, list) is None
+    past = paging.encode([str(paging.MAX_NUMBER + 1)])
+    assert paging.position(past, 1, lambda p: paging.number(p[0])) is None
+    assert (
+        paging.position(paging.encode([str(paging.MAX_NUMBER)]), 1, lambda p: paging.number(p[0]))
+        == paging.MAX_NUMBER
+    )
+
+
+def test_a_cursor_longer_than_published_is_one_sentence() -> None:
+    with pytest.raises(InvalidInput, match=r"^cursor: at most 2000 characters, got 2001$"):
+        paging.position("a" * 2001, 1, list)
+
+
+def test_a_page_after_a_cursor_that_is_not_a_key_is_the_first_page() -> None:
+    def key(n: int) -> tuple[str, ...]:
+        return (f"{n:05d}",)
+
+    for cursor in ["x", "WyJ4IiwieSIsInoiXQ", "e30", "-_-_"]:
+        page = paging.keyset_page([3, 1, 2], key, parts=1, limit=2, after=cursor, what="x")
+        assert page.items == [1, 2]

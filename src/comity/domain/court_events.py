@@ -178,7 +178,10 @@ def parse_court_event(doc: object, *, now: datetime) -> CourtEvent:
     collect(problems)
     assert isinstance(doc, dict)
     try:
-        event = COURT_EVENT.validate_python({"at": now, **doc})
+        # Validated as the JSON it is (strict: a time or a day is a string, a yes/no a boolean,
+        # never a number read as a Unix time); the CLI's YAML values are written as JSON first.
+        text = json.dumps({"at": now.isoformat(), **doc}, default=_as_json)
+        event = COURT_EVENT.validate_json(text, strict=True)
     except ValidationError as exc:
         # A tagged union puts the kind first in each error's location: name the field alone.
         errors = [
@@ -197,6 +200,13 @@ def parse_court_event(doc: object, *, now: datetime) -> CourtEvent:
                 f"{EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}"
             )
     return event
+
+
+def _as_json(value: object) -> str:
+    """A day or time a YAML value (``comity case court --set``) carries, as JSON writes it."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 #: Court events a client may copy: each is accepted by ``POST /cases/{id}/court`` as it is.

@@ -7,8 +7,10 @@ saved between two pages is neither shown twice nor skipped because others moved
 (docs/adr/0011-one-paging-shape.md).
 
 A cursor is URL-safe base64 without padding of a JSON list of strings: the key's parts. It is
-opaque to clients; the server checks it is one it could have given out for that list (the right
-number of parts, each readable), and says so in one sentence otherwise.
+opaque to clients, and every string the published pattern allows names a position
+(``position``): the key it encodes when it is a key of that list, else the start of the list, so
+a client never holds a well-formed cursor the server refuses and, given a cursor it did not give
+out (another list's, an old key format's, a mangled one), repeats items rather than losing any.
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ MAX_CURSOR = 2000
 #: OpenAPI description so clients and fuzzers know what the server accepts.
 CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CURSOR}}}$"
 
+#: The largest sequence number a cursor can name (PostgreSQL's ``bigint``).
+MAX_NUMBER = 2**63 - 1
+
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,36 @@ def decode(cursor: str, size: int, field: str = "cursor") -> list[str]:
     return parts
 
 
+def position(
+    cursor: str | None, size: int, read: Callable[[list[str]], K], field: str = "cursor"
+) -> K | None:
+    """The position a cursor names: its key, or None (the start) when it is not a key of this list.
+
+    Total over the published pattern (docs/adr/0011-one-paging-shape.md): a well-formed cursor
+    the server did not give out pages from the start, never a 400 a client could not foresee
+    from the schema. Only a cursor longer than the pattern allows is one sentence.
+    """
+    if cursor is None:
+        return None
+    if len(cursor) > MAX_CURSOR:
+        raise InvalidInput(f"{field}: at most {MAX_CURSOR} characters, got {len(cursor)}")
+    try:
+        parts = decode(cursor, size, field)
+        # NUL: no key holds one, and PostgreSQL cannot compare a text with it
+        return None if any("\x00" in p for p in parts) else read(parts)
+    except InvalidInput:
+        return None
+
+
 def instant(text: str, field: str = "cursor") -> datetime:
     """A time read back from a cursor part (always written with its offset)."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
+        raise InvalidInput(f"{field}: not a cursor this list gave out") from None
+    try:
+        value.astimezone(UTC)  # year 1 east of UTC or 9999 west of it has no UTC time
+    except (OverflowError, ValueError):
         raise InvalidInput(f"{field}: not a cursor this list gave out") from None
     if value.tzinfo is None:
         raise InvalidInput(f"{field}: not a cursor this list gave out")
@@ -87,7 +118,7 @@ def instant(text: str, field: str = "cursor") -> datetime:
 
 def number(text: str, field: str = "cursor") -> int:
     """A sequence number read back from a cursor part."""
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_NUMBER:
         raise InvalidInput(f"{field}: not a cursor this list gave out")
     return int(text)
 
@@ -134,8 +165,8 @@ def keyset_page(
     """
     check_limit(limit, what)
     ordered = sorted(items, key=key)
-    if after is not None:
-        start = tuple(decode(after, parts))
+    start = position(after, parts, tuple)
+    if start is not None:
         ordered = [i for i in ordered if key(i) > start]
     shown, cursor = cut(ordered, limit, lambda i: encode(key(i)))
     return Page(shown, cursor)

@@ -123,7 +123,7 @@ def due(
     if within < timedelta(0):
         raise InvalidInput("within: the window cannot be negative")
     paging.check_limit(limit, "deadlines")
-    key = None if after is None else _decode(after)
+    key = paging.position(after, 4, _read_key)
     now = clock.now()
     with uow_factory() as uow:
         rows = uow.cases.due_by(now + within, paging.fetch_size(limit), key)
@@ -141,6 +141,6 @@ def _encode(key: DueKey) -> str:
     return paging.encode([key.due_at.isoformat(), key.subject, key.kind, key.case_id])
 
 
-def _decode(cursor: str) -> DueKey:
-    due_at, subject, kind, case_id = paging.decode(cursor, 4)
+def _read_key(parts: list[str]) -> DueKey:
+    due_at, subject, kind, case_id = parts
     return DueKey(paging.instant(due_at), subject, kind, case_id)

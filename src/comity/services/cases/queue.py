@@ -80,7 +80,7 @@ def queue_page(
     ``waiting`` keeps only cases waiting on those parties (``WaitingOn`` values).
     """
     paging.check_limit(limit, "cases")
-    key = None if after is None else decode_key(after)
+    key = paging.position(after, 3, _read_key)
     wanted = None if states is None else tuple(_states(states))
     parties = None if waiting is None else tuple(_parties(waiting))
     if actor.is_staff:
@@ -150,6 +150,6 @@ def encode_key(key: QueueKey) -> str:
     return paging.encode([key.next_due_at.isoformat(), key.received_at.isoformat(), key.case_id])
 
 
-def decode_key(cursor: str) -> QueueKey:
-    due, received, case_id = paging.decode(cursor, 3)
+def _read_key(parts: list[str]) -> QueueKey:
+    due, received, case_id = parts
     return QueueKey(paging.instant(due), paging.instant(received), case_id)

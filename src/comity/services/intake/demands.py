@@ -434,7 +434,7 @@ def list_demands(
     """Demands visible to ``actor`` in filing order (or newest first), a page at a time (every
     one when ``limit`` is None), after the cursor ``after`` (``services.paging``)."""
     paging.check_limit(limit, "demands")
-    key = None if after is None else paging.number(paging.decode(after, 1)[0])
+    key = paging.position(after, 1, lambda parts: paging.number(parts[0]))
     where = _visible(actor, where)
     with uow_factory() as uow:
         rows = uow.intake.page_demands(
