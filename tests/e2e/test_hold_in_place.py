@@ -5,6 +5,7 @@ a server that refuses the copy leaves the hold standing on its snapshot, with on
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,11 +19,12 @@ from comity.adapters.package.archive import extract_canonical
 from comity.adapters.package.reader import read_records
 from comity.domain.categories import Category
 from comity.domain.records import Record
+from comity.entrypoints.cli.main import main
 from comity.services.cases import holds as case_holds
 from comity.services.custody.in_place import HoldInPlaceFailed
 
 #: Dovecot's Maildir++ layout separates folders with '.'; the hold id's '/' becomes '-'.
-HOLD_BOX = "Comity Hold.case-1-hold-1"
+HOLD_BOX = "Comity Hold.case-1-hold-2"
 #: A quota the account already fills: Dovecot then refuses any copy into a new mailbox.
 FULL_QUOTA = """
 mail_plugins = $mail_plugins quota
@@ -47,7 +49,7 @@ def _actions(pw: ProductionWorld) -> list[str]:
         return [r.action for r in uow.session.query(AuditEntryRow).order_by(AuditEntryRow.idx)]
 
 
-def _place(pw: ProductionWorld) -> None:
+def _place(pw: ProductionWorld, *categories: Category) -> None:
     case_holds.place_hold(
         pw.comity.intake_uow,
         pw.clock,
@@ -55,7 +57,7 @@ def _place(pw: ProductionWorld) -> None:
         pw.admin,
         "case-1",
         account=ACCOUNTS[ALICE],
-        categories=(Category.CONTENT,),
+        categories=categories or (Category.CONTENT,),
         region="eu-ie",
         basis="us.2703f",
         sources=pw.comity.region_sources,
@@ -78,14 +80,17 @@ def test_a_hold_in_place_keeps_a_deleted_message_on_the_server_and_it_is_produce
     approve(pw, demand_id)
     flags_before = server.flags(ALICE)
     served = server.bodies(ALICE)
+    _place(pw, Category.SUBSCRIBER)  # the mail server keeps no subscriber records: no copy
+    assert server.folders(ALICE) == ["INBOX"]
 
-    _place(pw)
+    _place(pw)  # case-1/hold-2, on content
 
     assert HOLD_BOX in server.folders(ALICE)
     assert server.subscribed(ALICE) == []  # the customer's client does not show it
     assert sorted(server.mailbox_bodies(ALICE, HOLD_BOX)) == sorted(served)
     assert {k: v for k, v in server.flags(ALICE).items() if k != HOLD_BOX} == flags_before
     assert [a for a in _actions(pw) if a.startswith(("custody:snapshot", "custody:in_place"))] == [
+        "custody:snapshot",  # the subscriber hold's
         "custody:snapshot",
         "custody:in_place:held",
     ]
@@ -110,7 +115,7 @@ def test_a_hold_in_place_keeps_a_deleted_message_on_the_server_and_it_is_produce
         pw.comity.region_store,
         pw.admin,
         "case-1",
-        hold_id="case-1/hold-1",
+        hold_id="case-1/hold-2",
         reason="investigation closed",
         sources=pw.comity.region_sources,
     )
@@ -156,3 +161,59 @@ def test_a_server_that_refuses_the_copy_leaves_the_hold_standing_on_its_snapshot
         content = _content(pw, demand_id, tmp_path / "x")
 
         assert sorted(r.body for r in content) == sorted(served)
+
+
+def test_the_cli_says_in_one_sentence_that_the_hold_stands_when_the_server_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running_dovecot(FULL_QUOTA) as server:
+        server.add_user(ALICE)
+        for n in range(1, 4):
+            deliver(server, ALICE, n, JUNE + timedelta(days=n))
+        home = tmp_path / "dep"
+        pw = build_with_sources(home, server, None, hold_in_place=True)
+        approve(pw, submit_for(pw, [ALICE]))
+        capsys.readouterr()
+
+        code, out, err = _comity(
+            [
+                "--dir",
+                str(home),
+                "case",
+                "hold",
+                "place",
+                "case-1",
+                "--as",
+                "admin",
+                "--account",
+                ACCOUNTS[ALICE],
+                "--region",
+                "eu-ie",
+                "--category",
+                "content",
+            ],
+            capsys,
+        )
+
+        assert code == 1
+        assert out == ""
+        assert len(err.strip().splitlines()) == 1, err
+        assert "hold case-1/hold-1 is placed and its snapshot in Comity's store" in err
+        assert "Quota exceeded" in err
+        code, out, err = _comity(["--dir", str(home), "case", "show", "case-1"], capsys)
+        assert code == 0, err
+        assert "case-1/hold-1" in out
+
+
+def _comity(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    saved = sys.argv
+    sys.argv = ["comity", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = saved
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

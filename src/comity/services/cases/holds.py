@@ -194,7 +194,13 @@ def place_hold(
                 f"hold {hold.hold_id} is placed and its snapshot in Comity's store preserves "
                 f"the records, but {reason}"
                 for reason in hold_in_place(
-                    live, ref, hold_id=hold.hold_id, log=uow.audit, actor=actor.id, now=uow.now
+                    live,
+                    ref,
+                    hold.categories,
+                    hold_id=hold.hold_id,
+                    log=uow.audit,
+                    actor=actor.id,
+                    now=uow.now,
                 )
             )
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from comity.domain.audit import AuditAction, AuditEvent
+from comity.domain.categories import Category
 from comity.errors import ComityError
 from comity.services.custody.source_ports import (
     AccountRef,
@@ -41,16 +42,20 @@ def in_place_sources(sources: Sequence[RecordSource]) -> list[HoldsInPlace]:
 def hold_in_place(
     sources: Sequence[RecordSource],
     account: AccountRef,
+    categories: Sequence[Category],
     *,
     hold_id: str,
     log: AuditLog,
     actor: str,
     now: datetime,
 ) -> list[str]:
-    """Ask each holding source to keep ``account``'s records for ``hold_id``; audit every answer.
-    Returns the refusals, one sentence each (empty when every source held)."""
+    """Ask each holding source that keeps one of the held ``categories`` (a mail server: only
+    for content) to keep ``account``'s records for ``hold_id``; audit every answer. Returns the
+    refusals, one sentence each (empty when every source held)."""
     failures: list[str] = []
     for source in in_place_sources(sources):
+        if not source.categories & set(categories):
+            continue
         try:
             placed = source.hold_in_place(account, hold_id)
         except SourceUnavailable as exc:

@@ -129,6 +129,9 @@ class HoldsInPlace(Protocol):
     def name(self) -> str: ...
 
     @property
+    def categories(self) -> frozenset[Category]: ...
+
+    @property
     def holds_in_place(self) -> bool:
         """Whether the operator turned it on for this source (``hold_in_place = "mailbox"``)."""
         ...
