@@ -47,6 +47,8 @@ class Dovecot:
     port: int
     users: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    #: Lines appended to the generated dovecot.conf (a quota plugin, say) before ``start``.
+    extra_conf: str = ""
     _counter: int = 0
 
     @property
@@ -145,7 +147,7 @@ service pop3-login {{
     port = 0
   }}
 }}
-"""
+{self.extra_conf}"""
         )
         (self.root / "state").mkdir(exist_ok=True)
         self.proc = subprocess.Popen(
@@ -181,6 +183,45 @@ service pop3-login {{
                 self.proc.wait()
         self.proc = None
 
+    def folders(self, user: str) -> list[str]:
+        """Every mailbox name LIST shows for ``user`` (subscribed or not)."""
+        conn = self.master(user)
+        try:
+            _, boxes = conn.list()
+            names = []
+            for raw in boxes:
+                assert isinstance(raw, bytes)
+                match = LIST_LINE.match(raw)
+                assert match is not None, raw
+                names.append(match["name"].decode().strip('"'))
+            return sorted(names)
+        finally:
+            conn.logout()
+
+    def subscribed(self, user: str) -> list[str]:
+        """The mailboxes ``user``'s mail client shows (LSUB)."""
+        conn = self.master(user)
+        try:
+            _, boxes = conn.lsub()
+            return sorted(
+                match["name"].decode().strip('"')
+                for raw in boxes
+                if isinstance(raw, bytes) and (match := LIST_LINE.match(raw)) is not None
+            )
+        finally:
+            conn.logout()
+
+    def mailbox_bodies(self, user: str, mailbox: str) -> list[bytes]:
+        """What the server serves for each message of ``mailbox``, without setting \\Seen."""
+        conn = self.master(user)
+        try:
+            typ, _ = conn.select(f'"{mailbox}"', readonly=True)
+            assert typ == "OK", mailbox
+            _, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[])")
+            return [d[1] for d in data if isinstance(d, tuple)]
+        finally:
+            conn.logout()
+
     def master(self, user: str) -> imaplib.IMAP4:
         """A master-user session on ``user``'s mailbox, for tests to inspect the server."""
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
@@ -198,6 +239,8 @@ service pop3-login {{
                 match = LIST_LINE.match(raw)
                 assert match is not None, raw
                 name = match["name"].decode().strip('"')
+                if re.search(rb"(?i)\\(noselect|nonexistent)", match["flags"]):
+                    continue  # a parent that holds no messages (``Comity Hold``)
                 conn.select(f'"{name}"', readonly=True)
                 _, data = conn.uid("FETCH", "1:*", "(FLAGS)")
                 # \\Recent belongs to a session, not to the message: leave it out.
@@ -279,16 +322,16 @@ class CuttingProxy:
 
 
 @contextmanager
-def running_dovecot() -> Iterator[Dovecot]:
+def running_dovecot(extra_conf: str = "") -> Iterator[Dovecot]:
     """A started server in its own directory (mode 0755 so the mail user reaches its tree;
-    pytest's tmp dirs are 0700), removed afterwards."""
+    pytest's tmp dirs are 0700), removed afterwards; ``extra_conf`` is added to its config."""
     if not Path(DOVECOT).exists():
         pytest.skip("Debian's dovecot-imapd is not installed (make system-deps installs it)")
     if os.geteuid() != 0:
         pytest.skip("the test Dovecot runs its mail as nobody, which needs root")
     root = Path(tempfile.mkdtemp(prefix="comity-dovecot-"))
     root.chmod(0o755)
-    server = Dovecot(root, _free_port())
+    server = Dovecot(root, _free_port(), extra_conf=extra_conf)
     try:
         server.start()
         yield server

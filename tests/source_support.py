@@ -88,7 +88,9 @@ class SourceWorld:
     server: Dovecot
 
 
-def sources_toml(home: Path, server: Dovecot, records_url: str | None) -> str:
+def sources_toml(
+    home: Path, server: Dovecot, records_url: str | None, *, hold_in_place: bool = False
+) -> str:
     secrets = home / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
     (secrets / "eu-ie-imap").write_text(MASTER_PASSWORD + "\n")
@@ -101,6 +103,8 @@ master_user = "{MASTER_USER}"
 password_file = "secrets/eu-ie-imap"
 login = "{{email}}"
 """
+    if hold_in_place:
+        toml += 'hold_in_place = "mailbox"\n'
     if records_url is not None:
         (home / "sources").mkdir(exist_ok=True)
         (home / "sources" / "eu-ie.sql").write_text(QUERIES)
@@ -113,9 +117,15 @@ queries = "sources/eu-ie.sql"
     return toml
 
 
-def build_with_sources(home: Path, server: Dovecot, records_url: str | None) -> ProductionWorld:
-    """The production world, plus three accounts whose every category is in eu-ie."""
-    pw = build(home, extra_toml=sources_toml(home, server, records_url))
+def build_with_sources(
+    home: Path, server: Dovecot, records_url: str | None, *, hold_in_place: bool = False
+) -> ProductionWorld:
+    """The production world, plus three accounts whose every category is in eu-ie; with
+    ``hold_in_place`` its mail source also holds on the server (a hidden hold mailbox)."""
+    pw = build(
+        home,
+        extra_toml=sources_toml(home, server, records_url, hold_in_place=hold_in_place),
+    )
     for email, account_id in ACCOUNTS.items():
         create_account(
             pw.comity.uow,

@@ -84,3 +84,51 @@ def test_a_stream_closed_early_stops_fetching_and_logs_out(server: Dovecot, tmp_
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() == before
+
+
+def _holding(server: Dovecot, tmp_path: Path) -> ImapSource:
+    secret = tmp_path / "pw"
+    secret.write_text(MASTER_PASSWORD + "\n")
+    secret.chmod(0o600)
+    return ImapSource(
+        "mail",
+        url=server.url,
+        master_user=MASTER_USER,
+        password_file=secret,
+        hold_in_place="mailbox",
+    )
+
+
+def test_a_hold_in_place_copies_every_folder_and_reads_never_see_the_copies(
+    server: Dovecot, tmp_path: Path
+) -> None:
+    for n in range(4):
+        deliver(server, ALICE, n, JUNE + timedelta(days=n), seen=n == 1)
+    server.deliver(ALICE, b"Subject: sent\r\n\r\nsent by alice\r\n", seen=True, folder="Sent")
+    source = _holding(server, tmp_path)
+    before = list(source.iter_records(REF, [Category.CONTENT], None, None))
+    flags = server.flags(ALICE)
+
+    held = source.hold_in_place(REF, "case-9/hold-2")
+
+    box = "Comity Hold.case-9-hold-2"
+    assert [(h.user, h.location) for h in held] == [(ALICE, box)]
+    assert [(c["folder"], c["uids"], c["hold_uids"]) for c in held[0].copies] == [
+        ("INBOX", "1:4", "1:4"),
+        ("Sent", "1", "5"),
+    ]
+    assert sorted(server.mailbox_bodies(ALICE, box)) == sorted(r.body for r in before)
+    assert {k: v for k, v in server.flags(ALICE).items() if k != box} == flags
+    # Reads and lookups leave the hold hierarchy out: the same records, the same ids.
+    assert [r.id for r in source.iter_records(REF, [Category.CONTENT], None, None)] == [
+        r.id for r in before
+    ]
+    found = source.lookup(Selector("email", ALICE))
+    assert found is not None
+    assert found.attributes["messages"] == "5"
+
+    assert source.release_in_place(REF, "case-9/hold-2") == [f"{ALICE}: {box}"]
+    assert server.folders(ALICE) == ["INBOX", "Sent"]
+    assert source.release_in_place(REF, "case-9/hold-2") == []  # nothing left to remove
+    nobody = AccountRef("acct-0999", (Selector("email", "nobody@example.com"),))
+    assert source.hold_in_place(nobody, "case-9/hold-3") == []  # no mailbox, nothing to hold

@@ -124,3 +124,31 @@ def test_a_secret_file_is_read_only_when_no_one_else_can_read_it(tmp_path: Path)
     )
     with pytest.raises(ConfigurationError, match="does not exist"):
         read_secret(tmp_path / "missing", "x")
+
+
+def test_hold_in_place_takes_mailbox_or_nothing(tmp_path: Path) -> None:
+    imap = {
+        "kind": "imap",
+        "url": "imaps://mail.dublin.internal",
+        "master_user": "comity",
+        "password_file": "secrets/eu-ie-imap",
+    }
+    ok = parse_deployment(
+        _doc({"mail": {**imap, "hold_in_place": "mailbox"}}), base_dir=tmp_path, require_stores=True
+    )
+    assert region_sources(ok.extra, "eu-ie")["mail"]["hold_in_place"] == "mailbox"
+    with pytest.raises(ConfigurationError) as err:
+        parse_deployment(
+            _doc({"mail": {**imap, "hold_in_place": "lazy_expunge"}}),
+            base_dir=tmp_path,
+            require_stores=True,
+        )
+    assert "regions.eu-ie.sources.mail.hold_in_place must be 'mailbox'" in err.value.diagnostics()
+    with pytest.raises(ConfigurationError, match="unknown key 'hold_in_place' for a maildir"):
+        parse_deployment(
+            _doc(
+                {"spool": {"kind": "maildir", "root": "/m/{account}", "hold_in_place": "mailbox"}}
+            ),
+            base_dir=tmp_path,
+            require_stores=True,
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from comity.adapters.sources.imap import LOGINS, ImapSource
+from comity.adapters.sources.imap import HOLD_IN_PLACE, LOGINS, ImapSource
 from comity.adapters.sources.maildir import MaildirSource
 from comity.errors import ConfigurationError
 from comity.services.custody.source_ports import RecordSource
@@ -18,7 +18,10 @@ from comity.services.custody.source_ports import RecordSource
 SOURCE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # kind: (required keys, optional keys)
-    "imap": (frozenset({"url", "master_user", "password_file"}), frozenset({"login"})),
+    "imap": (
+        frozenset({"url", "master_user", "password_file"}),
+        frozenset({"login", "hold_in_place"}),
+    ),
     "postgresql": (frozenset({"url", "queries"}), frozenset({"password_file"})),
     "maildir": (frozenset({"root"}), frozenset()),
 }
@@ -70,6 +73,11 @@ def parse_sources(
             settings[key] = value
         if kind == "imap" and settings.get("login", "{email}") not in LOGINS:
             problems.append(f"{at}.login must be one of {', '.join(LOGINS)}")
+        if kind == "imap" and settings.get("hold_in_place", "mailbox") not in HOLD_IN_PLACE:
+            problems.append(
+                f"{at}.hold_in_place must be {' or '.join(repr(h) for h in HOLD_IN_PLACE)} "
+                "(leave it out to hold by snapshot alone)"
+            )
         if kind == "imap" and not settings.get("url", "imap").startswith(("imap://", "imaps://")):
             problems.append(f"{at}.url must be an imap:// or imaps:// URL")
         if kind == "postgresql" and not settings.get("url", "postgresql://").startswith(
@@ -96,6 +104,7 @@ def build_source(name: str, settings: dict[str, str]) -> RecordSource:
             master_user=settings["master_user"],
             password_file=Path(settings["password_file"]),
             login=settings.get("login", "{email}"),
+            hold_in_place=settings.get("hold_in_place"),
         )
     if kind == "postgresql":
         # Imported here: psycopg costs every command that reads comity.toml otherwise.

@@ -12,6 +12,14 @@ The period is searched by INTERNALDATE (``SEARCH SINCE/BEFORE``, whole days, wid
 either side for time zones) and then cut exactly on the INTERNALDATE the server reports, which is
 the record's ``occurred_at``: the time the server received the message, not a sender-written
 ``Date:`` that may be absent or false.
+
+With ``hold_in_place = "mailbox"`` a hold also copies the account's mail, on the server, into a
+hidden mailbox of the account (``Comity Hold/<hold>``, not subscribed) with ``UID COPY`` from
+EXAMINEd folders: the originals and their flags stay as they are, and the copies outlive the
+customer's own deletions until the hold is released, which deletes that mailbox. Reads leave the
+``Comity Hold`` hierarchy out, so a held message is never produced twice: what the customer
+deleted after the hold is produced once, from the hold's snapshot in Comity's store, which holds
+the same bytes (docs/sources.md says why this is not ``lazy_expunge``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from comity.adapters.sources.secret_file import read_secret
@@ -32,7 +41,12 @@ from comity.domain.accounts import Selector
 from comity.domain.categories import Category
 from comity.domain.records import MEDIA_TYPE_MESSAGE, Record
 from comity.errors import ConfigurationError
-from comity.services.custody.source_ports import AccountRef, SourceAccount, SourceUnavailable
+from comity.services.custody.source_ports import (
+    AccountRef,
+    InPlaceHold,
+    SourceAccount,
+    SourceUnavailable,
+)
 
 LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>"[^"]*"|NIL) (?P<name>.+)$')
 FETCH_HEAD = re.compile(rb"UID (?P<uid>\d+)|INTERNALDATE \"(?P<date>[^\"]+)\"")
@@ -41,6 +55,11 @@ LOGINS = ("{email}", "{local}")
 BATCH = 200
 #: Batches fetched ahead of the reader.
 AHEAD = 2
+#: The top of the hidden hierarchy a hold in place copies into; reads never open it.
+HOLD_ROOT = "Comity Hold"
+HOLD_IN_PLACE = ("mailbox",)
+#: The UIDPLUS answer to a COPY (imaplib files the response code under COPYUID).
+COPYUID = re.compile(rb"^(?P<validity>\d+) (?P<source>[\d:,]+) (?P<hold>[\d:,]+)$")
 
 
 class ImapSource:
@@ -58,12 +77,17 @@ class ImapSource:
         login: str = "{email}",
         timeout: float = 30.0,
         batch: int = BATCH,
+        hold_in_place: str | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:
             raise ConfigurationError(f"source {name}: url {url!r} must be imap:// or imaps://")
         if login not in LOGINS:
             raise ConfigurationError(f"source {name}: login must be one of {', '.join(LOGINS)}")
+        if hold_in_place is not None and hold_in_place not in HOLD_IN_PLACE:
+            raise ConfigurationError(
+                f"source {name}: hold_in_place must be one of {', '.join(HOLD_IN_PLACE)}"
+            )
         self._name = name
         self._tls = parts.scheme == "imaps"
         self._host = parts.hostname
@@ -73,6 +97,7 @@ class ImapSource:
         self._login = login
         self._timeout = timeout
         self._batch = batch
+        self._hold_in_place = hold_in_place
 
     @property
     def name(self) -> str:
@@ -81,6 +106,10 @@ class ImapSource:
     @property
     def sequenced(self) -> bool:
         return True
+
+    @property
+    def holds_in_place(self) -> bool:
+        return self._hold_in_place is not None
 
     def _where(self) -> str:
         return (
@@ -160,13 +189,122 @@ class ImapSource:
     ) -> Iterator[Record]:
         if Category.CONTENT not in categories:
             return
-        users = []
+        for user in self._users(account):
+            yield from self._user_records(account.account_id, user, start, end)
+
+    def _users(self, account: AccountRef) -> list[str]:
+        users: list[str] = []
         for selector in account.selectors:
             user = self.user_for(selector)
             if user is not None and user not in users:
                 users.append(user)
-        for user in users:
-            yield from self._user_records(account.account_id, user, start, end)
+        return users
+
+    def hold_in_place(self, account: AccountRef, hold_id: str) -> list[InPlaceHold]:
+        """Copy every folder of the account's mailbox users into ``Comity Hold/<hold>`` on the
+        server. A refusal (quota, ACL, a server without UIDPLUS) deletes the half-made hold
+        mailbox and raises ``SourceUnavailable`` naming the folder and the server's answer."""
+        done: list[InPlaceHold] = []
+        for user in self._users(account):
+            conn = self._open(user)
+            if conn is None:
+                continue  # no mailbox here: nothing to hold
+            try:
+                done.append(self._copy_into_hold(conn, user, hold_id))
+            except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as exc:
+                raise SourceUnavailable(
+                    f"{self._where()} failed while holding {user}'s mail in place: {exc}"
+                ) from None
+            finally:
+                _close(conn)
+        return done
+
+    def _copy_into_hold(self, conn: imaplib.IMAP4, user: str, hold_id: str) -> InPlaceHold:
+        box = _hold_mailbox(self._separator(conn), hold_id)
+        typ, data = conn.create(_quote(box))
+        if typ != "OK":
+            raise SourceUnavailable(
+                f"{self._where()} refused to create hold mailbox {box!r} for {user}: {_text(data)}"
+            )
+        copies: list[dict[str, str]] = []
+        try:
+            for folder in self._folders(conn):
+                typ, data = conn.select(_quote(folder), readonly=True)  # EXAMINE: no flag moves
+                if typ != "OK":
+                    raise SourceUnavailable(
+                        f"{self._where()}: EXAMINE {folder} failed: {_text(data)}"
+                    )
+                if not data or data[0] in (b"0", None):
+                    continue
+                validity = _uidvalidity(conn)
+                conn.response("COPYUID")  # drop a stale answer before asking
+                typ, data = conn.uid("COPY", "1:*", _quote(box))
+                if typ != "OK":
+                    raise SourceUnavailable(
+                        f"{self._where()} refused to copy {user}'s {folder} into hold mailbox "
+                        f"{box!r}: {_text(data)}"
+                    )
+                _, codes = conn.response("COPYUID")
+                code = codes[-1] if codes and isinstance(codes[-1], bytes) else b""
+                answer = COPYUID.match(code)
+                if answer is None:
+                    raise SourceUnavailable(
+                        f"{self._where()} copied {user}'s {folder} without a COPYUID answer "
+                        "(the server lacks UIDPLUS), so the copies cannot be tied to the "
+                        "originals"
+                    )
+                copies.append(
+                    {
+                        "folder": folder,
+                        "uidvalidity": validity,
+                        "uids": answer["source"].decode(),
+                        "hold_uidvalidity": answer["validity"].decode(),
+                        "hold_uids": answer["hold"].decode(),
+                    }
+                )
+        except BaseException:
+            # Leave no half-made hold mailbox behind (the copy is all or nothing per hold).
+            with suppress(OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort):
+                conn.delete(_quote(box))
+            raise
+        return InPlaceHold(self._name, user, box, tuple(copies))
+
+    def release_in_place(self, account: AccountRef, hold_id: str) -> list[str]:
+        """Delete the hold's mailbox (and ``Comity Hold`` once no hold is left under it)."""
+        removed: list[str] = []
+        for user in self._users(account):
+            conn = self._open(user)
+            if conn is None:
+                continue
+            try:
+                separator = self._separator(conn)
+                box = _hold_mailbox(separator, hold_id)
+                if box in self._all_folders(conn):
+                    typ, data = conn.delete(_quote(box))
+                    if typ != "OK":
+                        raise SourceUnavailable(
+                            f"{self._where()} refused to delete hold mailbox {box!r} of {user}: "
+                            f"{_text(data)}"
+                        )
+                    removed.append(f"{user}: {box}")
+                left = [f for f in self._all_folders(conn) if _under_hold_root(f, separator)]
+                if left == [HOLD_ROOT]:
+                    conn.delete(_quote(HOLD_ROOT))  # an empty parent some layouts keep
+            except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as exc:
+                raise SourceUnavailable(
+                    f"{self._where()} failed while releasing the hold on {user}'s mail: {exc}"
+                ) from None
+            finally:
+                _close(conn)
+        return removed
+
+    def _separator(self, conn: imaplib.IMAP4) -> str:
+        """The server's hierarchy separator (Maildir++ says ``.``, a LAYOUT=fs namespace ``/``)."""
+        typ, data = conn.list('""', '""')
+        match = LIST_LINE.match(data[0]) if typ == "OK" and isinstance(data[0], bytes) else None
+        if match is None or match["delim"] == b"NIL":
+            raise SourceUnavailable(f"{self._where()} did not report a hierarchy separator")
+        return match["delim"].strip(b'"').decode()
 
     def _user_records(
         self, account_id: str, user: str, start: datetime | None, end: datetime | None
@@ -258,6 +396,18 @@ class ImapSource:
             ) from None
 
     def _folders(self, conn: imaplib.IMAP4) -> list[str]:
+        """The customer's folders: every selectable one but the ``Comity Hold`` hierarchy, whose
+        copies a production must not read as records of their own."""
+        return [
+            name
+            for name, separator, selectable in self._listing(conn)
+            if selectable and not _under_hold_root(name, separator)
+        ]
+
+    def _all_folders(self, conn: imaplib.IMAP4) -> list[str]:
+        return [name for name, _, _ in self._listing(conn)]
+
+    def _listing(self, conn: imaplib.IMAP4) -> list[tuple[str, str, bool]]:
         typ, data = conn.list()
         if typ != "OK":
             raise SourceUnavailable(f"{self._where()}: LIST failed: {data}")
@@ -266,12 +416,15 @@ class ImapSource:
             if not isinstance(raw, bytes):
                 continue
             match = LIST_LINE.match(raw)
-            if match is None or b"\\noselect" in match["flags"].lower():
+            if match is None:
                 continue
+            flags = match["flags"].lower()
+            selectable = b"\\noselect" not in flags and b"\\nonexistent" not in flags
             name = match["name"]
             if name.startswith(b'"') and name.endswith(b'"'):
                 name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
-            folders.append(name.decode("utf-8", "replace"))
+            separator = match["delim"].strip(b'"').decode() if match["delim"] != b"NIL" else ""
+            folders.append((name.decode("utf-8", "replace"), separator, selectable))
         return sorted(folders)
 
     def _search(
@@ -317,6 +470,22 @@ def _close(conn: imaplib.IMAP4) -> None:
     except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort):
         with suppress(OSError):
             conn.shutdown()
+
+
+def _hold_mailbox(separator: str, hold_id: str) -> str:
+    """``Comity Hold/<hold>``: the hold id with anything but letters, digits, ``-`` and ``_``
+    made ``-`` (``case-1/hold-1`` would otherwise be a folder inside a folder)."""
+    return HOLD_ROOT + separator + re.sub(r"[^A-Za-z0-9_-]", "-", hold_id)
+
+
+def _under_hold_root(name: str, separator: str) -> bool:
+    return name == HOLD_ROOT or (bool(separator) and name.startswith(HOLD_ROOT + separator))
+
+
+def _text(data: list[Any] | None) -> str:
+    """The server's answer as text, for an error sentence."""
+    parts = [d.decode("utf-8", "replace") if isinstance(d, bytes) else str(d) for d in data or []]
+    return " ".join(parts) or "no reason given"
 
 
 def _quote(folder: str) -> str:

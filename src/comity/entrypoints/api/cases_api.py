@@ -215,7 +215,13 @@ def close(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
     """Close with a written outcome (administrator); holds are released in the regions."""
     c = _comity(request)
     case = case_holds.close(
-        c.intake_uow, c.clock, c.region_store, user, case_id, reason=body.reason
+        c.intake_uow,
+        c.clock,
+        c.region_store,
+        user,
+        case_id,
+        reason=body.reason,
+        sources=c.region_sources,
     )
     return _view(request, user, case)
 
@@ -272,7 +278,14 @@ def confirm_hold(request: Request, user: Caller, case_id: str, hold_id: str) -> 
 def release_hold(request: Request, user: Caller, case_id: str, hold_id: str, body: ReasonIn) -> Doc:
     c = _comity(request)
     case = case_holds.release_hold(
-        c.intake_uow, c.clock, c.region_store, user, case_id, hold_id=hold_id, reason=body.reason
+        c.intake_uow,
+        c.clock,
+        c.region_store,
+        user,
+        case_id,
+        hold_id=hold_id,
+        reason=body.reason,
+        sources=c.region_sources,
     )
     return _view(request, user, case)
 
@@ -312,7 +325,9 @@ def give_notice(request: Request, user: Caller, case_id: str) -> Doc:
 def court(request: Request, user: Caller, case_id: str, body: dict[str, Any]) -> Doc:
     """Record a court event: ``{"kind": "ruling", "outcome": "grants", ...}`` (docs/workflow.md)."""
     c = _comity(request)
-    case = case_holds.record_court(c.intake_uow, c.clock, c.region_store, user, case_id, event=body)
+    case = case_holds.record_court(
+        c.intake_uow, c.clock, c.region_store, user, case_id, event=body, sources=c.region_sources
+    )
     return _view(request, user, case)
 
 

@@ -260,7 +260,13 @@ def close(ctx: typer.Context, case_id: str, as_user: As, reason: Reason) -> None
     comity = open_comity(ctx)
     user = user_named(comity, as_user)
     case = case_holds.close(
-        comity.intake_uow, comity.clock, comity.region_store, user, case_id, reason=reason
+        comity.intake_uow,
+        comity.clock,
+        comity.region_store,
+        user,
+        case_id,
+        reason=reason,
+        sources=comity.region_sources,
     )
     done(case)
 

@@ -109,6 +109,7 @@ def release(ctx: typer.Context, case_id: str, hold_id: str, as_user: As, reason:
         case_id,
         hold_id=hold_id,
         reason=reason,
+        sources=comity.region_sources,
     )
     typer.echo(f"{hold_id}: released")
 
@@ -235,6 +236,7 @@ def court(  # noqa: PLR0917 - one parameter per CLI option
         user_named(comity, as_user),
         case_id,
         event=event,
+        sources=comity.region_sources,
     )
     done(case)
     for key, status in case.statuses().items():

@@ -138,6 +138,7 @@ async def hold_op(
                 case_id,
                 hold_id=hold_id,
                 reason=reason,
+                sources=c.region_sources,
             )
         )
     else:
@@ -186,7 +187,13 @@ async def court(request: Request, visitor: StaffVisitor, case_id: str) -> Respon
     event = court_event(form)
     await run_in_threadpool(
         lambda: case_holds.record_court(
-            c.intake_uow, c.clock, c.region_store, visitor.user, case_id, event=event
+            c.intake_uow,
+            c.clock,
+            c.region_store,
+            visitor.user,
+            case_id,
+            event=event,
+            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)
@@ -199,7 +206,13 @@ async def close(request: Request, visitor: StaffVisitor, case_id: str) -> Respon
     reason = _text(form, "reason")
     await run_in_threadpool(
         lambda: case_holds.close(
-            c.intake_uow, c.clock, c.region_store, visitor.user, case_id, reason=reason
+            c.intake_uow,
+            c.clock,
+            c.region_store,
+            visitor.user,
+            case_id,
+            reason=reason,
+            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)

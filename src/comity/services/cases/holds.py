@@ -7,6 +7,12 @@ chosen to fail safe: a marker that adds preservation (placed, extended, confirme
 before the case commits; one that ends it (released, or every hold when a case closes) after.
 A crash between the two leaves the region preserving more, never less; ``sync_holds`` rewrites
 every marker from the cases.
+
+Where a source holds in place too (``services.custody.in_place``: Dovecot's hidden hold mailbox),
+placing a hold copies on the server inside the case's transaction (more preservation first) and
+releasing it removes the copy after the release commits, each step on the audit log. A server
+that refuses leaves the hold as Comity decided it, standing on its snapshot, and the caller gets
+one ``HoldInPlaceFailed`` sentence saying so.
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ from comity.domain.workflow import (
 from comity.errors import InvalidInput, NotFound
 from comity.services.cases.access import CaseUowFactory, act, act_in, load_case
 from comity.services.cases.ports import CaseUnitOfWork
+from comity.services.custody.in_place import (
+    HoldInPlaceFailed,
+    hold_in_place,
+    in_place_sources,
+    release_in_place,
+)
 from comity.services.custody.ports import HoldMarker, RegionCustody
 from comity.services.custody.snapshots import RegionSources, take_snapshot
 from comity.services.custody.source_ports import AccountRef
@@ -59,9 +71,11 @@ def act_with_holds(
     *,
     step: Callable[[Case, Actor, datetime], Step],
     on_placed: Callable[[CaseUnitOfWork, PreservationHold], None] | None = None,
+    sources: RegionSources | None = None,
 ) -> Case:
     """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along;
-    ``on_placed`` runs for each new hold inside the case's transaction (the snapshot)."""
+    ``on_placed`` runs for each new hold inside the case's transaction (the snapshot). A hold
+    this step releases is also dropped at the region's ``sources`` that hold in place."""
     with uow_factory() as uow:
         now = uow.now  # the unit's one clock reading, for the case and its audit entries
         held = load_case(uow, user, case_id, for_update=True).holds
@@ -73,11 +87,50 @@ def act_with_holds(
                 on_placed(uow, hold)
             if hold.released_at is None:
                 regions(hold.region).store.set_hold(marker(hold))
+        released = [
+            (hold, _account_ref(uow, hold.account))
+            for hold in changed
+            if hold.released_at is not None
+            and (hold.hold_id not in before or before[hold.hold_id].released_at is None)
+        ]
         uow.commit()
     for hold in changed:
         if hold.released_at is not None:
             regions(hold.region).store.set_hold(marker(hold))
+    if sources is not None:
+        _release_at_sources(uow_factory, sources, user, released)
     return case
+
+
+def _account_ref(uow: CaseUnitOfWork, account_id: str) -> AccountRef:
+    held = uow.accounts.get(account_id)
+    return AccountRef(account_id, held.selectors if held is not None else ())
+
+
+def _release_at_sources(
+    uow_factory: CaseUowFactory,
+    sources: RegionSources,
+    user: User,
+    released: list[tuple[PreservationHold, AccountRef]],
+) -> None:
+    """Drop the server-side copies of released holds, after the release committed (ending
+    preservation comes last), each answer audited in a transaction of its own."""
+    failures: list[str] = []
+    for hold, ref in released:
+        live = sources(hold.region)
+        if not in_place_sources(live):
+            continue
+        with uow_factory() as uow:
+            refused = release_in_place(
+                live, ref, hold_id=hold.hold_id, log=uow.audit, actor=user.id, now=uow.now
+            )
+            uow.commit()
+        failures += [f"hold {hold.hold_id} is released, but {r}" for r in refused]
+    if failures:
+        raise HoldInPlaceFailed(
+            "; ".join(failures) + "; delete the hold mailbox on the server by hand",
+            problems=failures,
+        )
 
 
 def place_hold(
@@ -124,6 +177,7 @@ def place_hold(
         )
     live = list(sources(region)) if sources is not None else []
     ref = AccountRef(held.id, held.selectors)
+    refused: list[str] = []
 
     def snapshot(uow: CaseUnitOfWork, hold: PreservationHold) -> None:
         if live:
@@ -136,8 +190,21 @@ def place_hold(
                 now=hold.placed_at,
             )
             taken.audit(uow.audit, actor.id)
+            refused.extend(
+                f"hold {hold.hold_id} is placed and its snapshot in Comity's store preserves "
+                f"the records, but {reason}"
+                for reason in hold_in_place(
+                    live,
+                    ref,
+                    hold.categories,
+                    hold_id=hold.hold_id,
+                    log=uow.audit,
+                    actor=actor.id,
+                    now=uow.now,
+                )
+            )
 
-    return act_with_holds(
+    case = act_with_holds(
         uow_factory,
         clock,
         regions,
@@ -148,6 +215,9 @@ def place_hold(
         ),
         on_placed=snapshot,
     )
+    if refused:
+        raise HoldInPlaceFailed("; ".join(refused), problems=refused)
+    return case
 
 
 def extend_hold(
@@ -198,7 +268,9 @@ def release_hold(
     *,
     hold_id: str,
     reason: str,
+    sources: RegionSources | None = None,
 ) -> Case:
+    """End a hold; where a source held in place, its server-side copy is removed too."""
     return act_with_holds(
         uow_factory,
         clock,
@@ -206,6 +278,7 @@ def release_hold(
         actor,
         case_id,
         step=lambda c, a, t: c.release_hold(hold_id, a, t, reason),
+        sources=sources,
     )
 
 
@@ -217,10 +290,17 @@ def close(
     case_id: str,
     *,
     reason: str,
+    sources: RegionSources | None = None,
 ) -> Case:
     """Close with a written outcome; the case's holds are released, in the regions too."""
     return act_with_holds(
-        uow_factory, clock, regions, actor, case_id, step=lambda c, a, t: c.close(a, t, reason)
+        uow_factory,
+        clock,
+        regions,
+        actor,
+        case_id,
+        step=lambda c, a, t: c.close(a, t, reason),
+        sources=sources,
     )
 
 
@@ -232,6 +312,7 @@ def record_court(
     case_id: str,
     *,
     event: dict[str, Any],
+    sources: RegionSources | None = None,
 ) -> Case:
     """Record a court event (``kind`` and its fields; ``at`` defaults to now).
 
@@ -245,6 +326,7 @@ def record_court(
         actor,
         case_id,
         step=lambda c, a, t: record_court_event(c, parsed, a, t),
+        sources=sources,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from comity.domain.accounts import Selector
 from comity.domain.categories import Category
@@ -96,4 +96,51 @@ class RecordSource(Protocol):
     def check(self, selector: Selector | None) -> list[str]:
         """Reachability, read-only-ness and lookup, one line each, for ``comity sources check``;
         raises ``SourceUnavailable`` or ``ConfigurationError`` with the one thing that is wrong."""
+        ...
+
+
+@dataclass(frozen=True)
+class InPlaceHold:
+    """What one source did on its own server for one hold: where it keeps the copies, and per
+    folder what it copied (the server's own COPYUID answer, so the audit entry can be checked
+    against the server)."""
+
+    source: str
+    user: str
+    location: str
+    copies: tuple[dict[str, str], ...] = ()
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "user": self.user,
+            "location": self.location,
+            "copies": list(self.copies),
+        }
+
+
+@runtime_checkable
+class HoldsInPlace(Protocol):
+    """A source that can also preserve on the provider's own server (Dovecot: a hidden hold
+    mailbox per hold). It adds to the snapshot, never replaces it: a server the provider runs
+    can still lose or refuse what Comity's sealed store keeps."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def categories(self) -> frozenset[Category]: ...
+
+    @property
+    def holds_in_place(self) -> bool:
+        """Whether the operator turned it on for this source (``hold_in_place = "mailbox"``)."""
+        ...
+
+    def hold_in_place(self, account: AccountRef, hold_id: str) -> list[InPlaceHold]:
+        """Copy the account's records into the hold's place on the server, originals untouched;
+        raises ``SourceUnavailable`` (leaving nothing half made) when the server refuses."""
+        ...
+
+    def release_in_place(self, account: AccountRef, hold_id: str) -> list[str]:
+        """Remove what ``hold_in_place`` made for ``hold_id``; the locations removed."""
         ...
