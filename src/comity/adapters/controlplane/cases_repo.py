@@ -285,7 +285,7 @@ class SqlCaseRepository:
         d = CaseDeadlineRow
         order = (d.due_at, d.subject, d.kind, d.case_id)
         query = (
-            select(d.document, CaseRow.reference, CaseRow.state, *order)
+            select(cast(d.document, Text), CaseRow.reference, CaseRow.state, *order)
             .join(CaseRow, CaseRow.id == d.case_id)
             .where(d.due_at <= utc(until))
             .order_by(*order)
@@ -297,7 +297,7 @@ class SqlCaseRepository:
             query = query.limit(limit)
         return [
             DueRow(
-                Deadline.model_validate(doc),
+                Deadline.model_validate_json(doc),  # parsed once, as for case documents
                 ident,
                 reference,
                 state,
