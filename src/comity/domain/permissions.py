@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from comity.domain.case.model import WorkflowRole
+from comity.domain.case.model import CaseState, WorkflowRole
 from comity.domain.case.transitions import TABLE as CASE_TABLE
 from comity.domain.case.transitions import Action as CaseAction
+from comity.domain.case.transitions import allowed_actions as state_actions
 from comity.domain.registry import ADMINS, HANDLERS, READERS, VERIFIERS, StaffRole, User, UserStatus
 from comity.errors import Conflict, Forbidden
 
@@ -177,8 +178,15 @@ def allowed_actions(user: User, case: Case | None = None) -> list[str]:
     roles and four eyes allow (the caller has already checked they may see the case)."""
     if case is None:
         return [a.value for a in Action if may(user, a)]
-    steps = [a for a in case.allowed_actions() if a in TABLE and may(user, a)]
-    if case.recommended_by is None or case.recommended_by == user.id:
+    return case_steps(user, case.state, case.recommended_by)
+
+
+def case_steps(user: User, state: CaseState, recommended_by: str | None) -> list[str]:
+    """A case's next steps for ``user``, from the two things they depend on: its state and who
+    recommended it. Lists call this with those two values read from indexed columns, without
+    decoding the case (``allowed_actions`` calls it with the case's own)."""
+    steps = [a for a in state_actions(state) if a in TABLE and may(user, a)]
+    if recommended_by is None or recommended_by == user.id:
         # Four eyes: approval needs someone's recommendation, and someone else to approve it.
         steps = [a for a in steps if a != CaseAction.APPROVE.value]
     return steps

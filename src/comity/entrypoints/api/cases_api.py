@@ -114,7 +114,7 @@ def list_(  # noqa: PLR0917 - the queue's filters and its page
     person, the requester, a court, production or nobody.
     """
     comity = _comity(request)
-    found = case_queue.queue_page(
+    found = case_queue.queue_lines(
         comity.reader,
         comity.clock,
         user,

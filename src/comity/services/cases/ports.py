@@ -44,6 +44,27 @@ class QueueRow:
 
 
 @dataclass(frozen=True)
+class QueueLineRow:
+    """A case's queue line as its indexed copies hold it, without the case document.
+
+    ``deadlines`` are the case's open deadlines (``case_deadlines``) as (due at, the deadline's
+    JSON text), soonest first and, for equal instants, in the order the case lists them: the
+    service counts the overdue ones and decodes only the first.
+    """
+
+    case_id: str
+    demand_id: str | None
+    reference: str
+    instrument: str
+    state: str
+    received_at: datetime
+    waiting_on: str
+    recommended_by: str | None
+    deadlines: tuple[tuple[datetime, str], ...]
+    key: QueueKey
+
+
+@dataclass(frozen=True)
 class DueKey:
     """Where a deadline stands in the due list: when, what, which kind, which case."""
 
@@ -91,6 +112,12 @@ class CaseRepository(Protocol):
         self, where: CaseFilter, limit: int | None, after: QueueKey | None = None
     ) -> Sequence[QueueRow]:
         """Cases matching ``where`` in queue order, after ``after``, at most ``limit``."""
+        ...
+
+    def line_page(
+        self, where: CaseFilter, limit: int | None, after: QueueKey | None = None
+    ) -> Sequence[QueueLineRow]:
+        """``page`` read from the indexed copies only (no case document decoded)."""
         ...
 
     def for_demands(
