@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comity.domain.case.case import Case
+from comity.domain.case.model import CaseState
 from comity.domain.intake import DemandRecord, DemandStatus
 
 
@@ -41,6 +42,12 @@ _BY_STATE = {
     "in_review": PlainStatus(
         "in review",
         "A reviewer is deciding on each part of the demand; a second person then approves.",
+        PROVIDER,
+    ),
+    "recommended": PlainStatus(
+        "in review, waiting for approval",
+        "A reviewer has decided on each part of the demand; a second person at the provider must "
+        "approve before anything is produced.",
         PROVIDER,
     ),
     "approved": PlainStatus(
@@ -100,6 +107,9 @@ def plain_status(record: DemandRecord, case: Case | None) -> PlainStatus:
         status = PlainStatus(
             "received", "The legal team will open a case and assess the demand.", PROVIDER
         )
+    elif case.state is CaseState.IN_REVIEW and case.recommended_by and not case.approved_by:
+        # Four eyes: the state stays in_review until approval, but the review itself is done.
+        status = _BY_STATE["recommended"]
     else:
         status = _BY_STATE[case.state.value]
     if record.disclosure_blocked_reason and status.waits_on == PROVIDER:
