@@ -44,12 +44,6 @@ _BY_STATE = {
         "A reviewer is deciding on each part of the demand; a second person then approves.",
         PROVIDER,
     ),
-    "recommended": PlainStatus(
-        "in review, waiting for approval",
-        "A reviewer has decided on each part of the demand; a second person at the provider must "
-        "approve before anything is produced.",
-        PROVIDER,
-    ),
     "approved": PlainStatus(
         "approved for production",
         "The provider will produce a signed package of the records; you can download it here.",
@@ -92,6 +86,15 @@ _BY_STATE = {
 }
 
 
+#: A review done and recommended, before the second person approves (four eyes).
+RECOMMENDED = PlainStatus(
+    "in review, waiting for approval",
+    "A reviewer has decided on each part of the demand; a second person at the provider must "
+    "approve before anything is produced.",
+    PROVIDER,
+)
+
+
 def plain_status(record: DemandRecord, case: Case | None) -> PlainStatus:
     """The one status a requester reads for ``record`` and its ``case`` (if opened)."""
     if record.status is DemandStatus.WITHDRAWN:
@@ -109,7 +112,7 @@ def plain_status(record: DemandRecord, case: Case | None) -> PlainStatus:
         )
     elif case.state is CaseState.IN_REVIEW and case.recommended_by and not case.approved_by:
         # Four eyes: the state stays in_review until approval, but the review itself is done.
-        status = _BY_STATE["recommended"]
+        status = RECOMMENDED
     else:
         status = _BY_STATE[case.state.value]
     if record.disclosure_blocked_reason and status.waits_on == PROVIDER:
