@@ -53,6 +53,17 @@ def no_sideways_scroll(page: Page) -> None:
     assert overflow <= 0, f"{page.url} scrolls sideways ({overflow} px)"
 
 
+def no_sideways_scroll_inside(page: Page, selector: str) -> None:
+    """Nothing in ``selector`` scrolls sideways inside its own box (a table in a ``.scroll``
+    box passes the page-level check while its last columns sit off to the right)."""
+    hidden = page.evaluate(
+        "(s) => Math.max(0, ...[...document.querySelectorAll(s + ' .scroll')]"
+        ".map(e => e.scrollWidth - e.clientWidth))",
+        selector,
+    )
+    assert hidden <= 0, f"{selector} on {page.url} scrolls sideways inside its box ({hidden} px)"
+
+
 def press(page: Page, summary: str) -> None:
     """Open a disclosure widget from the keyboard: focus its summary, press Enter."""
     page.locator("summary", has_text=summary).first.focus()
@@ -148,7 +159,7 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     next_step.get_by_label("Recommendation note").fill("Produce the US-stored subscriber records.")
     next_step.get_by_role("button", name="Recommend for approval").click()
     expect(reviewer.get_by_text("Recommended by", exact=True)).to_be_visible()
-    expect(next_step).to_contain_text("waiting for an approver other than rita")
+    expect(next_step).to_contain_text("waiting for approval by an approver other than rita")
 
     # A different person approves: the second pair of eyes, by keyboard.
     approver = browser.new_context(viewport=size).new_page()
@@ -213,6 +224,11 @@ def test_a_warrant_from_submission_to_the_legal_teams_answer(
     shown = agent.locator("td.hash").first.inner_text()
     assert hashlib.sha256(package.read_bytes()).hexdigest() in shown
     no_sideways_scroll(agent)
+    no_sideways_scroll_inside(agent, "#productions")
+    button = agent.get_by_role("button", name="Download").bounding_box()
+    assert button is not None
+    assert button["x"] >= 0
+    assert button["x"] + button["width"] <= width, f"Download button off to the right: {button}"
     agent.get_by_role("link", name="Check a package").last.click()
     agent.get_by_label("Package (.tar)").set_input_files(str(package))
     expect(agent.locator("#check-verdict")).to_have_text(re.compile(r"^Valid: prd-\w+\.tar"))

@@ -52,7 +52,8 @@ def test_a_case_through_the_command_line(tmp_path: Path) -> None:
     queue = json.loads(run(tmp_path, "case", "list", "--json"))
     assert [q["state"] for q in queue] == ["assessed"]
     case_id = queue[0]["id"]
-    assert queue[0]["next_deadline"]["kind"] == "user_notice"
+    # Nothing is due on arrival: user notice is owed before disclosure, i.e. at approval.
+    assert queue[0]["next_deadline"] is None
     assert "in_review" in run(tmp_path, "case", "review", case_id, "--as", "rev")
     for key in (SUBSCRIBER, TRAFFIC):
         run(tmp_path, "case", "decide", case_id, key, "produce", "--as", "rev")

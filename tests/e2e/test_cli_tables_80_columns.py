@@ -98,3 +98,32 @@ def test_demand_and_case_lists_fit_80_columns_and_cut_nothing(demo: Path) -> Non
     assert "…" not in output
     assert all(len(line) <= 80 for line in table_lines(output))
     assert column(output, 5) == "".join(c["id"] for c in cases)
+
+
+def test_due_at_80_columns_keeps_case_ids_and_kinds_whole(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    home = tmp_path_factory.mktemp("due") / "demo"
+    assert CliRunner().invoke(app, ["init", "--demo", "--dir", str(home)]).exit_code == 0
+    at = ["--dir", str(home)]
+    case_id = json.loads(run("case", "list", "--json", *at))[0]["id"]
+    run("case", "review", case_id, "--as", "rita", *at)
+    for key in json.loads(run("case", "show", case_id, "--json", *at))["statuses"]:
+        run("case", "decide", case_id, key, "produce", "--as", "rita", *at)
+    run("case", "recommend", case_id, "--as", "rita", *at)
+    run("case", "approve", case_id, "--as", "alan", *at)  # notice is owed from now on
+
+    report = json.loads(run("due", "--within", "700d", "--json", *at))
+    items = report["overdue"] + report["due_soon"]
+    assert items, report
+    output = run("due", "--within", "700d", *at)
+    assert all(len(line) <= 80 for line in table_lines(output))
+    rows = [line.split("│") for line in output.splitlines() if line.startswith("│")]
+    # A row begins where its due cell says OVERDUE or soon; its first line holds case and kind.
+    first = [r for r in rows if r[1].strip().split(" ")[0] in ("OVERDUE", "soon")]
+    cases = [r[2].strip() for r in first]
+    kinds = [r[3].strip() for r in first]
+    # Each kind and case id on one line, whole: no cell folded mid-word.
+    assert kinds == [i["kind"] for i in items]
+    assert cases == [i["case"] for i in items]
+    assert "…" not in output

@@ -649,3 +649,44 @@ def test_the_queue_shows_and_filters_whom_each_case_waits_on(web: WebDeployment)
     foreign = rita.get("/console", params={"cursor": "WyJ4Il0"})
     assert foreign.status_code == 200
     assert "FBI-WAIT-1" in foreign.text
+
+
+def test_a_recommended_case_reads_waiting_for_approval_everywhere(web: WebDeployment) -> None:
+    """Four eyes keeps the state in_review after a recommendation; every page says what changed."""
+    comity = web.comity
+    with comity.reader() as uow:
+        rita = uow.intake.get_user("rita")
+        case = uow.cases.for_demand(web.warrant_id)  # `init --demo` opened it
+    assert rita is not None
+    assert case is not None
+    cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
+    for finding in case.findings:
+        cases.decide(
+            comity.intake_uow,
+            comity.clock,
+            rita,
+            case.case_id,
+            finding=finding.key,
+            decision="produce",
+        )
+    cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id)
+
+    app = create_app(comity, assessor=FakeAssessor())
+    staff = TestClient(app)
+    sign_in_client(staff, web, "ada")
+    queue = html.unescape(staff.get("/console").text)
+    assert "recommended, waiting for approval" in queue
+    page = html.unescape(staff.get(f"/console/demands/{web.warrant_id}").text)
+    state = re.search(r'<b id="case-state">([^<]*)</b>', page)
+    assert state is not None
+    assert state.group(1) == "recommended, waiting for approval"
+    assert "waiting for approval by an approver other than rita" in page
+    assert "rita: recommended the decisions (still in review; now waiting for approval)" in page
+    assert "in_review → in_review" not in page
+
+    agent = TestClient(app)
+    sign_in_client(agent, web, "dea-agent")
+    portal = html.unescape(agent.get(f"/portal/demands/{web.warrant_id}").text)
+    assert "in review, waiting for approval" in portal
+    listed = html.unescape(agent.get("/portal").text)
+    assert "in review, waiting for approval" in listed

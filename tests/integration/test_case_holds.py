@@ -222,6 +222,14 @@ def test_a_notice_becomes_due_when_the_gag_order_ends(comity: Comity) -> None:
     # The warrant carries a non-disclosure order until 2014-12-04 (New York days).
     comity.clock.current = T0  # type: ignore[attr-defined]
     soon = case_due.due(u, clock, user(comity, "aud"), within=timedelta(days=400))
+    assert [i for i in soon.due_soon if i.deadline.kind == "user_notice"] == []
+    # Notice is owed before disclosure: once disclosure is approved it is due, gag permitting.
+    cases.start_review(u, clock, rev, case_id)
+    for key in (SUBSCRIBER, TRAFFIC, CONTENT):
+        cases.decide(u, clock, rev, case_id, finding=key, decision="produce")
+    cases.recommend(u, clock, rev, case_id)
+    cases.approve(u, clock, user(comity, "appr"), case_id)
+    soon = case_due.due(u, clock, user(comity, "aud"), within=timedelta(days=400))
     notice = [i for i in soon.due_soon if i.deadline.kind == "user_notice"]
     assert [i.case_id for i in notice] == [case_id]
     assert notice[0].deadline.due_at.isoformat() == "2014-12-05T05:00:00+00:00"

@@ -13,13 +13,16 @@ from tests.unit.case_helpers import (
     REVIEWER,
     new_case,
     reach,
+    tick,
 )
 
 from comity.domain.categories import Category
 from comity.domain.demand_schema import parse_demand
 from comity.domain.workflow import (
     SYSTEM,
+    Case,
     CaseState,
+    Deadline,
     DecisionKind,
     FindingRef,
     HoldBasis,
@@ -125,20 +128,77 @@ def test_an_epoc_pr_hold_is_confirmed_by_a_follow_up_request() -> None:
 # --- gag orders and notice -----------------------------------------------------------------
 
 
-def test_notice_is_due_unless_a_non_disclosure_order_forbids_it() -> None:
+def _notice(case: Case) -> list[Deadline]:
+    return [d for d in case.deadlines() if d.kind == "user_notice"]
+
+
+def test_a_new_demand_is_not_overdue_on_arrival() -> None:
+    """Notice is owed before disclosure (Google policy), not at receipt: nothing is due yet."""
     case = new_case()
-    notice = [d for d in case.deadlines() if d.kind == "user_notice"]
-    assert notice
-    assert notice[0].due_at == case.received_at
-    case, _ = case.set_non_disclosure(REVIEWER, utc(2026, 9, 2), until=None, indefinite=True)
-    assert [d for d in case.deadlines() if d.kind == "user_notice"] == []
+    assert _notice(case) == []
+    assert due_list([case], now=case.received_at, window=timedelta(days=1)).overdue == ()
+    assessed, _ = case.assess(FINDINGS, SYSTEM, tick(1))
+    assert _notice(assessed) == []  # no disclosure deadline, nothing approved yet
+
+
+def test_notice_is_due_when_disclosure_is_approved_unless_an_order_forbids_it() -> None:
+    case = reach(CaseState.APPROVED)
+    approved_at = next(e.at for e in case.history if e.action == "approve")
+    notice = _notice(case)
+    assert [d.due_at for d in notice] == [approved_at]
+    assert notice[0].citation == "provider policy (notice before disclosure)"
+    assert _notice(reach(CaseState.IN_REVIEW)) == []
+    case, _ = case.set_non_disclosure(REVIEWER, tick(7), until=None, indefinite=True)
+    assert _notice(case) == []
     with pytest.raises(Conflict, match="2705"):
-        case.give_notice(REVIEWER, utc(2026, 9, 3))
+        case.give_notice(REVIEWER, tick(8))
+
+
+def test_notice_is_due_by_the_first_deadline_to_disclose_a_finding() -> None:
+    hand_over_by = utc(2026, 9, 11, 22)
+    dated = FindingRef(
+        target="target@example.com",
+        category=Category.CONTENT,
+        region="eu-ie",
+        pathway=Pathway.DISCLOSE,
+        deadline=hand_over_by,
+    )
+    case, _ = new_case().assess([dated], SYSTEM, utc(2026, 9, 1, 10))
+    assert [d.due_at for d in _notice(case)] == [hand_over_by]
+
+
+def test_a_case_that_discloses_nothing_owes_no_notice() -> None:
+    for state in (CaseState.REJECTED, CaseState.REDIRECTED, CaseState.OBJECTED):
+        assert _notice(reach(state)) == [], state
+    case = reach(CaseState.IN_REVIEW)
+    for key in (f.key for f in FINDINGS if f.pathway is not Pathway.NO_DATA):
+        case, _ = case.decide(
+            key, DecisionKind.WITHHOLD, REVIEWER, tick(3), justification="not in scope"
+        )
+    assert _notice(case) == []
+    preserve_only = FindingRef(
+        target="target@example.com",
+        category=Category.CONTENT,
+        region="us-east",
+        pathway=Pathway.PRESERVE,
+        deadline=utc(2026, 9, 2),
+    )
+    case, _ = new_case().assess([preserve_only], SYSTEM, tick(1))
+    assert _notice(case) == []
+
+
+def test_notice_stays_owed_after_delivery_until_given() -> None:
+    case = reach(CaseState.DELIVERED)
+    approved_at = next(e.at for e in case.history if e.action == "approve")
+    assert [d.due_at for d in _notice(case)] == [approved_at]
+    told, _ = case.give_notice(REVIEWER, tick(9))
+    assert _notice(told) == []
 
 
 def test_when_the_order_ends_notice_becomes_due_and_shows_on_the_list() -> None:
     # The order runs through 4 Dec 2026 (New York); it ends at 05:00 UTC on 5 Dec.
-    case = new_case(non_disclosure_until=date(2026, 12, 4))
+    case = reach(CaseState.APPROVED)
+    case, _ = case.set_non_disclosure(REVIEWER, tick(7), until=date(2026, 12, 4), indefinite=False)
     ends = utc(2026, 12, 5, 5)
     notice = next(d for d in case.deadlines() if d.kind == "user_notice")
     assert notice.due_at == ends
@@ -159,7 +219,7 @@ def test_when_the_order_ends_notice_becomes_due_and_shows_on_the_list() -> None:
 
 
 def test_delayed_notice_under_2705a_postpones_notice_90_days_at_a_time() -> None:
-    case = new_case()
+    case = reach(CaseState.APPROVED)
     case, _ = case.delay_notice(REVIEWER, utc(2026, 9, 2), start=utc(2026, 9, 1, 9), periods=1)
     kinds = {d.kind: d for d in case.deadlines()}
     assert kinds["delayed_notice_end"].due_at == utc(2026, 12, 1, 5)  # end of 30 Nov, EST
@@ -178,7 +238,11 @@ def test_enterprise_accounts_the_customer_is_told() -> None:
     )
     case, _ = case.assess([entity], SYSTEM, utc(2026, 9, 1, 10))
     case, _ = case.set_customer(REVIEWER, utc(2026, 9, 1, 11), "Contoso Ltd")
+    assert _notice(case) == []  # owed once the demand is redirected to the customer
+    case, _ = case.start_review(REVIEWER, utc(2026, 9, 1, 11, 30))
+    case, _ = case.redirect(REVIEWER, utc(2026, 9, 1, 11, 45), "serve Contoso Ltd")
     notice = next(d for d in case.deadlines() if d.kind == "user_notice")
+    assert notice.due_at == utc(2026, 9, 1, 11, 45)
     assert "customer Contoso Ltd" in notice.description
     told, _ = case.give_notice(REVIEWER, utc(2026, 9, 1, 12))
     assert told.notice.given_to == "customer Contoso Ltd"

@@ -85,11 +85,14 @@ def test_a_case_lists_the_epoc_deadline_once(engine: LawEngine) -> None:
     case, _ = case.assess(
         finding_refs(assessment.to_document()), SYSTEM, datetime(2026, 9, 2, tzinfo=UTC)
     )
-    due = [d.due_at for d in case.deadlines()]
+    # User notice is a separate obligation owed by the same moment (before disclosure).
+    due = [d.due_at for d in case.deadlines() if d.kind != "user_notice"]
     assert len(due) == len(set(due)), case.deadlines()
     kinds = [d.kind for d in case.deadlines()]
     assert kinds.count("epoc_production") == 1
     assert "finding" not in kinds
+    notice = next(d for d in case.deadlines() if d.kind == "user_notice")
+    assert notice.due_at == next(d.due_at for d in case.deadlines() if d.kind != "user_notice")
 
 
 def test_the_zone_follows_the_entity_served(engine: LawEngine) -> None:

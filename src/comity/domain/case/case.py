@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from comity.domain import deadlines
-from comity.domain.assessment import Pathway
+from comity.domain.assessment import DISCLOSING, Pathway
 from comity.domain.case.holds import HoldBasis, PreservationHold
 from comity.domain.case.model import (
     COMPELLED,
@@ -297,10 +297,53 @@ class Case(Frozen):
         if self.state is not CaseState.WITHDRAWN:
             if self.notice.delayed_from is not None and self.notice.given_at is None:
                 out.append(self.notice.delay_deadline(self.zone, subject))
-            notice = self.notice.due(since=self.received_at, zone_name=self.zone, subject=subject)
+            notice = self.notice.due(
+                owed_by=self.notice_owed_by(), zone_name=self.zone, subject=subject
+            )
             if notice is not None:
                 out.append(notice)
         return out
+
+    def notice_owed_by(self) -> datetime | None:
+        """By when the user (or enterprise customer) must be told; ``None``: nothing owed yet.
+
+        Notice is owed before disclosure, not on receipt (practice.md, Google: "user notice
+        before disclosure unless prohibited"). Disclosure cannot start before four-eyes approval,
+        so notice is due at the earlier of the approval and the first deadline for handing over
+        a finding that is still to be disclosed (a disclosing pathway not withheld or quashed).
+        A case that will disclose nothing (no such finding; rejected, objected to, or closed
+        without producing) owes none. An enterprise customer's demand redirected to the
+        customer is the exception: the customer is told when it is redirected (practice.md,
+        Microsoft: "redirected to the customer, who is notified unless that is prohibited").
+        """
+        if self.notice.customer is not None and self.state is CaseState.REDIRECTED:
+            return self._last_entry_at(Action.REDIRECT)
+        if self.produced:
+            return self._last_entry_at(Action.APPROVE) or self._last_entry_at(
+                Action.START_PRODUCTION
+            )
+        if self.state not in ANSWERING:
+            return None
+        to_disclose = [f for f in self.findings if self._will_disclose(f)]
+        if not to_disclose:
+            return None
+        moments = [f.deadline for f in to_disclose if f.deadline is not None]
+        approved = self._last_entry_at(Action.APPROVE) if self.approved_by else None
+        if approved is not None:
+            moments.append(approved)
+        return min(moments, default=None)
+
+    def _will_disclose(self, finding: FindingRef) -> bool:
+        """Whether ``finding`` is still headed for disclosure (engine advice or reviewer choice)."""
+        if finding.pathway is Pathway.NO_DATA or not self._producible(finding.key):
+            return False
+        decision = self.decisions.get(finding.key)
+        if decision is not None:
+            return decision.kind is not DecisionKind.WITHHOLD
+        return finding.pathway in DISCLOSING
+
+    def _last_entry_at(self, action: Action) -> datetime | None:
+        return next((e.at for e in reversed(self.history) if e.action == action.value), None)
 
     # --- the state machine ---------------------------------------------------------------
 

@@ -72,18 +72,30 @@ class NoticePlan(Frozen):
             self.delayed_from, periods=self.delay_periods, zone_name=zone_name, subject=subject
         )
 
-    def due(self, *, since: datetime, zone_name: str, subject: str) -> Deadline | None:
-        """Notice as a due item, from ``since`` or from when the prohibition ends."""
-        if not self.notify or self.given_at is not None or self.non_disclosure_indefinite:
+    def due(self, *, owed_by: datetime | None, zone_name: str, subject: str) -> Deadline | None:
+        """Notice as a due item: owed by ``owed_by``, or when a dated prohibition ends if later.
+
+        ``owed_by`` is the case's answer to "by when must the user hear of this?" (see
+        ``Case.notice_owed_by``): before disclosure (Google: "user notice before disclosure
+        unless prohibited"), or when an enterprise customer's demand is redirected to them
+        (Microsoft). ``None`` means nothing is (yet) owed, so nothing is due; a dated 18 U.S.C.
+        2705(b) order or 2705(a) delay moves the day to when it ends, never earlier.
+        """
+        if (
+            owed_by is None
+            or not self.notify
+            or self.given_at is not None
+            or self.non_disclosure_indefinite
+        ):
             return None
         until = self.forbidden_until(zone_name)
-        due_at = since if until is None else max(since, until)
-        gag = until is not None
+        due_at = owed_by if until is None else max(owed_by, until)
+        gag = until is not None and until >= owed_by
         return Deadline(
             kind="user_notice",
             subject=subject,
             due_at=due_at,
-            citation="18 U.S.C. 2705(b)" if gag else "provider policy (notice unless prohibited)",
+            citation="18 U.S.C. 2705(b)" if gag else "provider policy (notice before disclosure)",
             rule="US-15" if gag else "-",
             description=f"tell {self.recipient()} about the demand"
             + (" (the non-disclosure period has ended)" if gag else ""),

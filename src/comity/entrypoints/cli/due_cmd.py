@@ -28,17 +28,16 @@ def due(
         typer.echo(json.dumps(report.to_document(), indent=2))
         return
     every = report.overdue + report.due_soon
-    # Overdue or soon goes into the due cell: seven columns do not fit 80 and keep words whole.
+    # Three columns, each led by a word kept whole: the due time, the case id (its reference on
+    # the next line) and the kind (what to do and the law below it). Six side by side did not
+    # fit 80 columns with the longest kind and case id whole, and Rich folded them mid-word.
     table = folding_table(
         "due (UTC)",
-        "kind",
-        "case",
-        "reference",
-        "what",
-        "law",
+        "case / reference",
+        "kind / what / law",
         whole={
-            "case": [i.case_id for i in every],
-            "kind": [i.deadline.kind for i in every],
+            "kind / what / law": [i.deadline.kind for i in every],
+            "case / reference": [i.case_id for i in every],
             "due (UTC)": ["OVERDUE", *(_when(i.deadline.due_at) for i in every)],
         },
     )
@@ -47,11 +46,8 @@ def due(
             d = i.deadline
             table.add_row(
                 f"{label} {_when(d.due_at)}",
-                d.kind,
-                i.case_id,
-                i.reference,
-                d.description,
-                d.citation,
+                f"{i.case_id}\n{i.reference}",
+                f"{d.kind}\n{d.description}\n({d.citation})",
             )
     print_table(table, wide=wide)
     typer.echo(

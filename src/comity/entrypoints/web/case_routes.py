@@ -55,20 +55,6 @@ PAGE_ACTIONS = (
 #: The steps the next-action card offers first; the rarer ones sit behind disclosure widgets.
 MAIN_ACTIONS = ("start_review", "recommend", "approve")
 RARE_ACTIONS = ("reject", "redirect", "object", "resume")
-STATE_WORDS = {
-    "received": "received, not yet assessed",
-    "assessed": "assessed, waiting for review",
-    "in_review": "in review",
-    "approved": "approved for production",
-    "partly_approved": "partly approved for production",
-    "rejected": "rejected",
-    "redirected": "redirected elsewhere",
-    "objected": "objected to",
-    "in_production": "in production",
-    "delivered": "delivered",
-    "closed": "closed",
-    "withdrawn": "withdrawn",
-}
 
 
 FINISHED = frozenset({"closed", "withdrawn"})
@@ -78,7 +64,7 @@ def waiting_on(case: Case) -> str:
     """Whom the case waits on now, in words, for someone who has nothing to do on it."""
     state = case.state.value
     if state == "in_review" and case.recommended_by:
-        return f"waiting for an approver other than {case.recommended_by} to approve"
+        return f"waiting for approval by an approver other than {case.recommended_by}"
     words = {
         "received": "waiting for the law engine's assessment",
         "assessed": "waiting for a reviewer to start the review",

@@ -100,7 +100,6 @@ def queue(
         deadlines=deadlines,
         assessed=latest,
         cases=queue_items,
-        STATE_WORDS=case_routes.STATE_WORDS,
         WAITING_WORDS=views.WAITING_WORDS,
         counts=views.counts(comity, user),
         waiting_counts=case_queue.waiting_counts(comity.reader, user),
@@ -154,7 +153,6 @@ def demand_page(
         and case is not None
         and case.case.state.value in ("approved", "partly_approved"),
         may_retry=permissions.may(user, CaseAction.START_PRODUCTION),
-        STATE_WORDS=case_routes.STATE_WORDS,
         today=comity.clock.now().date().isoformat(),
         may_handle=user.has(HANDLERS),
         may_verify=user.has(VERIFIERS),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comity.domain.case.case import Case
+from comity.domain.case.model import CaseState
 from comity.domain.intake import DemandRecord, DemandStatus
 
 
@@ -85,6 +86,15 @@ _BY_STATE = {
 }
 
 
+#: A review done and recommended, before the second person approves (four eyes).
+RECOMMENDED = PlainStatus(
+    "in review, waiting for approval",
+    "A reviewer has decided on each part of the demand; a second person at the provider must "
+    "approve before anything is produced.",
+    PROVIDER,
+)
+
+
 def plain_status(record: DemandRecord, case: Case | None) -> PlainStatus:
     """The one status a requester reads for ``record`` and its ``case`` (if opened)."""
     if record.status is DemandStatus.WITHDRAWN:
@@ -100,6 +110,9 @@ def plain_status(record: DemandRecord, case: Case | None) -> PlainStatus:
         status = PlainStatus(
             "received", "The legal team will open a case and assess the demand.", PROVIDER
         )
+    elif case.state is CaseState.IN_REVIEW and case.recommended_by and not case.approved_by:
+        # Four eyes: the state stays in_review until approval, but the review itself is done.
+        status = RECOMMENDED
     else:
         status = _BY_STATE[case.state.value]
     if record.disclosure_blocked_reason and status.waits_on == PROVIDER:

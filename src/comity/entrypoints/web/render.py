@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from comity.entrypoints.web.case_words import history_words, state_words
 from comity.entrypoints.web.court_forms import COURT_FORMS
 from comity.entrypoints.web.visitor import Visitor
 
@@ -68,7 +69,11 @@ def utc_and_zone(value: datetime | str | None, zone: str | None = None) -> str:
 
 
 templates.env.globals.update(
-    PATHWAYS=PATHWAYS, TONES=TONES, COURT_TITLES={f.kind: f.title for f in COURT_FORMS}
+    PATHWAYS=PATHWAYS,
+    TONES=TONES,
+    COURT_TITLES={f.kind: f.title for f in COURT_FORMS},
+    state_words=state_words,
+    history_words=history_words,
 )
 templates.env.filters["utc_and_zone"] = utc_and_zone
 
