@@ -16,6 +16,7 @@ from tests.intake_support import serving
 
 from comity.entrypoints.api.app import create_app
 from comity.services import identity
+from comity.services.cases import actions as cases
 
 
 @pytest.fixture
@@ -38,6 +39,25 @@ def api(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, dict[str, str]
             }
             filed = client.post("/demands", content=json.dumps(doc), headers=tokens["agent"])
             assert filed.status_code == 201, filed.text
+        # Approved cases owe the user notice before disclosure: the due list has items to page.
+        with comity.reader() as uow:
+            rev, appr = uow.intake.get_user("rev"), uow.intake.get_user("appr")
+        assert rev is not None
+        assert appr is not None
+        for line in cases.list_cases(comity.intake_uow, comity.clock, rev)[:3]:
+            case_id = line.case.case_id
+            cases.start_review(comity.intake_uow, comity.clock, rev, case_id)
+            for finding in line.case.findings:
+                cases.decide(
+                    comity.intake_uow,
+                    comity.clock,
+                    rev,
+                    case_id,
+                    finding=finding.key,
+                    decision="produce",
+                )
+            cases.recommend(comity.intake_uow, comity.clock, rev, case_id, "produce")
+            cases.approve(comity.intake_uow, comity.clock, appr, case_id)
         yield client, tokens
 
 
@@ -83,10 +103,13 @@ def test_the_queue_pages_walk_the_whole_queue(api) -> None:
 def test_the_queue_filters_by_whom_each_case_waits_on(api) -> None:
     client, auth = api
     every = _walk(client, "/cases", auth["rev"], limit=500)
-    assert {c["waiting_on"] for c in every} == {"review"}  # filed and assessed: legal review
-    assert _ids(_walk(client, "/cases", auth["rev"], waiting_on="review")) == _ids(every)
+    # Two filed and assessed wait on legal review; three approved (the fixture) on production.
+    parties = [c["waiting_on"] for c in every]
+    assert sorted(parties) == ["production"] * 3 + ["review"] * 2
+    review = [c for c in every if c["waiting_on"] == "review"]
+    assert _ids(_walk(client, "/cases", auth["rev"], waiting_on="review")) == _ids(review)
     assert _walk(client, "/cases", auth["rev"], waiting_on="approval") == []
-    both = _walk(client, "/cases", auth["rev"], waiting_on=["approval", "review"])
+    both = _walk(client, "/cases", auth["rev"], waiting_on=["production", "review"])
     assert _ids(both) == _ids(every)
     # A requester sees their cases but not the internal fields.
     theirs = _walk(client, "/cases", auth["agent"])

@@ -65,24 +65,6 @@ def test_regions_list(web: WebDeployment) -> None:
     assert column(output, 3) == "".join(str(r["key_version"]) for r in regions)
 
 
-def test_due(web: WebDeployment) -> None:
-    output, report = narrow(web, "due", "--within", "700d")
-    assert isinstance(report, dict)
-    overdue, soon = report["overdue"], report["due_soon"]
-    assert isinstance(overdue, list)
-    assert isinstance(soon, list)
-    items = [("OVERDUE", i) for i in overdue] + [("soon", i) for i in soon]
-    assert items
-
-    def when(item: dict[str, str]) -> str:
-        return datetime.fromisoformat(item["due_at"]).astimezone(UTC).strftime("%Y-%m-%d%H:%M")
-
-    assert column(output, 0) == "".join(label + when(i) for label, i in items)
-    assert column(output, 1) == "".join(i["kind"] for _, i in items)
-    assert column(output, 2) == "".join(i["case"] for _, i in items)
-    assert column(output, 4) == "".join(squeezed(i["description"]) for _, i in items)
-
-
 def test_productions_list(web: WebDeployment) -> None:
     output, productions = narrow(web, "productions", "list", web.warrant_id)
     assert isinstance(productions, list)

@@ -198,7 +198,8 @@ def test_a_failed_channel_is_reported_and_retried_while_the_others_send(
     build(tmp_path, clock)
     comity = _configure(tmp_path, smtp[1], webhook[1])
     comity.clock = clock
-    cases.ensure_case(comity.intake_uow, clock, file_warrant(comity).id, law(comity))
+    case = cases.ensure_case(comity.intake_uow, clock, file_warrant(comity).id, law(comity))
+    _approve(comity, clock, case.case_id)  # notice is owed before disclosure, from approval
     webhook[0].status = 500
     home = str(tmp_path)
     result = CliRunner().invoke(app, ["--dir", home, "notify", "run"])
@@ -241,3 +242,18 @@ def test_bad_settings_get_one_sentence_each(tmp_path: Path) -> None:
         parse_notify({"warn_before": "1d"}, tmp_path)
     with pytest.raises(ConfigurationError, match="no \\[notify\\] section"):
         parse_notify(None, tmp_path)
+
+
+def _approve(comity: Comity, clock: FixedClock, case_id: str) -> None:
+    """Review, decide to produce, recommend and approve (four eyes): disclosure is approved."""
+    with comity.reader() as uow:
+        rev, appr = uow.intake.get_user("rev"), uow.intake.get_user("appr")
+    assert rev is not None
+    assert appr is not None
+    case = cases.start_review(comity.intake_uow, clock, rev, case_id)
+    for finding in case.findings:
+        cases.decide(
+            comity.intake_uow, clock, rev, case_id, finding=finding.key, decision="produce"
+        )
+    cases.recommend(comity.intake_uow, clock, rev, case_id, "produce")
+    cases.approve(comity.intake_uow, clock, appr, case_id)

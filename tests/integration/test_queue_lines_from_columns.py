@@ -104,9 +104,13 @@ def test_the_walk_makes_cases_with_deadlines_recommendations_and_overdue_lines(
     clock.current = T0 + timedelta(days=400)
     by_approver = case_queue.queue_lines(control_plane, clock, STAFF[1]).items[0]
     by_recommender = case_queue.queue_lines(control_plane, clock, STAFF[0]).items[0]
-    assert by_approver.next_deadline is not None
-    assert by_approver.overdue >= 1
     assert by_approver.waiting_on == "approval"
     assert "approve" in by_approver.allowed
     assert "approve" not in by_recommender.allowed
+    # Approved, the case owes the user notice before disclosure: a deadline, overdue by now.
+    approved = reach(CaseState.APPROVED)
+    _replace_all(control_plane, reach(CaseState.RECEIVED), approved)
+    line = case_queue.queue_lines(control_plane, clock, STAFF[1]).items[0]
+    assert line.next_deadline is not None
+    assert line.overdue >= 1
     assert REQUESTER.id not in {u.id for u in STAFF}

@@ -397,8 +397,14 @@ class ProductionService:
             package=options or self.package_options,
         )
         signed = self.sign(auth)
+        unavailable: ConfigurationError | None = None
         try:
             self._preflight(signed)
+        except ConfigurationError as exc:
+            # A region that cannot act now (its key file missing, its HSM refusing, its agent
+            # misconfigured) is the operator's to mend, not a refusal of the case: the production
+            # starts and is marked failed with the reason, for a retry (issue 14 item 4).
+            unavailable = exc
         except ComityError as exc:
             self._log(
                 now, actor.id, "production:refused", f"case/{case.case_id}", {"reason": exc.message}
@@ -445,6 +451,9 @@ class ProductionService:
                 )
             )
             uow.commit()
+        if unavailable is not None:
+            self._fail(actor, production, unavailable)
+            raise unavailable
         return production, demand, signed
 
     def _resume_failed(self, actor: User, production: Production, now: datetime) -> Production:
