@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -281,11 +282,25 @@ def wait_for(
         time.sleep(0.1)
 
 
+def _first_connection(base_url: str) -> psycopg.Connection[Any]:
+    """A connection to a server that was just started: a server started in a network namespace
+    can refuse for a moment after `pg_ctl -w` returns (its listen address on a veth link that was
+    just configured), so refusals are retried within START_TIMEOUT, then reported."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            return psycopg.connect(base_url, autocommit=True)
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextmanager
 def databases(base_url: str, names: list[str]) -> Iterator[dict[str, str]]:
     """One fresh database per name in the test cluster (a region's database on its host)."""
     made = {name: f"t_{uuid.uuid4().hex[:10]}_{name.replace('-', '_')}" for name in names}
-    with psycopg.connect(base_url, autocommit=True) as conn:
+    with _first_connection(base_url) as conn:
         for db in made.values():
             conn.execute(f'CREATE DATABASE "{db}"')
     try:
