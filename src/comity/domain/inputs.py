@@ -283,11 +283,42 @@ def show(value: object) -> str:
     """A value as a problem sentence quotes it: short, and ``nothing`` for a missing one."""
     if value is None:
         return "nothing"
+    if _deeper_than(value, _SHOWN_DEPTH):
+        # Checked, not left to repr's RecursionError: Python 3.12 and later print a list nested
+        # 5,000 deep where 3.11 gives up, so the sentence would depend on the interpreter.
+        return f"a {type(value).__name__} nested too deeply to show"
     try:
         text = repr(value)
-    except RecursionError:  # a value nested as deep as the JSON parser allows
+    except RecursionError:  # defence in depth: a structure deeper than the interpreter allows
         return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: How deeply nested a value ``show`` still quotes (a demand's deepest field is a few levels).
+_SHOWN_DEPTH = 64
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value``'s lists, tuples and dicts nest more than ``limit`` deep; iterative, and
+    it looks at no more than a few thousand containers, so any input is answered at once."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    seen = 0
+    while stack and seen < 10_000:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = (
+            item.values()
+            if isinstance(item, dict)
+            else item
+            if isinstance(item, list | tuple)
+            else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list | tuple):
+                stack.append((child, depth + 1))
+        seen += 1
+    return False
 
 
 #: Error types a validator of ours raises, with the sentence it means: kept as they are.
