@@ -110,6 +110,19 @@ class Unauthenticated(ComityError):
     code = "unauthenticated"
 
 
+class TooManyAttempts(ComityError):
+    """Too many failed sign-ins from one e-mail address or client: wait, then try again."""
+
+    exit_code = 1
+    http_status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        #: Seconds until the next attempt is accepted (the ``Retry-After`` header).
+        self.retry_after = retry_after
+
+
 class TooLarge(ComityError):
     """A request body or an uploaded file is over its size limit."""
 

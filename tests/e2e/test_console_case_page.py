@@ -14,7 +14,6 @@ from tests.intake_support import FakeAssessor
 from tests.web_support import WebDeployment, copy_of, csrf_of, sign_in_client, web_deployment
 
 from comity.entrypoints.api.app import create_app
-from comity.entrypoints.web import auth_routes
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,6 @@ def web(template: WebDeployment, tmp_path: Path) -> WebDeployment:
 
 @pytest.fixture
 def client(web: WebDeployment) -> TestClient:
-    auth_routes.throttle.__init__()  # type: ignore[misc]  # each test starts with no failures
     return TestClient(create_app(web.comity, assessor=FakeAssessor()))
 
 

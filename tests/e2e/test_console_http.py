@@ -28,7 +28,6 @@ from typer.testing import CliRunner
 from comity.bootstrap import initialise
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app
-from comity.entrypoints.web import auth_routes
 from comity.law.countries import known_countries
 from comity.services.cases import actions as cases
 from comity.services.intake import demands
@@ -46,7 +45,6 @@ def web(template: WebDeployment, tmp_path: Path) -> WebDeployment:
 
 @pytest.fixture
 def client(web: WebDeployment) -> TestClient:
-    auth_routes.throttle.__init__()  # type: ignore[misc]  # each test starts with no failures
     return TestClient(create_app(web.comity, assessor=FakeAssessor()))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy import select
 from tests.intake_support import (
@@ -31,6 +32,7 @@ from comity.entrypoints.api.app import create_app
 from comity.services.accounts import create_account
 from comity.services.identity import create_user, hash_password
 from comity.services.intake import demands as svc
+from comity.services.sign_in import enrol_totp
 
 PDF = b"%PDF-1.7\n" + b"0" * 2000 + b"\n%%EOF\n"
 MAX_BODY = 512 * 1024
@@ -118,11 +120,12 @@ def test_password_login_issues_a_working_token(api: httpx.Client, world: World) 
         ),
         actor="test",
     )
-    wrong = api.post("/auth/token", json={"email": "pw@provider.example", "password": "nope"})
+    secret = enrol_totp(c.console_uow, c.clock, "pw", actor="test")
+    login = {"email": "pw@provider.example", "password": "correct horse battery"}
+    wrong = api.post("/auth/token", json={**login, "password": "nope"})
     assert wrong.status_code == 401
-    token = api.post(
-        "/auth/token", json={"email": "pw@provider.example", "password": "correct horse battery"}
-    ).json()["token"]
+    code = pyotp.TOTP(secret).at(c.clock.now())
+    token = api.post("/auth/token", json={**login, "code": code}).json()["token"]
     assert api.get("/whoami", headers={"Authorization": f"Bearer {token}"}).json()["id"] == "pw"
 
 

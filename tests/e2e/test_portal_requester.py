@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from comity.entrypoints.api.app import create_app
 from comity.entrypoints.cli.main import app as cli
 from comity.entrypoints.downloads import content_disposition
-from comity.entrypoints.web import auth_routes
 
 DOC = (
     b'{"reference": "FBI-7", "received_at": "2026-11-23T10:00:00Z", "issuing_authority": '
@@ -43,7 +42,6 @@ def web(template: WebDeployment, tmp_path: Path) -> WebDeployment:
 
 @pytest.fixture
 def client(web: WebDeployment) -> TestClient:
-    auth_routes.throttle.__init__()  # type: ignore[misc]  # each test starts with no failures
     return TestClient(create_app(web.comity, assessor=FakeAssessor()))
 
 

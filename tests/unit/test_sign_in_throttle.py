@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from comity.entrypoints.web.throttle import MAX_PER_CLIENT, WINDOW, SignInThrottle
+from comity.services.sign_in_throttle import MAX_PER_CLIENT, WINDOW, SignInThrottle
 
 T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
 

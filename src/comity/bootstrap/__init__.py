@@ -44,6 +44,7 @@ from comity.services.intake.ports import DemandFilter
 from comity.services.ports import Clock
 from comity.services.productions.parts_ports import RegionParts
 from comity.services.productions.ports import Production, RegionAgent
+from comity.services.sign_in_throttle import SignInThrottle
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -72,6 +73,8 @@ class Comity:
     home: Path
     deployment: Deployment
     clock: Clock = field(default_factory=SystemClock)
+    #: Failed sign-ins, counted the same for the console form and ``POST /auth/token``.
+    sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     @cached_property
     def engine(self) -> Engine:

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from comity.domain import permissions
 from comity.domain.audit import AuditAction, AuditEvent
@@ -63,21 +62,6 @@ def authenticated(uow: IntakeUnitOfWork, token: str | None) -> User:
     if why is not None:
         raise Forbidden(f"{why}; its API tokens no longer work")
     return user
-
-
-def login(uow_factory: UowFactory, clock: Clock, email: str, password: str, label: str) -> str:
-    """Exchange an e-mail and password for a new API token (same answer for any failure)."""
-    with uow_factory() as uow:
-        user = uow.intake.get_user_by_email(email)
-    ok = False
-    if user is not None and user.password_hash:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    if user is None or not ok:
-        raise Unauthenticated("the e-mail address or password is not right")
-    return issue_token(uow_factory, clock, user.id, label=label, actor=user.id)
 
 
 def require(user: User, allowed: frozenset[StaffRole]) -> None:

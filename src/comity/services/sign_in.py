@@ -24,7 +24,7 @@ from comity.domain.console import TotpEnrolment, WebSession
 from comity.domain.registry import User, UserStatus
 from comity.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from comity.services.console_ports import ConsoleUnitOfWork
-from comity.services.identity import hash_password, hash_token
+from comity.services.identity import TOKEN_PREFIX, hash_password, hash_token
 from comity.services.ports import Clock
 
 ConsoleUowFactory = Callable[[], ConsoleUnitOfWork]
@@ -105,32 +105,43 @@ def _accepted_step(enrolment: TotpEnrolment, code: str, now: datetime) -> int | 
     return None
 
 
+def _verified_user(
+    uow: ConsoleUnitOfWork, email: str, password: str, code: str, now: datetime
+) -> tuple[User, str]:
+    """The active user these credentials prove, and the factors used; the TOTP step is spent.
+
+    One check for every way in (the console and portal form, ``POST /auth/token``): an API
+    token lets its holder approve disclosures as much as a console session does, so it needs
+    the same second factor (issue: the token endpoint once took a staff password alone)."""
+    if not email.strip() or not password:
+        raise InvalidInput("e-mail address and password: both are needed to sign in")
+    user = uow.intake.get_user_by_email(email.strip().lower())
+    if not _password_ok(user, password) or user is None:
+        raise Unauthenticated(WRONG)
+    if user.status is not UserStatus.ACTIVE:
+        raise Forbidden(f"the account {user.id} is {user.status.value}; it cannot sign in")
+    enrolment = uow.console.get_totp(user.id)
+    if enrolment is None and user.is_staff:
+        raise Forbidden(
+            "staff sign-in needs a second factor and none is enrolled for this account; "
+            f"an operator runs 'comity users totp {user.id}'"
+        )
+    if enrolment is None:
+        return user, "password"
+    step = _accepted_step(enrolment, code, now)
+    if step is None:
+        raise Unauthenticated(WRONG)
+    uow.console.set_totp(replace(enrolment, last_step=step), now)
+    return user, "password+totp"
+
+
 def sign_in(
     uow_factory: ConsoleUowFactory, clock: Clock, email: str, password: str, code: str
 ) -> SignedIn:
     """Check e-mail, password and (when needed) the TOTP code; start a session on success."""
-    if not email.strip() or not password:
-        raise InvalidInput("e-mail address and password: both are needed to sign in")
     now = clock.now()
     with uow_factory() as uow:
-        user = uow.intake.get_user_by_email(email.strip().lower())
-        if not _password_ok(user, password) or user is None:
-            raise Unauthenticated(WRONG)
-        if user.status is not UserStatus.ACTIVE:
-            raise Forbidden(f"the account {user.id} is {user.status.value}; it cannot sign in")
-        enrolment = uow.console.get_totp(user.id)
-        if enrolment is None and user.is_staff:
-            raise Forbidden(
-                "staff sign-in needs a second factor and none is enrolled for this account; "
-                f"an operator runs 'comity users totp {user.id}'"
-            )
-        factor = "password"
-        if enrolment is not None:
-            step = _accepted_step(enrolment, code, now)
-            if step is None:
-                raise Unauthenticated(WRONG)
-            uow.console.set_totp(replace(enrolment, last_step=step), now)
-            factor = "password+totp"
+        user, factor = _verified_user(uow, email, password, code, now)
         token = secrets.token_urlsafe(32)
         session = WebSession(
             hash_token(token), user.id, secrets.token_urlsafe(32), now, now + SESSION_LIFETIME
@@ -148,6 +159,36 @@ def sign_in(
         )
         uow.commit()
     return SignedIn(user, session, token)
+
+
+def api_token(
+    uow_factory: ConsoleUowFactory,
+    clock: Clock,
+    email: str,
+    password: str,
+    code: str,
+    *,
+    label: str,
+) -> str:
+    """A new API token for whoever these credentials prove (the same checks as ``sign_in``),
+    returned once; only its SHA-256 is kept, and its issue is on the audit log with the factors
+    that proved it."""
+    now = clock.now()
+    with uow_factory() as uow:
+        user, factor = _verified_user(uow, email, password, code, now)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        uow.intake.add_token(hash_token(token), user.id, label, now)
+        uow.audit.record(
+            AuditEvent.of(
+                now,
+                user.id,
+                AuditAction.TOKEN_ISSUED,
+                f"user/{user.id}",
+                {"label": label, "token_sha256": hash_token(token), "factors": factor},
+            )
+        )
+        uow.commit()
+    return token
 
 
 def session_user(

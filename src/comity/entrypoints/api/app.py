@@ -33,7 +33,7 @@ from comity.entrypoints.api.cases_api import router as cases_router
 from comity.entrypoints.api.limits import BodySizeLimit
 from comity.entrypoints.api.timing import ServerTiming
 from comity.entrypoints.methods import allowed_methods
-from comity.errors import ComityError, InvalidInput
+from comity.errors import ComityError, InvalidInput, TooManyAttempts
 from comity.services.intake.demands import MAX_FILE_BYTES
 from comity.services.intake.ports import Assessor
 
@@ -67,8 +67,12 @@ def create_app(
 
     @app.exception_handler(ComityError)
     async def _comity_error(_request: Request, exc: ComityError) -> JSONResponse:
+        # RFC 9110 10.2.3 / RFC 6585 4: a 429 says when to come back.
+        wait = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.problems), status_code=exc.http_status
+            error_body(exc.code, exc.message, exc.problems),
+            status_code=exc.http_status,
+            headers=wait,
         )
 
     @app.exception_handler(RequestValidationError)

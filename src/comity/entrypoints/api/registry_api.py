@@ -12,7 +12,7 @@ from comity.domain.accounts import SELECTOR_TYPES, Selector, selector_problem
 from comity.domain.registry import AuthorityStatus, User, UserStatus
 from comity.errors import NotFound
 from comity.law.countries import known_countries
-from comity.services import identity, paging, registry
+from comity.services import identity, paging, registry, sign_in
 from comity.services.accounts import find_account
 
 from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -75,11 +75,19 @@ def my_actions(user: Caller) -> ActionsOut:
 
 @router.post("/auth/token", response_model=TokenOut, tags=["identity"])
 def login(request: Request, body: LoginIn) -> TokenOut:
-    """Exchange an e-mail address and password (Argon2id-hashed at rest) for an API token."""
+    """Exchange an e-mail address, password (Argon2id-hashed at rest) and, for staff and for
+    anyone enrolled, the TOTP code for an API token: the console's checks and its throttle."""
     comity = request.app.state.comity
-    return TokenOut(
-        token=identity.login(comity.intake_uow, comity.clock, body.email, body.password, body.label)
+    client = request.client.host if request.client else "unknown"
+    token = comity.sign_in_throttle.attempt(
+        body.email,
+        client,
+        comity.clock.now(),
+        lambda: sign_in.api_token(
+            comity.console_uow, comity.clock, body.email, body.password, body.code, label=body.label
+        ),
     )
+    return TokenOut(token=token)
 
 
 @router.get("/authorities", response_model=Page[AuthorityOut], tags=["registry"])

@@ -292,6 +292,8 @@ class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1000)
+    #: The current TOTP code: always for staff, and for a requester once enrolled.
+    code: str = Field(default="", max_length=16)
     label: str = Field(default="login", max_length=200)
 
 

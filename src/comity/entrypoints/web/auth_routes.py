@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from comity.entrypoints.web.render import page
-from comity.entrypoints.web.throttle import SignInThrottle
 from comity.entrypoints.web.visitor import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -26,7 +25,6 @@ from comity.errors import ComityError
 from comity.services.sign_in import SESSION_LIFETIME, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
-throttle = SignInThrottle()
 
 
 def _safe_next(value: str | None) -> str | None:
@@ -79,20 +77,16 @@ def sign_in_post(
     if not cookie or not hmac.compare_digest(cookie.encode(), csrf.encode()):
         return _form(request, error=STALE_FORM, email=email, status_code=403)
     comity = comity_of(request)
-    now = comity.clock.now()
     client = request.client.host if request.client else "unknown"
-    key = email.strip().lower()
-    wait = throttle.wait(key, client, now)
-    if wait is not None:
-        minutes = max(1, int(wait.total_seconds() // 60) + 1)
-        message = f"too many failed sign-ins; try again in {minutes} minutes"
-        return _form(request, error=message, email=email, status_code=429)
     try:
-        signed = sign_in(comity.console_uow, comity.clock, email, password, code)
+        signed = comity.sign_in_throttle.attempt(
+            email,
+            client,
+            comity.clock.now(),
+            lambda: sign_in(comity.console_uow, comity.clock, email, password, code),
+        )
     except ComityError as exc:
-        throttle.failed(key, client, now)
         return _form(request, error=exc.message, email=email, status_code=exc.http_status)
-    throttle.succeeded(key)
     home = "/console" if signed.user.is_staff else "/portal"
     wanted = _safe_next(next_path)
     target = wanted if wanted and wanted.startswith(home) else home
