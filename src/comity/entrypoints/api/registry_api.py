@@ -21,6 +21,7 @@ from .schemas import (
     AccountOut,
     AuthorityIn,
     AuthorityOut,
+    ErrorBody,
     LoginIn,
     RequesterIn,
     StatusIn,
@@ -73,7 +74,17 @@ def my_actions(user: Caller) -> ActionsOut:
     return ActionsOut(actions=permissions.allowed_actions(user))
 
 
-@router.post("/auth/token", response_model=TokenOut, tags=["identity"])
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    tags=["identity"],
+    responses={
+        429: {
+            "model": ErrorBody,
+            "description": "Too many failed sign-ins for this address or client; see Retry-After",
+        }
+    },
+)
 def login(request: Request, body: LoginIn) -> TokenOut:
     """Exchange an e-mail address, password (Argon2id-hashed at rest) and, for staff and for
     anyone enrolled, the TOTP code for an API token: the console's checks and its throttle."""
