@@ -53,14 +53,13 @@ def _place(pw: ProductionWorld, *categories: Category) -> None:
     case_holds.place_hold(
         pw.comity.intake_uow,
         pw.clock,
-        pw.comity.region_store,
+        pw.comity.region_holds,
         pw.admin,
         "case-1",
         account=ACCOUNTS[ALICE],
         categories=categories or (Category.CONTENT,),
         region="eu-ie",
         basis="us.2703f",
-        sources=pw.comity.region_sources,
     )
 
 
@@ -112,12 +111,11 @@ def test_a_hold_in_place_keeps_a_deleted_message_on_the_server_and_it_is_produce
     case_holds.release_hold(
         pw.comity.intake_uow,
         pw.clock,
-        pw.comity.region_store,
+        pw.comity.region_holds,
         pw.admin,
         "case-1",
         hold_id="case-1/hold-2",
         reason="investigation closed",
-        sources=pw.comity.region_sources,
     )
 
     assert server.folders(ALICE) == ["INBOX"]
