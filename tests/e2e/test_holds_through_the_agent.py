@@ -5,9 +5,9 @@ Dovecot master password, the region's key and its store; the control plane's dir
 of them, and its ``comity.toml`` names no source at all, only the agent's URL. Placing a hold
 through the control plane's CLI has the agent take the snapshot and copy into the hidden hold
 mailbox; a message the customer deletes afterwards is still produced, from the agent's snapshot;
-releasing the hold removes the hold mailbox. An agent that is down, one presenting another
-region's certificate, and a source that cannot be read each refuse the hold in one sentence, and
-the case records no hold.
+releasing the hold removes the hold mailbox. A client without the control plane's certificate,
+an agent that is down, one presenting another region's certificate, and a source that cannot be
+read each refuse the hold in one sentence, and neither the case nor the region records a hold.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.agent_support import make_pki
 from tests.dovecot_support import Dovecot, running_dovecot
@@ -29,9 +31,12 @@ from tests.source_support import ACCOUNTS, ALICE, JUNE, build_with_sources, deli
 
 from comity.adapters.package.archive import extract_canonical
 from comity.adapters.package.reader import read_records
+from comity.adapters.signing.hold_instructions import sign_hold_instruction
 from comity.bootstrap import open_deployment
+from comity.domain.accounts import Selector
 from comity.domain.audit import digest
 from comity.domain.categories import Category
+from comity.domain.hold_instruction import HoldAction, HoldInstruction
 
 #: This engineer's loopback ports (18540-18559): one agent.
 AGENT_PORT = 18541
@@ -222,6 +227,33 @@ def test_an_agent_down_another_regions_agent_or_an_unreadable_source_refuses_the
     hosts: TwoHosts,
 ) -> None:
     control = hosts.control
+    # A well-signed instruction from a client without the control plane's certificate: 403.
+    comity = open_deployment(control)
+    signed = sign_hold_instruction(
+        HoldInstruction(
+            id="hin-bare",
+            action=HoldAction.PLACE,
+            hold_id="case-1/hold-1",
+            case_id="case-1",
+            account_id=ACCOUNTS[ALICE],
+            selectors=(Selector("email", ALICE),),
+            categories=(Category.CONTENT,),
+            region="eu-ie",
+            placed_at=datetime.now(UTC),
+            expires_at=None,
+            released_at=None,
+            issued_at=datetime.now(UTC),
+            issuer="someone",
+        ),
+        comity.control_plane_key,
+    )
+    bare = ssl.create_default_context(cafile=str(control / "pki" / "ca.pem"))
+    bare.check_hostname = False
+    with httpx.Client(verify=bare, timeout=30) as client:
+        answer = client.post(f"{hosts.agent.url}/holds", content=signed.to_bytes())
+    assert answer.status_code == 403, answer.text
+    assert "the client presented no certificate" in answer.json()["error"]["message"]
+
     toml = (control / "comity.toml").read_text()
     # us-west's agent, as far as this control plane knows, is eu-ie's: its certificate says so.
     (control / "comity.toml").write_text(
