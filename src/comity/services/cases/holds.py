@@ -149,11 +149,10 @@ def _release_in_regions(
                 outcome.audit(uow.audit, now=uow.now, actor=user.id)
                 uow.commit()
         refused += [f"hold {ended.hold_id} is released, but {r}" for r in outcome.refusals]
-    if refused:
-        refused[-1] += "; delete the hold mailbox on the server by hand"
-    if unreached or refused:
-        problems = unreached + refused
-        raise HoldInPlaceFailed("; ".join(problems), problems=problems)
+    problems = unreached + refused
+    if problems:
+        by_hand = "; delete the hold mailbox on the server by hand" if refused else ""
+        raise HoldInPlaceFailed("; ".join(problems) + by_hand, problems=problems)
 
 
 def new_instruction_id() -> str:
