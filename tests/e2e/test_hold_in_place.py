@@ -53,14 +53,13 @@ def _place(pw: ProductionWorld, *categories: Category) -> None:
     case_holds.place_hold(
         pw.comity.intake_uow,
         pw.clock,
-        pw.comity.region_store,
+        pw.comity.region_holds,
         pw.admin,
         "case-1",
         account=ACCOUNTS[ALICE],
         categories=categories or (Category.CONTENT,),
         region="eu-ie",
         basis="us.2703f",
-        sources=pw.comity.region_sources,
     )
 
 
@@ -112,12 +111,11 @@ def test_a_hold_in_place_keeps_a_deleted_message_on_the_server_and_it_is_produce
     case_holds.release_hold(
         pw.comity.intake_uow,
         pw.clock,
-        pw.comity.region_store,
+        pw.comity.region_holds,
         pw.admin,
         "case-1",
         hold_id="case-1/hold-2",
         reason="investigation closed",
-        sources=pw.comity.region_sources,
     )
 
     assert server.folders(ALICE) == ["INBOX"]
@@ -217,3 +215,33 @@ def _comity(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         sys.argv = saved
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def test_a_release_the_server_refuses_is_released_in_comity_and_says_to_delete_by_hand(
+    tmp_path: Path, server: Dovecot
+) -> None:
+    for n in range(1, 3):
+        deliver(server, ALICE, n, JUNE + timedelta(days=n))
+    pw = build_with_sources(tmp_path / "dep", server, None, hold_in_place=True)
+    approve(pw, submit_for(pw, [ALICE]))
+    _place(pw)
+    server.stop()  # the server is gone when the hold ends
+
+    with pytest.raises(HoldInPlaceFailed) as refused:
+        case_holds.release_hold(
+            pw.comity.intake_uow,
+            pw.clock,
+            pw.comity.region_holds,
+            pw.admin,
+            "case-1",
+            hold_id="case-1/hold-1",
+            reason="investigation closed",
+        )
+
+    message = refused.value.message
+    assert message.startswith("hold case-1/hold-1 is released, but source mail")
+    assert message.endswith("; delete the hold mailbox on the server by hand")
+    assert len(refused.value.problems) == 1
+    (marker,) = pw.comity.region_store("eu-ie").store.holds()
+    assert marker.released_at is not None  # released in the region's store all the same
+    assert _actions(pw)[-1] == "custody:in_place:release_failed"

@@ -128,14 +128,13 @@ def test_a_hold_whose_snapshot_cannot_be_taken_is_refused_and_nothing_is_placed(
         case_holds.place_hold(
             pw.comity.intake_uow,
             pw.clock,
-            pw.comity.region_store,
+            pw.comity.region_holds,
             pw.admin,
             "case-1",
             account=ACCOUNTS[ALICE],
             categories=(Category.CONTENT,),
             region="eu-ie",
             basis="us.2703f",
-            sources=pw.comity.region_sources,
         )
 
     with pw.comity.intake_uow() as uow:

@@ -99,14 +99,13 @@ def test_a_hold_snapshots_the_mailbox_so_a_later_deletion_is_still_produced(
     case_holds.place_hold(
         pw.comity.intake_uow,
         pw.clock,
-        pw.comity.region_store,
+        pw.comity.region_holds,
         pw.admin,
         "case-1",
         account=ACCOUNTS[ALICE],
         categories=(Category.CONTENT,),
         region="eu-ie",
         basis="us.2703f",
-        sources=pw.comity.region_sources,
     )
     assert "custody:snapshot" in _actions(pw)
     served = {b.split(b"Subject: message ")[1][:1]: b for b in server.bodies(ALICE)}

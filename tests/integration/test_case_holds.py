@@ -68,7 +68,7 @@ def _place(c: Comity, case_id: str, basis: str = "litigation", who: str = "rev")
     return case_holds.place_hold(
         c.intake_uow,
         c.clock,
-        c.region_store,
+        c.region_holds,
         user(c, who),
         case_id,
         account="msn-1",
@@ -110,7 +110,7 @@ def test_a_hold_blocks_deletion_in_the_region_until_the_case_closes(comity: Comi
     cases.reject(u, clock, user(comity, "rev"), case_id, "no such customer")
     comity.clock.current = T0 + timedelta(days=1)  # type: ignore[attr-defined]
     case_holds.close(
-        u, clock, comity.region_store, user(comity, "admin"), case_id, reason="rejected"
+        u, clock, comity.region_holds, user(comity, "admin"), case_id, reason="rejected"
     )
     assert store.holds("msn-1")[0].released_at == T0 + timedelta(days=1)
     assert store.delete("msn-1", [Category.CONTENT], now=comity.clock.now()) == 3
@@ -122,7 +122,7 @@ def test_holds_extend_confirm_and_release_as_the_law_allows(comity: Comity) -> N
     u, clock, regions, rev = (
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user(comity, "rev"),
     )
     case = _place(comity, case_id, basis="us.2703f")
@@ -168,7 +168,7 @@ def test_hold_refusals_name_the_problem(comity: Comity) -> None:
         case_holds.place_hold(
             comity.intake_uow,
             comity.clock,
-            comity.region_store,
+            comity.region_holds,
             user(comity, "rev"),
             case_id,
             account="msn-1",
@@ -181,7 +181,7 @@ def test_hold_refusals_name_the_problem(comity: Comity) -> None:
 
 def test_court_events_change_the_case_as_in_practice(comity: Comity) -> None:
     case_id = _case(comity)
-    u, clock, regions = comity.intake_uow, comity.clock, comity.region_store
+    u, clock, regions = comity.intake_uow, comity.clock, comity.region_holds
     rev, appr = user(comity, "rev"), user(comity, "appr")
     cases.start_review(u, clock, rev, case_id)
     for key in (SUBSCRIBER, TRAFFIC, CONTENT):
@@ -273,7 +273,7 @@ def test_the_due_list_shows_hold_expiries_and_their_boundaries(comity: Comity) -
 
 def test_a_hold_must_name_where_the_account_keeps_the_data(comity: Comity) -> None:
     case_id = _case(comity)
-    args = (comity.intake_uow, comity.clock, comity.region_store, user(comity, "rev"), case_id)
+    args = (comity.intake_uow, comity.clock, comity.region_holds, user(comity, "rev"), case_id)
     with pytest.raises(InvalidInput, match="keeps content in eu-ie, not in us-west"):
         case_holds.place_hold(
             *args, account="msn-1", categories=CONTENT_ONLY, region="us-west", basis="litigation"

@@ -148,7 +148,7 @@ def test_the_whole_path_to_closed_with_four_eyes_and_every_step_on_the_log(
     assert case.state is CaseState.DELIVERED
     assert set(case.produced) == {SUBSCRIBER, TRAFFIC}
     case = case_holds.close(
-        u, clock, comity.region_store, user(comity, "admin"), case_id, reason="US records produced"
+        u, clock, comity.region_holds, user(comity, "admin"), case_id, reason="US records produced"
     )
     assert case.state is CaseState.CLOSED
     assert _actions(comity, case_id) == [
@@ -246,7 +246,7 @@ def test_reject_redirect_object_resume_need_reasons_and_lead_where_the_table_say
     _refuses_everything_else(comity, first)  # rejected
     assert (
         case_holds.close(
-            u, clock, comity.region_store, user(comity, "admin"), first, reason="rejected"
+            u, clock, comity.region_holds, user(comity, "admin"), first, reason="rejected"
         ).state
         is CaseState.CLOSED
     )
@@ -281,7 +281,7 @@ def _call(c: Comity, action: str, case_id: str) -> Callable[[], Any]:
         "resume": lambda: cases.resume(u, clock, rev, case_id, "why"),
         "start_production": lambda: cases.start_production(u, clock, appr, case_id),
         "deliver": lambda: cases.deliver(u, clock, admin, case_id),
-        "close": lambda: case_holds.close(u, clock, c.region_store, admin, case_id, reason="why"),
+        "close": lambda: case_holds.close(u, clock, c.region_holds, admin, case_id, reason="why"),
         "withdraw": lambda: cases.withdraw(u, clock, user(c, "agent"), case_id),
     }[action]
 
@@ -344,7 +344,7 @@ def test_every_state_refuses_every_action_its_table_row_does_not_allow(comity: C
     case_holds.close(
         u,
         clock,
-        comity.region_store,
+        comity.region_holds,
         user(comity, "admin"),
         case_id,
         reason="quashed as to the content",

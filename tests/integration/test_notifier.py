@@ -123,7 +123,7 @@ def test_each_warning_goes_out_once_per_channel_signed_and_logged(
     case = case_holds.place_hold(
         comity.intake_uow,
         clock,
-        comity.region_store,
+        comity.region_holds,
         user(comity, "rev"),
         case_id,
         account="msn-1",
@@ -181,7 +181,7 @@ def test_each_warning_goes_out_once_per_channel_signed_and_logged(
     case_holds.extend_hold(
         comity.intake_uow,
         clock,
-        comity.region_store,
+        comity.region_holds,
         user(comity, "rev"),
         case_id,
         hold_id=case.holds[0].hold_id,

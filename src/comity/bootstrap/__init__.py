@@ -29,6 +29,10 @@ from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
 from comity.adapters.regions.vault import RegionVault, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
+from comity.adapters.signing.hold_instructions import (
+    sign_hold_instruction,
+    verify_hold_instruction,
+)
 from comity.adapters.sources.config import build_source, region_sources
 from comity.adapters.tls.layout import CONTROL_PLANE_NAME, PkiLayout, TlsFiles, agent_name
 from comity.domain.audit import AuditAction
@@ -36,8 +40,11 @@ from comity.domain.audit_names import AUDIT_KEY_FILE, audit_key_name, origin_fro
 from comity.domain.authorization import Authorization, PackageOptions, SignedAuthorization
 from comity.domain.demand_schema import demand_json_schema
 from comity.domain.deployment import Deployment
+from comity.domain.hold_instruction import HoldInstruction, SignedHoldInstruction
 from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.law.countries import known_countries
+from comity.services.custody.hold_keeper import HoldKeeper, SignedHolds
+from comity.services.custody.hold_ports import HoldAgent, RegionHolds
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.demands import vocabulary_of
 from comity.services.intake.ports import DemandFilter
@@ -320,6 +327,7 @@ class Comity:
             key_id,
             jobs,
             require_control_plane=require_control_plane,
+            holds=self.local_holds(region_id),
         )
         return app, key_id, jobs is not None
 
@@ -348,6 +356,48 @@ class Comity:
             tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
             return HttpRegionAgent(region_id, url, tls=tls)
         return self.local_agent(region_id)
+
+    def local_holds(self, region_id: str) -> HoldKeeper:
+        """The in-process agent of a region as it carries out holds (ADR 0014): its custody, its
+        sources (their secret files are read here, on the region's host), the control-plane
+        key it checks instructions against."""
+        keys = self.trusted_control_plane_keys()
+
+        def verify(signed: SignedHoldInstruction, now: datetime, region: str) -> HoldInstruction:
+            return verify_hold_instruction(signed, keys, now=now, region=region)
+
+        return HoldKeeper(
+            self.region_store(region_id),
+            verify,
+            self.clock,
+            sources=self.region_sources(region_id),
+        )
+
+    def region_holds(self, region_id: str) -> RegionHolds:
+        """A region's holds as the case services reach them: each instruction signed with the
+        control-plane key and carried out by the region's agent, over mutual TLS when
+        ``comity.toml`` names one (``[agents.<id>] url``), else in process. The control plane
+        then needs neither the region's sources' secrets nor its store."""
+        try:
+            self.deployment.region(region_id)
+        except KeyError as exc:
+            raise NotFound(str(exc.args[0])) from None
+        agent: HoldAgent
+        settings = self._agent_settings(region_id)
+        if settings is not None:
+            from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
+
+            url = settings["url"]
+            tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
+            agent = HttpRegionAgent(region_id, url, tls=tls)
+        else:
+            agent = self.local_holds(region_id)
+        key = self.control_plane_key
+
+        def sign(instruction: HoldInstruction) -> SignedHoldInstruction:
+            return sign_hold_instruction(instruction, key)
+
+        return SignedHolds(agent, sign)
 
     def region_parts(self, region_id: str) -> RegionParts | None:
         """The region's durable parts as the control plane reaches them: its agent over HTTP

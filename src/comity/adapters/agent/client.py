@@ -1,6 +1,7 @@
 """A regional agent reached over HTTP (``comity agent`` on another host): same port as the
-in-process agent, so ``comity produce`` does not care where a region lives; and, for a region
-with a job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0012).
+in-process agent, so ``comity produce`` does not care where a region lives; for a region with a
+job queue, the control plane's side of its durable parts (``RegionParts``, ADR 0012); and the
+region's preservation holds (``HoldAgent``, ``POST /holds``, ADR 0014).
 
 Over ``https://`` the control plane presents its certificate (mutual TLS, ``adapters/tls``) and
 checks, before a signed authorization is sent, that the agent's certificate names the region it
@@ -25,6 +26,7 @@ from comity.adapters.tls.contexts import (
 )
 from comity.adapters.tls.layout import TlsFiles
 from comity.domain.authorization import SignedAuthorization
+from comity.domain.hold_instruction import SignedHoldInstruction
 from comity.domain.records import Record
 from comity.errors import (
     ComityError,
@@ -35,6 +37,8 @@ from comity.errors import (
     InvalidInput,
     NotFound,
 )
+from comity.services.custody.hold_ports import HoldOutcome
+from comity.services.custody.source_ports import SourceUnavailable
 from comity.services.productions.parts_ports import PartStatus
 
 _BY_STATUS: dict[int, type[ComityError]] = {
@@ -43,6 +47,7 @@ _BY_STATUS: dict[int, type[ComityError]] = {
     404: NotFound,
     409: Conflict,
     422: IntegrityError,
+    503: SourceUnavailable,
 }
 
 
@@ -74,6 +79,30 @@ class HttpRegionAgent:
 
     def release(self, signed: SignedAuthorization) -> Iterator[Record]:
         return self._records("/release", signed)
+
+    # --- preservation holds (HoldAgent, ADR 0014) ---
+
+    def hold(self, signed: SignedHoldInstruction) -> HoldOutcome:
+        """Send a signed hold instruction (``POST /holds``) once the agent has shown the
+        region's certificate; its report of what it did."""
+        instruction = signed.instruction
+        with self._client(self._timeout) as client:
+            try:
+                self._check_health(client)
+                response = client.post(
+                    f"{self._url}/holds",
+                    content=signed.to_bytes(),
+                    headers={"Content-Type": "application/json"},
+                )
+            except httpx.HTTPError as exc:
+                raise self._unreachable(exc, "nothing was held or released") from None
+            self._check_peer(response)
+        self._raise_for(response)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return HoldOutcome.from_document(body, region=self._region_id, hold_id=instruction.hold_id)
 
     # --- durable parts (RegionParts) ---
 
@@ -138,7 +167,9 @@ class HttpRegionAgent:
                 f"{self._region_id}; nothing was sent to it or released"
             )
 
-    def _unreachable(self, exc: httpx.HTTPError) -> ConfigurationError:
+    def _unreachable(
+        self, exc: httpx.HTTPError, outcome: str = "nothing was released"
+    ) -> ConfigurationError:
         why = explain(exc)
         if why is None and self._tls is not None and isinstance(exc, _CLOSED_EARLY):
             # The agent closed the connection in or right after the handshake: it refused this
@@ -149,7 +180,7 @@ class HttpRegionAgent:
             )
         why = why or f"it cannot be reached: {exc}"
         return ConfigurationError(
-            f"the agent of region {self._region_id} at {self._url}: {why}; nothing was released"
+            f"the agent of region {self._region_id} at {self._url}: {why}; {outcome}"
         )
 
     def _raise_for(self, response: httpx.Response) -> None:

@@ -6,7 +6,10 @@ agent (signature against the control plane's public key, expiry, region, the law
 - on a region with a job queue (a PostgreSQL store, ADR 0012), the durable parts:
   ``POST /parts`` queues the region's part of a production (idempotent) and answers its status,
   ``GET /parts/{authorization_id}`` its status, ``POST /parts/records`` a done part's records.
-  The agent's worker runs the queued parts in the same process.
+  The agent's worker runs the queued parts in the same process;
+- ``POST /holds``: a signed hold instruction (ADR 0014), carried out with the region's own
+  sources and store after the same kind of checks (signature, region, current); the answer is
+  what was done (the snapshot's record ids and digests, each source's in-place answer).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from comity.adapters.agent.framing import MEDIA_TYPE, encode
 from comity.adapters.agent.jobs import RegionJobs
 from comity.adapters.tls.contexts import peer_role
 from comity.domain.authorization import SignedAuthorization
+from comity.domain.hold_instruction import SignedHoldInstruction
 from comity.errors import ComityError, Forbidden, NotFound, TooLarge
+from comity.services.custody.hold_keeper import HoldKeeper
 from comity.services.productions.agent import LocalRegionAgent
 
 MAX_AUTHORIZATION_BYTES = 1024 * 1024
@@ -37,6 +42,7 @@ def create_agent_app(
     jobs: RegionJobs | None = None,
     *,
     require_control_plane: bool = False,
+    holds: HoldKeeper | None = None,
 ) -> FastAPI:
     """The agent's app; with ``jobs`` it runs the region's part queue and worker (ADR 0012);
     with ``require_control_plane`` (mutual TLS, ``serve.run_agent``) every request, ``/parts``
@@ -133,16 +139,30 @@ def create_agent_app(
         records = await run_in_threadpool(region_jobs.service.fetch, signed)
         return _stream(agent.region_id, records)
 
+    @app.post("/holds")
+    async def hold(request: Request) -> dict[str, Any]:
+        """Carry out a signed hold instruction with this region's sources and store; what was
+        done (snapshot record ids and digests, in-place answers)."""
+        if holds is None:
+            raise NotFound(f"the agent of region {agent.region_id} does not carry out holds")
+        signed = SignedHoldInstruction.from_bytes(await _body(request, "a hold instruction"))
+        outcome = await run_in_threadpool(holds.hold, signed)
+        return outcome.to_document()
+
     return app
 
 
-async def _signed(request: Request) -> SignedAuthorization:
+async def _body(request: Request, what: str) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > MAX_AUTHORIZATION_BYTES:
-            raise TooLarge("a signed authorization is at most 1 MiB")
-    return SignedAuthorization.from_bytes(bytes(body))
+            raise TooLarge(f"{what} is at most 1 MiB")
+    return bytes(body)
+
+
+async def _signed(request: Request) -> SignedAuthorization:
+    return SignedAuthorization.from_bytes(await _body(request, "a signed authorization"))
 
 
 def _stream(region_id: str, records: Any) -> StreamingResponse:

@@ -217,11 +217,10 @@ def close(request: Request, user: Caller, case_id: str, body: ReasonIn) -> Doc:
     case = case_holds.close(
         c.intake_uow,
         c.clock,
-        c.region_store,
+        c.region_holds,
         user,
         case_id,
         reason=body.reason,
-        sources=c.region_sources,
     )
     return _view(request, user, case)
 
@@ -244,14 +243,13 @@ def place_hold(request: Request, user: Caller, case_id: str, body: HoldIn) -> Do
     case = case_holds.place_hold(
         c.intake_uow,
         c.clock,
-        c.region_store,
+        c.region_holds,
         user,
         case_id,
         account=body.account,
         categories=tuple(body.categories),
         region=body.region,
         basis=body.basis,
-        sources=c.region_sources,
     )
     return _view(request, user, case)
 
@@ -260,7 +258,7 @@ def place_hold(request: Request, user: Caller, case_id: str, body: HoldIn) -> Do
 def extend_hold(request: Request, user: Caller, case_id: str, hold_id: str) -> Doc:
     c = _comity(request)
     case = case_holds.extend_hold(
-        c.intake_uow, c.clock, c.region_store, user, case_id, hold_id=hold_id
+        c.intake_uow, c.clock, c.region_holds, user, case_id, hold_id=hold_id
     )
     return _view(request, user, case)
 
@@ -269,7 +267,7 @@ def extend_hold(request: Request, user: Caller, case_id: str, hold_id: str) -> D
 def confirm_hold(request: Request, user: Caller, case_id: str, hold_id: str) -> Doc:
     c = _comity(request)
     case = case_holds.confirm_hold(
-        c.intake_uow, c.clock, c.region_store, user, case_id, hold_id=hold_id
+        c.intake_uow, c.clock, c.region_holds, user, case_id, hold_id=hold_id
     )
     return _view(request, user, case)
 
@@ -280,12 +278,11 @@ def release_hold(request: Request, user: Caller, case_id: str, hold_id: str, bod
     case = case_holds.release_hold(
         c.intake_uow,
         c.clock,
-        c.region_store,
+        c.region_holds,
         user,
         case_id,
         hold_id=hold_id,
         reason=body.reason,
-        sources=c.region_sources,
     )
     return _view(request, user, case)
 
@@ -325,9 +322,7 @@ def give_notice(request: Request, user: Caller, case_id: str) -> Doc:
 def court(request: Request, user: Caller, case_id: str, body: dict[str, Any]) -> Doc:
     """Record a court event: ``{"kind": "ruling", "outcome": "grants", ...}`` (docs/workflow.md)."""
     c = _comity(request)
-    case = case_holds.record_court(
-        c.intake_uow, c.clock, c.region_store, user, case_id, event=body, sources=c.region_sources
-    )
+    case = case_holds.record_court(c.intake_uow, c.clock, c.region_holds, user, case_id, event=body)
     return _view(request, user, case)
 
 

@@ -262,11 +262,10 @@ def close(ctx: typer.Context, case_id: str, as_user: As, reason: Reason) -> None
     case = case_holds.close(
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user,
         case_id,
         reason=reason,
-        sources=comity.region_sources,
     )
     done(case)
 

@@ -52,14 +52,13 @@ def place(  # noqa: PLR0917 - one parameter per CLI option
     case = case_holds.place_hold(
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user_named(comity, as_user),
         case_id,
         account=account,
         categories=_categories(category),
         region=region,
         basis=basis,
-        sources=comity.region_sources,
     )
     hold = case.holds[-1]
     until = hold.expires_at.isoformat() if hold.expires_at else "released"
@@ -73,7 +72,7 @@ def extend(ctx: typer.Context, case_id: str, hold_id: str, as_user: As) -> None:
     case = case_holds.extend_hold(
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user_named(comity, as_user),
         case_id,
         hold_id=hold_id,
@@ -89,7 +88,7 @@ def confirm(ctx: typer.Context, case_id: str, hold_id: str, as_user: As) -> None
     case_holds.confirm_hold(
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user_named(comity, as_user),
         case_id,
         hold_id=hold_id,
@@ -104,22 +103,22 @@ def release(ctx: typer.Context, case_id: str, hold_id: str, as_user: As, reason:
     case_holds.release_hold(
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user_named(comity, as_user),
         case_id,
         hold_id=hold_id,
         reason=reason,
-        sources=comity.region_sources,
     )
     typer.echo(f"{hold_id}: released")
 
 
 @hold_app.command("sync")
 def sync(ctx: typer.Context, as_user: As) -> None:
-    """Rewrite every hold marker into its region from the cases (after a crash)."""
+    """Rewrite every hold marker into its region from the cases, through its agent (after a
+    crash, or once an agent that missed a release is back)."""
     comity = open_comity(ctx)
     for line in case_holds.sync_holds(
-        comity.intake_uow, comity.region_store, user_named(comity, as_user)
+        comity.intake_uow, comity.clock, comity.region_holds, user_named(comity, as_user)
     ):
         typer.echo(line)
 
@@ -232,11 +231,10 @@ def court(  # noqa: PLR0917 - one parameter per CLI option
     case = case_holds.record_court(
         comity.intake_uow,
         comity.clock,
-        comity.region_store,
+        comity.region_holds,
         user_named(comity, as_user),
         case_id,
         event=event,
-        sources=comity.region_sources,
     )
     done(case)
     for key, status in case.statuses().items():

@@ -1,12 +1,13 @@
 """Holds, notices, court events and closing, on the case part of the demand page.
 
 Each form calls ``services/cases/holds.py``, as ``comity case ...`` and ``/cases/...`` do: a hold
-is written into the held region's store through ``Comity.region_store`` (so that region refuses
-to delete those records), and every change is on the audit log with the case. A court event is
-the workflow's own document (``docs/workflow.md``), filled in through one typed form per kind
-(``court_forms.py``) or, for what no form offers, as the API's JSON; either way the service parses
-it with the domain's strict model and each wrong field is named. Delayed notice, the enterprise
-customer to tell and re-assessing an open case take the API's own input models.
+is carried out by the held region's agent through ``Comity.region_holds`` (so that region
+snapshots and refuses to delete those records, ADR 0014), and every change is on the audit log
+with the case. A court event is the workflow's own document (``docs/workflow.md``), filled in
+through one typed form per kind (``court_forms.py``) or, for what no form offers, as the API's
+JSON; either way the service parses it with the domain's strict model and each wrong field is
+named. Delayed notice, the enterprise customer to tell and re-assessing an open case take the
+API's own input models.
 """
 
 from __future__ import annotations
@@ -106,14 +107,13 @@ async def place_hold(request: Request, visitor: StaffVisitor, case_id: str) -> R
         lambda: case_holds.place_hold(
             c.intake_uow,
             c.clock,
-            c.region_store,
+            c.region_holds,
             visitor.user,
             case_id,
             account=hold.account,
             categories=tuple(hold.categories),
             region=hold.region,
             basis=hold.basis,
-            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)
@@ -133,19 +133,18 @@ async def hold_op(
             lambda: case_holds.release_hold(
                 c.intake_uow,
                 c.clock,
-                c.region_store,
+                c.region_holds,
                 visitor.user,
                 case_id,
                 hold_id=hold_id,
                 reason=reason,
-                sources=c.region_sources,
             )
         )
     else:
         call = case_holds.extend_hold if op == "extend" else case_holds.confirm_hold
         await run_in_threadpool(
             lambda: call(
-                c.intake_uow, c.clock, c.region_store, visitor.user, case_id, hold_id=hold_id
+                c.intake_uow, c.clock, c.region_holds, visitor.user, case_id, hold_id=hold_id
             )
         )
     return await _done(request, case_id)
@@ -189,11 +188,10 @@ async def court(request: Request, visitor: StaffVisitor, case_id: str) -> Respon
         lambda: case_holds.record_court(
             c.intake_uow,
             c.clock,
-            c.region_store,
+            c.region_holds,
             visitor.user,
             case_id,
             event=event,
-            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)
@@ -208,11 +206,10 @@ async def close(request: Request, visitor: StaffVisitor, case_id: str) -> Respon
         lambda: case_holds.close(
             c.intake_uow,
             c.clock,
-            c.region_store,
+            c.region_holds,
             visitor.user,
             case_id,
             reason=reason,
-            sources=c.region_sources,
         )
     )
     return await _done(request, case_id)

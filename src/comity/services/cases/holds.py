@@ -1,29 +1,34 @@
-"""Holds, notices and court events on a case, with holds enforced in the regions.
+"""Holds, notices and court events on a case, with holds carried out by the regions' agents.
 
-A hold is written into the region store of the held account (through the region, not the
-control plane) as a ``HoldMarker``; the store then refuses to delete those records and a user's
-deletion only hides them. The case and the marker live in different databases, so the order is
-chosen to fail safe: a marker that adds preservation (placed, extended, confirmed) is written
-before the case commits; one that ends it (released, or every hold when a case closes) after.
-A crash between the two leaves the region preserving more, never less; ``sync_holds`` rewrites
-every marker from the cases.
+A hold is decided here (the case) and carried out by the held account's region through its agent
+(ADR 0014): the control plane signs a ``HoldInstruction`` and the agent, which alone holds the
+region's sources' credentials and its store, takes the snapshot, writes the ``HoldMarker`` (the
+store then refuses to delete those records and a user's deletion only hides them) and holds in
+place where a source can; it answers with what it did, which goes on the audit log in the case's
+transaction. The case and the marker live in different places, so the order is chosen to fail
+safe: an instruction that adds preservation (placed, extended, confirmed) is carried out before
+the case commits, and a region that cannot carry it out (agent down, wrong certificate, a source
+that cannot be read) leaves the case unchanged; one that ends it (released, or every hold when a
+case closes) after. A crash between the two leaves the region preserving more, never less;
+``sync_holds`` rewrites every marker from the cases.
 
-Where a source holds in place too (``services.custody.in_place``: Dovecot's hidden hold mailbox),
-placing a hold copies on the server inside the case's transaction (more preservation first) and
-releasing it removes the copy after the release commits, each step on the audit log. A server
-that refuses leaves the hold as Comity decided it, standing on its snapshot, and the caller gets
-one ``HoldInPlaceFailed`` sentence saying so.
+Where a source holds in place too (Dovecot's hidden hold mailbox), a refusal there leaves the
+hold as Comity decided it, standing on its snapshot, and the caller gets one
+``HoldInPlaceFailed`` sentence saying so.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from comity.domain import permissions
 from comity.domain.categories import Category
 from comity.domain.court_events import parse_court_event
+from comity.domain.hold_instruction import HoldAction, HoldInstruction
 from comity.domain.registry import User
 from comity.domain.workflow import (
     Actor,
@@ -33,32 +38,43 @@ from comity.domain.workflow import (
     Step,
     record_court_event,
 )
-from comity.errors import InvalidInput, NotFound
+from comity.errors import ComityError, InvalidInput, NotFound
 from comity.services.cases.access import CaseUowFactory, act, act_in, load_case
 from comity.services.cases.ports import CaseUnitOfWork
-from comity.services.custody.in_place import (
-    HoldInPlaceFailed,
-    hold_in_place,
-    in_place_sources,
-    release_in_place,
-)
-from comity.services.custody.ports import HoldMarker, RegionCustody
-from comity.services.custody.snapshots import RegionSources, take_snapshot
-from comity.services.custody.source_ports import AccountRef
+from comity.services.custody.hold_ports import RegionHolds
+from comity.services.custody.in_place import HoldInPlaceFailed
 from comity.services.ports import Clock
 
-Regions = Callable[[str], RegionCustody]
+#: A region's holds, by region id: its agent, in process or over mutual TLS.
+Regions = Callable[[str], RegionHolds]
+
+#: Who signs instructions, for the ``issuer`` field (the key id is in the signature).
+ISSUER = "control-plane"
 
 
-def marker(hold: PreservationHold) -> HoldMarker:
-    return HoldMarker(
+def instruction(
+    hold: PreservationHold,
+    action: HoldAction,
+    now: datetime,
+    uow: CaseUnitOfWork | None = None,
+) -> HoldInstruction:
+    """The instruction that brings ``hold``'s region to the case's view of it, issued ``now``;
+    with ``uow`` it names the account's selectors (a source logs in or queries by them)."""
+    held = uow.accounts.get(hold.account) if uow is not None else None
+    return HoldInstruction(
+        id=new_instruction_id(),
+        action=action,
         hold_id=hold.hold_id,
         case_id=hold.case_id,
         account_id=hold.account,
+        selectors=held.selectors if held is not None else (),
         categories=hold.categories,
+        region=hold.region,
         placed_at=hold.placed_at,
         expires_at=hold.expires_at,
         released_at=hold.released_at,
+        issued_at=now,
+        issuer=ISSUER,
     )
 
 
@@ -70,67 +86,77 @@ def act_with_holds(
     case_id: str,
     *,
     step: Callable[[Case, Actor, datetime], Step],
-    on_placed: Callable[[CaseUnitOfWork, PreservationHold], None] | None = None,
-    sources: RegionSources | None = None,
 ) -> Case:
-    """Apply ``step`` like ``case_access.act``, and bring the regions' hold markers along;
-    ``on_placed`` runs for each new hold inside the case's transaction (the snapshot). A hold
-    this step releases is also dropped at the region's ``sources`` that hold in place."""
+    """Apply ``step`` like ``case_access.act`` and have the regions' agents carry out the holds
+    it changed: a new hold is placed (snapshot, marker, in place) and a changed one re-marked
+    before the case commits, what each agent reports audited in its transaction; a released
+    hold is released at its region after the case commits."""
+    refused: list[str] = []
     with uow_factory() as uow:
         now = uow.now  # the unit's one clock reading, for the case and its audit entries
         held = load_case(uow, user, case_id, for_update=True).holds
         before = {h.hold_id: h for h in held}
         case = act_in(uow, user, case_id, now, step)
         changed = [h for h in case.holds if before.get(h.hold_id) != h]
+        released = []
         for hold in changed:
-            if on_placed is not None and hold.hold_id not in before:
-                on_placed(uow, hold)
-            if hold.released_at is None:
-                regions(hold.region).store.set_hold(marker(hold))
-        released = [
-            (hold, _account_ref(uow, hold.account))
-            for hold in changed
-            if hold.released_at is not None
-            and (hold.hold_id not in before or before[hold.hold_id].released_at is None)
-        ]
+            if hold.released_at is not None:
+                was = before.get(hold.hold_id)
+                action = HoldAction.MARK if was and was.released_at else HoldAction.RELEASE
+                released.append(instruction(hold, action, now, uow))
+                continue
+            action = HoldAction.MARK if hold.hold_id in before else HoldAction.PLACE
+            outcome = regions(hold.region).apply(instruction(hold, action, now, uow))
+            outcome.audit(uow.audit, now=now, actor=user.id)
+            refused += [
+                f"hold {hold.hold_id} is placed and its snapshot in Comity's store preserves "
+                f"the records, but {reason}"
+                for reason in outcome.refusals
+            ]
         uow.commit()
-    for hold in changed:
-        if hold.released_at is not None:
-            regions(hold.region).store.set_hold(marker(hold))
-    if sources is not None:
-        _release_at_sources(uow_factory, sources, user, released)
+    _release_in_regions(uow_factory, clock, regions, user, released)
+    if refused:
+        raise HoldInPlaceFailed("; ".join(refused), problems=refused)
     return case
 
 
-def _account_ref(uow: CaseUnitOfWork, account_id: str) -> AccountRef:
-    held = uow.accounts.get(account_id)
-    return AccountRef(account_id, held.selectors if held is not None else ())
-
-
-def _release_at_sources(
+def _release_in_regions(
     uow_factory: CaseUowFactory,
-    sources: RegionSources,
+    clock: Clock,
+    regions: Regions,
     user: User,
-    released: list[tuple[PreservationHold, AccountRef]],
+    released: list[HoldInstruction],
 ) -> None:
-    """Drop the server-side copies of released holds, after the release committed (ending
-    preservation comes last), each answer audited in a transaction of its own."""
-    failures: list[str] = []
-    for hold, ref in released:
-        live = sources(hold.region)
-        if not in_place_sources(live):
-            continue
-        with uow_factory() as uow:
-            refused = release_in_place(
-                live, ref, hold_id=hold.hold_id, log=uow.audit, actor=user.id, now=uow.now
+    """Tell each region that a hold ended, after the release committed (ending preservation
+    comes last): the instruction issued now, each agent's answer (the server-side copies
+    dropped) audited in a transaction of its own. A region that cannot be told keeps preserving,
+    and the caller hears how to bring it along."""
+    unreached: list[str] = []
+    refused: list[str] = []
+    for ended in released:
+        fresh = replace(ended, id=new_instruction_id(), issued_at=clock.now())
+        try:
+            outcome = regions(ended.region).apply(fresh)
+        except ComityError as exc:
+            unreached.append(
+                f"hold {ended.hold_id} is released in the case, but region {ended.region} keeps "
+                f"preserving until told: {exc.message}; run 'comity case hold sync' when it "
+                "can be reached"
             )
-            uow.commit()
-        failures += [f"hold {hold.hold_id} is released, but {r}" for r in refused]
-    if failures:
-        raise HoldInPlaceFailed(
-            "; ".join(failures) + "; delete the hold mailbox on the server by hand",
-            problems=failures,
-        )
+            continue
+        if outcome.in_place:
+            with uow_factory() as uow:
+                outcome.audit(uow.audit, now=uow.now, actor=user.id)
+                uow.commit()
+        refused += [f"hold {ended.hold_id} is released, but {r}" for r in outcome.refusals]
+    problems = unreached + refused
+    if problems:
+        by_hand = "; delete the hold mailbox on the server by hand" if refused else ""
+        raise HoldInPlaceFailed("; ".join(problems) + by_hand, problems=problems)
+
+
+def new_instruction_id() -> str:
+    return "hin-" + uuid.uuid4().hex[:16]
 
 
 def place_hold(
@@ -144,16 +170,15 @@ def place_hold(
     categories: tuple[Category, ...],
     region: str,
     basis: str,
-    sources: RegionSources | None = None,
 ) -> Case:
     """Freeze ``account``'s ``categories`` in ``region`` for this case, on the legal ``basis``.
 
-    Where the region reads live ``sources`` (the provider's IMAP server, its records database),
-    the records in scope are first copied into the region's store (``services.custody.snapshots``),
-    so
-    a deletion at the source after the hold loses nothing; the copy's digests go on the audit log
-    with the hold. A source that cannot be read refuses the hold with the reason: a hold that
-    claims to preserve what it could not copy would mislead.
+    The region's agent first copies the records in scope from its live sources (the provider's
+    IMAP server, its records database) into the region's store (``services.custody.snapshots``),
+    so a deletion at the source after the hold loses nothing; the copy's digests go on the audit
+    log with the hold. A source that cannot be read refuses the hold with the reason, and so does
+    an agent that cannot be reached: a hold that claims to preserve what it could not copy would
+    mislead.
     """
     try:
         hold_basis = HoldBasis(basis)
@@ -175,36 +200,7 @@ def place_hold(
             f"region: account {account} keeps {', '.join(elsewhere)}, not in {region}; "
             "place the hold where the data is"
         )
-    live = list(sources(region)) if sources is not None else []
-    ref = AccountRef(held.id, held.selectors)
-    refused: list[str] = []
-
-    def snapshot(uow: CaseUnitOfWork, hold: PreservationHold) -> None:
-        if live:
-            taken = take_snapshot(
-                regions(hold.region),
-                live,
-                ref,
-                hold.categories,
-                hold_id=hold.hold_id,
-                now=hold.placed_at,
-            )
-            taken.audit(uow.audit, actor.id)
-            refused.extend(
-                f"hold {hold.hold_id} is placed and its snapshot in Comity's store preserves "
-                f"the records, but {reason}"
-                for reason in hold_in_place(
-                    live,
-                    ref,
-                    hold.categories,
-                    hold_id=hold.hold_id,
-                    log=uow.audit,
-                    actor=actor.id,
-                    now=uow.now,
-                )
-            )
-
-    case = act_with_holds(
+    return act_with_holds(
         uow_factory,
         clock,
         regions,
@@ -213,11 +209,7 @@ def place_hold(
         step=lambda c, a, now: c.place_hold(
             a, now, account=account, categories=categories, region=region, basis=hold_basis
         ),
-        on_placed=snapshot,
     )
-    if refused:
-        raise HoldInPlaceFailed("; ".join(refused), problems=refused)
-    return case
 
 
 def extend_hold(
@@ -268,7 +260,6 @@ def release_hold(
     *,
     hold_id: str,
     reason: str,
-    sources: RegionSources | None = None,
 ) -> Case:
     """End a hold; where a source held in place, its server-side copy is removed too."""
     return act_with_holds(
@@ -278,7 +269,6 @@ def release_hold(
         actor,
         case_id,
         step=lambda c, a, t: c.release_hold(hold_id, a, t, reason),
-        sources=sources,
     )
 
 
@@ -290,7 +280,6 @@ def close(
     case_id: str,
     *,
     reason: str,
-    sources: RegionSources | None = None,
 ) -> Case:
     """Close with a written outcome; the case's holds are released, in the regions too."""
     return act_with_holds(
@@ -300,7 +289,6 @@ def close(
         actor,
         case_id,
         step=lambda c, a, t: c.close(a, t, reason),
-        sources=sources,
     )
 
 
@@ -312,7 +300,6 @@ def record_court(
     case_id: str,
     *,
     event: dict[str, Any],
-    sources: RegionSources | None = None,
 ) -> Case:
     """Record a court event (``kind`` and its fields; ``at`` defaults to now).
 
@@ -326,17 +313,19 @@ def record_court(
         actor,
         case_id,
         step=lambda c, a, t: record_court_event(c, parsed, a, t),
-        sources=sources,
     )
 
 
-def sync_holds(uow_factory: CaseUowFactory, regions: Regions, actor: User) -> list[str]:
-    """Rewrite every case's hold markers into their regions (after a crash); say what was done."""
+def sync_holds(
+    uow_factory: CaseUowFactory, clock: Clock, regions: Regions, actor: User
+) -> list[str]:
+    """Rewrite every case's hold markers into their regions through their agents (after a
+    crash); say what was done, one line per hold."""
     permissions.check(actor, permissions.Action.HANDLE_DEMAND)
     with uow_factory() as uow:
         every = [h for case in uow.cases.list() for h in case.holds]
     for hold in every:
-        regions(hold.region).store.set_hold(marker(hold))
+        regions(hold.region).apply(instruction(hold, HoldAction.MARK, clock.now()))
     return [f"{h.hold_id}: {h.region} ({'released' if h.released_at else 'held'})" for h in every]
 
 

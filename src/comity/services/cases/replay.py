@@ -28,9 +28,25 @@ from comity.domain.court_events import ReplacementDemand
 from comity.domain.workflow import Case, CaseEvent, PreservationHold
 from comity.errors import ComityError, InvalidInput
 from comity.services.cases.access import CaseUowFactory
-from comity.services.cases.holds import Regions, marker
 from comity.services.cases.ports import CaseUnitOfWork
 from comity.services.cases.steps import record_opening, record_step
+from comity.services.custody.ports import HoldMarker, RegionCustody
+
+#: The replay's regions: a throwaway deployment's in-process stores, whose markers it writes
+#: itself (a scripted history has no agents and no sources to snapshot).
+Regions = Callable[[str], RegionCustody]
+
+
+def marker(hold: PreservationHold) -> HoldMarker:
+    return HoldMarker(
+        hold_id=hold.hold_id,
+        case_id=hold.case_id,
+        account_id=hold.account,
+        categories=hold.categories,
+        placed_at=hold.placed_at,
+        expires_at=hold.expires_at,
+        released_at=hold.released_at,
+    )
 
 
 @dataclass(frozen=True)

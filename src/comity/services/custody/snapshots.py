@@ -7,8 +7,10 @@ the held account's categories from every source of the region (no period: a hold
 account, the demand's period is applied at production) and seals each record into the region's
 store, where the marker then forbids its deletion. The audit entry ``custody:snapshot`` commits
 to each record's id and SHA-256 (its digest covers the list; the list is recomputable from the
-store), in the same transaction as the hold itself. A production then reads the live source
-first and the snapshot for what the source no longer has (``services.productions.agent``).
+store), in the same transaction as the hold itself. The region's agent takes the snapshot (it
+alone holds the sources' credentials, ADR 0014) and reports it; the control plane writes the
+entry. A production then reads the live source first and the snapshot for what the source no
+longer has (``services.productions.agent``).
 
 Legal basis: 18 U.S.C. 2703(f) requires the provider to "take all necessary steps to preserve
 records and other evidence in its possession"; Reg. (EU) 2023/1543 Art. 11 requires the data to
@@ -18,6 +20,7 @@ be preserved "without undue delay". Neither is met by a marker on a copy that do
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,12 +28,15 @@ from typing import Any
 
 from comity.domain.audit import AuditAction, AuditEvent
 from comity.domain.categories import Category
+from comity.errors import IntegrityError
 from comity.services.custody.ports import RegionCustody
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.ports import AuditLog
 
 #: The live sources of a region (none: Comity's store is the region's only source).
 RegionSources = Callable[[str], Sequence[RecordSource]]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -53,6 +59,25 @@ class Snapshot:
             "counts": self.counts,
             "records": [{"id": i, "sha256": d} for i, d in self.records],
         }
+
+    @staticmethod
+    def from_document(doc: Any) -> Snapshot:
+        """A snapshot as the region's agent reported it; ``IntegrityError`` if it is not one
+        (the control plane writes only a well-formed report on the log)."""
+        try:
+            records = [(str(r["id"]), str(r["sha256"])) for r in doc["records"]]
+            counts = {str(k): int(v) for k, v in doc["counts"].items()}
+            taken_at = datetime.fromisoformat(doc["taken_at"])
+            snap = Snapshot(
+                str(doc["hold"]), str(doc["region"]), str(doc["account"]), taken_at, counts, records
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise IntegrityError("the region's snapshot report is not a snapshot") from None
+        if taken_at.tzinfo is None or sum(counts.values()) != len(records):
+            raise IntegrityError("the region's snapshot report does not add up")
+        if not all(_SHA256.fullmatch(d) for _, d in records):
+            raise IntegrityError("the region's snapshot report has a digest that is not SHA-256")
+        return snap
 
     def audit(self, log: AuditLog, actor: str) -> None:
         log.record(
