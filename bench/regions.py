@@ -1,12 +1,13 @@
 """A production across two regional agents over mutual TLS against the same production
 in-process, in one run (issue 19).
 
-    bash scripts/with-postgres.sh 55501 .venv/bin/python bench/regions.py
-    bash scripts/with-postgres.sh 55501 .venv/bin/python bench/regions.py \\
-        --messages 2000 --mib 32 --repeat 5 --hsm --port 18500
+    .venv/bin/python bench/regions.py        # 2 x 5,000 messages, 160 MiB, best of 3
+    .venv/bin/python bench/regions.py --messages 200 --mib 4 --repeat 5 --hsm
+    bash scripts/with-postgres.sh 55501 .venv/bin/python bench/regions.py --port 18500
 
-Needs a PostgreSQL server (``COMITY_TEST_PG_URL``, which ``scripts/with-postgres.sh`` sets) and,
-with ``--hsm``, Debian's softhsm2 (``make system-deps``). Set-up, untimed: the deployment of the
+Needs PostgreSQL: the server ``COMITY_TEST_PG_URL`` names, else a throw-away cluster that
+``scripts/with-postgres.sh`` starts on ``--pg-port`` (as root, like ``make test``); with
+``--hsm``, Debian's softhsm2 (``make system-deps``). Set-up, untimed: the deployment of the
 multi-host test (``tests/regions_support.py``: a control plane, regions us-west and eu-ie, each
 region with its own PostgreSQL database, the deployment's CA and certificates from ``comity pki``'s
 code, each agent with its own directory and only its own key), plus an all-SQLite deployment of
@@ -280,6 +281,12 @@ def main() -> None:
     parser.add_argument(
         "--port", type=int, default=18500, help="the agents listen on PORT+1 and PORT+2"
     )
+    parser.add_argument(
+        "--pg-port",
+        type=int,
+        default=56500,
+        help="without COMITY_TEST_PG_URL, a throw-away PostgreSQL cluster on this port",
+    )
     parser.add_argument("--tmp", type=Path, default=None, help="where to write (default: $TMPDIR)")
     parser.add_argument(
         "--profile",
@@ -289,8 +296,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     pg_url = os.environ.get("COMITY_TEST_PG_URL")
-    if not pg_url:
-        raise SystemExit("no PostgreSQL: run under scripts/with-postgres.sh PORT")
+    if not pg_url:  # a throw-away cluster for this run (root, as `make test`), then run again
+        script = Path(__file__).resolve().parents[1] / "scripts" / "with-postgres.sh"
+        here = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
+        os.execvp("bash", ["bash", str(script), str(args.pg_port), *here])
     os.environ["COMITY_TEST_REGIONS_PORT"] = str(args.port)  # read when regions_support loads
     from tests.hsm_support import softhsm_pool  # noqa: PLC0415
     from tests.production_support import approve, build, submit  # noqa: PLC0415
@@ -302,6 +311,7 @@ def main() -> None:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=args.tmp)))
         keyrings: dict[str, dict[str, str]] = {"pg": {}, "sqlite": {}}
         if args.hsm:
+            (root / "hsm").mkdir()
             pool = softhsm_pool(root / "hsm")
             keyrings = {side: {r: pool.take().url() for r in MAILBOXES} for side in keyrings}
         settings = HostSettings(
