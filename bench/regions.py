@@ -47,11 +47,12 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -136,6 +137,7 @@ class Run:
     first_look: float | None = None  # the first look at the parts: they are queued
     looks: int = 0
     jobs: dict[str, dict[str, float]] = field(default_factory=dict)  # region -> event -> at
+    cpu: Cpu | None = None
 
     @property
     def seconds(self) -> float:
@@ -191,6 +193,70 @@ def produce(
     )
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, children: bool = False) -> float:
+    """CPU seconds (user + system) of a process from ``/proc``, with its reaped children's."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0  # it ended between the listing and the read
+    used = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    if children:
+        used += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return used / TICK
+
+
+def _postmaster(port: int) -> int | None:
+    """The PostgreSQL server listening on ``port`` (its command line names it)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"postgres") and f"-p {port}".encode() in b" ".join(argv):
+                return int(entry.name)
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds so far of the three parties: this process (the control plane, and the
+    in-process agents), the two agents' processes, and the PostgreSQL server (its postmaster,
+    every backend alive, and the backends that ended)."""
+
+    control: float
+    agents: float
+    database: float
+
+    @staticmethod
+    def now(agent_pids: list[int], postmaster: int | None) -> Cpu:
+        mine = os.times()
+        database = 0.0
+        if postmaster is not None:
+            database = _proc_cpu(postmaster, children=True) + sum(
+                _proc_cpu(c) for c in _children(postmaster)
+            )
+        return Cpu(mine.user + mine.system, sum(_proc_cpu(p) for p in agent_pids), database)
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.control - other.control,
+            self.agents - other.agents,
+            self.database - other.database,
+        )
+
+
 def job_events(store_url: str, authorization_id: str) -> dict[str, float]:
     """When the region's part job was deferred, started and succeeded (its Procrastinate events,
     in the region's own database), as ``time.time()`` moments."""
@@ -238,6 +304,20 @@ def report(runs: list[Run], mb: float, args: argparse.Namespace, load_before: st
             f"overhead vs {base}: {best[agents] / best[base]:.2f}x (best), "
             f"{median[agents] / median[base]:.2f}x (median)"
         )
+    print("\nCPU seconds per production (median; user + system, every thread):")
+    print(f"{'way':<20} {'control plane':>14} {'agents':>8} {'PostgreSQL':>11} {'total':>8}")
+    totals = {}
+    for way in WAYS:
+        cpus = [r.cpu for r in runs if r.way == way and r.cpu is not None]
+        control = statistics.median(c.control for c in cpus)
+        agents_cpu = statistics.median(c.agents for c in cpus) if way == agents else 0.0
+        database = statistics.median(c.database for c in cpus)
+        totals[way] = statistics.median(
+            c.control + c.database + (c.agents if way == agents else 0.0) for c in cpus
+        )
+        print(f"{way:<20} {control:14.2f} {agents_cpu:8.2f} {database:11.2f} {totals[way]:8.2f}")
+    for base in WAYS[:2]:
+        print(f"CPU overhead vs {base}: {totals[agents] / totals[base]:.2f}x")
     for way in WAYS[:2]:
         firsts = [r.first_record - r.started for r in runs if r.way == way and r.first_record]
         print(f"{way}: from the call to the first record, median {statistics.median(firsts):.2f} s")
@@ -335,6 +415,8 @@ def main() -> None:
             "two agents, mTLS": (hosts.world, hosts.control_plane),
         }
         runs: list[Run] = []
+        agent_pids = [a.process.pid for a in hosts.agents.values() if a.process is not None]
+        postmaster = _postmaster(urlsplit(pg_url).port or 5432)
         profile = cProfile.Profile() if args.profile else None
         for n in range(args.repeat):
             for way, (world, opened) in sides.items():
@@ -342,7 +424,10 @@ def main() -> None:
                 case = f"case-{WAYS.index(way)}-{n}"
                 approve(world, demand, case_id=case)
                 profiled = profile if way == "two agents, mTLS" else None
-                run = produce(way, opened(), world.admin, case, profiled)
+                comity = opened()
+                cpu = Cpu.now(agent_pids, postmaster)
+                run = produce(way, comity, world.admin, case, profiled)
+                run.cpu = Cpu.now(agent_pids, postmaster) - cpu
                 if way == "two agents, mTLS":
                     auth_id = SignedAuthorization.from_bytes(
                         run.production.authorization.encode()
