@@ -84,12 +84,15 @@ def _region(
 
 
 def _service(
-    pw: ProductionWorld, region: ScriptedRegion, seen: list[list[PartStatus]]
+    pw: ProductionWorld,
+    region: ScriptedRegion,
+    seen: list[list[PartStatus]],
+    slept: list[float] | None = None,
 ) -> ProductionService:
     return dataclasses.replace(
         pw.comity.productions,
         parts=lambda r: region if r == "eu-ie" else None,  # us-west read in one stream
-        sleep=lambda _seconds: None,
+        sleep=(slept if slept is not None else []).append,
         on_parts=seen.append,
     )
 
@@ -121,6 +124,21 @@ def test_the_control_plane_waits_for_a_part_then_assembles_the_in_process_packag
     )
     assert twin.sha256 == done.sha256
     assert twin.path.read_bytes() == Path(done.path).read_bytes()
+
+
+def test_the_looks_at_a_running_part_start_soon_and_slow_down_to_the_ceiling(
+    pw: ProductionWorld, pg_url: str, tmp_path: Path
+) -> None:
+    """A part done in a moment is seen in a moment (not after a whole poll period: that made a
+    small production over two agents several times slower than in-process, bench/regions.py),
+    and a part that keeps running is asked at most once per ``part_poll``."""
+    region, _ = _region(pw, pg_url, tmp_path, ["wait"] * 7 + ["run"])
+    seen: list[list[PartStatus]] = []
+    slept: list[float] = []
+    service = _service(pw, region, seen, slept)
+    assert service.produce(pw.admin, "case-1").status == "published"
+    assert [look[0].state for look in seen] == ["queued"] * 7 + ["done"]
+    assert slept == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
 
 
 def test_a_failed_part_fails_the_production_and_a_retry_queues_it_again(
