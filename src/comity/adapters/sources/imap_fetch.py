@@ -24,7 +24,7 @@ import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import IO, NoReturn, cast
+from typing import IO, NoReturn, Protocol, cast
 
 #: What each command asks for: the UID, the server's receipt time and the whole message, read
 #: with PEEK so that ``\\Seen`` is never set.
@@ -60,6 +60,15 @@ RECEIVE_BUFFER = 4 << 20
 
 ReadLine = Callable[[], bytes]
 Read = Callable[[int], bytes]
+
+
+class Connection(Protocol):
+    """What the fetch needs of a session (``imaplib.IMAP4`` has it): send bytes, read a line,
+    read a literal."""
+
+    def send(self, data: bytes) -> None: ...
+    def readline(self) -> bytes: ...
+    def read(self, size: int) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,7 @@ def _run(start: int, end: int | None) -> bytes:
     return b"%d" % start if end is None or end == start else b"%d:%d" % (start, end)
 
 
-def fetch_batches(conn: imaplib.IMAP4, batches: Sequence[Sequence[int]]) -> Iterator[list[Fetched]]:
+def fetch_batches(conn: Connection, batches: Sequence[Sequence[int]]) -> Iterator[list[Fetched]]:
     """Each batch's messages (UIDs ascending), in UID order, one list per batch; a UID the server
     no longer has is left out. The next ``PIPELINE`` batches are already asked for while a
     batch's answer is read. A refusal (tagged NO or BAD), a BYE or a closed connection raises
