@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import imaplib
 import re
-import socket
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import IO, NoReturn, Protocol, cast
 
@@ -52,11 +50,10 @@ _ATOM = re.compile(rb"[^ ()\n\"{]+")
 
 #: Bytes the session's reader asks the socket for at a time (imaplib's default is 8 KiB): a
 #: message of a few KiB per system call, and per wait for the GIL on the fetching thread, kept
-#: it waiting on the thread writing the package.
+#: it waiting on the thread writing the package. The socket's receive buffer is left to the
+#: kernel's autotuning: a fixed SO_RCVBUF would turn that off and, where net.core.rmem_max is
+#: the usual 208 KiB, cap it below what autotuning reaches.
 READ_BUFFER = 1 << 20
-#: The socket's receive buffer: room for the server to keep writing while this process is busy
-#: (the kernel caps it at net.core.rmem_max).
-RECEIVE_BUFFER = 4 << 20
 
 ReadLine = Callable[[], bytes]
 Read = Callable[[int], bytes]
@@ -108,9 +105,7 @@ class TlsSession(imaplib.IMAP4_SSL):
 
 def _widen(session: imaplib.IMAP4) -> None:
     """Replace imaplib's 8 KiB socket reader by a ``READ_BUFFER`` one (imaplib documents ``open``
-    as the method to override for this) and widen the socket's receive buffer."""
-    with suppress(OSError):
-        session.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    as the method to override for this)."""
     small = session.file
     session.file = cast("IO[bytes]", session.sock.makefile("rb", buffering=READ_BUFFER))
     small.close()  # the socket stays open: only this reader's reference to it goes
