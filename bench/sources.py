@@ -3,6 +3,7 @@ messages, in the same run.
 
     .venv/bin/python bench/sources.py                     # 10,000 messages of ~4 KiB
     .venv/bin/python bench/sources.py --messages 2000
+    .venv/bin/python bench/sources.py --profile /tmp/sources.prof   # cProfile of the production
 
 Starts a private Dovecot (as the tests do: Debian's dovecot-imapd, a master user, a loopback
 port, everything under a temporary directory), delivers the messages into one Maildir, then
@@ -17,15 +18,20 @@ times, in this order and after one untimed warm-up fetch:
    production service is built (its imports done) before the timing starts.
 
 Reports each as messages/s and MB/s of message bytes, and the ratio bare time / production
-time (goal >= 0.7). Needs root (Dovecot serves mail as nobody). Figures go to docs/benchmarks.md.
+time (goal >= 0.7), with each step's CPU time (this process's user + system time from
+``getrusage``, which the other work on a shared machine disturbs far less than wall time; Dovecot's
+own CPU is not in it) and the load average. Needs root (Dovecot serves mail as nobody).
+Figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import imaplib
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
@@ -98,22 +104,41 @@ def source_read(server: Dovecot, secret: Path) -> tuple[int, int]:
     return count, size
 
 
-def timed(label: str, run: object) -> tuple[float, int, int]:
+def cpu_seconds() -> float:
+    """User + system CPU of this process, all its threads (the source's reader, the writer's)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(label: str, run: object, profile: Path | None = None) -> tuple[float, float, int, int]:
+    """Runs ``run`` once; returns wall seconds, CPU seconds, messages and bytes."""
     assert callable(run)
+    profiler = cProfile.Profile() if profile is not None else None
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     count, size = run()
+    if profiler is not None:
+        profiler.disable()
     elapsed = time.perf_counter() - t0
+    cpu = cpu_seconds() - cpu0
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(profile)
     print(
-        f"{label}: {count} messages, {size / 1e6:.1f} MB in {elapsed:.2f} s "
+        f"{label}: {count} messages, {size / 1e6:.1f} MB in {elapsed:.2f} s, CPU {cpu:.2f} s "
         f"({count / elapsed:.0f} msg/s, {size / 1e6 / elapsed:.1f} MB/s)"
     )
-    return elapsed, count, size
+    return elapsed, cpu, count, size
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=4096, help="bytes per message (about)")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write a cProfile of the production here"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="comity-bench-sources-"))
     try:
@@ -123,8 +148,11 @@ def main() -> None:
             bare_fetch(server)  # warm-up: Dovecot builds its index and cache once
             pw = build_with_sources(work / "dep", server, None)
             secret = pw.comity.home / "secrets" / "eu-ie-imap"
-            bare, n_bare, _ = timed("bare imaplib fetch", lambda: bare_fetch(server))
-            timed("Comity IMAP source read", lambda: source_read(server, secret))
+            print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            bare, bare_cpu, n_bare, _ = timed("bare imaplib fetch", lambda: bare_fetch(server))
+            source, source_cpu, _, _ = timed(
+                "Comity IMAP source read", lambda: source_read(server, secret)
+            )
             demand_id = submit_for(pw, [ALICE])
             approve(pw, demand_id)
             # Build the production service (and import the package writer, fpdf among it)
@@ -137,9 +165,15 @@ def main() -> None:
                 assert production.record_count is not None
                 return production.record_count, total
 
-            prod, n_prod, _ = timed("Comity production (package)", produce)
+            prod, prod_cpu, n_prod, _ = timed("Comity production (package)", produce, args.profile)
             assert n_prod == n_bare == args.messages, (n_prod, n_bare)
             print(f"ratio bare fetch time / production time (goal >= 0.7): {bare / prod:.2f}")
+            print(f"ratio bare fetch time / source time: {bare / source:.2f}")
+            print(
+                f"ratio bare fetch CPU / production CPU: {bare_cpu / prod_cpu:.2f} "
+                f"(source CPU {source_cpu:.2f} s)"
+            )
+            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             print(
                 f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
                 f"{platform.python_version()}, {datetime.now(UTC).date().isoformat()}"

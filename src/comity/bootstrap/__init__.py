@@ -404,6 +404,9 @@ class Comity:
         when ``comity.toml`` names one (which says, per production, whether it keeps a queue),
         else None (the in-process agent reads the region in one stream)."""
         agent = self.region_agent(region_id)
+        if self._agent_settings(region_id) is None:
+            # In process: no HTTP client to import (httpx took 0.2 s of a first production).
+            return None
         from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
 
         return agent if isinstance(agent, HttpRegionAgent) else None

@@ -200,12 +200,15 @@ class Authorization:
         grants = self.grants_for(region)
         if not grants:
             return f"region {region} is not authorized"
-        refusals = [g.refusal(account, category, occurred_at) for g in grants]
-        if any(r is None for r in refusals):
-            return None
+        first: str | None = None
+        for grant in grants:  # runs for every record released: stop at the first grant that covers
+            refused = grant.refusal(account, category, occurred_at)
+            if refused is None:
+                return None
+            first = first or refused
         if len(grants) == 1:
-            return refusals[0]
-        return f"none of the {len(grants)} grants for region {region} covers it: {refusals[0]}"
+            return first
+        return f"none of the {len(grants)} grants for region {region} covers it: {first}"
 
     def to_document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {

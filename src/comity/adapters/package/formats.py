@@ -123,8 +123,9 @@ _CSV_SPECIAL = re.compile(r'[,"\r\n]')
 def csv_line(cells: list[str]) -> bytes:
     """The cells as one RFC 4180 line, exactly as ``csv.writer`` writes it (a property test
     checks): cells without a special character are joined directly, one per record is cheaper
-    than a writer object."""
-    if len(cells) > 1 and not any(_CSV_SPECIAL.search(cell) for cell in cells):
+    than a writer object. The cells are searched as one string (a special character is in the
+    concatenation exactly when it is in a cell): one search per line, not one per cell."""
+    if len(cells) > 1 and not _CSV_SPECIAL.search("".join(cells)):
         return (",".join(cells) + "\r\n").encode()
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)

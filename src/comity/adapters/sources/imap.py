@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from comity.adapters.sources.imap_fetch import Session, TlsSession, fetch_batches
 from comity.adapters.sources.secret_file import read_secret
 from comity.domain.accounts import Selector
 from comity.domain.categories import Category
@@ -49,7 +50,6 @@ from comity.services.custody.source_ports import (
 )
 
 LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>"[^"]*"|NIL) (?P<name>.+)$')
-FETCH_HEAD = re.compile(rb"UID (?P<uid>\d+)|INTERNALDATE \"(?P<date>[^\"]+)\"")
 LOGINS = ("{email}", "{local}")
 #: Messages fetched per round trip: big enough to keep the link busy, small enough to stream.
 BATCH = 200
@@ -128,14 +128,14 @@ class ImapSource:
         try:
             conn: imaplib.IMAP4
             if self._tls:
-                conn = imaplib.IMAP4_SSL(
+                conn = TlsSession(
                     self._host,
                     self._port,
                     ssl_context=ssl.create_default_context(),
                     timeout=self._timeout,
                 )
             else:
-                conn = imaplib.IMAP4(self._host, self._port, timeout=self._timeout)
+                conn = Session(self._host, self._port, timeout=self._timeout)
         except (OSError, imaplib.IMAP4.error) as exc:
             raise SourceUnavailable(f"{self._where()} is unreachable: {exc}") from None
         try:
@@ -364,27 +364,22 @@ class ImapSource:
                     raise SourceUnavailable(f"{self._where()}: EXAMINE {folder} failed: {data}")
                 validity = _uidvalidity(conn)
                 uids = self._search(conn, start, end)
-                for i in range(0, len(uids), self._batch):
-                    chunk = b",".join(uids[i : i + self._batch]).decode()
-                    typ, items = conn.uid("FETCH", chunk, "(UID INTERNALDATE BODY.PEEK[])")
-                    if typ != "OK":
-                        raise SourceUnavailable(f"{self._where()}: FETCH in {folder} failed")
+                chunks = [uids[i : i + self._batch] for i in range(0, len(uids), self._batch)]
+                for fetched in fetch_batches(conn, chunks):
                     batch = []
-                    for item in items:
-                        if not isinstance(item, tuple):
-                            continue
-                        uid, when = _fetch_head(item[0], self._where())
+                    for message in fetched:
+                        when = _received(message.internaldate, self._where())
                         if (start is not None and when < start) or (
                             end is not None and when >= end
                         ):
                             continue
                         batch.append(
                             Record(
-                                f"{self._name}:{user}:{folder}:{validity}:{uid}",
+                                f"{self._name}:{user}:{folder}:{validity}:{message.uid}",
                                 account_id,
                                 Category.CONTENT,
                                 when,
-                                item[1],
+                                message.body,
                                 MEDIA_TYPE_MESSAGE,
                             )
                         )
@@ -429,7 +424,7 @@ class ImapSource:
 
     def _search(
         self, conn: imaplib.IMAP4, start: datetime | None, end: datetime | None
-    ) -> list[bytes]:
+    ) -> list[int]:
         criteria = []
         if start is not None:
             criteria += ["SINCE", _imap_day(start - timedelta(days=1))]
@@ -438,7 +433,7 @@ class ImapSource:
         typ, data = conn.uid("SEARCH", *(criteria or ["ALL"]))
         if typ != "OK":
             raise SourceUnavailable(f"{self._where()}: SEARCH failed: {data}")
-        return sorted((data[0] or b"").split(), key=int)
+        return sorted(int(uid) for uid in (data[0] or b"").split())
 
     def check(self, selector: Selector | None) -> list[str]:
         lines = []
@@ -500,24 +495,14 @@ def _uidvalidity(conn: imaplib.IMAP4) -> str:
     return value.decode()
 
 
-def _fetch_head(head: bytes, where: str) -> tuple[int, datetime]:
-    uid: int | None = None
-    when: datetime | None = None
-    for match in FETCH_HEAD.finditer(head):
-        if match["uid"]:
-            uid = int(match["uid"])
-        elif match["date"]:
-            try:
-                when = _internaldate(match["date"])
-            except (ValueError, IndexError):
-                raise SourceUnavailable(
-                    f"{where} answered an INTERNALDATE that is not a date: {match['date']!r}"
-                ) from None
-    if uid is None or when is None:
+def _received(internaldate: bytes, where: str) -> datetime:
+    """A message's INTERNALDATE as a UTC instant, or one clear error naming the server."""
+    try:
+        return _internaldate(internaldate)
+    except (ValueError, IndexError, UnicodeDecodeError):
         raise SourceUnavailable(
-            f"{where} answered a FETCH without UID or INTERNALDATE: {head[:80]!r}"
-        )
-    return uid, when
+            f"{where} answered an INTERNALDATE that is not a date: {internaldate!r}"
+        ) from None
 
 
 def _internaldate(text: bytes) -> datetime:

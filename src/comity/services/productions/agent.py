@@ -100,7 +100,9 @@ class LocalRegionAgent:
                 if account in grant.accounts
             ]
             seen: set[str] = set()
-            for record in heapq.merge(*reads, key=lambda r: (r.occurred_at, r.id)):
+            # One grant naming the account (the usual case) is one read: nothing to merge.
+            merged = reads[0] if len(reads) == 1 else heapq.merge(*reads, key=_merge_key)
+            for record in merged:
                 if record.id in seen:
                     continue  # two grants (two periods) of one account overlap
                 refusal = auth.refusal(
@@ -188,6 +190,10 @@ def check_law_now(law: LawRecheck, auth: Authorization, region_id: str, now: dat
             f"the law engine's answer as of {answer.as_of} differs from the approval's, so "
             f"region {region_id} releases nothing: " + "; ".join(changes)
         )
+
+
+def _merge_key(record: Record) -> tuple[datetime, str]:
+    return record.occurred_at, record.id
 
 
 def _bounds(grant: RegionGrant) -> tuple[datetime | None, datetime | None]:
