@@ -300,11 +300,25 @@ class Op:
     latencies: list[float] = field(default_factory=list)
     #: The server's own time for each answer (its ``Server-Timing: app;dur=``), in seconds.
     server: list[float] = field(default_factory=list)
+    #: Every ``Server-Timing`` metric of each answer (``--breakdown``: where the time went).
+    parts: list[dict[str, float]] = field(default_factory=list)
     errors: int = 0
     problems: list[str] = field(default_factory=list)
 
     def pct(self, q: float) -> float:
         return _pct(self.latencies, q)
+
+    def tail(self, share: float = 0.01) -> str | None:
+        """The mean breakdown of the slowest ``share`` of answers by server time (ms)."""
+        timed = sorted((p for p in self.parts if "app" in p and len(p) > 1), key=lambda p: p["app"])
+        if not timed:
+            return None
+        slow = timed[-max(1, int(len(timed) * share)) :]
+        names = [k for k in slow[0] if k != "app"]
+        means = {k: sum(p.get(k, 0.0) for p in slow) / len(slow) for k in ["app", *names]}
+        rest = means["app"] - means.get("in", 0) - means.get("run", 0) - means.get("out", 0)
+        shown = ", ".join(f"{k} {v:.1f}" for k, v in means.items())
+        return f"    slowest {len(slow)}: {shown}, loop {rest:.1f}"
 
     def line(self, seconds: float) -> str:
         n = len(self.latencies)
@@ -315,13 +329,20 @@ class Op:
         )
 
 
-def server_time(headers: dict[str, str]) -> float | None:
-    """The application's own time from ``Server-Timing: app;dur=<ms>`` (seconds), if given."""
+def server_timing(headers: dict[str, str]) -> dict[str, float]:
+    """Every ``Server-Timing`` metric of an answer (``name;dur=<ms>``), in ms."""
+    found = {}
     for part in headers.get("server-timing", "").split(","):
         name, _, rest = part.strip().partition(";")
-        if name == "app" and rest.startswith("dur="):
-            return float(rest[4:]) / 1000
-    return None
+        if rest.startswith("dur="):
+            found[name] = float(rest[4:])
+    return found
+
+
+def server_time(headers: dict[str, str]) -> float | None:
+    """The application's own time from ``Server-Timing: app;dur=<ms>`` (seconds), if given."""
+    app = server_timing(headers).get("app")
+    return None if app is None else app / 1000
 
 
 class LoopLag:
@@ -344,11 +365,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: ``--breakdown``: uvicorn serves ``bench/timing_asgi.py`` as ``comity serve`` would serve Comity.
+BREAKDOWN = """\
+import os, sys
+sys.path.insert(0, {bench!r})
+os.environ["COMITY_HOME"] = {home!r}
+import uvicorn
+from comity.entrypoints.api.nodelay import NoDelayH11Protocol
+uvicorn.run("timing_asgi:app", host="127.0.0.1", port={port}, workers={workers},
+            log_level="warning", timeout_worker_healthcheck=60, http=NoDelayH11Protocol)
+"""
+
+
 def serve(
-    home: Path, port: int, workers: int, profile: str | None = None
+    home: Path, port: int, workers: int, profile: str | None = None, breakdown: bool = False
 ) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "comity"), "--dir", str(home), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers)]
+    if breakdown:
+        bench = str(Path(__file__).parent.resolve())
+        code = BREAKDOWN.format(bench=bench, home=str(home), port=port, workers=workers)
+        cmd = [sys.executable, "-c", code]
     if profile:  # one worker under yappi (bench/profile_server.py)
         script = Path(__file__).with_name("profile_server.py")
         cmd = [sys.executable, str(script), str(home), str(port), profile]
@@ -430,6 +467,7 @@ async def client(
         count += 1
         t0 = time.perf_counter()
         took: float | None = None
+        first: dict[str, float] = {}
         if name == "submit":
             doc = demand_document(f"LOAD-{tag}-{n}-{count}", now - timedelta(hours=count % 48))
             status, headers, body = await http.call(
@@ -451,6 +489,7 @@ async def client(
         else:
             status, headers, body = await http.call("GET", "/cases?limit=20", tokens["agent"])
             took = server_time(headers)
+            first = server_timing(headers)
             if 200 <= status < 300:
                 status, headers, body = await http.call("GET", "/demands?limit=20", tokens["agent"])
         op = ops[name]
@@ -458,6 +497,8 @@ async def client(
         server = server_time(headers)
         if server is not None:
             op.server.append(server + (took or 0.0))
+            parts = server_timing(headers)
+            op.parts.append({k: v + first.get(k, 0.0) for k, v in parts.items()})
         if not 200 <= status < 300:
             op.errors += 1
             if len(op.problems) < 3:
@@ -524,7 +565,7 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
         pool = assessed_cases(world, 20_000)
         random.Random(size).shuffle(pool)
         port = args.port or free_port()
-        proc = serve(home, port, args.workers, args.profile)
+        proc = serve(home, port, args.workers, args.profile, args.breakdown)
         try:
             idle = {
                 "queue": probe(port, world.tokens["rev"], "/cases?open=true&limit=50"),
@@ -558,6 +599,9 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
         )
         for op in ops.values():
             print(op.line(seconds), flush=True)
+            tail = op.tail()
+            if tail:
+                print(tail, flush=True)
             for problem in op.problems:
                 print(f"    {problem}")
         return ops
@@ -575,6 +619,11 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--port", type=int, default=0, help="The server's port (default: free)")
     parser.add_argument("--profile", help="Serve one worker under yappi; write its profile here")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="Serve bench/timing_asgi.py: where the slowest 1 %% of each operation spent its time",
+    )
     args = parser.parse_args()
     print(
         f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
