@@ -41,11 +41,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class Spent:
     """One request's accumulators (written from the loop and from pool threads)."""
 
-    __slots__ = ("conns", "cpu", "db", "hops", "inq", "lock", "outq", "run")
+    __slots__ = ("conns", "cpu", "db", "held", "hops", "inq", "lock", "outq", "run", "turn")
 
     def __init__(self) -> None:
         self.hops = self.conns = 0
         self.inq = self.run = self.cpu = self.outq = self.db = self.lock = 0.0
+        self.turn = self.held = 0.0
 
 
 _current: contextvars.ContextVar[Spent | None] = contextvars.ContextVar("spent", default=None)
@@ -105,9 +106,34 @@ async def _timed_run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
 anyio.to_thread.run_sync = _timed_run_sync  # type: ignore[assignment]
 
 
+def _spent() -> Spent | None:
+    return getattr(_in_thread, "spent", None) or _current.get()
+
+
+@event.listens_for(Engine, "begin")
+def _begin(conn: Any) -> None:
+    conn.info["timing_begun"] = time.perf_counter()
+
+
 @event.listens_for(Engine, "before_cursor_execute")
-def _before(conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: Any) -> None:
-    conn.info["timing_started"] = time.perf_counter()
+def _before(conn: Any, _cursor: Any, stmt: str, _params: Any, _ctx: Any, _many: Any) -> None:
+    now = time.perf_counter()
+    conn.info["timing_started"] = now
+    begun = conn.info.pop("timing_begun", None)
+    spent = _spent()
+    if stmt.startswith("BEGIN IMMEDIATE") and begun is not None and spent is not None:
+        spent.turn += now - begun  # waiting for this process's writers' turn (WriterQueue)
+
+
+def _ended(conn: Any) -> None:
+    held_from = conn.info.pop("timing_held", None)
+    spent = _spent()
+    if held_from is not None and spent is not None:
+        spent.held += time.perf_counter() - held_from
+
+
+event.listen(Engine, "commit", _ended)
+event.listen(Engine, "rollback", _ended)
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -119,6 +145,7 @@ def _after(conn: Any, _cursor: Any, stmt: str, _params: Any, _ctx: Any, _many: A
         spent.db += took
         if stmt.startswith("BEGIN IMMEDIATE"):
             spent.lock += took
+            conn.info["timing_held"] = time.perf_counter()
 
 
 @event.listens_for(Pool, "connect")
@@ -152,6 +179,8 @@ class Breakdown:
                     "out": spent.outq * 1000,
                     "db": spent.db * 1000,
                     "lock": spent.lock * 1000,
+                    "turn": spent.turn * 1000,
+                    "held": spent.held * 1000,
                     "conns": spent.conns,
                     "gc": (_gc["time"] - gc_time) * 1000,
                     "gc2": _gc["full"] - gc_full,

@@ -19,7 +19,7 @@ from comity.services.cases.actions import LawContext
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter
 
-from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_answer
 from .schemas import (
     ERRORS,
     AttachmentOut,
@@ -154,13 +154,13 @@ def list_(
     reference: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[DemandOut]:
+) -> Response:
     """Demands visible to the caller (a requester sees only their agency's), oldest first."""
     where = DemandFilter(status_, emergency, agency, reference, blocked)
     found = svc.list_demands(
         request.app.state.comity.reader, user, where, limit=limit, after=cursor
     )
-    return Page[DemandOut](items=[_out(r) for r in found.items], next=found.next)
+    return page_answer(Page[DemandOut](items=[_out(r) for r in found.items], next=found.next))
 
 
 @router.get("/{demand_id}", response_model=DemandOut)
