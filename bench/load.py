@@ -359,6 +359,28 @@ class LoopLag:
             self.lags.append(max(0.0, time.perf_counter() - t0 - every))
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by process ``root`` and its children (the
+    server's workers): a cost per request that does not depend on how busy the machine is."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -579,7 +601,9 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
             warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "clients": 8})
             asyncio.run(run_load(port, world.tokens, pool, warm, f"warm-{tag}"))
             load_before = os.getloadavg()[0]
+            cpu_before = tree_cpu(proc.pid)
             ops, seconds, lag = asyncio.run(run_load(port, world.tokens, pool, args, tag))
+            cpu = tree_cpu(proc.pid) - cpu_before
             load_after = os.getloadavg()[0]
         finally:
             proc.terminate()
@@ -594,7 +618,8 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
             f"  load: {args.clients} clients, {seconds:.0f} s, {total / seconds:.0f} req/s, "
             f"{errors} errors; machine load average {load_before:.1f} before, "
             f"{load_after:.1f} after; client loop lag p50 {_pct(lag.lags, 0.5):.1f} "
-            f"p99 {_pct(lag.lags, 0.99):.1f} ms",
+            f"p99 {_pct(lag.lags, 0.99):.1f} ms; server CPU {cpu:.1f} s, "
+            f"{cpu / max(total, 1) * 1000:.1f} ms a request",
             flush=True,
         )
         for op in ops.values():
