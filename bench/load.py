@@ -13,7 +13,11 @@ For each database (SQLite, and PostgreSQL when ``--pg-url`` is given) and each s
    case actions (a reviewer starts the review of a seeded assessed case), queue pages
    (``GET /cases?open=true&limit=50``), due-list pages (``GET /due?limit=50``) and portal reads
    (a requester's ``GET /cases?limit=20`` and ``GET /demands?limit=20``);
-4. per operation: requests/s, p50, p99 and errors (any answer other than 2xx).
+4. per operation: requests/s, p50, p99 and errors (any answer other than 2xx), the server's own
+   p50 and p99 (``Server-Timing: app``), and the server's CPU (its process and workers, from
+   ``/proc``) per request over the run: the one figure that does not depend on the machine's
+   other load. ``--breakdown`` serves ``bench/timing_asgi.py`` (the same application, measured)
+   and prints where the slowest 1 % of each operation spent its time.
 
     .venv/bin/python bench/load.py [--sizes 1000 100000] [--duration 60] [--clients 64]
         [--think 0.25] [--pg-url postgresql://user@127.0.0.1:PORT/postgres]
