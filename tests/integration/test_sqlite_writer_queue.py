@@ -9,6 +9,7 @@ locked") and loses nothing already stored.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +167,22 @@ def test_engines_on_the_same_file_share_one_queue(tmp_path: Path) -> None:
     path = tmp_path / "control.db"
     assert writer_queue(str(path)) is writer_queue(str(tmp_path / "." / "control.db"))
     assert writer_queue(str(path)) is not writer_queue(str(tmp_path / "other.db"))
+
+
+def test_a_forked_child_does_not_inherit_a_turn_its_parent_holds(
+    database: tuple[sa.Engine, db.WriterQueue], tmp_path: Path
+) -> None:
+    engine, queue = database
+    ctx = multiprocessing.get_context("fork")
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert queue.busy()
+        child = ctx.Process(target=_child_checks_its_queue, args=(str(tmp_path / "control.db"),))
+        child.start()
+        child.join(30)
+    assert child.exitcode == 0
+
+
+def _child_checks_its_queue(path: str) -> None:
+    if writer_queue(path).busy():
+        raise SystemExit(1)

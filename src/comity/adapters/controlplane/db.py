@@ -86,6 +86,16 @@ _queues: dict[str, WriterQueue] = {}
 _queues_lock = threading.Lock()
 
 
+def _forget_queues_in_child() -> None:
+    """A forked child has its own writers: it must not inherit a turn a parent's thread held."""
+    global _queues_lock  # noqa: PLW0603 - replaced, not mutated: it may have been held at fork
+    _queues_lock = threading.Lock()
+    _queues.clear()
+
+
+os.register_at_fork(after_in_child=_forget_queues_in_child)
+
+
 def writer_queue(database: str) -> WriterQueue:
     """The one queue of this process's writers to ``database`` (a file path), whichever engine
     they write through."""
