@@ -19,7 +19,8 @@ is the same application; this module only measures, per request, and adds to the
 
 What is left (``app`` minus ``in``, ``run`` and ``out``) is the event loop's own work for the
 request, including its waits for the interpreter lock. ``bench/load.py`` prints these for the
-slowest 1 % of each operation.
+slowest 1 % of each operation. ``COMITY_BENCH_GC_LOG=FILE`` appends every collection of 5 ms or
+more to ``FILE``; ``BENCH_SWITCH=SECONDS`` sets ``sys.setswitchinterval`` in each worker.
 """
 
 from __future__ import annotations
@@ -202,18 +203,7 @@ class Breakdown:
             _current.reset(token)
 
 
-# Experiments (docs/benchmarks.md, issue 20 fourth pass): knobs read from the environment.
-if os.environ.get("BENCH_POOL"):
-    import comity.adapters.controlplane.db as _db
-
-    _plain_create_engine = _db.create_engine
-
-    def _pooled(url: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("pool_size", int(os.environ["BENCH_POOL"]))
-        kwargs.setdefault("max_overflow", 0)
-        return _plain_create_engine(url, **kwargs)
-
-    _db.create_engine = _pooled  # type: ignore[assignment]
+# ``BENCH_SWITCH=0.001``: the interpreter's switch interval, for the experiment of the fourth pass.
 if os.environ.get("BENCH_SWITCH"):
     import sys
 
