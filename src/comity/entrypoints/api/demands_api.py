@@ -121,10 +121,9 @@ async def submit(
     submission = await _read_submission(request, signature)
     assessor = request.app.state.assessor
     law = None if assessor is None else LawContext(assessor, comity.deployment, known_countries())
-    # Off the event loop: intake hashes the file, checks signatures and writes; the case opens
-    # in the same service call when a law engine is configured (docs/workflow.md).
-    record, created = await run_in_threadpool(
-        lambda: cases.file_demand(
+
+    def file_and_read_back() -> tuple[DemandOut, bool]:
+        record, created = cases.file_demand(
             comity.intake_uow,
             comity.clock,
             user,
@@ -134,10 +133,16 @@ async def submit(
             vocabulary=svc.vocabulary_of(comity.law_engine),
             law=law,
         )
-    )
+        return _out(record, svc.list_attachments(comity.reader, user, record.id)), created
+
+    # Off the event loop, in one trip: intake hashes the file, checks signatures and writes; the
+    # case opens in the same service call when a law engine is configured (docs/workflow.md);
+    # the answer's attachments are read back there too. A read on the event loop stalls every
+    # other request of the worker while it waits for the database and the interpreter lock.
+    out, created = await run_in_threadpool(file_and_read_back)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _out(record, svc.list_attachments(comity.reader, user, record.id))
+    return out
 
 
 @router.get("", response_model=Page[DemandOut])
