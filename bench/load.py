@@ -13,7 +13,11 @@ For each database (SQLite, and PostgreSQL when ``--pg-url`` is given) and each s
    case actions (a reviewer starts the review of a seeded assessed case), queue pages
    (``GET /cases?open=true&limit=50``), due-list pages (``GET /due?limit=50``) and portal reads
    (a requester's ``GET /cases?limit=20`` and ``GET /demands?limit=20``);
-4. per operation: requests/s, p50, p99 and errors (any answer other than 2xx).
+4. per operation: requests/s, p50, p99 and errors (any answer other than 2xx), the server's own
+   p50 and p99 (``Server-Timing: app``), and the server's CPU (its process and workers, from
+   ``/proc``) per request over the run: the one figure that does not depend on the machine's
+   other load. ``--breakdown`` serves ``bench/timing_asgi.py`` (the same application, measured)
+   and prints where the slowest 1 % of each operation spent its time.
 
     .venv/bin/python bench/load.py [--sizes 1000 100000] [--duration 60] [--clients 64]
         [--think 0.25] [--pg-url postgresql://user@127.0.0.1:PORT/postgres]
@@ -300,11 +304,25 @@ class Op:
     latencies: list[float] = field(default_factory=list)
     #: The server's own time for each answer (its ``Server-Timing: app;dur=``), in seconds.
     server: list[float] = field(default_factory=list)
+    #: Every ``Server-Timing`` metric of each answer (``--breakdown``: where the time went).
+    parts: list[dict[str, float]] = field(default_factory=list)
     errors: int = 0
     problems: list[str] = field(default_factory=list)
 
     def pct(self, q: float) -> float:
         return _pct(self.latencies, q)
+
+    def tail(self, share: float = 0.01) -> str | None:
+        """The mean breakdown of the slowest ``share`` of answers by server time (ms)."""
+        timed = sorted((p for p in self.parts if "app" in p and len(p) > 1), key=lambda p: p["app"])
+        if not timed:
+            return None
+        slow = timed[-max(1, int(len(timed) * share)) :]
+        names = [k for k in slow[0] if k != "app"]
+        means = {k: sum(p.get(k, 0.0) for p in slow) / len(slow) for k in ["app", *names]}
+        rest = means["app"] - means.get("in", 0) - means.get("run", 0) - means.get("out", 0)
+        shown = ", ".join(f"{k} {v:.1f}" for k, v in means.items())
+        return f"    slowest {len(slow)}: {shown}, loop {rest:.1f}"
 
     def line(self, seconds: float) -> str:
         n = len(self.latencies)
@@ -315,13 +333,20 @@ class Op:
         )
 
 
-def server_time(headers: dict[str, str]) -> float | None:
-    """The application's own time from ``Server-Timing: app;dur=<ms>`` (seconds), if given."""
+def server_timing(headers: dict[str, str]) -> dict[str, float]:
+    """Every ``Server-Timing`` metric of an answer (``name;dur=<ms>``), in ms."""
+    found = {}
     for part in headers.get("server-timing", "").split(","):
         name, _, rest = part.strip().partition(";")
-        if name == "app" and rest.startswith("dur="):
-            return float(rest[4:]) / 1000
-    return None
+        if rest.startswith("dur="):
+            found[name] = float(rest[4:])
+    return found
+
+
+def server_time(headers: dict[str, str]) -> float | None:
+    """The application's own time from ``Server-Timing: app;dur=<ms>`` (seconds), if given."""
+    app = server_timing(headers).get("app")
+    return None if app is None else app / 1000
 
 
 class LoopLag:
@@ -338,17 +363,55 @@ class LoopLag:
             self.lags.append(max(0.0, time.perf_counter() - t0 - every))
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by process ``root`` and its children (the
+    server's workers): a cost per request that does not depend on how busy the machine is."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return sum(used.get(pid, 0.0) for pid in tree)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
+#: ``--breakdown``: uvicorn serves ``bench/timing_asgi.py`` as ``comity serve`` would serve Comity.
+BREAKDOWN = """\
+import os, sys
+sys.path.insert(0, {bench!r})
+os.environ["COMITY_HOME"] = {home!r}
+import uvicorn
+from comity.entrypoints.api.nodelay import NoDelayH11Protocol
+uvicorn.run("timing_asgi:app", host="127.0.0.1", port={port}, workers={workers},
+            log_level="warning", timeout_worker_healthcheck=60, http=NoDelayH11Protocol)
+"""
+
+
 def serve(
-    home: Path, port: int, workers: int, profile: str | None = None
+    home: Path, port: int, workers: int, profile: str | None = None, breakdown: bool = False
 ) -> subprocess.Popen[bytes]:
     cmd = [str(BIN / "comity"), "--dir", str(home), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers)]
+    if breakdown:
+        bench = str(Path(__file__).parent.resolve())
+        code = BREAKDOWN.format(bench=bench, home=str(home), port=port, workers=workers)
+        cmd = [sys.executable, "-c", code]
     if profile:  # one worker under yappi (bench/profile_server.py)
         script = Path(__file__).with_name("profile_server.py")
         cmd = [sys.executable, str(script), str(home), str(port), profile]
@@ -430,6 +493,7 @@ async def client(
         count += 1
         t0 = time.perf_counter()
         took: float | None = None
+        first: dict[str, float] = {}
         if name == "submit":
             doc = demand_document(f"LOAD-{tag}-{n}-{count}", now - timedelta(hours=count % 48))
             status, headers, body = await http.call(
@@ -451,6 +515,7 @@ async def client(
         else:
             status, headers, body = await http.call("GET", "/cases?limit=20", tokens["agent"])
             took = server_time(headers)
+            first = server_timing(headers)
             if 200 <= status < 300:
                 status, headers, body = await http.call("GET", "/demands?limit=20", tokens["agent"])
         op = ops[name]
@@ -458,6 +523,8 @@ async def client(
         server = server_time(headers)
         if server is not None:
             op.server.append(server + (took or 0.0))
+            parts = server_timing(headers)
+            op.parts.append({k: v + first.get(k, 0.0) for k, v in parts.items()})
         if not 200 <= status < 300:
             op.errors += 1
             if len(op.problems) < 3:
@@ -524,7 +591,7 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
         pool = assessed_cases(world, 20_000)
         random.Random(size).shuffle(pool)
         port = args.port or free_port()
-        proc = serve(home, port, args.workers, args.profile)
+        proc = serve(home, port, args.workers, args.profile, args.breakdown)
         try:
             idle = {
                 "queue": probe(port, world.tokens["rev"], "/cases?open=true&limit=50"),
@@ -538,7 +605,9 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
             warm = argparse.Namespace(**{**vars(args), "duration": args.warmup, "clients": 8})
             asyncio.run(run_load(port, world.tokens, pool, warm, f"warm-{tag}"))
             load_before = os.getloadavg()[0]
+            cpu_before = tree_cpu(proc.pid)
             ops, seconds, lag = asyncio.run(run_load(port, world.tokens, pool, args, tag))
+            cpu = tree_cpu(proc.pid) - cpu_before
             load_after = os.getloadavg()[0]
         finally:
             proc.terminate()
@@ -553,11 +622,15 @@ def run_one(database: str, size: int, args: argparse.Namespace) -> dict[str, Op]
             f"  load: {args.clients} clients, {seconds:.0f} s, {total / seconds:.0f} req/s, "
             f"{errors} errors; machine load average {load_before:.1f} before, "
             f"{load_after:.1f} after; client loop lag p50 {_pct(lag.lags, 0.5):.1f} "
-            f"p99 {_pct(lag.lags, 0.99):.1f} ms",
+            f"p99 {_pct(lag.lags, 0.99):.1f} ms; server CPU {cpu:.1f} s, "
+            f"{cpu / max(total, 1) * 1000:.1f} ms a request",
             flush=True,
         )
         for op in ops.values():
             print(op.line(seconds), flush=True)
+            tail = op.tail()
+            if tail:
+                print(tail, flush=True)
             for problem in op.problems:
                 print(f"    {problem}")
         return ops
@@ -575,6 +648,11 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--port", type=int, default=0, help="The server's port (default: free)")
     parser.add_argument("--profile", help="Serve one worker under yappi; write its profile here")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="Serve bench/timing_asgi.py: where the slowest 1 %% of each operation spent its time",
+    )
     args = parser.parse_args()
     print(
         f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -7,14 +7,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from tests.case_support import T0, WARRANT, build
 from tests.conftest import FixedClock
 from tests.intake_support import serving
 
 from comity.entrypoints.api.app import create_app
+from comity.entrypoints.api.paging import Page
+from comity.entrypoints.api.schemas import CaseLineOut, DemandOut, DueItemOut
 from comity.services import identity
 from comity.services.cases import actions as cases
 
@@ -224,3 +230,59 @@ def test_the_published_schema_says_how_every_list_pages(api) -> None:
         cursor = params["cursor"]["schema"]
         pattern = next(s["pattern"] for s in cursor.get("anyOf", [cursor]) if "pattern" in s)
         assert pattern == "^[A-Za-z0-9_-]{1,2000}$", path
+
+
+_PAGES = [
+    ("/cases", "rev", {"limit": 3}, CaseLineOut, True),
+    ("/cases", "agent", {"limit": 3}, CaseLineOut, True),
+    ("/due", "aud", {"within": "731d", "limit": 3}, DueItemOut, False),
+    ("/demands", "agent", {"limit": 3}, DemandOut, False),
+]
+
+
+@pytest.mark.parametrize(("path", "who", "params", "model", "exclude_unset"), _PAGES)
+def test_a_page_is_the_bytes_its_response_model_gives(
+    api, path: str, who: str, params: dict, model: type, exclude_unset: bool
+) -> None:
+    """The queue, the due list and the demand list serialise their page in the endpoint
+    (``page_answer``); the bytes are those FastAPI makes from the route's response model."""
+    client, tokens = api
+    answer = client.get(path, params=params, headers=tokens[who])
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["items"]
+    page = Page[model].model_validate_json(answer.content)  # type: ignore[valid-type]
+    reference = FastAPI()
+
+    @reference.get("/page", response_model=Page[model], response_model_exclude_unset=exclude_unset)  # type: ignore[valid-type]
+    def _page() -> Any:
+        return page
+
+    with TestClient(reference) as fastapi_client:
+        assert fastapi_client.get("/page").content == answer.content
+
+
+@pytest.mark.parametrize(("path", "who", "params", "model", "exclude_unset"), _PAGES)
+def test_a_page_takes_one_trip_to_the_thread_pool_after_the_caller_is_known(
+    api,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    who: str,
+    params: dict,
+    model: type,
+    exclude_unset: bool,
+) -> None:
+    """Two trips per page (the caller's token, then the page), not three: under load each trip
+    waits for a thread and for the event loop (docs/benchmarks.md, issue 20, fourth pass)."""
+    client, tokens = api
+    trips: list[str] = []
+    plain = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(func, "__name__", repr(func)))
+        return await plain(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    answer = client.get(path, params=params, headers=tokens[who])
+    assert answer.status_code == 200, answer.text
+    assert len(trips) == 2, trips

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from comity.bootstrap import Comity
@@ -34,7 +34,7 @@ from comity.services.cases.access import CaseView
 from comity.services.cases.actions import LawContext
 from comity.services.cases.reassess import reassess as reassess_case
 
-from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_answer
 from .schemas import ERRORS, CaseLineOut, DueItemOut
 from .security import Caller
 
@@ -107,7 +107,7 @@ def list_(  # noqa: PLR0917 - the queue's filters and its page
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[CaseLineOut]:
+) -> Response:
     """The queue, the most urgent first (a requester: their agency's cases only).
 
     ``waiting_on`` (repeatable) keeps the cases waiting on legal review, approval by a second
@@ -127,7 +127,7 @@ def list_(  # noqa: PLR0917 - the queue's filters and its page
     )
     internal = user.is_staff
     items = [CaseLineOut.model_validate(i.to_document(internal=internal)) for i in found.items]
-    return Page[CaseLineOut](items=items, next=found.next)
+    return page_answer(Page[CaseLineOut](items=items, next=found.next), exclude_unset=True)
 
 
 @router.post("/cases", response_model=Doc, status_code=status.HTTP_201_CREATED)
@@ -357,7 +357,7 @@ def due(
     ] = "48h",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[DueItemOut]:
+) -> Response:
     """What is overdue and what falls due within the window, across every case (staff).
 
     Soonest first; each deadline says whether it had passed when the list was read.
@@ -366,4 +366,4 @@ def due(
     window = case_due.parse_window(within)
     found = case_due.due(c.reader, c.clock, user, within=window, limit=limit, after=cursor).page()
     items = [DueItemOut.model_validate(i) for i in found.items]
-    return Page[DueItemOut](items=items, next=found.next)
+    return page_answer(Page[DueItemOut](items=items, next=found.next))

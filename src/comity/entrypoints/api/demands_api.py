@@ -19,7 +19,7 @@ from comity.services.cases.actions import LawContext
 from comity.services.intake import demands as svc
 from comity.services.intake.ports import DemandFilter
 
-from .paging import DEFAULT_LIMIT, Cursor, Limit, Page
+from .paging import DEFAULT_LIMIT, Cursor, Limit, Page, page_answer
 from .schemas import (
     ERRORS,
     AttachmentOut,
@@ -121,10 +121,9 @@ async def submit(
     submission = await _read_submission(request, signature)
     assessor = request.app.state.assessor
     law = None if assessor is None else LawContext(assessor, comity.deployment, known_countries())
-    # Off the event loop: intake hashes the file, checks signatures and writes; the case opens
-    # in the same service call when a law engine is configured (docs/workflow.md).
-    record, created = await run_in_threadpool(
-        lambda: cases.file_demand(
+
+    def file_and_read_back() -> tuple[DemandOut, bool]:
+        record, created = cases.file_demand(
             comity.intake_uow,
             comity.clock,
             user,
@@ -134,10 +133,16 @@ async def submit(
             vocabulary=svc.vocabulary_of(comity.law_engine),
             law=law,
         )
-    )
+        return _out(record, svc.list_attachments(comity.reader, user, record.id)), created
+
+    # Off the event loop, in one trip: intake hashes the file, checks signatures and writes; the
+    # case opens in the same service call when a law engine is configured (docs/workflow.md);
+    # the answer's attachments are read back there too. A read on the event loop stalls every
+    # other request of the worker while it waits for the database and the interpreter lock.
+    out, created = await run_in_threadpool(file_and_read_back)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _out(record, svc.list_attachments(comity.reader, user, record.id))
+    return out
 
 
 @router.get("", response_model=Page[DemandOut])
@@ -154,13 +159,13 @@ def list_(
     reference: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[DemandOut]:
+) -> Response:
     """Demands visible to the caller (a requester sees only their agency's), oldest first."""
     where = DemandFilter(status_, emergency, agency, reference, blocked)
     found = svc.list_demands(
         request.app.state.comity.reader, user, where, limit=limit, after=cursor
     )
-    return Page[DemandOut](items=[_out(r) for r in found.items], next=found.next)
+    return page_answer(Page[DemandOut](items=[_out(r) for r in found.items], next=found.next))
 
 
 @router.get("/{demand_id}", response_model=DemandOut)
