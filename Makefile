@@ -85,8 +85,11 @@ format: install  ## Apply ruff's formatting and safe fixes.
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+# Modules the benchmarks start as servers (bench/load.py --profile, --breakdown): not run alone.
+BENCH_HELPERS := bench/profile_server.py bench/timing_asgi.py
+
 bench: install  ## Run the benchmarks under bench/ (figures go to docs/benchmarks.md).
-	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(filter-out $(BENCH_HELPERS),$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:  ## Remove the environment, demo and test databases.
 	rm -rf $(VENV) $(VENV)-3.* .tools $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
