@@ -13,20 +13,17 @@ account, category and period.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
+from comity.domain import signed_envelope
 from comity.domain.audit import canonical_json
 from comity.domain.categories import Category
 from comity.domain.demand import Period
 from comity.errors import IntegrityError, InvalidInput, collect
 
-SIGNATURE_ALGORITHM = "Ed25519"
 FORMAT = "comity.authorization/1"
 
 
@@ -355,44 +352,24 @@ class SignedAuthorization:
     signature: bytes
 
     def to_document(self) -> dict[str, Any]:
-        return {
-            "authorization": self.authorization.to_document(),
-            "signature": {
-                "algorithm": SIGNATURE_ALGORITHM,
-                "key_id": self.key_id,
-                "value": base64.b64encode(self.signature).decode(),
-            },
-        }
+        return signed_envelope.seal(
+            "authorization", self.authorization.to_document(), self.key_id, self.signature
+        )
 
     def to_bytes(self) -> bytes:
         """The file form: canonical JSON and a final newline."""
-        return canonical_json(self.to_document()) + b"\n"
+        return signed_envelope.to_bytes(self.to_document())
 
     @staticmethod
     def from_bytes(data: bytes) -> SignedAuthorization:
+        body, key_id, value = signed_envelope.open_envelope(data, "authorization", "authorization")
         try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, ValueError):
-            raise IntegrityError("the signed authorization is not valid JSON") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("signature"), dict):
-            raise IntegrityError("the signed authorization has no signature object")
-        sig = doc["signature"]
-        if sig.get("algorithm") != SIGNATURE_ALGORITHM:
-            raise IntegrityError(
-                f"the authorization is signed with {sig.get('algorithm')!r}, "
-                f"expected {SIGNATURE_ALGORITHM}"
-            )
-        try:
-            value = base64.b64decode(str(sig.get("value")), validate=True)
-        except (binascii.Error, ValueError):
-            raise IntegrityError("the authorization's signature is not valid base64") from None
-        try:
-            authorization = Authorization.from_document(doc.get("authorization"))
+            authorization = Authorization.from_document(body)
         except InvalidInput as exc:
             raise IntegrityError(
                 f"the signed authorization is malformed: {exc.message}", problems=exc.problems
             ) from None
-        return SignedAuthorization(authorization, str(sig.get("key_id")), value)
+        return SignedAuthorization(authorization, key_id, value)
 
 
 def check_current(authorization: Authorization, *, now: datetime, region: str | None) -> None:

@@ -23,17 +23,14 @@ an instruction that would shorten a hold it keeps or undo a release (``refusal_a
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from comity.domain import signed_envelope
 from comity.domain.accounts import Selector
 from comity.domain.audit import canonical_json
-from comity.domain.authorization import SIGNATURE_ALGORITHM
 from comity.domain.categories import Category
 from comity.errors import IntegrityError, InvalidInput, collect
 
@@ -235,42 +232,23 @@ class SignedHoldInstruction:
     signature: bytes
 
     def to_bytes(self) -> bytes:
-        doc = {
-            "instruction": self.instruction.to_document(),
-            "signature": {
-                "algorithm": SIGNATURE_ALGORITHM,
-                "key_id": self.key_id,
-                "value": base64.b64encode(self.signature).decode(),
-            },
-        }
-        return canonical_json(doc) + b"\n"
+        return signed_envelope.to_bytes(
+            signed_envelope.seal(
+                "instruction", self.instruction.to_document(), self.key_id, self.signature
+            )
+        )
 
     @staticmethod
     def from_bytes(data: bytes) -> SignedHoldInstruction:
         """Parse the wire form; ``IntegrityError`` with one sentence when it is not one."""
+        body, key_id, value = signed_envelope.open_envelope(data, "instruction", "hold instruction")
         try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, ValueError):
-            raise IntegrityError("the signed hold instruction is not valid JSON") from None
-        sig = doc.get("signature") if isinstance(doc, dict) else None
-        if not isinstance(sig, dict):
-            raise IntegrityError("the signed hold instruction has no signature object")
-        if sig.get("algorithm") != SIGNATURE_ALGORITHM:
-            raise IntegrityError(
-                f"the hold instruction is signed with {sig.get('algorithm')!r}, "
-                f"expected {SIGNATURE_ALGORITHM}"
-            )
-        try:
-            value = base64.b64decode(str(sig.get("value")), validate=True)
-        except (binascii.Error, ValueError):
-            raise IntegrityError("the hold instruction's signature is not valid base64") from None
-        try:
-            instruction = HoldInstruction.from_document(doc.get("instruction"))
+            instruction = HoldInstruction.from_document(body)
         except InvalidInput as exc:
             raise IntegrityError(
                 f"the signed hold instruction is malformed: {exc.message}", problems=exc.problems
             ) from None
-        return SignedHoldInstruction(instruction, str(sig.get("key_id")), value)
+        return SignedHoldInstruction(instruction, key_id, value)
 
 
 def check_current(instruction: HoldInstruction, *, now: datetime, region: str) -> None:
