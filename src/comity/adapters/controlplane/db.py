@@ -31,23 +31,35 @@ def sqlite_engine(url: str, pragmas: Sequence[str], begin: Callable[[Connection]
     that starts each transaction (``BEGIN`` or ``BEGIN IMMEDIATE``). The control plane, its
     read-only engine and each regional store differ only in those two choices.
     """
-    engine = create_engine(
-        url, connect_args={"timeout": SQLITE_LOCK_TIMEOUT, "check_same_thread": False}
-    )
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        for pragma in pragmas:
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
+    engine = create_engine(url, connect_args=_connect_args())
+    _on_connect(engine, pragmas)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin(conn))
 
     return engine
+
+
+def _connect_args(**extra: Any) -> dict[str, Any]:
+    """The driver's arguments for every SQLite engine: a busy time-out, connections usable from
+    the thread pool's threads."""
+    return {"timeout": SQLITE_LOCK_TIMEOUT, "check_same_thread": False, **extra}
+
+
+def _on_connect(engine: Engine, pragmas: Sequence[str], **attributes: Any) -> None:
+    """On every new connection: autocommit off at the driver (the engine begins transactions
+    itself), ``attributes`` set on the connection, then ``pragmas``."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        for name, value in attributes.items():
+            setattr(dbapi_conn, name, value)
+        cur = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
 
 
 class WriterQueue:
@@ -148,25 +160,10 @@ class _QueuedWriter(sqlite3.Connection):
 def _queued_sqlite_engine(url: str, pragmas: Sequence[str]) -> Engine:
     """``sqlite_engine`` whose transactions are ``BEGIN IMMEDIATE``, in this process's writers'
     queue for the database (``WriterQueue``)."""
-    engine = create_engine(
-        url,
-        connect_args={
-            "timeout": SQLITE_LOCK_TIMEOUT,
-            "check_same_thread": False,
-            "factory": _QueuedWriter,
-        },
-    )
+    engine = create_engine(url, connect_args=_connect_args(factory=_QueuedWriter))
     database = engine.url.database
     queue = writer_queue(database) if database and database != ":memory:" else None
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        dbapi_conn.queue = queue
-        cur = dbapi_conn.cursor()
-        for pragma in pragmas:
-            cur.execute(f"PRAGMA {pragma}")
-        cur.close()
+    _on_connect(engine, pragmas, queue=queue)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
