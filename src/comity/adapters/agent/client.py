@@ -86,17 +86,7 @@ class HttpRegionAgent:
         """Send a signed hold instruction (``POST /holds``) once the agent has shown the
         region's certificate; its report of what it did."""
         instruction = signed.instruction
-        with self._client(self._timeout) as client:
-            try:
-                self._check_health(client)
-                response = client.post(
-                    f"{self._url}/holds",
-                    content=signed.to_bytes(),
-                    headers={"Content-Type": "application/json"},
-                )
-            except httpx.HTTPError as exc:
-                raise self._unreachable(exc, "nothing was held or released") from None
-            self._check_peer(response)
+        response = self._post_signed("/holds", signed.to_bytes(), "nothing was held or released")
         self._raise_for(response)
         try:
             body = response.json()
@@ -107,17 +97,7 @@ class HttpRegionAgent:
     # --- durable parts (RegionParts) ---
 
     def submit(self, signed: SignedAuthorization) -> PartStatus | None:
-        with self._client(self._timeout) as client:
-            try:
-                self._check_health(client)
-                response = client.post(
-                    f"{self._url}/parts",
-                    content=signed.to_bytes(),
-                    headers={"Content-Type": "application/json"},
-                )
-            except httpx.HTTPError as exc:
-                raise self._unreachable(exc) from None
-            self._check_peer(response)
+        response = self._post_signed("/parts", signed.to_bytes(), "nothing was released")
         if response.status_code == 404:
             return None  # the agent keeps no queue (a SQLite region): read it in one stream
         self._raise_for(response)
@@ -140,6 +120,22 @@ class HttpRegionAgent:
         return self._records("/parts/records", signed)
 
     # --- the wire ---
+
+    def _post_signed(self, path: str, signed: bytes, outcome: str) -> httpx.Response:
+        """POST a signed document, once the agent has shown the region's certificate; the
+        answer, read whole (``outcome`` ends the sentence when the agent cannot be reached)."""
+        with self._client(self._timeout) as client:
+            try:
+                self._check_health(client)
+                response = client.post(
+                    f"{self._url}{path}",
+                    content=signed,
+                    headers={"Content-Type": "application/json"},
+                )
+            except httpx.HTTPError as exc:
+                raise self._unreachable(exc, outcome) from None
+            self._check_peer(response)
+        return response
 
     def _client(self, timeout: httpx.Timeout) -> httpx.Client:
         if self._context is None:
