@@ -16,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from tests.unit.case_helpers import T0, reach, tick
 
@@ -171,3 +173,59 @@ def test_0012_upgrades_an_empty_deployment(engine: Engine) -> None:
         assert _revision(connection) == "0012_deadlines"
         assert connection.execute(sa.select(sa.func.count()).select_from(CaseRow)).scalar_one() == 0
     assert _due(engine).overdue == []
+
+
+_STATES = [s for s in CaseState if s is not CaseState.PARTLY_APPROVED]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cases=st.dictionaries(
+        st.text(alphabet="ab-Z09", min_size=1, max_size=4), st.sampled_from(_STATES), max_size=9
+    ),
+    stale=st.booleans(),
+    batch=st.integers(min_value=1, max_value=4),
+)
+def test_after_0012_every_case_s_rows_are_what_its_document_derives(
+    engine: Engine, cases: dict[str, CaseState], stale: bool, batch: int
+) -> None:
+    """Whatever cases, ids (sorting across batch edges) and old rows: the rows are derived."""
+    migration = ScriptDirectory.from_config(alembic_config()).get_revision("0012_deadlines")
+    assert migration is not None
+    made = [reach(state).model_copy(update={"case_id": f"c-{i}"}) for i, state in cases.items()]
+    with engine.begin() as connection:
+        connection.execute(sa.delete(CaseDeadlineRow))
+        connection.execute(sa.delete(CaseRow))
+    with intake_uow_factory(engine, _Clock().now)() as uow:
+        for case in made:
+            uow.cases.add(case, None, T0)
+        uow.commit()
+    with engine.begin() as connection:
+        for case in made:
+            old = _deadlines_before_0ba6aac(case) if stale else []
+            connection.execute(
+                sa.delete(CaseDeadlineRow).where(CaseDeadlineRow.case_id == case.case_id)
+            )
+            if old:
+                connection.execute(sa.insert(CaseDeadlineRow), deadline_rows(case.case_id, old))
+            connection.execute(
+                sa.update(CaseRow).where(CaseRow.id == case.case_id).values(next_due_at=T0)
+            )
+        assert migration.module.rederive_deadlines(connection, batch=batch) == len(made)
+    with intake_uow_factory(engine, _Clock().now)() as uow:
+        stored = uow.session.execute(
+            sa.select(CaseDeadlineRow.case_id, CaseDeadlineRow.due_at, CaseDeadlineRow.kind)
+        ).all()
+        got = sorted((c, utc(d), k) for c, d, k in stored)
+        want = sorted(
+            (case.case_id, d.due_at.astimezone(UTC), d.kind)
+            for case in made
+            for d in case.deadlines()
+        )
+        assert got == want
+        for case in made:
+            row = uow.session.get(CaseRow, case.case_id)
+            assert row is not None
+            assert utc(row.next_due_at) == derived(case)[0]["next_due_at"]
