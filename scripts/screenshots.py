@@ -23,6 +23,7 @@ import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
 from comity.bootstrap import Comity, initialise, open_deployment
+from comity.demo.answer import answer_the_warrant
 from comity.domain.registry import User
 from comity.entrypoints.api.app import create_app
 from comity.law.countries import known_countries
@@ -61,31 +62,12 @@ def _file_another(comity: Comity, agent: User) -> str:
 
 
 def _decide_and_produce(comity: Comity, warrant: str) -> None:
-    """The 2013 answer: US records produced, the Dublin mail withheld, approved, produced."""
+    """The 2013 answer (US records produced, the Dublin mail withheld, approved, the user told
+    before disclosure: ``comity.demo.answer``), then a production that fails once."""
     with comity.reader() as uow:
-        rita, alan, ada = (uow.intake.get_user(u) for u in ("rita", "alan", "ada"))
-    assert rita is not None
-    assert alan is not None
+        ada = uow.intake.get_user("ada")
     assert ada is not None
-    with comity.reader() as uow:
-        case = uow.cases.for_demand(warrant)  # `init --demo` opened it
-    if case is None:
-        law = cases.LawContext(comity.assessor, comity.deployment, known_countries())
-        case = cases.open_case(comity.intake_uow, comity.clock, rita, warrant, law)
-    cases.start_review(comity.intake_uow, comity.clock, rita, case.case_id)
-    for finding in case.findings:
-        content = finding.category.value == "content"
-        cases.decide(
-            comity.intake_uow,
-            comity.clock,
-            rita,
-            case.case_id,
-            finding=finding.key,
-            decision="withhold" if content else "produce",
-            justification="Stored only in Dublin: the US must ask Ireland." if content else None,
-        )
-    cases.recommend(comity.intake_uow, comity.clock, rita, case.case_id, "Produce the US records.")
-    cases.approve(comity.intake_uow, comity.clock, alan, case.case_id)
+    answer_the_warrant(comity.intake_uow, comity.clock, warrant)
     # The regions' keys are not there (a volume not mounted): the production fails, for a retry.
     keys = [comity.home / "keys" / f"{r.id}.key" for r in comity.deployment.regions]
     for key in keys:

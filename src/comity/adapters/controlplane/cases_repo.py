@@ -85,7 +85,7 @@ def utc(value: datetime) -> datetime:
 def derived(case: Case) -> tuple[dict[str, Any], list[Deadline]]:
     """What the lists read, derived from the case alone: the copied columns and open deadlines.
 
-    The one place these copies come from (the repository on every save, migrations 0010 and 0011
+    The one place these copies come from (the repository on every save, migrations 0010 to 0012
     for the cases stored before them), so they always say what the document says.
     """
     deadlines = case.deadlines()
