@@ -260,6 +260,15 @@ class Comity:
 
         return production_uow_factory(self.engine, self.clock.now, self.audit_signer)
 
+    @cached_property
+    def production_reader(self) -> Callable[[], SqlProductionUnitOfWork]:
+        """``production_uow`` opened for reading only: no write lock (``make_read_engine``)."""
+        from comity.adapters.controlplane.productions_repo import (  # noqa: PLC0415
+            production_uow_factory,
+        )
+
+        return production_uow_factory(self.read_engine, self.clock.now)
+
     def signing_keys(self) -> list[str]:
         """Make the provider's and the control plane's signing keys (if missing) and say what to
         publish: requesters check packages against the provider key, regional agents and anyone
@@ -624,6 +633,7 @@ class Comity:
             process=this_process,
             alive=process_alive,
             parts=self.region_parts,
+            read=self.production_reader,
         )
 
     def write_log_proof(self, production: Production) -> None:
