@@ -99,14 +99,16 @@ def test_what_a_killed_session_left_is_swept_by_the_next() -> None:
             assert not (CLAIMS / left).exists()
             assert name not in _ip("netns", "list")
             assert f"{left}.0.0/16" not in _ip("route", "show", "type", "unreachable")
-    finally:
+    finally:  # if the sweep failed; once swept, 10.254 may be another session's already
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
-        subprocess.run(
-            ["ip", "route", "del", "unreachable", f"{left}.0.0/16", "metric", "4000"],
-            capture_output=True,
-            check=False,
-        )
-        (CLAIMS / left).unlink(missing_ok=True)
+        claim = CLAIMS / left
+        if claim.exists() and claim.read_text() == str(dead):
+            subprocess.run(
+                ["ip", "route", "del", "unreachable", f"{left}.0.0/16", "metric", "4000"],
+                capture_output=True,
+                check=False,
+            )
+            claim.unlink()
 
 
 def test_session_ports_are_free_and_never_handed_out_twice() -> None:
