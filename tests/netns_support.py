@@ -151,9 +151,11 @@ def _claimed_network() -> Iterator[str]:
     try:
         yield prefix
     finally:
-        with suppress(subprocess.CalledProcessError):
-            _ip("route", "del", "unreachable", f"{prefix}.0.0/16", "metric", BLACKHOLE_METRIC)
-        (CLAIMS / prefix).unlink(missing_ok=True)
+        with (CLAIMS / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with suppress(subprocess.CalledProcessError):
+                _ip("route", "del", "unreachable", f"{prefix}.0.0/16", "metric", BLACKHOLE_METRIC)
+            (CLAIMS / prefix).unlink(missing_ok=True)
 
 
 @contextmanager
