@@ -40,13 +40,18 @@ from comity.services.productions.ports import Production
 from comity.services.productions.produce import package_facts
 from tests.agent_support import make_pki
 from tests.conftest import FixedClock
+from tests.ports_support import session_ports
 from tests.production_support import ProductionWorld, build
 
 REGIONS = ("us-west", "eu-ie")
-#: This engineer's loopback ports: the control plane's API, then one per region's agent
-#: (``COMITY_TEST_REGIONS_PORT`` moves all three, for two checkouts testing on one machine).
-CONTROL_PORT = int(os.environ.get("COMITY_TEST_REGIONS_PORT", "18070"))
-AGENT_PORTS = {"us-west": CONTROL_PORT + 1, "eu-ie": CONTROL_PORT + 2}
+#: This session's loopback ports: the control plane's API, then one per region's agent. Free
+#: ports of this process's own (``ports_support``), so sessions running at once on one machine
+#: do not meet; ``COMITY_TEST_REGIONS_PORT=P`` fixes them at P, P+1 and P+2 instead.
+_FIXED = os.environ.get("COMITY_TEST_REGIONS_PORT")
+CONTROL_PORT, *_AGENTS = (
+    [int(_FIXED), int(_FIXED) + 1, int(_FIXED) + 2] if _FIXED else session_ports(3)
+)
+AGENT_PORTS = dict(zip(REGIONS, _AGENTS, strict=True))
 #: Reads every production and part (all staff roles), as the command line's operator does.
 OPERATOR = User("ops", "operator", "ops@localhost", roles=frozenset(StaffRole))
 #: Every wait in these tests ends by this many seconds.

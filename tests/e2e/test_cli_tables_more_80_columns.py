@@ -62,6 +62,11 @@ def test_regions_list(web: WebDeployment) -> None:
     assert len(regions) >= 2
     assert column(output, 0) == "".join(str(r["id"]) for r in regions)
     assert column(output, 2) == "".join(str(r["store"]) for r in regions)
+    assert column(output, 3) == "".join(squeezed(r["key_custody"]) for r in regions)
+    # The key version only when asked: listing reads no key (--check-keys opens the keyrings).
+    output, regions = narrow(web, "regions", "list", "--check-keys")
+    assert isinstance(regions, list)
+    assert column(output, 0) == "".join(str(r["id"]) for r in regions)
     assert column(output, 3) == "".join(str(r["key_version"]) for r in regions)
 
 

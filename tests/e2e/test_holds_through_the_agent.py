@@ -25,6 +25,7 @@ import httpx
 import pytest
 from tests.agent_support import make_pki
 from tests.dovecot_support import Dovecot, running_dovecot
+from tests.ports_support import session_ports
 from tests.production_support import ProductionWorld, approve
 from tests.regions_support import AgentHost, comity_command
 from tests.source_support import ACCOUNTS, ALICE, JUNE, build_with_sources, deliver, submit_for
@@ -38,8 +39,8 @@ from comity.domain.audit import digest
 from comity.domain.categories import Category
 from comity.domain.hold_instruction import HoldAction, HoldInstruction
 
-#: This engineer's loopback ports (18540-18559): one agent.
-AGENT_PORT = 18541
+#: The agent's loopback port: free, and this session's own (``ports_support``).
+(AGENT_PORT,) = session_ports(1)
 HOLD_BOX = "Comity Hold.case-1-hold-1"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests import netns_support
+from tests.ports_support import session_ports
 from tests.production_support import approve, submit
 from tests.regions_support import OPERATOR, REGIONS, HostSettings, multi_host, wait_for
 
@@ -33,7 +34,8 @@ with psycopg.connect(sys.argv[1]) as conn:
     row = conn.execute("SELECT state FROM comity_production_parts").fetchone()
 print(row[0] if row else "none")
 """
-PG_PORTS = {"control": 55470, "us-west": 55471, "eu-ie": 55472}
+#: The PostgreSQL servers' ports: the control plane's on the host, each region's in its namespace.
+PG_PORTS = dict(zip(("control", *REGIONS), session_ports(3), strict=True))
 
 
 def test_each_region_in_its_own_network_namespace_survives_a_cut_link(tmp_path: Path) -> None:
@@ -49,11 +51,16 @@ def test_each_region_in_its_own_network_namespace_survives_a_cut_link(tmp_path: 
     with contextlib.ExitStack() as stack:
         spaces = stack.enter_context(netns_support.namespaces(REGIONS))
         host_ips = ["127.0.0.1", *(ns.host_ip for ns in spaces.values())]
-        control = stack.enter_context(netns_support.postgres(PG_PORTS["control"], host_ips))
+        network = next(iter(spaces.values())).network
+        control = stack.enter_context(
+            netns_support.postgres(PG_PORTS["control"], host_ips, network)
+        )
         bases = {"control": control.replace(host_ips[-1], "127.0.0.1")}
         for region, ns in spaces.items():
             bases[region] = stack.enter_context(
-                netns_support.postgres(PG_PORTS[region], ["127.0.0.1", ns.ns_ip], ns.exec())
+                netns_support.postgres(
+                    PG_PORTS[region], ["127.0.0.1", ns.ns_ip], network, ns.exec()
+                )
             )
 
         def as_seen_from(region: str, toml: str) -> str:

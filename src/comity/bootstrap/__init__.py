@@ -26,7 +26,7 @@ from comity.adapters.controlplane.db import make_engine, make_read_engine
 from comity.adapters.controlplane.migrate import upgrade
 from comity.adapters.controlplane.totp_seal import TotpSealer
 from comity.adapters.controlplane.unit_of_work import SqlUnitOfWork, uow_factory
-from comity.adapters.regions.vault import RegionVault, open_vault
+from comity.adapters.regions.vault import RegionVault, keyring_url, open_keyring, open_vault
 from comity.adapters.signing.authorizations import sign_authorization, verify_authorization
 from comity.adapters.signing.ed25519 import PublicKey, SigningKey, public_path
 from comity.adapters.signing.hold_instructions import (
@@ -45,6 +45,7 @@ from comity.errors import ConfigurationError, Conflict, InvalidInput, NotFound
 from comity.law.countries import known_countries
 from comity.services.custody.hold_keeper import HoldKeeper, SignedHolds
 from comity.services.custody.hold_ports import HoldAgent, RegionHolds
+from comity.services.custody.ports import Keyring
 from comity.services.custody.source_ports import AccountRef, RecordSource
 from comity.services.intake.demands import vocabulary_of
 from comity.services.intake.ports import DemandFilter
@@ -197,6 +198,19 @@ class Comity:
     def _vaults(self) -> dict[str, RegionVault]:
         return {}
 
+    def region_keyring(self, region_id: str) -> Keyring:
+        """The region's keyring alone, not yet opened: its ``custody`` says where the keys are
+        kept without reading a key file or logging in to an HSM (``comity regions list``, on a
+        control-plane host that by design holds no region key, ADR 0012/0014); its keys are
+        read on first use. The region's store is not opened."""
+        if region_id in self._vaults:
+            return self._vaults[region_id].keyring
+        try:
+            region = self.deployment.region(region_id)
+        except KeyError as exc:
+            raise NotFound(str(exc.args[0])) from None
+        return open_keyring(region.id, keyring_url(region))
+
     def move_journal(self, uow: SqlUnitOfWork) -> SqlMoveJournal:
         """The journal of account moves, inside ``uow``'s transaction."""
         from comity.adapters.controlplane.moves_repo import SqlMoveJournal  # noqa: PLC0415
@@ -259,6 +273,15 @@ class Comity:
         )
 
         return production_uow_factory(self.engine, self.clock.now, self.audit_signer)
+
+    @cached_property
+    def production_reader(self) -> Callable[[], SqlProductionUnitOfWork]:
+        """``production_uow`` opened for reading only: no write lock (``make_read_engine``)."""
+        from comity.adapters.controlplane.productions_repo import (  # noqa: PLC0415
+            production_uow_factory,
+        )
+
+        return production_uow_factory(self.read_engine, self.clock.now)
 
     def signing_keys(self) -> list[str]:
         """Make the provider's and the control plane's signing keys (if missing) and say what to
@@ -624,6 +647,7 @@ class Comity:
             process=this_process,
             alive=process_alive,
             parts=self.region_parts,
+            read=self.production_reader,
         )
 
     def write_log_proof(self, production: Production) -> None:

@@ -58,6 +58,12 @@ class Hi1Gateway:
         c = self.comity
         return etsi_uow_factory(c.engine, c.clock.now, c.audit_signer)
 
+    @cached_property
+    def _read(self) -> EtsiUowFactory:
+        """For what only reads (a status notification): no write lock on SQLite."""
+        c = self.comity
+        return etsi_uow_factory(c.read_engine, c.clock.now)
+
     def receive(
         self,
         actor: User,
@@ -91,7 +97,7 @@ class Hi1Gateway:
 
     def status(self, actor: User, demand_id: str, form: str) -> bytes:
         """The HI-1 notification of an imported demand: each object's status now."""
-        return encode(hi1.status_message(self._uow, self.comity.clock, actor, demand_id), form)
+        return encode(hi1.status_message(self._read, self.comity.clock, actor, demand_id), form)
 
     def delivery(
         self,

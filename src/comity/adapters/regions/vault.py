@@ -90,8 +90,12 @@ def open_vault(region: Region) -> RegionVault:
         store = PostgresRegionStore(region.id, region.store)
     else:
         raise ConfigurationError(f"region {region.id}: unsupported store URL {region.store!r}")
-    keyring_url = region.keyring or f"file:keys/{region.id}.key"
-    return RegionVault(region.id, store, open_keyring(region.id, keyring_url))
+    return RegionVault(region.id, store, open_keyring(region.id, keyring_url(region)))
+
+
+def keyring_url(region: Region) -> str:
+    """The region's ``keyring`` URL, or its default key file ``keys/<region>.key``."""
+    return region.keyring or f"file:keys/{region.id}.key"
 
 
 def open_keyring(region_id: str, url: str) -> Keyring:

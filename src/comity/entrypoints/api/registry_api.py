@@ -234,7 +234,7 @@ def lookup_account(
     why = selector_problem(type_, value)
     if why:  # no account can have such a selector: the lookup finds none
         raise NotFound(f"no account: value {why}")
-    account = find_account(request.app.state.comity.uow, Selector.normalise(type_, value))
+    account = find_account(request.app.state.comity.read_only, Selector.normalise(type_, value))
     if account is None:
         raise NotFound(f"no account has the selector {type_}:{value}")
     return AccountOut.model_validate(account.to_document())

@@ -110,7 +110,7 @@ def describe(comity: Comity, doc: dict[str, str]) -> Described:
                             line += f"; justification: {d.justification}"
                         details.append(line)
     if kind == "production":
-        with comity.production_uow() as tx:
+        with comity.production_reader() as tx:  # a page read: no write lock
             made = tx.productions.get(name)
         link = f"/console/demands/{made.demand_id}" if made is not None else None
     return Described(sentence(actor, action, subject), link, details)

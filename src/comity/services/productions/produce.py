@@ -135,6 +135,14 @@ class ProductionService:
     parts: Callable[[str], RegionParts | None] = lambda _region: None
     part_poll: float = PART_POLL
     on_parts: PartsProgress | None = None
+    #: Read-only units of work for what only reads (a production, a demand's list, checking a
+    #: download link): on SQLite they take no write lock, so a stream of reads, or of bad
+    #: download tokens, neither waits for nor delays the writers. None reads through ``uow``.
+    read: ProductionUowFactory | None = None
+
+    @property
+    def _read(self) -> ProductionUowFactory:
+        return self.read or self.uow
 
     # --- producing -----------------------------------------------------------------------
 
@@ -675,20 +683,20 @@ class ProductionService:
 
     def get(self, actor: User, production_id: str) -> Production:
         """One production, under the demand's visibility rule (another agency's is a 404)."""
-        with self.uow() as uow:
+        with self._read() as uow:
             production = uow.productions.get(production_id)
         if production is None:
             raise NotFound(f"no production with id {production_id!r}")
         try:
-            visible_demand(self.uow, actor, production.demand_id)
+            visible_demand(self._read, actor, production.demand_id)
         except NotFound:
             raise NotFound(f"no production with id {production_id!r}") from None
         return production
 
     def list_productions(self, actor: User, demand_id: str) -> list[Production]:
         """The demand's productions, newest last; requesters see their agency's demands only."""
-        visible_demand(self.uow, actor, demand_id)
-        with self.uow() as uow:
+        visible_demand(self._read, actor, demand_id)
+        with self._read() as uow:
             found = list(uow.productions.for_demand(demand_id))
         if not actor.is_staff:
             found = [p for p in found if p.status == "published"]
@@ -745,26 +753,18 @@ class ProductionService:
 
     def open_download(self, actor: User, token: str) -> tuple[Production, Path]:
         """The package file behind a link, logged as downloaded; 404 for an unknown token or
-        another agency's link, 403 without ``may_download``, 410 once expired."""
-        now = self.clock.now()
-        with self.uow() as uow:
-            link = uow.productions.link_by_token_hash(hash_link_token(token))
-            if link is None or (not actor.is_staff and actor.agency_id != link.agency_id):
-                raise NotFound("no download link with this token")
-            if actor.is_staff:
-                require(actor, HANDLERS)
-            elif not actor.may_download:
-                raise Forbidden(
-                    f"{actor.id} may not download productions; the provider must allow downloads "
-                    "for this requester (may_download)"
-                )
-            if now >= link.expires_at:
-                raise Gone(
-                    f"this download link expired at {link.expires_at.isoformat()}; create a new one"
-                )
-            production = uow.productions.get(link.production_id)
-            assert production is not None
-            path = self._file(production)
+        another agency's link, 403 without ``may_download``, 410 once expired.
+
+        The token is checked in a read-only transaction; only a download that will happen takes
+        the write lock, to put it on the audit log. Anyone signed in can send tokens, and a
+        stream of bad ones must neither queue behind the writers nor delay them (nor fail with
+        "database is locked" instead of its 404).
+        """
+        with self._read() as uow:
+            now = uow.now
+            link, production = self._usable_link(uow, actor, token, now)
+        path = self._file(production)
+        with self.uow() as uow:  # links are never deleted: what was read still holds
             uow.audit.record(
                 AuditEvent.of(
                     now,
@@ -776,6 +776,31 @@ class ProductionService:
             )
             uow.commit()
         return production, path
+
+    @staticmethod
+    def _usable_link(
+        uow: ProductionUnitOfWork, actor: User, token: str, now: datetime
+    ) -> tuple[DownloadLink, Production]:
+        """The link ``token`` opens for ``actor`` at ``now`` and its production, or the refusal:
+        an unknown token and another agency's link are the same 404 (a link's existence is not
+        revealed), 403 without the right to download, 410 once expired."""
+        link = uow.productions.link_by_token_hash(hash_link_token(token))
+        if link is None or (not actor.is_staff and actor.agency_id != link.agency_id):
+            raise NotFound("no download link with this token")
+        if actor.is_staff:
+            require(actor, HANDLERS)
+        elif not actor.may_download:
+            raise Forbidden(
+                f"{actor.id} may not download productions; the provider must allow downloads "
+                "for this requester (may_download)"
+            )
+        if now >= link.expires_at:
+            raise Gone(
+                f"this download link expired at {link.expires_at.isoformat()}; create a new one"
+            )
+        production = uow.productions.get(link.production_id)
+        assert production is not None
+        return link, production
 
     def staff_download(self, actor: User, production_id: str) -> tuple[Production, Path]:
         """Staff read a package directly (the console); logged like a requester's download."""
