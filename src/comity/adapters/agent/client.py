@@ -72,6 +72,9 @@ _CLOSED_EARLY = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class HttpRegionAgent:
+    """A region's agent over HTTP(S), kept for the life of the process (``Comity._http_agent``):
+    its keep-alive connections and TLS context serve every call from every thread."""
+
     def __init__(
         self, region_id: str, url: str, *, tls: TlsFiles | None = None, timeout: float = 30.0
     ) -> None:
