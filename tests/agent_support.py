@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,9 +14,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from comity.adapters.signing.authorizations import sign_authorization
+from comity.adapters.tls.layout import PkiLayout, TlsFiles
+from comity.adapters.tls.pki import issue
 from comity.bootstrap import Comity
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.productions import authorize_case
@@ -154,3 +158,15 @@ def counting_connections(url: str) -> Iterator[tuple[str, ConnectionCounter]]:
         yield f"{address}:{counter.port}", counter
     finally:
         counter.close()
+
+
+def expired_copy(pki: PkiLayout, elsewhere: Path, region: str | None) -> TlsFiles:
+    """A certificate from the deployment CA that expired yesterday, in another directory."""
+    other = PkiLayout(elsewhere)
+    other.ca_cert.parent.mkdir(parents=True)
+    other.ca_key.parent.mkdir(parents=True, mode=0o700)
+    shutil.copy(pki.ca_cert, other.ca_cert)
+    shutil.copy(pki.ca_key, other.ca_key)
+    info = issue(other, datetime.now(UTC) - timedelta(days=3), region_id=region, days=1)
+    key = other.key(info.path.stem)
+    return TlsFiles(pki.ca_cert, info.path, key)

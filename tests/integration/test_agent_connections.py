@@ -15,12 +15,12 @@ import pytest
 from tests.agent_support import (
     agent_process,
     counting_connections,
+    expired_copy,
     issue_authorization,
     make_pki,
 )
 from tests.conftest import FixedClock
 from tests.intake_support import free_port
-from tests.integration.test_agent_mtls import _expired_copy
 from tests.production_support import ProductionWorld, approve, build, submit
 
 from comity.adapters.agent.client import HttpRegionAgent
@@ -89,7 +89,7 @@ def test_a_rotated_control_plane_certificate_is_used_by_the_next_call(
 
         # An expired certificate of the same CA written over the files in place (same inodes):
         # the next call presents it, and the agent refuses it.
-        expired = _expired_copy(comity.pki, tmp_path / "expired", None)
+        expired = expired_copy(comity.pki, tmp_path / "expired", None)
         inodes = (files.cert.stat().st_ino, files.key.stat().st_ino)
         kept_cert, kept_key = files.cert.read_bytes(), files.key.read_bytes()
         files.cert.write_bytes(expired.cert.read_bytes())
