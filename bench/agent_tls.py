@@ -10,7 +10,7 @@ the same run and on the same store and authorization:
 - in-process: ``LocalRegionAgent.release`` (checks, reads, decrypts) consumed in this process;
 - over mutual TLS: the same agent served by ``run_agent`` (uvicorn, the agent's own process,
   TLS 1.3 with client certificates) and read by ``HttpRegionAgent`` with the control plane's
-  certificate: the health probe and region check, the framed stream, the client's decoding.
+  certificate: the region check in the handshake, the framed stream, the client's decoding.
 
 Each is run ``--repeat`` times; the best of each is reported, with MB/s of message bytes and the
 ratio (mutual TLS time / in-process time): the overhead of putting a region on its own host,

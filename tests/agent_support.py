@@ -4,16 +4,22 @@ PKI made through the CLI's own code path."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from comity.adapters.signing.authorizations import sign_authorization
+from comity.adapters.tls.layout import PkiLayout, TlsFiles
+from comity.adapters.tls.pki import issue
 from comity.bootstrap import Comity
 from comity.domain.authorization import SignedAuthorization
 from comity.domain.productions import authorize_case
@@ -57,9 +63,10 @@ def _listening(port: int) -> bool:
 
 
 @contextmanager
-def agent_process(home: Path, region: str, *extra: str) -> Iterator[str]:
-    """``comity agent --region REGION`` in its own process on a free port; yields its URL."""
-    port = free_port()
+def agent_process(home: Path, region: str, *extra: str, port: int | None = None) -> Iterator[str]:
+    """``comity agent --region REGION`` in its own process on ``port`` (else a free one);
+    yields its URL."""
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -95,3 +102,71 @@ def agent_process(home: Path, region: str, *extra: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+class ConnectionCounter:
+    """A TCP relay on a free loopback port in front of an agent: it counts the connections the
+    agent is sent (each one a TLS handshake: the relay does not touch the bytes, so mutual TLS
+    and the peer checks are end to end)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.accepted = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted += 1
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+        for sock in self._open:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copy bytes one way until either side closes, then close both ways."""
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    for sock in (source, sink):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextmanager
+def counting_connections(url: str) -> Iterator[tuple[str, ConnectionCounter]]:
+    """The agent at ``url`` behind a ``ConnectionCounter``: the URL to call it at, and the
+    counter."""
+    address, _, port = url.rpartition(":")
+    counter = ConnectionCounter(int(port))
+    try:
+        yield f"{address}:{counter.port}", counter
+    finally:
+        counter.close()
+
+
+def expired_copy(pki: PkiLayout, elsewhere: Path, region: str | None) -> TlsFiles:
+    """A certificate from the deployment CA that expired yesterday, in another directory."""
+    other = PkiLayout(elsewhere)
+    other.ca_cert.parent.mkdir(parents=True)
+    other.ca_key.parent.mkdir(parents=True, mode=0o700)
+    shutil.copy(pki.ca_cert, other.ca_cert)
+    shutil.copy(pki.ca_key, other.ca_key)
+    info = issue(other, datetime.now(UTC) - timedelta(days=3), region_id=region, days=1)
+    key = other.key(info.path.stem)
+    return TlsFiles(pki.ca_cert, info.path, key)

@@ -6,7 +6,6 @@ certificates of another CA are refused, and each refusal is one sentence and rel
 from __future__ import annotations
 
 import json
-import shutil
 import ssl
 import stat
 from collections.abc import Iterator
@@ -20,13 +19,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from tests.agent_support import agent_process, issue_authorization, make_pki
+from tests.agent_support import agent_process, expired_copy, issue_authorization, make_pki
 from tests.conftest import CliRunner, FixedClock
 from tests.production_support import ProductionWorld, approve, build, submit
 
 from comity.adapters.agent.client import HttpRegionAgent
 from comity.adapters.tls.layout import PkiLayout, TlsFiles
-from comity.adapters.tls.pki import issue
 from comity.bootstrap import initialise, open_deployment
 from comity.domain.authorization import SignedAuthorization
 from comity.errors import ConfigurationError, Conflict
@@ -41,18 +39,6 @@ def world(tmp_path: Path) -> tuple[ProductionWorld, SignedAuthorization]:
     approve(pw, demand_id)
     make_pki(pw.comity, "eu-ie", "us-west")
     return pw, issue_authorization(pw, demand_id)
-
-
-def _expired_copy(pki: PkiLayout, elsewhere: Path, region: str | None) -> TlsFiles:
-    """A certificate from the deployment CA that expired yesterday, in another directory."""
-    other = PkiLayout(elsewhere)
-    other.ca_cert.parent.mkdir(parents=True)
-    other.ca_key.parent.mkdir(parents=True, mode=0o700)
-    shutil.copy(pki.ca_cert, other.ca_cert)
-    shutil.copy(pki.ca_key, other.ca_key)
-    info = issue(other, datetime.now(UTC) - timedelta(days=3), region_id=region, days=1)
-    key = other.key(info.path.stem)
-    return TlsFiles(pki.ca_cert, info.path, key)
 
 
 def _client_certificate_naming(pki: PkiLayout, uri: str, directory: Path) -> TlsFiles:
@@ -194,7 +180,7 @@ def test_the_agent_releases_over_mutual_tls_only_to_the_control_plane(
         httpx.post(f"{tls_agent}/release", content=signed.to_bytes(), verify=foreign_context)
 
     # The control plane's certificate, expired.
-    expired = _expired_copy(comity.pki, tmp_path / "expired", None)
+    expired = expired_copy(comity.pki, tmp_path / "expired", None)
     with pytest.raises(ConfigurationError, match=r"this control plane's certificate .* expired at"):
         HttpRegionAgent("eu-ie", tls_agent, tls=expired).release(signed)
 
@@ -256,7 +242,7 @@ def test_the_control_plane_refuses_an_agent_naming_another_region_or_expired(
         ):
             HttpRegionAgent("eu-ie", url, tls=control_plane).release(signed)
 
-    expired = _expired_copy(pki, tmp_path / "expired", "eu-ie")
+    expired = expired_copy(pki, tmp_path / "expired", "eu-ie")
     _agent_toml(
         pw,
         AGENT_TOML.format(url="https://127.0.0.1:1")

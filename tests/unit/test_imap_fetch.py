@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from comity.adapters.sources import imap_fetch
 from comity.adapters.sources.imap_fetch import (
     FETCH_ITEMS,
     PIPELINE,
@@ -50,6 +51,10 @@ class Wire:
 
     def read(self, size: int) -> bytes:
         return self._answer.read(size)
+
+    def rest(self) -> bytes:
+        """What the client has not read."""
+        return self._answer.read()
 
 
 def _quoted(body: bytes) -> bytes | None:
@@ -213,3 +218,89 @@ def test_a_response_is_read_whole_with_each_literal_by_its_length(
     assert response.literals == tuple(literals)
     assert response.text.count(b"\n") == len(literals)
     assert stream.readline() == b"next\r\n"
+
+
+LOGOUT_ANSWER = b"* BYE Logging out\r\nABCD3 OK Logout completed.\r\n"
+
+
+@given(
+    found=messages,
+    forms=st.lists(st.integers(0, 3), min_size=12, max_size=12),
+    noise=st.lists(st.sampled_from([b"", *NOISE]), min_size=12, max_size=12),
+    size=st.integers(1, 5),
+    read=st.integers(1, 12),
+)
+def test_a_stream_closed_early_reads_exactly_the_answers_still_due(
+    found: list[Fetched], forms: list[int], noise: list[bytes], size: int, read: int
+) -> None:
+    """Whatever the answers hold, closing after any batch consumes the answers to the commands
+    sent, and not a byte more: what follows (the LOGOUT's answer) is left for the session."""
+    found.sort(key=lambda m: m.uid)
+    uids = [m.uid for m in found]
+    batches = [uids[i : i + size] for i in range(0, len(uids), size)]
+    read = min(read, len(batches))
+    sent = min(len(batches), read + PIPELINE)  # what the server was asked for by then
+    answer = b""
+    for number, batch in enumerate(batches[:sent]):
+        for m in (m for m in found if m.uid in batch):
+            index = found.index(m)
+            answer += noise[index] + _response(index + 1, m, forms[index])
+        answer += b"comity%d OK Fetch completed.\r\n" % number
+    wire = Wire(answer + LOGOUT_ANSWER)
+
+    stream = fetch_batches(wire, batches)
+    got = [next(stream) for _ in range(read)]
+    stream.close()
+
+    assert got == [[m for m in found if m.uid in batch] for batch in batches[:read]]
+    assert len(wire.sent) == sent
+    assert wire.rest() == LOGOUT_ANSWER
+
+
+def test_an_early_close_owing_more_than_the_limit_reads_no_message_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch of large messages still due is not read: the close fails (the caller then drops
+    the connection) without taking the message off the wire."""
+    monkeypatch.setattr(imap_fetch, "DISCARD_LIMIT", 1000)
+    small = Fetched(1, DATES[0], b"x" * 10)
+    large = Fetched(2, DATES[0], b"y" * 5000)
+    answer = (
+        _response(1, small, 0)
+        + b"comity0 OK done\r\n"
+        + b'* 2 FETCH (UID 2 INTERNALDATE "%s" BODY[] {5000}\r\n' % DATES[0]
+    )
+    wire = Wire(answer + large.body + b")\r\ncomity1 OK done\r\n")
+    stream = fetch_batches(wire, [[1], [2]])
+    assert next(stream) == [small]
+    with pytest.raises(imaplib.IMAP4.abort, match="more than 1000 bytes of answers were still due"):
+        stream.close()
+    assert wire.rest().startswith(large.body)
+
+
+def test_an_early_close_on_a_connection_that_ends_is_an_abort() -> None:
+    wire = Wire(_response(1, Fetched(1, DATES[0], b"x"), 0) + b"comity0 OK done\r\n* 2 FE")
+    stream = fetch_batches(wire, [[1], [2]])
+    next(stream)
+    with pytest.raises(imaplib.IMAP4.abort, match="closed the connection"):
+        stream.close()
+
+
+def test_a_later_fetch_answered_first_is_not_waited_for_on_an_early_close() -> None:
+    """Dovecot runs pipelined fetches side by side: the second's answer and completion may come
+    before the first's completion. Closing then owes nothing, and reads nothing more."""
+    one, two, three = (Fetched(n, DATES[0], b"body %d" % n) for n in (1, 2, 3))
+    answer = (
+        _response(1, one, 0)
+        + b"comity0 OK done\r\n"
+        + _response(2, two, 0)
+        + _response(3, three, 0)
+        + b"comity2 OK done\r\n"
+        + b"comity1 OK done\r\n"
+    )
+    wire = Wire(answer + LOGOUT_ANSWER)
+    stream = fetch_batches(wire, [[1], [2], [3]])
+    assert next(stream) == [one]
+    assert next(stream) == [two]
+    stream.close()
+    assert wire.rest() == LOGOUT_ANSWER

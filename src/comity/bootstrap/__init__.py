@@ -10,6 +10,7 @@ client, the demo, the console's repositories) are imported inside the method tha
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,6 +58,7 @@ from comity.services.sign_in_throttle import SignInThrottle
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from comity.adapters.agent.client import HttpRegionAgent
     from comity.adapters.agent.jobs import RegionJobs
     from comity.adapters.controlplane.alerts_repo import SqlAlertLog
     from comity.adapters.controlplane.console_repo import SqlConsoleUnitOfWork
@@ -83,6 +85,13 @@ class Comity:
     clock: Clock = field(default_factory=SystemClock)
     #: Failed sign-ins, counted the same for the console form and ``POST /auth/token``.
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    #: Each remote region's agent client, made on first use (``_http_agent``).
+    _http_agents: dict[str, HttpRegionAgent] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _http_agents_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def engine(self) -> Engine:
@@ -373,12 +382,22 @@ class Comity:
             raise NotFound(f"authorization names region {region_id!r}, unknown to this deployment")
         settings = self._agent_settings(region_id)
         if settings is not None:
-            from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
-
-            url = settings["url"]
-            tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
-            return HttpRegionAgent(region_id, url, tls=tls)
+            return self._http_agent(region_id, settings["url"])
         return self.local_agent(region_id)
+
+    def _http_agent(self, region_id: str, url: str) -> HttpRegionAgent:
+        """The one client of the region's remote agent in this process: its keep-alive
+        connections and TLS context serve every production, poll and hold (the context is
+        rebuilt when the certificate files change, ``adapters/tls/rotating``)."""
+        from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
+
+        tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
+        with self._http_agents_lock:
+            agent = self._http_agents.get(region_id)
+            if agent is None:
+                agent = HttpRegionAgent(region_id, url, tls=tls)
+                self._http_agents[region_id] = agent
+            return agent
 
     def local_holds(self, region_id: str) -> HoldKeeper:
         """The in-process agent of a region as it carries out holds (ADR 0014): its custody, its
@@ -408,11 +427,7 @@ class Comity:
         agent: HoldAgent
         settings = self._agent_settings(region_id)
         if settings is not None:
-            from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
-
-            url = settings["url"]
-            tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
-            agent = HttpRegionAgent(region_id, url, tls=tls)
+            agent = self._http_agent(region_id, settings["url"])
         else:
             agent = self.local_holds(region_id)
         key = self.control_plane_key

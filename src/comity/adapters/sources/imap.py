@@ -27,16 +27,17 @@ from __future__ import annotations
 import imaplib
 import queue
 import re
+import socket
 import ssl
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import suppress
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from comity.adapters.sources.imap_fetch import Session, TlsSession, fetch_batches
+from comity.adapters.sources.imap_fetch import Fetched, Session, TlsSession, fetch_batches
 from comity.adapters.sources.secret_file import read_secret
 from comity.domain.accounts import Selector
 from comity.domain.categories import Category
@@ -55,6 +56,10 @@ LOGINS = ("{email}", "{local}")
 BATCH = 200
 #: Batches fetched ahead of the reader.
 AHEAD = 2
+#: Seconds to wait for each answer while a session is closed (LOGOUT, the fetches a stream
+#: closed early still owes), and for a read closed early to end: a server that does not answer
+#: within it is cut off.
+CLOSE_TIMEOUT = 5.0
 #: The top of the hidden hierarchy a hold in place copies into; reads never open it.
 HOLD_ROOT = "Comity Hold"
 HOLD_IN_PLACE = ("mailbox",)
@@ -328,15 +333,18 @@ class ImapSource:
             return False
 
         def fetch() -> None:
+            batches = self._batches(conn, account_id, user, start, end)
+            settled = True
             try:
-                for batch in self._batches(conn, account_id, user, start, end):
+                for batch in batches:
                     if not hand_over(batch):
+                        settled = _stop_early(conn, batches)
                         return
                 hand_over(None)
             except BaseException as exc:
                 hand_over(exc)
             finally:
-                _close(conn)
+                _close(conn) if settled else _drop(conn)
 
         worker = threading.Thread(target=fetch, name=f"imap-{self._name}", daemon=True)
         worker.start()
@@ -347,7 +355,14 @@ class ImapSource:
                 yield from item
         finally:
             stop.set()
-            worker.join(self._timeout + 5)
+            worker.join(CLOSE_TIMEOUT)
+            if worker.is_alive():
+                # The server stopped answering in the middle of a batch: a read under way keeps
+                # the session's long timeout, so the socket is shut under it, and the worker
+                # ends at once (it drops the session).
+                with suppress(OSError):
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+                worker.join(self._timeout + 5)
 
     def _batches(
         self,
@@ -356,7 +371,7 @@ class ImapSource:
         user: str,
         start: datetime | None,
         end: datetime | None,
-    ) -> Iterator[list[Record]]:
+    ) -> Generator[list[Record], None, None]:
         try:
             for folder in self._folders(conn):
                 typ, data = conn.select(_quote(folder), readonly=True)  # EXAMINE
@@ -365,30 +380,44 @@ class ImapSource:
                 validity = _uidvalidity(conn)
                 uids = self._search(conn, start, end)
                 chunks = [uids[i : i + self._batch] for i in range(0, len(uids), self._batch)]
-                for fetched in fetch_batches(conn, chunks):
-                    batch = []
-                    for message in fetched:
-                        when = _received(message.internaldate, self._where())
-                        if (start is not None and when < start) or (
-                            end is not None and when >= end
-                        ):
-                            continue
-                        batch.append(
-                            Record(
-                                f"{self._name}:{user}:{folder}:{validity}:{message.uid}",
-                                account_id,
-                                Category.CONTENT,
-                                when,
-                                message.body,
-                                MEDIA_TYPE_MESSAGE,
-                            )
-                        )
-                    yield batch
+                # Closed here, not whenever it is collected: closing early reads the answers
+                # still due (imap_fetch), and its failure must reach the caller.
+                with closing(fetch_batches(conn, chunks)) as fetching:
+                    for fetched in fetching:
+                        mailbox = f"{self._name}:{user}:{folder}:{validity}"
+                        yield self._records(fetched, account_id, mailbox, start, end)
         except (TimeoutError, OSError, imaplib.IMAP4.abort, imaplib.IMAP4.error) as exc:
             raise SourceUnavailable(
                 f"{self._where()} failed while reading {user}'s mail: {exc}; nothing from this "
                 "read is released"
             ) from None
+
+    def _records(
+        self,
+        fetched: list[Fetched],
+        account_id: str,
+        mailbox: str,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> list[Record]:
+        """One fetched batch as records (``mailbox``: the ids' ``name:user:folder:validity``),
+        cut on the period by INTERNALDATE."""
+        batch = []
+        for message in fetched:
+            when = _received(message.internaldate, self._where())
+            if (start is not None and when < start) or (end is not None and when >= end):
+                continue
+            batch.append(
+                Record(
+                    f"{mailbox}:{message.uid}",
+                    account_id,
+                    Category.CONTENT,
+                    when,
+                    message.body,
+                    MEDIA_TYPE_MESSAGE,
+                )
+            )
+        return batch
 
     def _folders(self, conn: imaplib.IMAP4) -> list[str]:
         """The customer's folders: every selectable one but the ``Comity Hold`` hierarchy, whose
@@ -459,12 +488,31 @@ class ImapSource:
         return lines
 
 
-def _close(conn: imaplib.IMAP4) -> None:
+def _stop_early(conn: imaplib.IMAP4, batches: Generator[list[Record], None, None]) -> bool:
+    """Close a read its consumer left early: the fetches already sent are answered and the
+    answers read and discarded (``imap_fetch.fetch_batches``), with the short ``CLOSE_TIMEOUT``
+    for each wait. Whether the session is clean, ready for LOGOUT."""
     try:
+        conn.sock.settimeout(CLOSE_TIMEOUT)
+        batches.close()
+    except (OSError, SourceUnavailable):
+        return False
+    return True
+
+
+def _close(conn: imaplib.IMAP4) -> None:
+    """LOGOUT, its answer waited for ``CLOSE_TIMEOUT`` at most; else the socket is closed."""
+    try:
+        conn.sock.settimeout(CLOSE_TIMEOUT)
         conn.logout()
     except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort):
-        with suppress(OSError):
-            conn.shutdown()
+        _drop(conn)
+
+
+def _drop(conn: imaplib.IMAP4) -> None:
+    """Close the connection without a word: the server did not answer, or owes too much."""
+    with suppress(OSError):
+        conn.shutdown()
 
 
 def _hold_mailbox(separator: str, hold_id: str) -> str:
