@@ -707,13 +707,7 @@ class ProductionService:
     ) -> tuple[str, DownloadLink]:
         """A short-lived download link for the demand's agency; the token is returned once."""
         production = self.get(actor, production_id)
-        if actor.is_staff:
-            require(actor, HANDLERS)
-        elif not actor.may_download:
-            raise Forbidden(
-                f"{actor.id} may not download productions; the provider must allow downloads "
-                "for this requester (may_download)"
-            )
+        _require_download_right(actor)
         if production.status != "published":
             raise Conflict(f"production {production_id} is {production.status}, not published")
         ttl = ttl or self.link_ttl
@@ -787,13 +781,7 @@ class ProductionService:
         link = uow.productions.link_by_token_hash(hash_link_token(token))
         if link is None or (not actor.is_staff and actor.agency_id != link.agency_id):
             raise NotFound("no download link with this token")
-        if actor.is_staff:
-            require(actor, HANDLERS)
-        elif not actor.may_download:
-            raise Forbidden(
-                f"{actor.id} may not download productions; the provider must allow downloads "
-                "for this requester (may_download)"
-            )
+        _require_download_right(actor)
         if now >= link.expires_at:
             raise Gone(
                 f"this download link expired at {link.expires_at.isoformat()}; create a new one"
@@ -945,3 +933,15 @@ def _close(stream: Iterator[Record]) -> None:
     if close is not None:
         with suppress(Exception):
             close()
+
+
+def _require_download_right(actor: User) -> None:
+    """Staff who handle productions may fetch packages; a requester only once the provider has
+    allowed it downloads (``may_download``), whether making a link or opening one."""
+    if actor.is_staff:
+        require(actor, HANDLERS)
+    elif not actor.may_download:
+        raise Forbidden(
+            f"{actor.id} may not download productions; the provider must allow downloads "
+            "for this requester (may_download)"
+        )
