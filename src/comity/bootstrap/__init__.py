@@ -391,10 +391,10 @@ class Comity:
         rebuilt when the certificate files change, ``adapters/tls/rotating``)."""
         from comity.adapters.agent.client import HttpRegionAgent  # noqa: PLC0415
 
-        tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
         with self._http_agents_lock:
             agent = self._http_agents.get(region_id)
             if agent is None:
+                tls = self.control_plane_tls(region_id) if url.startswith("https://") else None
                 agent = HttpRegionAgent(region_id, url, tls=tls)
                 self._http_agents[region_id] = agent
             return agent

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -130,16 +131,9 @@ class HttpRegionAgent:
     def status(self, authorization_id: str) -> PartStatus:
         # A status is asked while a page renders or a production waits: a lost host answers
         # "unreachable" within seconds, not after the stream's long timeouts.
-        timeout = httpx.Timeout(STATUS_TIMEOUT)
-        with self._client() as client:
-            try:
-                with client.stream(
-                    "GET", f"{self._url}/parts/{authorization_id}", timeout=timeout
-                ) as response:
-                    self._check_peer(response)
-                    response.read()
-            except httpx.HTTPError as exc:
-                raise self._unreachable(exc) from None
+        response = self._exchange(
+            "GET", f"/parts/{authorization_id}", httpx.Timeout(STATUS_TIMEOUT)
+        )
         self._raise_for(response)
         return PartStatus.from_document(response.json())
 
@@ -158,14 +152,29 @@ class HttpRegionAgent:
     def _post_signed(self, path: str, signed: bytes, outcome: str) -> httpx.Response:
         """POST a signed document to the agent that showed the region's certificate; the
         answer, read whole (``outcome`` ends the sentence when the agent cannot be reached)."""
+        return self._exchange(
+            "POST",
+            path,
+            self._timeout,
+            outcome,
+            content=signed,
+            headers={"Content-Type": "application/json"},
+        )
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        timeout: httpx.Timeout,
+        outcome: str = "nothing was released",
+        **request: Any,
+    ) -> httpx.Response:
+        """One request on a kept connection; the answer read whole once its connection's peer
+        is checked (``outcome`` ends the sentence when the agent cannot be reached)."""
         with self._client() as client:
             try:
                 with client.stream(
-                    "POST",
-                    f"{self._url}{path}",
-                    content=signed,
-                    headers={"Content-Type": "application/json"},
-                    timeout=self._timeout,
+                    method, f"{self._url}{path}", timeout=timeout, **request
                 ) as response:
                     self._check_peer(response)
                     response.read()
