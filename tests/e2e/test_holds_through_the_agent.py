@@ -25,6 +25,7 @@ import httpx
 import pytest
 from tests.agent_support import make_pki
 from tests.dovecot_support import Dovecot, running_dovecot
+from tests.hold_support import place_instruction
 from tests.ports_support import session_ports
 from tests.production_support import ProductionWorld, approve
 from tests.regions_support import AgentHost, comity_command
@@ -37,7 +38,6 @@ from comity.bootstrap import open_deployment
 from comity.domain.accounts import Selector
 from comity.domain.audit import digest
 from comity.domain.categories import Category
-from comity.domain.hold_instruction import HoldAction, HoldInstruction
 
 #: The agent's loopback port: free, and this session's own (``ports_support``).
 (AGENT_PORT,) = session_ports(1)
@@ -231,19 +231,12 @@ def test_an_agent_down_another_regions_agent_or_an_unreadable_source_refuses_the
     # A well-signed instruction from a client without the control plane's certificate: 403.
     comity = open_deployment(control)
     signed = sign_hold_instruction(
-        HoldInstruction(
+        place_instruction(
+            datetime.now(UTC),
             id="hin-bare",
-            action=HoldAction.PLACE,
-            hold_id="case-1/hold-1",
-            case_id="case-1",
             account_id=ACCOUNTS[ALICE],
             selectors=(Selector("email", ALICE),),
-            categories=(Category.CONTENT,),
-            region="eu-ie",
-            placed_at=datetime.now(UTC),
             expires_at=None,
-            released_at=None,
-            issued_at=datetime.now(UTC),
             issuer="someone",
         ),
         comity.control_plane_key,

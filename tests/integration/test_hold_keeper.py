@@ -6,18 +6,17 @@ told of says so in one sentence and leaves the region preserving until ``sync_ho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from tests.case_support import T0, build, file_warrant, law, user
 from tests.conftest import FixedClock
+from tests.hold_support import place_instruction
 
 from comity.adapters.signing.ed25519 import SigningKey
 from comity.adapters.signing.hold_instructions import sign_hold_instruction
 from comity.bootstrap import Comity
-from comity.domain.accounts import Selector
 from comity.domain.categories import Category
 from comity.domain.hold_instruction import VALIDITY, HoldAction, HoldInstruction
 from comity.domain.workflow import Case
@@ -39,22 +38,7 @@ def comity(tmp_path: Path) -> Iterator[Comity]:
 
 
 def _instruction(**changes: object) -> HoldInstruction:
-    base = HoldInstruction(
-        id="hin-1",
-        action=HoldAction.PLACE,
-        hold_id="case-1/hold-1",
-        case_id="case-1",
-        account_id="msn-1",
-        selectors=(Selector("email", "target@msn.example"),),
-        categories=(Category.CONTENT,),
-        region="eu-ie",
-        placed_at=T0,
-        expires_at=T0 + timedelta(days=90),
-        released_at=None,
-        issued_at=T0,
-        issuer="control-plane",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return place_instruction(T0, **changes)
 
 
 def _markers(c: Comity) -> list[tuple[str, object, object]]:

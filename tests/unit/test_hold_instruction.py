@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.hold_support import place_instruction
 
 from comity.adapters.signing.ed25519 import SigningKey
 from comity.adapters.signing.hold_instructions import (
@@ -33,22 +34,7 @@ KEY = SigningKey.generate()
 
 
 def _instruction(**changes: object) -> HoldInstruction:
-    base = HoldInstruction(
-        id="hin-1",
-        action=HoldAction.PLACE,
-        hold_id="case-1/hold-1",
-        case_id="case-1",
-        account_id="acct-0101",
-        selectors=(Selector("email", "alice@example.com"),),
-        categories=(Category.CONTENT,),
-        region="eu-ie",
-        placed_at=T0,
-        expires_at=T0 + timedelta(days=90),
-        released_at=None,
-        issued_at=T0,
-        issuer="control-plane",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return place_instruction(T0, **changes)
 
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20)
